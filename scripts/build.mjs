@@ -1,0 +1,31 @@
+// Builds dist/: the wrapper as one small CommonJS file with Node built-ins only (it runs once per
+// compiler call), and the command-line tool and server as ESM that load their dependencies.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: false,
+  logLevel: 'warning',
+  define: { __HOARD_VERSION__: JSON.stringify(version) },
+};
+
+await build({
+  ...common,
+  entryPoints: ['src/bin/hoard.ts'],
+  outfile: 'dist/hoard.cjs',
+  format: 'cjs',
+  // Anything that is not a Node built-in would be bundled in; the test in src/bin checks there is none.
+});
+await build({
+  ...common,
+  entryPoints: { cli: 'src/bin/cli.ts', server: 'src/bin/server.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  format: 'esm',
+  packages: 'external',
+  jsx: 'automatic',
+});

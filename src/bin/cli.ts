@@ -1,0 +1,39 @@
+import { FLAG_ALIASES } from '../cli/command-names.js';
+import { CliError } from '../cli/client.js';
+import { configCommand } from '../cli/config-command.js';
+import { HELP } from '../cli/help.js';
+import { serverCommand } from '../cli/server-command.js';
+import { statsCommand } from '../cli/stats-command.js';
+import { ConfigError } from '../config/load.js';
+import { HOARD_VERSION } from '../version.js';
+
+/** Entry of the command-line tool; bin/hoard loads it for everything that is not a compiler call. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  const [command, ...args] = first !== undefined && FLAG_ALIASES[first] ? [...FLAG_ALIASES[first]!, ...rest] : argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+        process.stdout.write(HELP);
+        return 0;
+      case 'version':
+        process.stdout.write(`hoard ${HOARD_VERSION}\n`);
+        return 0;
+      case 'stats':
+        return await statsCommand(args);
+      case 'server':
+        return await serverCommand(args);
+      case 'config':
+        return await configCommand(args);
+      default:
+        throw new CliError(`unknown command '${command}'; 'hoard --help' lists the commands.`);
+    }
+  } catch (error) {
+    if (error instanceof CliError || error instanceof ConfigError) {
+      process.stderr.write(`hoard: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

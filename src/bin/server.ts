@@ -1,0 +1,25 @@
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
+import { runServer } from '../server/server.js';
+
+/** `node server.mjs [--foreground] [--log-level LEVEL]`: started by the wrapper or `hoard server start`. */
+const { values } = parseArgs({
+  options: {
+    foreground: { type: 'boolean', default: false },
+    daemon: { type: 'boolean', default: false },
+    'log-level': { type: 'string' },
+  },
+});
+const level = values['log-level'];
+if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
+  process.stderr.write(`hoard server: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
+  process.exit(2);
+}
+
+runServer({ foreground: values.foreground, ...(level ? { logLevel: level as LogLevel } : {}) }).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`hoard server: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

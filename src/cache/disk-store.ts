@@ -1,0 +1,267 @@
+import { constants } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { DigestMemo } from '../hash/digest-memo.js';
+import { digestFile } from '../hash/blake3.js';
+import { entrySchema, ENTRY_FORMAT, type Entry } from './entry.js';
+import { fromTemplate, toTemplate } from './out-dir-template.js';
+
+export interface OutputFile {
+  name: string;
+  path: string;
+  templated: boolean;
+}
+
+export type EntryMetadata = Omit<Entry, 'format' | 'outputs' | 'createdAt'>;
+
+export interface FoundEntry {
+  key: string;
+  entry: Entry;
+  dir: string;
+}
+
+export type Lookup = { status: 'hit'; found: FoundEntry } | { status: 'miss' } | { status: 'corrupt'; why: string };
+
+function uniqueSuffix(): string {
+  return `${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The local disk cache. An entry is a directory made in tmp/ and renamed into place whole, so a reader
+ * never sees half of one; every read checks sizes and digests (digests through the memo, so a blob is
+ * hashed again only when its file changed). Least-recently-used entries are evicted past the limit.
+ */
+export class DiskStore {
+  readonly entriesDir: string;
+  readonly tmpDir: string;
+  private readonly index = new Map<string, { bytes: number; lastUsed: number }>();
+  private totalBytes = 0;
+  private scanned: Promise<void> | undefined;
+
+  constructor(
+    readonly root: string,
+    private readonly memo: DigestMemo,
+  ) {
+    this.entriesDir = join(root, 'entries');
+    this.tmpDir = join(root, 'tmp');
+  }
+
+  /** Creates the directories and, in the background, measures what is already there. */
+  async init(): Promise<void> {
+    await mkdir(this.entriesDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    this.scanned = this.scan();
+  }
+
+  /** Measures the store without creating anything (for reading statistics with no server). */
+  measure(): Promise<void> {
+    this.scanned ??= this.scan();
+    return this.scanned;
+  }
+
+  get sizeBytes(): number {
+    return this.totalBytes;
+  }
+
+  get entryCount(): number {
+    return this.index.size;
+  }
+
+  private entryDir(key: string): string {
+    return join(this.entriesDir, key.slice(0, 2), key);
+  }
+
+  private async scan(): Promise<void> {
+    let shards: string[] = [];
+    try {
+      shards = await readdir(this.entriesDir);
+    } catch {
+      return;
+    }
+    for (const shard of shards) {
+      let keys: string[] = [];
+      try {
+        keys = await readdir(join(this.entriesDir, shard));
+      } catch {
+        continue;
+      }
+      for (const key of keys) {
+        if (this.index.has(key)) continue;
+        const measured = await this.measureEntry(this.entryDir(key));
+        if (measured) this.remember(key, measured.bytes, measured.lastUsed);
+      }
+    }
+  }
+
+  private async measureEntry(dir: string): Promise<{ bytes: number; lastUsed: number } | undefined> {
+    try {
+      const names = await readdir(dir);
+      let bytes = 0;
+      let lastUsed = 0;
+      for (const name of names) {
+        const info = await stat(join(dir, name));
+        bytes += info.size;
+        if (name === 'entry.json') lastUsed = info.mtimeMs;
+      }
+      return { bytes, lastUsed };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private remember(key: string, bytes: number, lastUsed: number): void {
+    const previous = this.index.get(key);
+    if (previous) this.totalBytes -= previous.bytes;
+    this.index.set(key, { bytes, lastUsed });
+    this.totalBytes += bytes;
+  }
+
+  async get(key: string): Promise<Lookup> {
+    const dir = this.entryDir(key);
+    let text: string;
+    try {
+      text = await readFile(join(dir, 'entry.json'), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'miss' };
+      throw error;
+    }
+    const why = await this.verify(dir, text);
+    if (typeof why === 'string') {
+      await this.remove(key);
+      return { status: 'corrupt', why };
+    }
+    return { status: 'hit', found: { key, entry: why, dir } };
+  }
+
+  private async verify(dir: string, text: string): Promise<Entry | string> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return 'entry.json is not JSON';
+    }
+    const result = entrySchema.safeParse(parsed);
+    if (!result.success) return `entry.json does not match the entry format: ${result.error.issues[0]?.message ?? ''}`;
+    const entry = result.data;
+    for (const [index, output] of entry.outputs.entries()) {
+      const blob = join(dir, String(index));
+      let size: number;
+      try {
+        size = (await stat(blob)).size;
+      } catch {
+        return `${output.name} is missing`;
+      }
+      if (size !== output.size) return `${output.name} has ${size} bytes, expected ${output.size}`;
+      if ((await this.memo.digest(blob)) !== output.digest) return `${output.name} does not match its digest`;
+    }
+    return entry;
+  }
+
+  /** Copies the outputs into the store under `key`. Returns the bytes written, 0 if it already existed. */
+  async put(key: string, outputs: OutputFile[], metadata: EntryMetadata, outDir: string): Promise<number> {
+    const staging = join(this.tmpDir, `${key}.${uniqueSuffix()}`);
+    await mkdir(staging, { recursive: true });
+    try {
+      const described: Entry['outputs'] = [];
+      for (const [index, output] of outputs.entries()) {
+        const blob = join(staging, String(index));
+        const info = await stat(output.path);
+        if (output.templated) {
+          await writeFile(blob, toTemplate(await readFile(output.path, 'utf8'), outDir));
+        } else {
+          await copyFile(output.path, blob, constants.COPYFILE_FICLONE);
+        }
+        const size = (await stat(blob)).size;
+        described.push({ name: output.name, size, digest: await digestFile(blob), mode: info.mode & 0o777, templated: output.templated });
+      }
+      const entry: Entry = { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata };
+      await writeFile(join(staging, 'entry.json'), JSON.stringify(entry));
+      const bytes = described.reduce((sum, output) => sum + output.size, 0) + Buffer.byteLength(JSON.stringify(entry));
+      const dir = this.entryDir(key);
+      await mkdir(join(this.entriesDir, key.slice(0, 2)), { recursive: true });
+      try {
+        await rename(staging, dir);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') return 0;
+        throw error;
+      }
+      this.remember(key, bytes, Date.now());
+      return bytes;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** Writes an entry's outputs into outDir, each file appearing whole. Returns the bytes restored. */
+  async restore(found: FoundEntry, outDir: string): Promise<number> {
+    let bytes = 0;
+    await mkdir(outDir, { recursive: true });
+    for (const [index, output] of found.entry.outputs.entries()) {
+      const blob = join(found.dir, String(index));
+      const destination = join(outDir, output.name);
+      const temporary = `${destination}.hoard-${uniqueSuffix()}`;
+      try {
+        if (output.templated) {
+          await writeFile(temporary, fromTemplate(await readFile(blob, 'utf8'), outDir));
+        } else {
+          await copyFile(blob, temporary, constants.COPYFILE_FICLONE);
+        }
+        await chmod(temporary, output.mode);
+        await rename(temporary, destination);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
+      bytes += output.size;
+    }
+    this.touch(found.key);
+    return bytes;
+  }
+
+  private touch(key: string): void {
+    const now = Date.now();
+    const known = this.index.get(key);
+    if (known) known.lastUsed = now;
+    const seconds = now / 1000;
+    utimes(join(this.entryDir(key), 'entry.json'), seconds, seconds).catch(() => undefined);
+  }
+
+  async remove(key: string): Promise<void> {
+    const known = this.index.get(key);
+    if (known) {
+      this.totalBytes -= known.bytes;
+      this.index.delete(key);
+    }
+    // Renamed away first so a concurrent reader never finds a half-deleted entry.
+    const doomed = join(this.tmpDir, `removed-${key}.${uniqueSuffix()}`);
+    try {
+      await rename(this.entryDir(key), doomed);
+    } catch {
+      return;
+    }
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** Removes least-recently-used entries until the store is at most `targetBytes`. */
+  async evict(targetBytes: number): Promise<{ removed: number; freedBytes: number }> {
+    await this.scanned;
+    let removed = 0;
+    let freedBytes = 0;
+    if (this.totalBytes <= targetBytes) return { removed, freedBytes };
+    const oldestFirst = [...this.index.entries()].sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+    for (const [key, { bytes }] of oldestFirst) {
+      if (this.totalBytes <= targetBytes) break;
+      await this.remove(key);
+      removed += 1;
+      freedBytes += bytes;
+    }
+    return { removed, freedBytes };
+  }
+
+  async clear(): Promise<void> {
+    await this.scanned;
+    for (const key of [...this.index.keys()]) await this.remove(key);
+  }
+}

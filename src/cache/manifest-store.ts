@@ -1,0 +1,81 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { DigestMemo } from '../hash/digest-memo.js';
+
+const manifestSchema = z.object({
+  format: z.literal(1),
+  entries: z.array(
+    z.object({
+      files: z.array(z.tuple([z.string(), z.string().nullable()])),
+      envDeps: z.array(z.tuple([z.string(), z.string().nullable()])),
+      resultKey: z.string(),
+    }),
+  ),
+});
+
+export type ManifestEntry = z.infer<typeof manifestSchema>['entries'][number];
+
+/** How many source-file combinations are remembered per direct key (newest first). */
+const MAX_ENTRIES_PER_MANIFEST = 16;
+
+/**
+ * For each direct key, the source files and env!-values earlier compiles read, with the result each
+ * combination produced. A hit is the first combination that still matches what is on disk now.
+ */
+export class ManifestStore {
+  private readonly writes = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly memo: DigestMemo,
+  ) {}
+
+  private path(directKey: string): string {
+    return join(this.dir, directKey.slice(0, 2), `${directKey}.json`);
+  }
+
+  private async read(directKey: string): Promise<ManifestEntry[]> {
+    let text: string;
+    try {
+      text = await readFile(this.path(directKey), 'utf8');
+    } catch {
+      return [];
+    }
+    try {
+      return manifestSchema.parse(JSON.parse(text)).entries;
+    } catch {
+      return [];
+    }
+  }
+
+  /** The result key of the first remembered combination that matches the files and environment now. */
+  async find(directKey: string, cwd: string, env: Record<string, string>): Promise<string | undefined> {
+    for (const entry of await this.read(directKey)) {
+      if (!entry.envDeps.every(([name, value]) => (env[name] ?? null) === value)) continue;
+      const digests = await Promise.all(entry.files.map(([path]) => this.memo.digest(isAbsolute(path) ? path : resolve(cwd, path))));
+      if (digests.every((digest, index) => (digest ?? null) === entry.files[index]![1])) return entry.resultKey;
+    }
+    return undefined;
+  }
+
+  async add(directKey: string, entry: ManifestEntry): Promise<void> {
+    const previous = this.writes.get(directKey) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const entries = (await this.read(directKey)).filter((known) => known.resultKey !== entry.resultKey);
+      entries.unshift(entry);
+      const path = this.path(directKey);
+      await mkdir(join(this.dir, directKey.slice(0, 2)), { recursive: true });
+      const temporary = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+      await writeFile(temporary, JSON.stringify({ format: 1, entries: entries.slice(0, MAX_ENTRIES_PER_MANIFEST) }));
+      await rename(temporary, path);
+    });
+    const settled = next.catch(() => undefined);
+    this.writes.set(directKey, settled);
+    settled.then(() => {
+      if (this.writes.get(directKey) === settled) this.writes.delete(directKey);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,22 @@
+export const HELP = `hoard — a compiler cache for Rust
+
+As a compiler wrapper (cargo does this for you):
+  RUSTC_WRAPPER=hoard cargo build       or in ~/.cargo/config.toml: [build] rustc-wrapper = "hoard"
+  hoard <compiler> [args…]              run one compile through the cache
+
+Commands:
+  hoard stats [--json]                  hits, misses, why calls were not cached, time saved
+  hoard stats --zero                    reset the statistics
+  hoard server start [--foreground] [--log-level error|warn|info|debug]
+  hoard server stop                     stop the server once the compiles in progress are done
+  hoard server status [--json]
+  hoard config [--json]                 the configuration in force and where each value came from
+  hoard help | --help                   this text
+  hoard --version
+
+Aliases: --start-server, --stop-server, --show-stats (-s), --zero-stats (-z).
+
+Files: config in $XDG_CONFIG_HOME/hoard/config.toml (HOARD_CONFIG), cache in
+$XDG_CACHE_HOME/hoard (HOARD_DIR). Errors and every fallback to a direct compile are
+logged to error.log in the cache directory. Documentation: docs/ in the hoard repository.
+`;

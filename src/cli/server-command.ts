@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatDuration } from '../config/units.js';
+import { resolveLocations } from '../protocol/locations.js';
+import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../wrapper/start-server.js';
+import { restoredEnvironment } from '../wrapper/environment.js';
+import { askServerData, CliError } from './client.js';
+import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
+
+interface Status {
+  running: boolean;
+  pid: number;
+  version: string;
+  uptimeMs: number;
+  protocol: number;
+  socket: string;
+  configFile: string;
+  configProblem?: string;
+}
+
+function serverScript(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), 'server.mjs');
+}
+
+async function waitUntilGone(socketPath: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!existsSync(socketPath)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+export async function serverCommand(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const env = restoredEnvironment(process.env);
+  const locations = resolveLocations(env);
+  switch (action) {
+    case 'start': {
+      if (rest.includes('--foreground')) {
+        const levelIndex = rest.indexOf('--log-level');
+        const level = levelIndex === -1 ? undefined : rest[levelIndex + 1];
+        if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
+          throw new CliError(`--log-level takes one of ${LOG_LEVELS.join(', ')}`);
+        }
+        const { runServer } = await import('../server/server.js');
+        return runServer({ foreground: true, ...(level ? { logLevel: level as LogLevel } : {}) });
+      }
+      const running = await askServerData<Status>('status', env);
+      if (running) {
+        process.stdout.write(`hoard server already running (pid ${running.pid}, version ${running.version})\n`);
+        return 0;
+      }
+      spawnServer(serverScript(), locations, env);
+      const connection = await waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS).catch((error: Error) => {
+        throw new CliError(`${error.message}; see ${locations.serverLogPath} and ${locations.errorLogPath}`);
+      });
+      connection.close();
+      const status = await askServerData<Status>('status', env);
+      process.stdout.write(`hoard server started (pid ${status?.pid}, socket ${locations.socketPath})\n`);
+      return 0;
+    }
+    case 'stop': {
+      const stopped = await askServerData<unknown>('shutdown', env);
+      if (stopped === undefined) {
+        process.stdout.write('hoard server is not running\n');
+        return 0;
+      }
+      const gone = await waitUntilGone(locations.socketPath, 10_000);
+      process.stdout.write(gone ? 'hoard server stopped (builds in progress were allowed to finish)\n' : 'hoard server is stopping; it finishes the compiles in progress first\n');
+      return 0;
+    }
+    case 'status': {
+      const status = await askServerData<Status>('status', env);
+      if (rest.includes('--json')) {
+        process.stdout.write(`${JSON.stringify(status ?? { running: false }, null, 2)}\n`);
+        return status ? 0 : 1;
+      }
+      if (!status) {
+        process.stdout.write(`hoard server is not running (socket ${locations.socketPath}); the next compile starts it\n`);
+        return 1;
+      }
+      process.stdout.write(
+        [
+          `hoard server running: pid ${status.pid}, version ${status.version}, protocol ${status.protocol}, up ${formatDuration(status.uptimeMs)}`,
+          `socket ${status.socket}`,
+          `config ${status.configFile}${status.configProblem ? ` (NOT IN USE: ${status.configProblem})` : ''}`,
+        ].join('\n') + '\n',
+      );
+      return 0;
+    }
+    default:
+      throw new CliError(`'hoard server ${action ?? ''}' is not a server command; use start, stop or status.`);
+  }
+}

@@ -1,0 +1,135 @@
+import { readdir, readFile, realpath, stat, writeFile, rename } from 'node:fs/promises';
+import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { digestBytes } from '../../hash/blake3.js';
+import type { DigestMemo } from '../../hash/digest-memo.js';
+import type { ProcessRunner } from '../../exec/process-runner.js';
+
+export interface ToolchainIdentity {
+  /** What goes into keys: `rustc -vV` and the sysroot's shared libraries. */
+  digest: string;
+  version: string;
+  sysroot: string;
+}
+
+interface RememberedToolchain extends ToolchainIdentity {
+  /** The sysroot libraries and their stat identities: if any changed, the toolchain was replaced. */
+  libraries: Array<[path: string, identity: string]>;
+}
+
+async function statIdentity(path: string): Promise<string> {
+  const info = await stat(path, { bigint: true });
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
+}
+
+/** Finds the compiler the way the shell would, with the requesting process's PATH. */
+export async function locateCompiler(compiler: string, cwd: string, env: Record<string, string>): Promise<string> {
+  if (compiler.includes('/')) return realpath(isAbsolute(compiler) ? compiler : resolve(cwd, compiler));
+  for (const directory of (env.PATH ?? '').split(delimiter)) {
+    if (!directory) continue;
+    const candidate = join(directory, compiler);
+    try {
+      const info = await stat(candidate);
+      if (info.isFile() && (info.mode & 0o111) !== 0) return await realpath(candidate);
+    } catch {
+      // Not in this directory.
+    }
+  }
+  throw new Error(`${compiler} not found on PATH`);
+}
+
+/** A rustup proxy is the rustup binary under another name: which toolchain it runs depends on context. */
+async function isRustupProxy(path: string): Promise<boolean> {
+  if (basename(path).startsWith('rustup')) return true;
+  try {
+    const [self, rustup] = await Promise.all([stat(path), stat(join(dirname(path), 'rustup'))]);
+    return self.ino === rustup.ino && self.dev === rustup.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Works out compiler identities once per toolchain and remembers them across server restarts. A
+ * rustup proxy picks its toolchain from RUSTUP_TOOLCHAIN or, failing that, the directory it runs in,
+ * so those become part of what is remembered.
+ */
+export class Toolchains {
+  private readonly known = new Map<string, RememberedToolchain>();
+  private readonly pending = new Map<string, Promise<RememberedToolchain>>();
+  private loaded = false;
+
+  constructor(
+    private readonly runner: ProcessRunner,
+    private readonly memo: DigestMemo,
+    private readonly persistPath: string,
+  ) {}
+
+  async identify(compiler: string, cwd: string, env: Record<string, string>): Promise<ToolchainIdentity> {
+    await this.load();
+    const path = await locateCompiler(compiler, cwd, env);
+    const context = (await isRustupProxy(path))
+      ? `proxy toolchain=${env.RUSTUP_TOOLCHAIN ?? ''} home=${env.RUSTUP_HOME ?? ''} cwd=${env.RUSTUP_TOOLCHAIN ? '' : cwd}`
+      : '';
+    const memoKey = `${path} ${await statIdentity(path)} ${context}`;
+    const remembered = this.known.get(memoKey);
+    if (remembered && (await this.unchanged(remembered))) return remembered;
+    let computing = this.pending.get(memoKey);
+    if (!computing) {
+      computing = this.compute(path, cwd, env).finally(() => this.pending.delete(memoKey));
+      this.pending.set(memoKey, computing);
+    }
+    const identity = await computing;
+    this.known.set(memoKey, identity);
+    await this.save();
+    return identity;
+  }
+
+  private async unchanged(toolchain: RememberedToolchain): Promise<boolean> {
+    try {
+      const identities = await Promise.all(toolchain.libraries.map(([path]) => statIdentity(path)));
+      return identities.every((identity, index) => identity === toolchain.libraries[index]![1]);
+    } catch {
+      return false;
+    }
+  }
+
+  private async compute(path: string, cwd: string, env: Record<string, string>): Promise<RememberedToolchain> {
+    const [version, sysrootResult] = await Promise.all([
+      this.runner.run(path, ['-vV'], { cwd, env }),
+      this.runner.run(path, ['--print', 'sysroot'], { cwd, env }),
+    ]);
+    if (version.exitCode !== 0 || sysrootResult.exitCode !== 0) {
+      throw new Error(`${path} -vV failed: ${(version.stderr || sysrootResult.stderr).split('\n')[0]}`);
+    }
+    const sysroot = sysrootResult.stdout.trim();
+    const libDir = join(sysroot, 'lib');
+    const names = (await readdir(libDir)).filter((name) => /\.(so|dylib)(\.|$)/.test(name)).sort();
+    const libraries: Array<[string, string]> = [];
+    const parts = [version.stdout];
+    for (const name of names) {
+      const libraryPath = join(libDir, name);
+      parts.push(`${name} ${await this.memo.digest(libraryPath)}`);
+      libraries.push([libraryPath, await statIdentity(libraryPath)]);
+    }
+    return { digest: digestBytes(parts.join('\n')), version: version.stdout.trim(), sysroot, libraries };
+  }
+
+  private async load(): Promise<void> {
+    if (this.loaded) return;
+    this.loaded = true;
+    try {
+      const saved = JSON.parse(await readFile(this.persistPath, 'utf8')) as Record<string, RememberedToolchain>;
+      for (const [key, value] of Object.entries(saved)) {
+        if (typeof value?.digest === 'string' && Array.isArray(value.libraries)) this.known.set(key, value);
+      }
+    } catch {
+      // Missing or unreadable: identities are worked out again.
+    }
+  }
+
+  private async save(): Promise<void> {
+    const temporary = `${this.persistPath}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify(Object.fromEntries(this.known)));
+    await rename(temporary, this.persistPath);
+  }
+}

@@ -1,0 +1,14 @@
+import type { ConfigKey } from './schema.js';
+
+/** The one table from environment variables to config keys. An environment value beats the file. */
+export const ENV_VARIABLES: ReadonlyArray<{ variable: string; key: ConfigKey }> = [
+  { variable: 'HOARD_CACHE_SIZE', key: 'cache_size' },
+  { variable: 'HOARD_DIR', key: 'cache_dir' },
+  { variable: 'HOARD_IDLE_TIMEOUT', key: 'idle_timeout' },
+  { variable: 'HOARD_LOG_LEVEL', key: 'log_level' },
+];
+
+/** Not config keys, but read from the environment too; listed for the docs and `hoard config`. */
+export const OTHER_VARIABLES: ReadonlyArray<{ variable: string; meaning: string }> = [
+  { variable: 'HOARD_CONFIG', meaning: 'path of the config file' },
+];

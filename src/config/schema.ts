@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.js';
+
+const size = z.union([z.string(), z.number()]).transform((value, context) => {
+  const bytes = parseSize(value);
+  if (bytes === undefined) {
+    context.addIssue({ code: 'custom', message: `expected a size such as "10G", "500M" or a number of bytes, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const duration = z.union([z.string(), z.number()]).transform((value, context) => {
+  const seconds = parseDuration(value);
+  if (seconds === undefined) {
+    context.addIssue({ code: 'custom', message: `expected a duration such as "10m", "30s" or a number of seconds, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Every option of the config file. Defaults live here and nowhere else; docs/configuration.md lists
+ * the same options with their environment variables.
+ */
+export const configSchema = z
+  .object({
+    cache_dir: z.string().min(1).optional(),
+    cache_size: size.default(10 * 1024 ** 3),
+    idle_timeout: duration.default(600),
+    log_level: z.enum(LOG_LEVELS).default('info'),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigKey = keyof Config;
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];

@@ -1,0 +1,46 @@
+import { createReadStream } from 'node:fs';
+import blake3 from 'blake3-wasm';
+
+/**
+ * The only place that hashes. Keys, file digests and entry verification all go through here, so the
+ * algorithm can change in one place (and bumps CACHE_VERSION when it does).
+ */
+export function digestBytes(data: Uint8Array | string): string {
+  return blake3.hash(data).toString('hex');
+}
+
+export async function digestFile(path: string): Promise<string> {
+  const hash = blake3.createHash();
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Builds a key from labelled sections. Each section is framed by its label and length so that
+ * ("ab","c") and ("a","bc") cannot collide. With `explain`, the sections are kept as text: a diff of
+ * two explanations says why two keys differ.
+ */
+export class KeyHasher {
+  private readonly hash = blake3.createHash();
+  private readonly lines: string[] | undefined;
+
+  constructor(explain = false) {
+    this.lines = explain ? [] : undefined;
+  }
+
+  section(label: string, value: string): this {
+    const bytes = Buffer.from(value, 'utf8');
+    this.hash.update(`${label}\0${bytes.length}\0`);
+    this.hash.update(bytes);
+    this.lines?.push(`${label}: ${value}`);
+    return this;
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+
+  explanation(): string {
+    return (this.lines ?? []).join('\n');
+  }
+}

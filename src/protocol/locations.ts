@@ -1,0 +1,44 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Where hoard keeps things, decided from the environment alone so that the wrapper finds the server
+ * without reading the config file. Never under TMPDIR: a per-shell TMPDIR (nix-shell, portage) may be
+ * deleted while the server still runs.
+ */
+export interface Locations {
+  /** Default cache directory and home of the logs; HOARD_DIR moves it (and gives it its own server). */
+  stateDir: string;
+  /** The server's socket, in a directory only this user can enter. */
+  socketDir: string;
+  socketPath: string;
+  errorLogPath: string;
+  serverLogPath: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function defaultCacheHome(env: Env): string {
+  return env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/')
+    ? env.XDG_CACHE_HOME
+    : join(env.HOME || homedir(), '.cache');
+}
+
+export function resolveLocations(env: Env): Locations {
+  const explicitDir = env.HOARD_DIR;
+  const stateDir = explicitDir || join(defaultCacheHome(env), 'hoard');
+  let socketDir: string;
+  if (explicitDir) socketDir = join(explicitDir, 'run');
+  else if (env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.startsWith('/')) socketDir = join(env.XDG_RUNTIME_DIR, 'hoard');
+  else socketDir = join(stateDir, 'run');
+  return {
+    stateDir,
+    socketDir,
+    socketPath: join(socketDir, 'server.sock'),
+    errorLogPath: join(stateDir, 'error.log'),
+    serverLogPath: join(stateDir, 'server.log'),
+  };
+}
+
+/** Linux allows 107 bytes in a Unix socket path (sun_path is 108 with the terminator); macOS 103. */
+export const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;

@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { DiskStore, FoundEntry } from '../cache/disk-store.js';
+import type { ManifestStore } from '../cache/manifest-store.js';
+import { fromTemplate, hasTemplate, toTemplate } from '../cache/out-dir-template.js';
+import { classifyRustc, type RustCompile } from '../compiler/rustc/args.js';
+import { parseDepInfo } from '../compiler/rustc/dep-info.js';
+import { directKey, resultKey, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
+import { depInfoPath, expectedOutputs } from '../compiler/rustc/outputs.js';
+import type { Toolchains } from '../compiler/rustc/toolchain.js';
+import type { DigestMemo } from '../hash/digest-memo.js';
+import type { CompileRequest } from '../protocol/messages.js';
+import { increment } from '../stats/counters.js';
+import type { Exchange } from './exchange.js';
+import type { Logger } from './logger.js';
+import type { SingleFlight } from './single-flight.js';
+import type { StatsStore } from './stats-store.js';
+
+/** How long a request waits for another wrapper compiling the same key before compiling itself. */
+export const SAME_KEY_WAIT_MS = 10 * 60_000;
+/** How long the server waits for a wrapper to report its compile; a wrapper that dies hangs up sooner. */
+const STORE_REPORT_WAIT_MS = 6 * 60 * 60_000;
+
+export interface RustHandlerDependencies {
+  store: DiskStore;
+  manifests: ManifestStore;
+  memo: DigestMemo;
+  toolchains: Toolchains;
+  stats: StatsStore;
+  singleFlight: SingleFlight;
+  log: Logger;
+  afterStore(): void;
+}
+
+interface Request {
+  compile: RustCompile;
+  cwd: string;
+  env: Record<string, string>;
+  direct: string;
+  receivedAt: number;
+}
+
+function base64(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64');
+}
+
+/** Replays compiler output that names the out-dir, when it is text that survives a round trip. */
+function templatedOutput(encoded: string, outDir: string): string {
+  const bytes = Buffer.from(encoded, 'base64');
+  const decoded = bytes.toString('utf8');
+  if (!Buffer.from(decoded, 'utf8').equals(bytes)) return encoded;
+  return base64(toTemplate(decoded, outDir));
+}
+
+function restoredOutput(encoded: string, outDir: string): string {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  return hasTemplate(decoded) ? base64(fromTemplate(decoded, outDir)) : encoded;
+}
+
+/** Answers compile requests for rustc: hit, or tell the wrapper to compile and then store the result. */
+export class RustHandler {
+  constructor(private readonly deps: RustHandlerDependencies) {}
+
+  async handle(message: CompileRequest, exchange: Exchange): Promise<void> {
+    const { stats, log } = this.deps;
+    const receivedAt = Date.now();
+    stats.update((counters) => {
+      counters.requests += 1;
+    });
+    const classification = classifyRustc(message.argv.slice(1), message.cwd, (path) => readFileSync(path, 'utf8'));
+    if (classification.kind === 'not-compilation') {
+      stats.update((counters) => {
+        counters.notCompilation += 1;
+      });
+      exchange.reply({ type: 'run', store: false });
+      return;
+    }
+    if (classification.kind === 'not-cacheable') {
+      stats.update((counters) => increment(counters.notCacheable, classification.reason));
+      log.debug(`not cacheable (${classification.reason}: ${classification.detail}) in ${message.cwd}`);
+      exchange.reply({ type: 'run', store: false, reason: classification.reason });
+      return;
+    }
+
+    let replied = false;
+    const reply: Exchange['reply'] = (answer) => {
+      replied = true;
+      exchange.reply(answer);
+    };
+    let release: (() => void) | undefined;
+    try {
+      const compile = classification.compile;
+      const identity = await this.deps.toolchains.identify(message.argv[0]!, message.cwd, message.env);
+      const explain = log.level === 'debug';
+      const direct = await directKey({ compile, compilerIdentity: identity.digest, cwd: message.cwd, env: message.env, memo: this.deps.memo, explain });
+      if (explain) log.debug(`direct key ${direct.key} for ${compile.crateName}:\n${direct.explanation}`);
+      const request: Request = { compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
+
+      if (await this.serveHit(request, reply)) return;
+      release = this.deps.singleFlight.claim(direct.key);
+      if (!release) {
+        reply({ type: 'wait', timeoutMs: SAME_KEY_WAIT_MS });
+        await this.deps.singleFlight.waitFor(direct.key, SAME_KEY_WAIT_MS);
+        if (await this.serveHit(request, reply)) return;
+        release = this.deps.singleFlight.claim(direct.key);
+      }
+      stats.update((counters) => {
+        counters.misses += 1;
+      });
+      reply({ type: 'run', store: true });
+      const report = await exchange.next(STORE_REPORT_WAIT_MS);
+      if (report?.type !== 'store') return;
+      const outcome = await this.store(request, report.exitCode, report.stdout, report.stderr, report.durationMs);
+      exchange.reply({ type: 'stored', stored: outcome === undefined, ...(outcome ? { reason: outcome } : {}) });
+    } catch (error) {
+      stats.update((counters) => increment(counters.errors, 'internal'));
+      log.error(`rustc request in ${message.cwd}: ${(error as Error).stack ?? String(error)}`);
+      if (!replied) exchange.reply({ type: 'run', store: false, reason: 'error' });
+    } finally {
+      release?.();
+    }
+  }
+
+  /** Restores a matching entry, if there is one. Returns whether the request was answered. */
+  private async serveHit(request: Request, reply: Exchange['reply']): Promise<boolean> {
+    const { manifests, store, stats, log } = this.deps;
+    const key = await manifests.find(request.direct, request.cwd, request.env);
+    if (!key) return false;
+    const lookup = await store.get(key);
+    if (lookup.status === 'corrupt') {
+      stats.update((counters) => increment(counters.errors, 'corrupt-entry'));
+      log.warn(`removed corrupt entry ${key}: ${lookup.why}`);
+      return false;
+    }
+    if (lookup.status === 'miss') return false;
+    let bytes: number;
+    try {
+      bytes = await store.restore(lookup.found, request.compile.outDir);
+    } catch (error) {
+      stats.update((counters) => increment(counters.errors, 'restore'));
+      log.error(`restoring ${key} into ${request.compile.outDir}: ${(error as Error).message}`);
+      return false;
+    }
+    this.replyHit(lookup.found, request, bytes, reply);
+    return true;
+  }
+
+  private replyHit(found: FoundEntry, request: Request, bytes: number, reply: Exchange['reply']): void {
+    const { entry } = found;
+    const outDir = request.compile.outDir;
+    reply({
+      type: 'hit',
+      stdout: restoredOutput(entry.stdout, outDir),
+      stderr: restoredOutput(entry.stderr, outDir),
+      exitCode: entry.exitCode,
+    });
+    const elapsed = Date.now() - request.receivedAt;
+    this.deps.stats.update((counters) => {
+      counters.hits += 1;
+      counters.timeSavedMs += Math.max(0, entry.durationMs - elapsed);
+      counters.bytesRestored += bytes;
+    });
+    this.deps.log.debug(`hit ${request.compile.crateName} (${found.key}) in ${elapsed} ms`);
+  }
+
+  /** Stores a finished compile. Returns why it was not stored, or undefined when it was. */
+  private async store(request: Request, exitCode: number, stdout: string, stderr: string, durationMs: number): Promise<string | undefined> {
+    const { compile, cwd } = request;
+    const { stats, log } = this.deps;
+    if (exitCode !== 0) {
+      stats.update((counters) => {
+        counters.failedCompiles += 1;
+      });
+      return 'the compile failed';
+    }
+    try {
+      const depInfo = parseDepInfo(await readFile(depInfoPath(compile), 'utf8'));
+      const files: ManifestInputs['files'] = [];
+      for (const source of depInfo.sources) {
+        const path = isAbsolute(source) ? source : resolve(cwd, source);
+        const [digest, info] = await Promise.all([this.deps.memo.digest(path), stat(path).catch(() => undefined)]);
+        // Edited while it compiled: the outputs may be of the old text, the digest is of the new.
+        if (info && Math.max(info.mtimeMs, info.ctimeMs) > request.receivedAt) return `${source} changed during the compile`;
+        files.push([source, digest ?? null]);
+      }
+      const manifest: ManifestInputs = { files, envDeps: depInfo.envDeps };
+      const result = resultKey(request.direct, manifest).key;
+      const outputs = expectedOutputs(compile);
+      const bytes = await this.deps.store.put(result, outputs, {
+        stdout: templatedOutput(stdout, compile.outDir),
+        stderr: templatedOutput(stderr, compile.outDir),
+        exitCode,
+        durationMs,
+      }, compile.outDir);
+      await this.deps.manifests.add(request.direct, { files, envDeps: depInfo.envDeps, resultKey: result });
+      stats.update((counters) => {
+        counters.bytesStored += bytes;
+      });
+      this.deps.afterStore();
+      return undefined;
+    } catch (error) {
+      stats.update((counters) => increment(counters.errors, 'store'));
+      log.error(`storing ${compile.crateName} from ${cwd}: ${(error as Error).message}`);
+      return `storing failed: ${(error as Error).message}`;
+    }
+  }
+}

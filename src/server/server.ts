@@ -1,0 +1,269 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { DiskStore } from '../cache/disk-store.js';
+import { ManifestStore } from '../cache/manifest-store.js';
+import { Toolchains } from '../compiler/rustc/toolchain.js';
+import { ConfigError, loadConfig, type LoadedConfig, defaultConfig } from '../config/load.js';
+import type { LogLevel } from '../config/schema.js';
+import { execaRunner } from '../exec/process-runner.js';
+import { DigestMemo } from '../hash/digest-memo.js';
+import { attachDecoder, encodeFrame } from '../protocol/framing.js';
+import { resolveLocations } from '../protocol/locations.js';
+import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
+import type { StatsSnapshot } from '../stats/snapshot.js';
+import { HOARD_VERSION } from '../version.js';
+import type { Exchange } from './exchange.js';
+import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
+import { Logger } from './logger.js';
+import { compileRequestSchema, describeInvalid, envelopeSchema, storeRequestSchema } from './messages.js';
+import { RustHandler } from './rust-handler.js';
+import { SingleFlight } from './single-flight.js';
+import { StatsStore } from './stats-store.js';
+
+export interface ServerOptions {
+  foreground: boolean;
+  logLevel?: LogLevel;
+}
+
+const HOUSEKEEPING_INTERVAL_MS = 2000;
+/** A draining server gives its open conversations this long before it exits anyway. */
+const DRAIN_LIMIT_MS = 5 * 60_000;
+/** Staging directories older than this were left by a server that died mid-store. */
+const STALE_STAGING_MS = 60 * 60_000;
+
+async function removeStaleStaging(tmpDir: string): Promise<void> {
+  const now = Date.now();
+  for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
+    const path = join(tmpDir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && now - info.mtimeMs > STALE_STAGING_MS) await rm(path, { recursive: true, force: true });
+  }
+}
+
+/** Runs the cache server until it is idle, stopped, replaced, or superseded by another version. */
+export async function runServer(options: ServerOptions): Promise<number> {
+  const env = process.env;
+  const locations = resolveLocations(env);
+  let loaded: LoadedConfig;
+  let configProblem: string | undefined;
+  try {
+    loaded = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    configProblem = error.message;
+    loaded = defaultConfig(env);
+  }
+  const config = loaded.config;
+  const log = new Logger(options.logLevel ?? config.log_level, {
+    ...(options.foreground ? {} : { file: locations.serverLogPath }),
+    errorLog: locations.errorLogPath,
+  });
+  if (configProblem) log.error(`${configProblem} Using the defaults until it is fixed.`);
+
+  const cacheDir = config.cache_dir;
+  await mkdir(join(cacheDir, 'tmp'), { recursive: true });
+  // Nothing the server does may depend on the TMPDIR of whichever shell started it.
+  process.env.TMPDIR = join(cacheDir, 'tmp');
+  process.chdir(locations.stateDir);
+
+  const memo = new DigestMemo();
+  const store = new DiskStore(cacheDir, memo);
+  await store.init();
+  await removeStaleStaging(store.tmpDir);
+  const manifests = new ManifestStore(join(cacheDir, 'manifests'), memo);
+  const stats = new StatsStore(join(cacheDir, 'stats.json'));
+  const toolchains = new Toolchains(execaRunner, memo, join(cacheDir, 'toolchains.json'));
+  const startedAt = Date.now();
+
+  let evicting = false;
+  const evictIfNeeded = (): void => {
+    if (evicting || store.sizeBytes <= config.cache_size) return;
+    evicting = true;
+    setImmediate(() => {
+      store
+        .evict(Math.floor(config.cache_size * 0.9))
+        .then(({ removed, freedBytes }) => log.info(`evicted ${removed} entries (${freedBytes} bytes) to stay under ${config.cache_size} bytes`))
+        .catch((error: Error) => log.error(`eviction failed: ${error.message}`))
+        .finally(() => {
+          evicting = false;
+        });
+    });
+  };
+
+  const rust = new RustHandler({ store, manifests, memo, toolchains, stats, singleFlight: new SingleFlight(), log, afterStore: evictIfNeeded });
+
+  const snapshot = (): StatsSnapshot => ({
+    counters: stats.counters,
+    since: stats.since,
+    cache: { dir: cacheDir, sizeBytes: store.sizeBytes, limitBytes: config.cache_size, entries: store.entryCount },
+    server: { running: true, pid: process.pid, version: HOARD_VERSION, uptimeMs: Date.now() - startedAt },
+  });
+
+  let active = 0;
+  let lastActivity = Date.now();
+  let draining = false;
+  let socketInode: bigint | undefined;
+  const sockets = new Set<Socket>();
+  const netServer = createServer((socket) => handleConnection(socket));
+
+  let resolveExit!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => {
+    resolveExit = resolve;
+  });
+  /** Stops taking connections, lets the open conversations finish (bounded), saves, and exits. */
+  const beginDrain = async (why: string): Promise<void> => {
+    if (draining) return;
+    draining = true;
+    log.info(`stopping: ${why}`);
+    if (socketInode !== undefined) await releaseSocketPath(locations.socketPath, socketInode);
+    netServer.close();
+    const deadline = Date.now() + DRAIN_LIMIT_MS;
+    while (active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await stats.flush();
+    for (const socket of sockets) socket.destroy();
+    resolveExit(0);
+  };
+
+  function handleConnection(socket: Socket): void {
+    sockets.add(socket);
+    const queue: ClientMessage[] = [];
+    let waiter: ((message: ClientMessage | undefined) => void) | undefined;
+    let closed = false;
+    let started = false;
+    const send = (message: ServerMessage): void => {
+      if (!socket.destroyed) socket.write(encodeFrame(message));
+    };
+    const exchange: Exchange = {
+      reply: send,
+      next: (timeoutMs) => {
+        const queued = queue.shift();
+        if (queued) return Promise.resolve(queued);
+        if (closed) return Promise.resolve(undefined);
+        return new Promise((resolve) => {
+          const timer = setTimeout(() => {
+            waiter = undefined;
+            resolve(undefined);
+          }, timeoutMs);
+          waiter = (message) => {
+            clearTimeout(timer);
+            waiter = undefined;
+            resolve(message);
+          };
+        });
+      },
+    };
+    const deliver = (message: ClientMessage | undefined): void => {
+      if (waiter) waiter(message);
+      else if (message) queue.push(message);
+    };
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      closed = true;
+      sockets.delete(socket);
+      deliver(undefined);
+    });
+    attachDecoder(
+      socket,
+      (raw) => {
+        lastActivity = Date.now();
+        const envelope = envelopeSchema.safeParse(raw);
+        if (!envelope.success) {
+          send({ type: 'error', message: `not a hoard message (${describeInvalid(envelope.error)})` });
+          socket.end();
+          return;
+        }
+        if (envelope.data.v !== PROTOCOL_VERSION) {
+          send({ type: 'version-mismatch', serverVersion: PROTOCOL_VERSION });
+          socket.end();
+          void beginDrain(`a client speaks protocol version ${envelope.data.v}, this server ${PROTOCOL_VERSION}`);
+          return;
+        }
+        if (started) {
+          deliver(raw as ClientMessage);
+          return;
+        }
+        started = true;
+        active += 1;
+        void handleFirst(raw as ClientMessage, exchange, send)
+          .catch((error: Error) => {
+            log.error(`request failed: ${error.stack ?? error.message}`);
+            send({ type: 'error', message: error.message });
+          })
+          .finally(() => {
+            active -= 1;
+            lastActivity = Date.now();
+          });
+      },
+      (error) => {
+        send({ type: 'error', message: `unreadable message: ${error.message}` });
+        socket.destroy();
+      },
+    );
+  }
+
+  async function handleFirst(message: ClientMessage, exchange: Exchange, send: (message: ServerMessage) => void): Promise<void> {
+    switch (message.type) {
+      case 'compile': {
+        const parsed = compileRequestSchema.safeParse(message);
+        if (!parsed.success) {
+          send({ type: 'error', message: `invalid compile request: ${describeInvalid(parsed.error)}` });
+          return;
+        }
+        await rust.handle(parsed.data, {
+          reply: exchange.reply,
+          next: async (timeoutMs) => {
+            const next = await exchange.next(timeoutMs);
+            if (next?.type === 'store' && !storeRequestSchema.safeParse(next).success) return undefined;
+            return next;
+          },
+        });
+        return;
+      }
+      case 'stats':
+        send({ type: 'data', data: snapshot() });
+        return;
+      case 'zero-stats':
+        stats.zero();
+        send({ type: 'data', data: snapshot() });
+        return;
+      case 'status':
+        send({
+          type: 'data',
+          data: { ...snapshot().server, protocol: PROTOCOL_VERSION, socket: locations.socketPath, configFile: loaded.file, configProblem },
+        });
+        return;
+      case 'shutdown':
+        send({ type: 'data', data: { stopping: true } });
+        void beginDrain('asked to stop');
+        return;
+      default:
+        send({ type: 'error', message: `unknown request type '${(message as { type: string }).type}'` });
+    }
+  }
+
+  const taken = await takeSocketPath(netServer, locations.socketPath);
+  if (!taken.taken) {
+    log.info('another server already answers on the socket; leaving it be');
+    return 0;
+  }
+  socketInode = taken.inode;
+  log.info(`listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`);
+
+  const housekeeping = setInterval(() => {
+    void (async () => {
+      if (draining) return;
+      if (!(await ownsSocketPath(locations.socketPath, socketInode!))) {
+        await beginDrain('the socket path now belongs to another server');
+        return;
+      }
+      const idleMs = config.idle_timeout * 1000;
+      if (idleMs > 0 && active === 0 && Date.now() - lastActivity > idleMs) await beginDrain(`idle for ${config.idle_timeout} s`);
+    })();
+  }, HOUSEKEEPING_INTERVAL_MS);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void beginDrain(`received ${signal}`));
+
+  const code = await finished;
+  clearInterval(housekeeping);
+  return code;
+}

@@ -1,0 +1,65 @@
+/** The counters hoard keeps, globally (and, later, per worktree). Pure data: no IO here. */
+export interface Counters {
+  /** Every compiler call the wrapper asked about. */
+  requests: number;
+  hits: number;
+  misses: number;
+  /** Calls that compile nothing: `rustc -vV`, `--print`. */
+  notCompilation: number;
+  /** Compiles the cache does not take, by reason. */
+  notCacheable: Record<string, number>;
+  /** Internal failures (each ended in a direct compile or an unstored result), by kind. */
+  errors: Record<string, number>;
+  /** Misses whose compile failed: nothing is stored for them. */
+  failedCompiles: number;
+  /** Compiler time the hits did not spend: each entry's compile time minus the time to restore it. */
+  timeSavedMs: number;
+  bytesRestored: number;
+  bytesStored: number;
+}
+
+export function emptyCounters(): Counters {
+  return {
+    requests: 0,
+    hits: 0,
+    misses: 0,
+    notCompilation: 0,
+    notCacheable: {},
+    errors: {},
+    failedCompiles: 0,
+    timeSavedMs: 0,
+    bytesRestored: 0,
+    bytesStored: 0,
+  };
+}
+
+export function increment(table: Record<string, number>, key: string, by = 1): void {
+  table[key] = (table[key] ?? 0) + by;
+}
+
+export function sumOf(table: Record<string, number>): number {
+  return Object.values(table).reduce((sum, value) => sum + value, 0);
+}
+
+/** Hits as a share of the calls the cache could answer (hits and misses). */
+export function hitRate(counters: Counters): number | undefined {
+  const answered = counters.hits + counters.misses;
+  return answered === 0 ? undefined : counters.hits / answered;
+}
+
+/** Reads counters saved by any earlier version, keeping what is a number and dropping the rest. */
+export function countersFrom(value: unknown): Counters {
+  const counters = emptyCounters();
+  if (typeof value !== 'object' || value === null) return counters;
+  const source = value as Record<string, unknown>;
+  for (const key of Object.keys(counters) as Array<keyof Counters>) {
+    const saved = source[key];
+    const current = counters[key];
+    if (typeof current === 'number' && typeof saved === 'number' && Number.isFinite(saved)) {
+      (counters[key] as number) = saved;
+    } else if (typeof current === 'object' && typeof saved === 'object' && saved !== null) {
+      for (const [name, count] of Object.entries(saved)) if (typeof count === 'number') (current as Record<string, number>)[name] = count;
+    }
+  }
+  return counters;
+}

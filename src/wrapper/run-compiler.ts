@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+
+export interface CapturedRun {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  durationMs: number;
+}
+
+/** Exit status as a shell would report it: a compiler killed by a signal gives 128 + its number. */
+function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+  return 128 + (signal ? signalNumbers[signal] ?? 1 : 1);
+}
+
+/** Runs the compiler with the wrapper's own stdio: what the caller sees is what the compiler wrote. */
+export function runDirect(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: 'inherit', env });
+    child.on('error', (error) => {
+      process.stderr.write(`hoard: cannot run ${command}: ${error.message}\n`);
+      resolve(127);
+    });
+    child.on('close', (code, signal) => resolve(exitStatus(code, signal)));
+  });
+}
+
+/**
+ * Runs the compiler, relaying its output as it comes (cargo shows diagnostics while a crate compiles)
+ * and keeping a copy for the cache.
+ */
+export function runCaptured(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<CapturedRun> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['inherit', 'pipe', 'pipe'], env });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+      process.stdout.write(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr.push(chunk);
+      process.stderr.write(chunk);
+    });
+    child.on('error', (error) => {
+      const message = Buffer.from(`hoard: cannot run ${command}: ${error.message}\n`);
+      process.stderr.write(message);
+      resolve({ exitCode: 127, stdout: Buffer.alloc(0), stderr: message, durationMs: performance.now() - started });
+    });
+    child.on('close', (code, signal) => {
+      resolve({
+        exitCode: exitStatus(code, signal),
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr),
+        durationMs: performance.now() - started,
+      });
+    });
+  });
+}

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import type { Locations } from '../protocol/locations.js';
+import { ServerConnection } from './connection.js';
+
+/** How long a wrapper waits for a server it started before it compiles on its own. */
+export const SERVER_START_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = 1000;
+const POLL_INTERVAL_MS = 15;
+
+/**
+ * The environment a server starts with: only what locates the user's files and the config. Anything
+ * a compile depends on (PATH, TMPDIR, CARGO_*, the working directory) comes with each request instead,
+ * so a server started from a short-lived shell does not carry that shell's state.
+ */
+export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    if (name.startsWith('HOARD_') || name.startsWith('XDG_') || ['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'LC_ALL', 'NODE_EXTRA_CA_CERTS'].includes(name)) {
+      kept[name] = value;
+    }
+  }
+  return kept;
+}
+
+export function spawnServer(serverScript: string, locations: Locations, env: NodeJS.ProcessEnv): void {
+  mkdirSync(locations.stateDir, { recursive: true });
+  const child = spawn(process.execPath, [serverScript, '--daemon'], {
+    detached: true,
+    stdio: 'ignore',
+    cwd: locations.stateDir,
+    env: serverEnvironment(env),
+  });
+  child.unref();
+}
+
+function isAbsent(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
+}
+
+export async function waitForServer(socketPath: string, timeoutMs: number): Promise<ServerConnection> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await ServerConnection.open(socketPath, CONNECT_TIMEOUT_MS);
+    } catch (error) {
+      lastError = error;
+      if (!isAbsent(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  }
+  throw new Error(`the server did not start within ${timeoutMs} ms (${(lastError as Error)?.message ?? 'no answer'})`);
+}
+
+/** Connects to the running server, starting one if there is none. */
+export async function connectOrStart(
+  locations: Locations,
+  serverScript: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ServerConnection> {
+  try {
+    return await ServerConnection.open(locations.socketPath, CONNECT_TIMEOUT_MS);
+  } catch (error) {
+    if (!isAbsent(error)) throw error;
+  }
+  spawnServer(serverScript, locations, env);
+  return waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS);
+}

@@ -1,0 +1,107 @@
+import { resolveLocations, type Locations } from '../protocol/locations.js';
+import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
+import type { ServerConnection } from './connection.js';
+import { definedOnly, restoredEnvironment } from './environment.js';
+import { logError } from './error-log.js';
+import { runCaptured, runDirect } from './run-compiler.js';
+import { connectOrStart, spawnServer, SERVER_START_TIMEOUT_MS, waitForServer } from './start-server.js';
+
+/** The server answers a compile request in milliseconds; this bounds a server that hangs. */
+const DECISION_TIMEOUT_MS = 20_000;
+/** After the compile the wrapper waits this long for the store to be acknowledged, then leaves. */
+const STORE_ACK_TIMEOUT_MS = 15_000;
+
+export interface WrapperOptions {
+  serverScript: string;
+}
+
+function write(stream: NodeJS.WriteStream, base64: string): Promise<void> {
+  if (base64.length === 0) return Promise.resolve();
+  return new Promise((resolve) => stream.write(Buffer.from(base64, 'base64'), () => resolve()));
+}
+
+/**
+ * One compiler call: ask the server, and either replay a hit or run the compiler here, in cargo's
+ * process tree, so it keeps cargo's jobserver, environment and working directory. Every internal
+ * failure ends in running the compiler directly: the cache never fails a build.
+ */
+export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options: WrapperOptions): Promise<number> {
+  const [compiler, ...args] = argv as [string, ...string[]];
+  const compilerEnv = restoredEnvironment(env);
+  const locations = resolveLocations(env);
+  const fallBack = (why: string): Promise<number> => {
+    logError(locations.errorLogPath, 'wrapper', `${why}; compiling ${compiler} directly`);
+    return runDirect(compiler, args, compilerEnv);
+  };
+
+  let connection: ServerConnection;
+  let reply: ServerMessage;
+  try {
+    connection = await connectOrStart(locations, options.serverScript, compilerEnv);
+    const request = { v: PROTOCOL_VERSION, type: 'compile' as const, cwd: process.cwd(), argv, env: definedOnly(compilerEnv) };
+    connection.send(request);
+    reply = await connection.next(DECISION_TIMEOUT_MS);
+    if (reply.type === 'version-mismatch') {
+      connection.close();
+      connection = await startReplacement(locations, options.serverScript, compilerEnv);
+      connection.send(request);
+      reply = await connection.next(DECISION_TIMEOUT_MS);
+    }
+    while (reply.type === 'wait') reply = await connection.next(reply.timeoutMs + DECISION_TIMEOUT_MS);
+  } catch (error) {
+    return fallBack(`cache server unavailable: ${(error as Error).message}`);
+  }
+
+  switch (reply.type) {
+    case 'hit':
+      connection.close();
+      await write(process.stdout, reply.stdout);
+      await write(process.stderr, reply.stderr);
+      return reply.exitCode;
+    case 'run':
+      if (!reply.store) {
+        connection.close();
+        return runDirect(compiler, args, compilerEnv);
+      }
+      return compileAndStore(connection, compiler, args, compilerEnv, locations);
+    default:
+      connection.close();
+      return fallBack(reply.type === 'error' ? `server error: ${reply.message}` : `unexpected reply ${reply.type}`);
+  }
+}
+
+async function compileAndStore(
+  connection: ServerConnection,
+  compiler: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  locations: Locations,
+): Promise<number> {
+  const result = await runCaptured(compiler, args, env);
+  // From here on the compile has happened: a failure to store is logged, never retried as a compile.
+  try {
+    connection.send({
+      v: PROTOCOL_VERSION,
+      type: 'store',
+      exitCode: result.exitCode,
+      stdout: result.stdout.toString('base64'),
+      stderr: result.stderr.toString('base64'),
+      durationMs: Math.round(result.durationMs),
+    });
+    await connection.next(STORE_ACK_TIMEOUT_MS);
+  } catch (error) {
+    logError(locations.errorLogPath, 'wrapper', `storing the result of ${compiler} failed: ${(error as Error).message}`);
+  } finally {
+    connection.close();
+  }
+  return result.exitCode;
+}
+
+/**
+ * The running server speaks another protocol version. It drains and removes its socket when it says
+ * so; start one of ours in its place.
+ */
+async function startReplacement(locations: Locations, serverScript: string, env: NodeJS.ProcessEnv): Promise<ServerConnection> {
+  spawnServer(serverScript, locations, env);
+  return waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS);
+}
