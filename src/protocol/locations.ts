@@ -14,6 +14,8 @@ export interface Locations {
   socketPath: string;
   errorLogPath: string;
   serverLogPath: string;
+  /** Left by a wrapper whose server did not come up; removed by the next server that does. */
+  startFailedPath: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -37,6 +39,7 @@ export function resolveLocations(env: Env): Locations {
     socketPath: join(socketDir, 'server.sock'),
     errorLogPath: join(stateDir, 'error.log'),
     serverLogPath: join(stateDir, 'server.log'),
+    startFailedPath: join(socketDir, 'start-failed'),
   };
 }
 

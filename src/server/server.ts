@@ -248,6 +248,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     return 0;
   }
   socketInode = taken.inode;
+  await rm(locations.startFailedPath, { force: true });
   log.info(`listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`);
 
   const housekeeping = setInterval(() => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Locations } from '../protocol/locations.js';
 import { ServerConnection } from './connection.js';
 
@@ -7,6 +7,20 @@ import { ServerConnection } from './connection.js';
 export const SERVER_START_TIMEOUT_MS = 5000;
 const CONNECT_TIMEOUT_MS = 1000;
 const POLL_INTERVAL_MS = 15;
+/**
+ * After a server failed to start, wrappers compile directly for this long instead of each waiting
+ * SERVER_START_TIMEOUT_MS again: a broken install slows a build down once, not once per crate.
+ */
+const START_FAILURE_BACKOFF_MS = 30_000;
+
+function recentlyFailedToStart(locations: Locations): boolean {
+  try {
+    return Date.now() - statSync(locations.startFailedPath).mtimeMs < START_FAILURE_BACKOFF_MS;
+  } catch {
+    return false;
+  }
+}
+
 
 /**
  * The environment a server starts with: only what locates the user's files and the config. Anything
@@ -66,6 +80,19 @@ export async function connectOrStart(
   } catch (error) {
     if (!isAbsent(error)) throw error;
   }
+  if (recentlyFailedToStart(locations)) {
+    throw new Error(`a server failed to start less than ${START_FAILURE_BACKOFF_MS / 1000} s ago (see ${locations.serverLogPath}); not trying again yet`);
+  }
   spawnServer(serverScript, locations, env);
-  return waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS);
+  try {
+    return await waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS);
+  } catch (error) {
+    try {
+      mkdirSync(locations.socketDir, { recursive: true, mode: 0o700 });
+      writeFileSync(locations.startFailedPath, `${new Date().toISOString()} ${(error as Error).message}\n`);
+    } catch {
+      // Without the marker every wrapper waits for its own attempt; slower, still correct.
+    }
+    throw error;
+  }
 }

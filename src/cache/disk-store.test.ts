@@ -1,0 +1,96 @@
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DigestMemo } from '../hash/digest-memo.js';
+import { DiskStore } from './disk-store.js';
+
+let root: string;
+let outDir: string;
+let store: DiskStore;
+
+const metadata = { stdout: '', stderr: '', exitCode: 0, durationMs: 1200 };
+
+function makeOutputs(dir: string, content: string) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'libdemo.rlib'), `rlib ${content}`);
+  writeFileSync(join(dir, 'demo.d'), `${dir}/libdemo.rlib: src/lib.rs\n`);
+  return [
+    { name: 'libdemo.rlib', path: join(dir, 'libdemo.rlib'), templated: false },
+    { name: 'demo.d', path: join(dir, 'demo.d'), templated: true },
+  ];
+}
+
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), 'hoard-store-'));
+  outDir = join(root, 'target-a', 'deps');
+  store = new DiskStore(join(root, 'cache'), new DigestMemo());
+  await store.init();
+});
+
+describe('DiskStore', () => {
+  it('stores outputs and restores them into another out-dir, rewriting the out-dir in text outputs', async () => {
+    const bytes = await store.put('ab'.repeat(32), makeOutputs(outDir, 'one'), metadata, outDir);
+    expect(bytes).toBeGreaterThan(0);
+    expect(store.entryCount).toBe(1);
+    const lookup = await store.get('ab'.repeat(32));
+    expect(lookup.status).toBe('hit');
+    if (lookup.status !== 'hit') return;
+    const otherOut = join(root, 'target-b', 'deps');
+    await store.restore(lookup.found, otherOut);
+    expect(readFileSync(join(otherOut, 'libdemo.rlib'), 'utf8')).toBe('rlib one');
+    expect(readFileSync(join(otherOut, 'demo.d'), 'utf8')).toBe(`${otherOut}/libdemo.rlib: src/lib.rs\n`);
+  });
+
+  it('misses on an unknown key', async () => {
+    expect((await store.get('cd'.repeat(32))).status).toBe('miss');
+  });
+
+  it('counts a blob changed on disk as corrupt, removes the entry, and then misses', async () => {
+    const key = 'ef'.repeat(32);
+    await store.put(key, makeOutputs(outDir, 'two'), metadata, outDir);
+    const blob = join(root, 'cache', 'entries', 'ef', key, '0');
+    writeFileSync(blob, 'rlib tw0');
+    const lookup = await store.get(key);
+    expect(lookup).toMatchObject({ status: 'corrupt', why: expect.stringContaining('digest') });
+    expect(existsSync(join(root, 'cache', 'entries', 'ef', key))).toBe(false);
+    expect(store.entryCount).toBe(0);
+    expect((await store.get(key)).status).toBe('miss');
+  });
+
+  it('treats an unreadable entry.json as corrupt', async () => {
+    const key = '12'.repeat(32);
+    await store.put(key, makeOutputs(outDir, 'three'), metadata, outDir);
+    writeFileSync(join(root, 'cache', 'entries', '12', key, 'entry.json'), '{"format": 1, "outputs": "nope"}');
+    expect((await store.get(key)).status).toBe('corrupt');
+  });
+
+  it('evicts least recently used entries down to the target size', async () => {
+    const keys = ['a1', 'b2', 'c3'].map((prefix) => prefix.repeat(32));
+    for (const [index, key] of keys.entries()) {
+      await store.put(key, makeOutputs(join(root, `o${index}`), 'x'.repeat(1000)), metadata, join(root, `o${index}`));
+    }
+    // Use the first entry so that the second is now the least recently used.
+    const first = await store.get(keys[0]!);
+    if (first.status === 'hit') await store.restore(first.found, join(root, 'restored'));
+    const oneEntry = store.sizeBytes / 3;
+    const { removed } = await store.evict(Math.ceil(oneEntry * 2));
+    expect(removed).toBe(1);
+    expect((await store.get(keys[1]!)).status).toBe('miss');
+    expect((await store.get(keys[0]!)).status).toBe('hit');
+    expect((await store.get(keys[2]!)).status).toBe('hit');
+  });
+
+  it('measures the entries already on disk when a new server opens the store', async () => {
+    const key = '34'.repeat(32);
+    await store.put(key, makeOutputs(outDir, 'four'), metadata, outDir);
+    const old = Date.now() / 1000 - 3600;
+    utimesSync(join(root, 'cache', 'entries', '34', key, 'entry.json'), old, old);
+    const reopened = new DiskStore(join(root, 'cache'), new DigestMemo());
+    await reopened.init();
+    await reopened.measure();
+    expect(reopened.entryCount).toBe(1);
+    expect(reopened.sizeBytes).toBe(store.sizeBytes);
+    expect(statSync(join(root, 'cache', 'entries', '34', key, 'entry.json')).mtimeMs).toBeLessThan(Date.now() - 1000_000);
+  });
+});

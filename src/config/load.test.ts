@@ -1,0 +1,80 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ENV_VARIABLES } from './env-table.js';
+import { ConfigError, loadConfig } from './load.js';
+import { CONFIG_KEYS } from './schema.js';
+import { parseDuration, parseSize } from './units.js';
+
+function withConfig(text: string | undefined, extraEnv: Record<string, string> = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'hoard-config-'));
+  mkdirSync(join(home, 'config', 'hoard'), { recursive: true });
+  if (text !== undefined) writeFileSync(join(home, 'config', 'hoard', 'config.toml'), text);
+  return { home, env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_CACHE_HOME: join(home, 'cache'), ...extraEnv } };
+}
+
+describe('loadConfig', () => {
+  it('uses the defaults without a file', () => {
+    const { home, env } = withConfig(undefined);
+    const loaded = loadConfig(env);
+    expect(loaded.fileExists).toBe(false);
+    expect(loaded.config).toEqual({ cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, idle_timeout: 600, log_level: 'info' });
+    expect(new Set(Object.values(loaded.sources))).toEqual(new Set(['default']));
+  });
+
+  it('reads the file, and the environment beats it', () => {
+    const { env } = withConfig('cache_size = "20G"\nidle_timeout = "1h"\nlog_level = "debug"\n', { HOARD_LOG_LEVEL: 'warn' });
+    const loaded = loadConfig(env);
+    expect(loaded.config).toMatchObject({ cache_size: 20 * 1024 ** 3, idle_timeout: 3600, log_level: 'warn' });
+    expect(loaded.sources).toMatchObject({ cache_size: 'file', log_level: 'environment', cache_dir: 'default' });
+  });
+
+  it('names file, line and key for a bad value', () => {
+    const { env, home } = withConfig('# my cache\n\ncache_size = "lots"\n');
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(`${join(home, 'config', 'hoard', 'config.toml')}:3: cache_size: expected a size such as "10G"`);
+  });
+
+  it('names an unknown key and lists the known ones', () => {
+    const { env } = withConfig('max_size = "5G"\n');
+    expect(() => loadConfig(env)).toThrow(/config\.toml:1: unknown key 'max_size'\. Known keys: cache_dir, cache_size/);
+  });
+
+  it('reports a TOML syntax error with its line and column', () => {
+    const { env } = withConfig('cache_size = "5G"\nlog_level = \n');
+    expect(() => loadConfig(env)).toThrow(/config\.toml:2:\d+: not valid TOML/);
+  });
+
+  it('blames the environment variable when that is where a bad value came from', () => {
+    const { env } = withConfig(undefined, { HOARD_IDLE_TIMEOUT: 'soon' });
+    expect(() => loadConfig(env)).toThrow(/^environment variable HOARD_IDLE_TIMEOUT: idle_timeout: expected a duration/);
+  });
+});
+
+describe('the environment table', () => {
+  it('maps every variable to a config key, each key at most once, sorted by variable', () => {
+    for (const { key } of ENV_VARIABLES) expect(CONFIG_KEYS).toContain(key);
+    const keys = ENV_VARIABLES.map(({ key }) => key);
+    expect(new Set(keys).size).toBe(keys.length);
+    const variables = ENV_VARIABLES.map(({ variable }) => variable);
+    expect(variables).toEqual([...variables].sort());
+  });
+});
+
+describe('units', () => {
+  it.each([
+    ['10G', 10 * 1024 ** 3],
+    ['512MiB', 512 * 1024 ** 2],
+    ['1.5 GB', 1.5 * 1024 ** 3],
+    [2048, 2048],
+    ['2048', 2048],
+  ])('size %s', (text, bytes) => expect(parseSize(text)).toBe(bytes));
+  it.each(['', 'ten', '-1G', '5X'])('rejects size %j', (text) => expect(parseSize(text)).toBeUndefined());
+  it.each([
+    ['10m', 600],
+    ['30s', 30],
+    ['1h', 3600],
+    ['0', 0],
+  ])('duration %s', (text, seconds) => expect(parseDuration(text)).toBe(seconds));
+});
