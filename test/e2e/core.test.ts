@@ -1,0 +1,207 @@
+import { readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrame } from '../../src/protocol/framing.js';
+import { sumOf } from '../../src/stats/counters.js';
+import { artifactDigests, createSandbox, expectSuccess, requireBuiltAndInstalled, type Sandbox } from './harness.js';
+
+const FIXTURE = 'workspace';
+
+/** How many compiles of the fixture hoard can cache: its lib crates (registry and workspace). */
+let cacheable = 0;
+
+describe('a cargo workspace built through hoard', () => {
+  let sandbox: Sandbox;
+  let project: string;
+  let baseline: Map<string, string>;
+
+  beforeAll(async () => {
+    requireBuiltAndInstalled(FIXTURE);
+    sandbox = createSandbox();
+    project = sandbox.project(FIXTURE);
+    // The reference: the same project at the same path, built without any wrapper.
+    expectSuccess(await sandbox.cargo(project, ['build'], { RUSTC_WRAPPER: undefined }), 'uncached build');
+    baseline = artifactDigests(project);
+    expectSuccess(await sandbox.cargo(project, ['clean']), 'cargo clean');
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('misses on the first build and stores every cacheable crate', async () => {
+    expectSuccess(await sandbox.cargo(project, ['build']), 'cold build');
+    const { counters } = await sandbox.stats();
+    cacheable = counters.misses;
+    expect(counters.hits).toBe(0);
+    expect(cacheable).toBeGreaterThanOrEqual(5);
+    expect(counters.notCacheable['crate-type']).toBeGreaterThan(0);
+    expect(sumOf(counters.errors)).toBe(0);
+    expect(counters.bytesStored).toBeGreaterThan(0);
+  });
+
+  it('restores every cacheable crate after cargo clean, byte for byte as an uncached build made them', async () => {
+    expectSuccess(await sandbox.cargo(project, ['clean']), 'cargo clean');
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await sandbox.cargo(project, ['build']), 'warm build');
+    const after = (await sandbox.stats()).counters;
+    expect(after.hits - before.hits).toBe(cacheable);
+    expect(after.misses).toBe(before.misses);
+    expect(after.timeSavedMs).toBeGreaterThan(before.timeSavedMs);
+    expect(artifactDigests(project)).toEqual(baseline);
+    const run = await execa(join(project, 'target', 'debug', 'wt-app'), [], { reject: false });
+    expect(run.exitCode).toBe(0);
+  });
+
+  it('leaves cargo nothing to do on the build after a hit', async () => {
+    const result = await sandbox.cargo(project, ['build', '-v']);
+    expectSuccess(result, 'no-op build');
+    expect(result.stderr).not.toMatch(/Running `/);
+  });
+
+  it('misses only the edited crate and the crates that depend on it', async () => {
+    const source = join(project, 'wt-util', 'src', 'lib.rs');
+    writeFileSync(source, `${readFileSync(source, 'utf8')}\npub fn added_by_test() -> u32 { 7 }\n`);
+    expectSuccess(await sandbox.cargo(project, ['clean']), 'cargo clean');
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await sandbox.cargo(project, ['build']), 'build after edit');
+    const after = (await sandbox.stats()).counters;
+    // wt-util changed, and wt-app's library depends on it.
+    expect(after.misses - before.misses).toBe(2);
+    expect(after.hits - before.hits).toBe(cacheable - 2);
+  });
+
+  it('misses when a value read by env! changes, and hits again when it changes back', async () => {
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await sandbox.cargo(project, ['build'], { WT_GREETING: 'hello from a test' }), 'build with WT_GREETING');
+    const changed = (await sandbox.stats()).counters;
+    expect(changed.misses - before.misses).toBeGreaterThanOrEqual(1);
+    expect((await execa(join(project, 'target', 'debug', 'wt-app'))).stdout).toContain('hello from a test');
+    expectSuccess(await sandbox.cargo(project, ['build']), 'build without WT_GREETING');
+    const back = (await sandbox.stats()).counters;
+    expect(back.misses).toBe(changed.misses);
+    expect(back.hits).toBeGreaterThan(changed.hits);
+  });
+
+  it('keeps its statistics across a server restart', async () => {
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await sandbox.hoard(['server', 'stop']), 'hoard server stop');
+    const saved = await sandbox.stats();
+    expect(saved.server.running).toBe(false);
+    expect(saved.counters.hits).toBe(before.hits);
+    expect(saved.cache.entries).toBeGreaterThan(0);
+    expectSuccess(await sandbox.hoard(['server', 'start']), 'hoard server start');
+    expect((await sandbox.stats()).counters.hits).toBe(before.hits);
+  });
+});
+
+describe('failures that must not break a build', () => {
+  let sandbox: Sandbox;
+  let project: string;
+
+  beforeAll(async () => {
+    requireBuiltAndInstalled(FIXTURE);
+    sandbox = createSandbox();
+    project = sandbox.project(FIXTURE);
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('survives the deletion of the TMPDIR of the shell that started the server', async () => {
+    const shellTmp = join(sandbox.root, 'nix-shell-tmp');
+    mkdirSync(shellTmp);
+    expectSuccess(await sandbox.hoard(['server', 'start'], { TMPDIR: shellTmp }), 'server start');
+    rmSync(shellTmp, { recursive: true });
+    expectSuccess(await sandbox.cargo(project, ['build']), 'build after TMPDIR was deleted');
+    expectSuccess(await sandbox.cargo(project, ['clean']), 'clean');
+    expectSuccess(await sandbox.cargo(project, ['build']), 'second build');
+    const { counters } = await sandbox.stats();
+    expect(counters.hits).toBeGreaterThan(0);
+    expect(sumOf(counters.errors)).toBe(0);
+  });
+
+  it('finishes a build whose server is killed in the middle of it', async () => {
+    expectSuccess(await sandbox.cargo(project, ['clean']), 'clean');
+    const status = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { pid?: number };
+    const build = sandbox.cargo(project, ['build', '-j1'], { WT_GREETING: 'kill test' });
+    // Kill it once the build is under way.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const { counters } = await sandbox.stats();
+      if (counters.requests > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (status.pid) process.kill(status.pid, 'SIGKILL');
+    const result = await build;
+    expectSuccess(result, 'build with its server killed');
+    expect((await execa(join(project, 'target', 'debug', 'wt-app'))).stdout).toContain('kill test');
+  });
+
+  it('replaces a server that speaks another protocol version', async () => {
+    expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
+    const first = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { pid: number };
+    const socketPath = join(sandbox.root, 'run', 'hoard', 'server.sock');
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(socketPath, () => socket.write(encodeFrame({ v: 999, type: 'status' })));
+      let data = Buffer.alloc(0);
+      socket.on('data', (chunk) => (data = Buffer.concat([data, chunk])));
+      socket.on('close', () => resolve(data.subarray(4).toString('utf8')));
+      socket.on('error', reject);
+    });
+    expect(JSON.parse(reply)).toMatchObject({ type: 'version-mismatch' });
+    const deadline = Date.now() + 10_000;
+    while (existsSync(socketPath) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expectSuccess(await sandbox.cargo(project, ['build']), 'build after the old server left');
+    const second = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { pid: number };
+    expect(second.pid).not.toBe(first.pid);
+  });
+
+  it('answers malformed socket messages with a one-line error and keeps serving', async () => {
+    const socketPath = join(sandbox.root, 'run', 'hoard', 'server.sock');
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(socketPath, () => socket.write(encodeFrame({ hello: 'there' })));
+      let data = Buffer.alloc(0);
+      socket.on('data', (chunk) => (data = Buffer.concat([data, chunk])));
+      socket.on('close', () => resolve(data.subarray(4).toString('utf8')));
+      socket.on('error', reject);
+    });
+    expect(JSON.parse(reply)).toMatchObject({ type: 'error', message: expect.stringMatching(/^not a hoard message/) });
+    expect((await sandbox.hoard(['server', 'status'])).exitCode).toBe(0);
+  });
+
+  it('runs the compiler directly when no server can be started', async () => {
+    // A cache directory under a regular file: no socket, no server, no log can be made there.
+    const unusable = join(sandbox.root, 'not-a-dir');
+    writeFileSync(unusable, '');
+    const result = await sandbox.cargo(project, ['build'], { HOARD_DIR: join(unusable, 'sub'), WT_GREETING: 'direct' });
+    expectSuccess(result, 'build with an unusable cache directory');
+    expect((await execa(join(project, 'target', 'debug', 'wt-app'))).stdout).toContain('direct');
+  });
+
+  it('two builds of the same project at once share the cache without corrupting it', async () => {
+    const copyA = sandbox.project(FIXTURE, 'concurrent-a');
+    expectSuccess(await sandbox.hoard(['stats', '--zero']), 'zero');
+    const [a, b] = await Promise.all([
+      sandbox.cargo(copyA, ['build'], { CARGO_TARGET_DIR: join(sandbox.root, 'target-a') }),
+      sandbox.cargo(copyA, ['build'], { CARGO_TARGET_DIR: join(sandbox.root, 'target-b') }),
+    ]);
+    expectSuccess(a, 'concurrent build A');
+    expectSuccess(b, 'concurrent build B');
+    const { counters } = await sandbox.stats();
+    expect(counters.errors).toEqual({});
+    // Every crate request was answered; a crate being compiled by one build was waited for by the other.
+    expect(cacheable).toBeGreaterThan(0);
+    expect(counters.hits + counters.misses).toBe(2 * cacheable);
+    rmSync(join(sandbox.root, 'target-a'), { recursive: true });
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await sandbox.cargo(copyA, ['build'], { CARGO_TARGET_DIR: join(sandbox.root, 'target-a') }), 'rebuild A');
+    const after = (await sandbox.stats()).counters;
+    expect(after.misses).toBe(before.misses);
+    expect(after.hits).toBeGreaterThan(before.hits);
+  });
+});
+

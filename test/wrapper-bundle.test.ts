@@ -1,0 +1,22 @@
+import { readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO } from './e2e/harness.js';
+
+describe('the wrapper bundle (dist/hoard.cjs)', () => {
+  const bundle = join(REPO, 'dist', 'hoard.cjs');
+
+  it('loads Node built-ins only, so each compile pays for nothing else', () => {
+    const source = readFileSync(bundle, 'utf8');
+    const required = [...source.matchAll(/require\(["']([^"']+)["']\)/g)].map(([, name]) => name!);
+    expect(required.length).toBeGreaterThan(0);
+    const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+    expect(required.filter((name) => !builtins.has(name))).toEqual([]);
+    for (const heavy of ['zod', 'ink', 'execa', 'smol-toml', 'chokidar', 'blake3']) expect(source).not.toContain(`node_modules/${heavy}`);
+  });
+
+  it('stays small', () => {
+    expect(statSync(bundle).size).toBeLessThan(40 * 1024);
+  });
+});
