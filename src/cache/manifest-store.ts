@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeAtomically } from '../fs/write-atomically.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { DigestMemo } from '../hash/digest-memo.js';
@@ -67,9 +67,7 @@ export class ManifestStore {
       entries.unshift(entry);
       const path = this.path(directKey);
       await mkdir(join(this.dir, directKey.slice(0, 2)), { recursive: true });
-      const temporary = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-      await writeFile(temporary, JSON.stringify({ format: 1, entries: entries.slice(0, MAX_ENTRIES_PER_MANIFEST) }));
-      await rename(temporary, path);
+      await writeAtomically(path, JSON.stringify({ format: 1, entries: entries.slice(0, MAX_ENTRIES_PER_MANIFEST) }));
     });
     const settled = next.catch(() => undefined);
     this.writes.set(directKey, settled);

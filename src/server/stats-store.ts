@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { writeAtomically } from '../fs/write-atomically.js';
 import { countersFrom, emptyCounters, type Counters } from '../stats/counters.js';
 
 const SAVE_DELAY_MS = 500;
@@ -47,10 +47,8 @@ export class StatsStore {
   save(): Promise<void> {
     const content = JSON.stringify({ format: 1, since: this.since, counters: this.counters });
     this.saving = this.saving.then(async () => {
-      const temporary = `${this.path}.${process.pid}.tmp`;
       try {
-        await writeFile(temporary, content);
-        await rename(temporary, this.path);
+        await writeAtomically(this.path, content);
       } catch {
         // The next save tries again; the counters in memory are intact.
       }

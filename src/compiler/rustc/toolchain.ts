@@ -1,4 +1,5 @@
-import { readdir, readFile, realpath, stat, writeFile, rename } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { writeAtomically } from '../../fs/write-atomically.js';
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { digestBytes } from '../../hash/blake3.js';
 import type { DigestMemo } from '../../hash/digest-memo.js';
@@ -75,13 +76,16 @@ export class Toolchains {
     if (remembered && (await this.unchanged(remembered))) return remembered;
     let computing = this.pending.get(memoKey);
     if (!computing) {
-      computing = this.compute(path, cwd, env).finally(() => this.pending.delete(memoKey));
+      computing = this.compute(path, cwd, env)
+        .then(async (identity) => {
+          this.known.set(memoKey, identity);
+          await this.save();
+          return identity;
+        })
+        .finally(() => this.pending.delete(memoKey));
       this.pending.set(memoKey, computing);
     }
-    const identity = await computing;
-    this.known.set(memoKey, identity);
-    await this.save();
-    return identity;
+    return computing;
   }
 
   private async unchanged(toolchain: RememberedToolchain): Promise<boolean> {
@@ -128,8 +132,10 @@ export class Toolchains {
   }
 
   private async save(): Promise<void> {
-    const temporary = `${this.persistPath}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(Object.fromEntries(this.known)));
-    await rename(temporary, this.persistPath);
+    try {
+      await writeAtomically(this.persistPath, JSON.stringify(Object.fromEntries(this.known)));
+    } catch {
+      // Remembering is an optimization: the identity is worked out again after a restart.
+    }
   }
 }
