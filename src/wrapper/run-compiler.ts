@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { stdioWithJobserver } from './jobserver.js';
 
 export interface CapturedRun {
   exitCode: number;
@@ -17,7 +18,7 @@ function exitStatus(code: number | null, signal: NodeJS.Signals | null): number 
 /** Runs the compiler with the wrapper's own stdio: what the caller sees is what the compiler wrote. */
 export function runDirect(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: 'inherit', env });
+    const child = spawn(command, args, { stdio: stdioWithJobserver(['inherit', 'inherit', 'inherit'], env), env });
     child.on('error', (error) => {
       process.stderr.write(`hoard: cannot run ${command}: ${error.message}\n`);
       resolve(127);
@@ -33,14 +34,14 @@ export function runDirect(command: string, args: string[], env: NodeJS.ProcessEn
 export function runCaptured(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<CapturedRun> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['inherit', 'pipe', 'pipe'], env });
+    const child = spawn(command, args, { stdio: stdioWithJobserver(['inherit', 'pipe', 'pipe'], env), env });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       stdout.push(chunk);
       process.stdout.write(chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       stderr.push(chunk);
       process.stderr.write(chunk);
     });
