@@ -15,6 +15,11 @@ export interface OutputFile {
 
 export type EntryMetadata = Omit<Entry, 'format' | 'outputs' | 'createdAt'>;
 
+export interface StagedOutputs {
+  dir: string;
+  files: Array<{ name: string; mode: number; templated: boolean }>;
+}
+
 export interface FoundEntry {
   key: string;
   entry: Entry;
@@ -158,30 +163,47 @@ export class DiskStore {
     return entry;
   }
 
-  /** Copies the outputs into the store under `key`. Returns the bytes written, 0 if it already existed. */
-  async put(key: string, outputs: OutputFile[], metadata: EntryMetadata, outDir: string): Promise<number> {
-    const staging = join(this.tmpDir, `${key}.${uniqueSuffix()}`);
-    await mkdir(staging, { recursive: true });
+  /**
+   * Copies the outputs aside, as they are now. After this the compile's files may change or vanish
+   * (cargo clean) without affecting the entry; hashing and committing can happen later.
+   */
+  async stage(outputs: OutputFile[], outDir: string): Promise<StagedOutputs> {
+    const dir = join(this.tmpDir, `staged-${uniqueSuffix()}`);
+    await mkdir(dir, { recursive: true });
     try {
-      const described: Entry['outputs'] = [];
+      const files: StagedOutputs['files'] = [];
       for (const [index, output] of outputs.entries()) {
-        const blob = join(staging, String(index));
+        const blob = join(dir, String(index));
         const info = await stat(output.path);
         if (output.templated) {
           await writeFile(blob, toTemplate(await readFile(output.path, 'utf8'), outDir));
         } else {
           await copyFile(output.path, blob, constants.COPYFILE_FICLONE);
         }
-        const size = (await stat(blob)).size;
-        described.push({ name: output.name, size, digest: await digestFile(blob), mode: info.mode & 0o777, templated: output.templated });
+        files.push({ name: output.name, mode: info.mode & 0o777, templated: output.templated });
+      }
+      return { dir, files };
+    } catch (error) {
+      await this.discard({ dir, files: [] });
+      throw error;
+    }
+  }
+
+  /** Makes staged outputs the entry `key`. Returns the bytes added, 0 if the entry already existed. */
+  async commit(key: string, staged: StagedOutputs, metadata: EntryMetadata): Promise<number> {
+    try {
+      const described: Entry['outputs'] = [];
+      for (const [index, file] of staged.files.entries()) {
+        const blob = join(staged.dir, String(index));
+        described.push({ ...file, size: (await stat(blob)).size, digest: await digestFile(blob) });
       }
       const entry: Entry = { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata };
-      await writeFile(join(staging, 'entry.json'), JSON.stringify(entry));
-      const bytes = described.reduce((sum, output) => sum + output.size, 0) + Buffer.byteLength(JSON.stringify(entry));
-      const dir = this.entryDir(key);
+      const entryText = JSON.stringify(entry);
+      await writeFile(join(staged.dir, 'entry.json'), entryText);
+      const bytes = described.reduce((sum, output) => sum + output.size, 0) + Buffer.byteLength(entryText);
       await mkdir(join(this.entriesDir, key.slice(0, 2)), { recursive: true });
       try {
-        await rename(staging, dir);
+        await rename(staged.dir, this.entryDir(key));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOTEMPTY' || code === 'EEXIST') return 0;
@@ -190,8 +212,17 @@ export class DiskStore {
       this.remember(key, bytes, Date.now());
       return bytes;
     } finally {
-      await rm(staging, { recursive: true, force: true });
+      await this.discard(staged);
     }
+  }
+
+  async discard(staged: StagedOutputs): Promise<void> {
+    await rm(staged.dir, { recursive: true, force: true });
+  }
+
+  /** Stores the outputs under `key` in one step. Returns the bytes written, 0 if it already existed. */
+  async put(key: string, outputs: OutputFile[], metadata: EntryMetadata, outDir: string): Promise<number> {
+    return this.commit(key, await this.stage(outputs, outDir), metadata);
   }
 
   /** Writes an entry's outputs into outDir, each file appearing whole. Returns the bytes restored. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { DiskStore, FoundEntry } from '../cache/disk-store.js';
+import type { DiskStore, FoundEntry, StagedOutputs } from '../cache/disk-store.js';
 import type { ManifestStore } from '../cache/manifest-store.js';
 import { fromTemplate, hasTemplate, toTemplate } from '../cache/out-dir-template.js';
 import { classifyRustc, type RustCompile } from '../compiler/rustc/args.js';
@@ -10,7 +10,7 @@ import { directKey, resultKey, type ManifestInputs } from '../compiler/rustc/key
 import { depInfoPath, expectedOutputs } from '../compiler/rustc/outputs.js';
 import type { Toolchains } from '../compiler/rustc/toolchain.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
-import type { CompileRequest } from '../protocol/messages.js';
+import type { CompileRequest, StoreRequest } from '../protocol/messages.js';
 import { increment } from '../stats/counters.js';
 import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
@@ -111,8 +111,12 @@ export class RustHandler {
       reply({ type: 'run', store: true });
       const report = await exchange.next(STORE_REPORT_WAIT_MS);
       if (report?.type !== 'store') return;
-      const outcome = await this.store(request, report.exitCode, report.stdout, report.stderr, report.durationMs);
-      exchange.reply({ type: 'stored', stored: outcome === undefined, ...(outcome ? { reason: outcome } : {}) });
+      const storeStarted = Date.now();
+      const { refused, committed } = await this.store(request, report);
+      // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
+      exchange.reply({ type: 'stored', stored: refused === undefined, ...(refused ? { reason: refused } : {}) });
+      const outcome = refused ?? (await committed);
+      log.debug(`${outcome ? `not stored (${outcome})` : 'stored'} ${compile.crateName} in ${Date.now() - storeStarted} ms, compiled in ${report.durationMs} ms`);
     } catch (error) {
       stats.update((counters) => increment(counters.errors, 'internal'));
       log.error(`rustc request in ${message.cwd}: ${(error as Error).stack ?? String(error)}`);
@@ -164,16 +168,29 @@ export class RustHandler {
     this.deps.log.debug(`hit ${request.compile.crateName} (${found.key}) in ${elapsed} ms`);
   }
 
-  /** Stores a finished compile. Returns why it was not stored, or undefined when it was. */
-  private async store(request: Request, exitCode: number, stdout: string, stderr: string, durationMs: number): Promise<string | undefined> {
+  /**
+   * Stores a finished compile in two steps: what must happen before the wrapper may exit (reading the
+   * dep-info, digesting the sources, copying the outputs aside), and the commit, which hashes and
+   * publishes the entry. `refused` says why nothing is stored; `committed` resolves to the reason a
+   * commit failed, or undefined.
+   */
+  private async store(request: Request, report: StoreRequest): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
     const { compile, cwd } = request;
-    const { stats, log } = this.deps;
-    if (exitCode !== 0) {
+    const { stats, log, store } = this.deps;
+    const done = Promise.resolve(undefined);
+    if (report.exitCode !== 0) {
       stats.update((counters) => {
         counters.failedCompiles += 1;
       });
-      return 'the compile failed';
+      return { refused: 'the compile failed', committed: done };
     }
+    const fail = (error: unknown): string => {
+      stats.update((counters) => increment(counters.errors, 'store'));
+      log.error(`storing ${compile.crateName} from ${cwd}: ${(error as Error).message}`);
+      return `storing failed: ${(error as Error).message}`;
+    };
+    let staged: StagedOutputs;
+    let manifest: ManifestInputs;
     try {
       const depInfo = parseDepInfo(await readFile(depInfoPath(compile), 'utf8'));
       const files: ManifestInputs['files'] = [];
@@ -181,28 +198,35 @@ export class RustHandler {
         const path = isAbsolute(source) ? source : resolve(cwd, source);
         const [digest, info] = await Promise.all([this.deps.memo.digest(path), stat(path).catch(() => undefined)]);
         // Edited while it compiled: the outputs may be of the old text, the digest is of the new.
-        if (info && Math.max(info.mtimeMs, info.ctimeMs) > request.receivedAt) return `${source} changed during the compile`;
+        if (info && Math.max(info.mtimeMs, info.ctimeMs) > request.receivedAt) return { refused: `${source} changed during the compile`, committed: done };
         files.push([source, digest ?? null]);
       }
-      const manifest: ManifestInputs = { files, envDeps: depInfo.envDeps };
-      const result = resultKey(request.direct, manifest).key;
-      const outputs = expectedOutputs(compile);
-      const bytes = await this.deps.store.put(result, outputs, {
-        stdout: templatedOutput(stdout, compile.outDir),
-        stderr: templatedOutput(stderr, compile.outDir),
-        exitCode,
-        durationMs,
-      }, compile.outDir);
-      await this.deps.manifests.add(request.direct, { files, envDeps: depInfo.envDeps, resultKey: result });
-      stats.update((counters) => {
-        counters.bytesStored += bytes;
-      });
-      this.deps.afterStore();
-      return undefined;
+      manifest = { files, envDeps: depInfo.envDeps };
+      staged = await store.stage(expectedOutputs(compile), compile.outDir);
     } catch (error) {
-      stats.update((counters) => increment(counters.errors, 'store'));
-      log.error(`storing ${compile.crateName} from ${cwd}: ${(error as Error).message}`);
-      return `storing failed: ${(error as Error).message}`;
+      return { refused: fail(error), committed: done };
     }
+    const committed = (async (): Promise<string | undefined> => {
+      try {
+        const result = resultKey(request.direct, manifest).key;
+        const metadata = {
+          stdout: templatedOutput(report.stdout, compile.outDir),
+          stderr: templatedOutput(report.stderr, compile.outDir),
+          exitCode: report.exitCode,
+          durationMs: report.durationMs,
+        };
+        const bytes = await store.commit(result, staged, metadata);
+        await this.deps.manifests.add(request.direct, { ...manifest, resultKey: result });
+        stats.update((counters) => {
+          counters.bytesStored += bytes;
+        });
+        this.deps.afterStore();
+        return undefined;
+      } catch (error) {
+        await store.discard(staged);
+        return fail(error);
+      }
+    })();
+    return { committed };
   }
 }

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { resolveLocations, type Locations } from '../protocol/locations.js';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import type { ServerConnection } from './connection.js';
@@ -25,7 +26,9 @@ function write(stream: NodeJS.WriteStream, base64: string): Promise<void> {
  * process tree, so it keeps cargo's jobserver, environment and working directory. Every internal
  * failure ends in running the compiler directly: the cache never fails a build.
  */
-export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options: WrapperOptions): Promise<number> {
+export async function runWrapper(givenArgv: string[], env: NodeJS.ProcessEnv, options: WrapperOptions): Promise<number> {
+  // RUSTC_WRAPPER and RUSTC_WORKSPACE_WRAPPER both set to hoard make cargo run `hoard hoard rustc …`.
+  const argv = givenArgv.length > 1 && basename(givenArgv[0]!) === 'hoard' ? givenArgv.slice(1) : givenArgv;
   const [compiler, ...args] = argv as [string, ...string[]];
   const compilerEnv = restoredEnvironment(env);
   const locations = resolveLocations(env);
