@@ -6,6 +6,7 @@ As a compiler wrapper (cargo does this for you):
 
 Commands:
   hoard stats [--json]                  hits, misses, why calls were not cached, time saved
+  hoard stats --by worktree [--json]    the same for each git worktree, and where its hits came from
   hoard stats --zero                    reset the statistics
   hoard server start [--foreground] [--log-level error|warn|info|debug]
   hoard server stop                     stop the server once the compiles in progress are done

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DiskStore } from '../cache/disk-store.js';
 import { loadConfig } from '../config/load.js';
 import { DigestMemo } from '../hash/digest-memo.js';
-import { formatStatsTable } from '../stats/format.js';
+import { formatStatsTable, formatWorktreeTable, worktreeRows } from '../stats/format.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import { StatsStore } from '../server/stats-store.js';
 import { askServerData, CliError } from './client.js';
@@ -17,6 +17,7 @@ export async function currentStats(): Promise<StatsSnapshot> {
   await store.measure();
   return {
     counters: saved.counters,
+    worktrees: saved.worktrees,
     since: saved.since,
     cache: { dir: config.cache_dir, sizeBytes: store.sizeBytes, limitBytes: config.cache_size, entries: store.entryCount },
     server: { running: false },
@@ -24,9 +25,12 @@ export async function currentStats(): Promise<StatsSnapshot> {
 }
 
 export async function statsCommand(args: string[]): Promise<number> {
-  const known = new Set(['--json', '--zero', '--no-live']);
+  const known = new Set(['--json', '--zero', '--no-live', '--by', 'worktree', '--by=worktree']);
   const unknown = args.find((arg) => !known.has(arg));
-  if (unknown) throw new CliError(`'hoard stats ${unknown}' is not an option; use --json or --zero.`);
+  if (unknown) throw new CliError(`'hoard stats ${unknown}' is not an option; use --json, --by worktree or --zero.`);
+  const byIndex = args.indexOf('--by');
+  if (byIndex !== -1 && args[byIndex + 1] !== 'worktree') throw new CliError("'hoard stats --by' takes 'worktree'.");
+  const byWorktree = byIndex !== -1 || args.includes('--by=worktree');
   if (args.includes('--zero')) {
     const zeroed = await askServerData<StatsSnapshot>('zero-stats');
     if (!zeroed) {
@@ -39,6 +43,10 @@ export async function statsCommand(args: string[]): Promise<number> {
     return 0;
   }
   const snapshot = await currentStats();
+  if (byWorktree) {
+    process.stdout.write(args.includes('--json') ? `${JSON.stringify({ worktrees: worktreeRows(snapshot) }, null, 2)}\n` : formatWorktreeTable(snapshot));
+    return 0;
+  }
   process.stdout.write(args.includes('--json') ? `${JSON.stringify(snapshot, null, 2)}\n` : formatStatsTable(snapshot));
   return 0;
 }

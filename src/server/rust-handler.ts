@@ -15,6 +15,8 @@ import { increment } from '../stats/counters.js';
 import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
 import type { SingleFlight } from './single-flight.js';
+import type { Worktree, WorktreeLocator } from '../worktree/locate.js';
+import type { Counters } from '../stats/counters.js';
 import type { StatsStore } from './stats-store.js';
 
 /** How long a request waits for another wrapper compiling the same key before compiling itself. */
@@ -29,16 +31,28 @@ export interface RustHandlerDependencies {
   toolchains: Toolchains;
   stats: StatsStore;
   singleFlight: SingleFlight;
+  worktrees: WorktreeLocator;
   log: Logger;
   afterStore(): void;
 }
 
 interface Request {
+  worktree: Worktree;
   compile: RustCompile;
   cwd: string;
   env: Record<string, string>;
   direct: string;
   receivedAt: number;
+}
+
+/** The out-dir named in the arguments, for attributing calls that are not parsed further. */
+function outDirArgument(argv: string[], cwd: string): string | undefined {
+  for (let index = 1; index < argv.length; index += 1) {
+    const argument = argv[index]!;
+    if (argument === '--out-dir' && argv[index + 1]) return resolve(cwd, argv[index + 1]!);
+    if (argument.startsWith('--out-dir=')) return resolve(cwd, argument.slice('--out-dir='.length));
+  }
+  return undefined;
 }
 
 function base64(value: string): string {
@@ -65,19 +79,21 @@ export class RustHandler {
   async handle(message: CompileRequest, exchange: Exchange): Promise<void> {
     const { stats, log } = this.deps;
     const receivedAt = Date.now();
-    stats.update((counters) => {
+    const worktree = await this.deps.worktrees.attribute(outDirArgument(message.argv, message.cwd), message.cwd);
+    const count = (change: (counters: Counters) => void): void => stats.updateFor(worktree, change);
+    count((counters) => {
       counters.requests += 1;
     });
     const classification = classifyRustc(message.argv.slice(1), message.cwd, (path) => readFileSync(path, 'utf8'));
     if (classification.kind === 'not-compilation') {
-      stats.update((counters) => {
+      count((counters) => {
         counters.notCompilation += 1;
       });
       exchange.reply({ type: 'run', store: false });
       return;
     }
     if (classification.kind === 'not-cacheable') {
-      stats.update((counters) => increment(counters.notCacheable, classification.reason));
+      count((counters) => increment(counters.notCacheable, classification.reason));
       log.debug(`not cacheable (${classification.reason}: ${classification.detail}) in ${message.cwd}`);
       exchange.reply({ type: 'run', store: false, reason: classification.reason });
       return;
@@ -95,7 +111,7 @@ export class RustHandler {
       const explain = log.level === 'debug';
       const direct = await directKey({ compile, compilerIdentity: identity.digest, cwd: message.cwd, env: message.env, memo: this.deps.memo, explain });
       if (explain) log.debug(`direct key ${direct.key} for ${compile.crateName}:\n${direct.explanation}`);
-      const request: Request = { compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
+      const request: Request = { worktree, compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
 
       if (await this.serveHit(request, reply)) return;
       release = this.deps.singleFlight.claim(direct.key);
@@ -105,7 +121,7 @@ export class RustHandler {
         if (await this.serveHit(request, reply)) return;
         release = this.deps.singleFlight.claim(direct.key);
       }
-      stats.update((counters) => {
+      count((counters) => {
         counters.misses += 1;
       });
       reply({ type: 'run', store: true });
@@ -118,7 +134,7 @@ export class RustHandler {
       const outcome = refused ?? (await committed);
       log.debug(`${outcome ? `not stored (${outcome})` : 'stored'} ${compile.crateName} in ${Date.now() - storeStarted} ms, compiled in ${report.durationMs} ms`);
     } catch (error) {
-      stats.update((counters) => increment(counters.errors, 'internal'));
+      count((counters) => increment(counters.errors, 'internal'));
       log.error(`rustc request in ${message.cwd}: ${(error as Error).stack ?? String(error)}`);
       if (!replied) exchange.reply({ type: 'run', store: false, reason: 'error' });
     } finally {
@@ -133,7 +149,7 @@ export class RustHandler {
     if (!key) return false;
     const lookup = await store.get(key);
     if (lookup.status === 'corrupt') {
-      stats.update((counters) => increment(counters.errors, 'corrupt-entry'));
+      stats.updateFor(request.worktree, (counters) => increment(counters.errors, 'corrupt-entry'));
       log.warn(`removed corrupt entry ${key}: ${lookup.why}`);
       return false;
     }
@@ -142,7 +158,7 @@ export class RustHandler {
     try {
       bytes = await store.restore(lookup.found, request.compile.outDir);
     } catch (error) {
-      stats.update((counters) => increment(counters.errors, 'restore'));
+      stats.updateFor(request.worktree, (counters) => increment(counters.errors, 'restore'));
       log.error(`restoring ${key} into ${request.compile.outDir}: ${(error as Error).message}`);
       return false;
     }
@@ -160,11 +176,15 @@ export class RustHandler {
       exitCode: entry.exitCode,
     });
     const elapsed = Date.now() - request.receivedAt;
-    this.deps.stats.update((counters) => {
-      counters.hits += 1;
-      counters.timeSavedMs += Math.max(0, entry.durationMs - elapsed);
-      counters.bytesRestored += bytes;
-    });
+    this.deps.stats.updateFor(
+      request.worktree,
+      (counters) => {
+        counters.hits += 1;
+        counters.timeSavedMs += Math.max(0, entry.durationMs - elapsed);
+        counters.bytesRestored += bytes;
+      },
+      (record) => increment(record.servedBy, entry.producer ?? 'unknown'),
+    );
     this.deps.log.debug(`hit ${request.compile.crateName} (${found.key}) in ${elapsed} ms`);
   }
 
@@ -179,13 +199,13 @@ export class RustHandler {
     const { stats, log, store } = this.deps;
     const done = Promise.resolve(undefined);
     if (report.exitCode !== 0) {
-      stats.update((counters) => {
+      stats.updateFor(request.worktree, (counters) => {
         counters.failedCompiles += 1;
       });
       return { refused: 'the compile failed', committed: done };
     }
     const fail = (error: unknown): string => {
-      stats.update((counters) => increment(counters.errors, 'store'));
+      stats.updateFor(request.worktree, (counters) => increment(counters.errors, 'store'));
       log.error(`storing ${compile.crateName} from ${cwd}: ${(error as Error).message}`);
       return `storing failed: ${(error as Error).message}`;
     };
@@ -214,10 +234,11 @@ export class RustHandler {
           stderr: templatedOutput(report.stderr, compile.outDir),
           exitCode: report.exitCode,
           durationMs: report.durationMs,
+          producer: request.worktree.id,
         };
         const bytes = await store.commit(result, staged, metadata);
         await this.deps.manifests.add(request.direct, { ...manifest, resultKey: result });
-        stats.update((counters) => {
+        stats.updateFor(request.worktree, (counters) => {
           counters.bytesStored += bytes;
         });
         this.deps.afterStore();

@@ -19,6 +19,7 @@ import { Logger } from './logger.js';
 import { compileRequestSchema, describeInvalid, envelopeSchema, storeRequestSchema } from './messages.js';
 import { RustHandler } from './rust-handler.js';
 import { SingleFlight } from './single-flight.js';
+import { WorktreeLocator } from '../worktree/locate.js';
 import { StatsStore } from './stats-store.js';
 
 export interface ServerOptions {
@@ -91,10 +92,11 @@ export async function runServer(options: ServerOptions): Promise<number> {
     });
   };
 
-  const rust = new RustHandler({ store, manifests, memo, toolchains, stats, singleFlight: new SingleFlight(), log, afterStore: evictIfNeeded });
+  const rust = new RustHandler({ store, manifests, memo, toolchains, stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), log, afterStore: evictIfNeeded });
 
   const snapshot = (): StatsSnapshot => ({
     counters: stats.counters,
+    worktrees: stats.worktrees,
     since: stats.since,
     cache: { dir: cacheDir, sizeBytes: store.sizeBytes, limitBytes: config.cache_size, entries: store.entryCount },
     server: { running: true, pid: process.pid, version: HOARD_VERSION, uptimeMs: Date.now() - startedAt },

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { countersFrom, emptyCounters, type Counters } from '../stats/counters.js';
+import { worktreeRecordsFrom, type WorktreeRecord } from '../stats/worktree-record.js';
+import type { Worktree } from '../worktree/locate.js';
 
 const SAVE_DELAY_MS = 500;
 
@@ -11,6 +13,7 @@ const SAVE_DELAY_MS = 500;
 export class StatsStore {
   counters: Counters;
   since: string;
+  worktrees: Record<string, WorktreeRecord>;
   private timer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
 
@@ -18,14 +21,19 @@ export class StatsStore {
     const saved = StatsStore.read(path);
     this.counters = saved.counters;
     this.since = saved.since;
+    this.worktrees = saved.worktrees;
   }
 
-  static read(path: string): { counters: Counters; since: string } {
+  static read(path: string): { counters: Counters; since: string; worktrees: Record<string, WorktreeRecord> } {
     try {
-      const parsed = JSON.parse(readFileSync(path, 'utf8')) as { counters?: unknown; since?: unknown };
-      return { counters: countersFrom(parsed.counters), since: typeof parsed.since === 'string' ? parsed.since : new Date().toISOString() };
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as { counters?: unknown; since?: unknown; worktrees?: unknown };
+      return {
+        counters: countersFrom(parsed.counters),
+        since: typeof parsed.since === 'string' ? parsed.since : new Date().toISOString(),
+        worktrees: worktreeRecordsFrom(parsed.worktrees),
+      };
     } catch {
-      return { counters: emptyCounters(), since: new Date().toISOString() };
+      return { counters: emptyCounters(), since: new Date().toISOString(), worktrees: {} };
     }
   }
 
@@ -38,14 +46,26 @@ export class StatsStore {
     }, SAVE_DELAY_MS);
   }
 
+  /** Applies a change to the global counters and to those of the worktree the request belongs to. */
+  updateFor(worktree: Worktree, change: (counters: Counters) => void, changeRecord?: (record: WorktreeRecord) => void): void {
+    const { id, ...label } = worktree;
+    const record = (this.worktrees[id] ??= { worktree: label, counters: emptyCounters(), servedBy: {}, lastActivity: '' });
+    record.worktree = label;
+    record.lastActivity = new Date().toISOString();
+    change(record.counters);
+    changeRecord?.(record);
+    this.update(change);
+  }
+
   zero(): void {
+    this.worktrees = {};
     this.counters = emptyCounters();
     this.since = new Date().toISOString();
     void this.save();
   }
 
   save(): Promise<void> {
-    const content = JSON.stringify({ format: 1, since: this.since, counters: this.counters });
+    const content = JSON.stringify({ format: 1, since: this.since, counters: this.counters, worktrees: this.worktrees });
     this.saving = this.saving.then(async () => {
       try {
         await writeAtomically(this.path, content);

@@ -44,3 +44,65 @@ export function formatStatsTable(snapshot: StatsSnapshot): string {
   );
   return `${lines.join('\n')}\n`;
 }
+
+export interface WorktreeRow {
+  id: string;
+  name: string;
+  root: string;
+  branch: string;
+  repository: string;
+  lastActivity: string;
+  counters: StatsSnapshot['counters'];
+  hitRate: number | null;
+  /** Where this worktree's hits came from: producer worktrees, most hits first. */
+  servedBy: Array<{ id: string; name: string; root: string; hits: number }>;
+}
+
+/** Worktrees with their statistics, most recently active first. */
+export function worktreeRows(snapshot: StatsSnapshot): WorktreeRow[] {
+  return Object.entries(snapshot.worktrees)
+    .map(([id, record]) => ({
+      id,
+      ...record.worktree,
+      lastActivity: record.lastActivity,
+      counters: record.counters,
+      hitRate: hitRate(record.counters) ?? null,
+      servedBy: Object.entries(record.servedBy)
+        .sort(([, a], [, b]) => b - a)
+        .map(([producer, hits]) => {
+          const known = snapshot.worktrees[producer]?.worktree;
+          return { id: producer, name: known?.name ?? producer, root: known?.root ?? '', hits };
+        }),
+    }))
+    .sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
+}
+
+function shortPath(path: string, home: string | undefined): string {
+  return home && path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
+}
+
+export function formatWorktreeTable(snapshot: StatsSnapshot, home = process.env.HOME): string {
+  const rows = worktreeRows(snapshot);
+  if (rows.length === 0) return 'No compiles recorded yet.\n';
+  const header = ['REPOSITORY', 'WORKTREE', 'BRANCH', 'REQUESTS', 'HITS', 'MISSES', 'NOT CACHED', 'HIT RATE', 'SAVED'];
+  const table = rows.map((row) => [
+    row.name,
+    row.root ? shortPath(row.root, home) : '-',
+    row.branch || '-',
+    String(row.counters.requests),
+    String(row.counters.hits),
+    String(row.counters.misses),
+    String(sumOf(row.counters.notCacheable)),
+    row.hitRate === null ? '-' : `${(row.hitRate * 100).toFixed(1)} %`,
+    formatDuration(row.counters.timeSavedMs),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...table.map((cells) => cells[column]!.length)));
+  const line = (cells: string[]): string => cells.map((cell, column) => (column >= 3 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  const lines = [line(header), ...table.map(line)];
+  for (const row of rows) {
+    if (row.servedBy.length === 0) continue;
+    const sources = row.servedBy.map((source) => `${source.hits} from ${source.id === row.id ? 'itself' : source.root ? shortPath(source.root, home) : source.name}`);
+    lines.push(`hits in ${row.root ? shortPath(row.root, home) : row.name}: ${sources.join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
