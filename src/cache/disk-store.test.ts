@@ -30,14 +30,14 @@ beforeEach(async () => {
 
 describe('DiskStore', () => {
   it('stores outputs and restores them into another out-dir, rewriting the out-dir in text outputs', async () => {
-    const bytes = await store.put('ab'.repeat(32), makeOutputs(outDir, 'one'), metadata, outDir);
+    const bytes = await store.put('ab'.repeat(32), makeOutputs(outDir, 'one'), metadata, { outDir });
     expect(bytes).toBeGreaterThan(0);
     expect(store.entryCount).toBe(1);
     const lookup = await store.get('ab'.repeat(32));
     expect(lookup.status).toBe('hit');
     if (lookup.status !== 'hit') return;
     const otherOut = join(root, 'target-b', 'deps');
-    await store.restore(lookup.found, otherOut);
+    await store.restore(lookup.found, { outDir: otherOut });
     expect(readFileSync(join(otherOut, 'libdemo.rlib'), 'utf8')).toBe('rlib one');
     expect(readFileSync(join(otherOut, 'demo.d'), 'utf8')).toBe(`${otherOut}/libdemo.rlib: src/lib.rs\n`);
   });
@@ -48,7 +48,7 @@ describe('DiskStore', () => {
 
   it('counts a blob changed on disk as corrupt, removes the entry, and then misses', async () => {
     const key = 'ef'.repeat(32);
-    await store.put(key, makeOutputs(outDir, 'two'), metadata, outDir);
+    await store.put(key, makeOutputs(outDir, 'two'), metadata, { outDir });
     const blob = join(root, 'cache', 'entries', 'ef', key, '0');
     writeFileSync(blob, 'rlib tw0');
     const lookup = await store.get(key);
@@ -60,7 +60,7 @@ describe('DiskStore', () => {
 
   it('treats an unreadable entry.json as corrupt', async () => {
     const key = '12'.repeat(32);
-    await store.put(key, makeOutputs(outDir, 'three'), metadata, outDir);
+    await store.put(key, makeOutputs(outDir, 'three'), metadata, { outDir });
     writeFileSync(join(root, 'cache', 'entries', '12', key, 'entry.json'), '{"format": 1, "outputs": "nope"}');
     expect((await store.get(key)).status).toBe('corrupt');
   });
@@ -68,11 +68,11 @@ describe('DiskStore', () => {
   it('evicts least recently used entries down to the target size', async () => {
     const keys = ['a1', 'b2', 'c3'].map((prefix) => prefix.repeat(32));
     for (const [index, key] of keys.entries()) {
-      await store.put(key, makeOutputs(join(root, `o${index}`), 'x'.repeat(1000)), metadata, join(root, `o${index}`));
+      await store.put(key, makeOutputs(join(root, `o${index}`), 'x'.repeat(1000)), metadata, { outDir: join(root, `o${index}`) });
     }
     // Use the first entry so that the second is now the least recently used.
     const first = await store.get(keys[0]!);
-    if (first.status === 'hit') await store.restore(first.found, join(root, 'restored'));
+    if (first.status === 'hit') await store.restore(first.found, { outDir: join(root, 'restored') });
     const oneEntry = store.sizeBytes / 3;
     const { removed } = await store.evict(Math.ceil(oneEntry * 2));
     expect(removed).toBe(1);
@@ -83,7 +83,7 @@ describe('DiskStore', () => {
 
   it('measures the entries already on disk when a new server opens the store', async () => {
     const key = '34'.repeat(32);
-    await store.put(key, makeOutputs(outDir, 'four'), metadata, outDir);
+    await store.put(key, makeOutputs(outDir, 'four'), metadata, { outDir });
     const old = Date.now() / 1000 - 3600;
     utimesSync(join(root, 'cache', 'entries', '34', key, 'entry.json'), old, old);
     const reopened = new DiskStore(join(root, 'cache'), new DigestMemo());

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import { digestFile } from '../hash/blake3.js';
 import { entrySchema, ENTRY_FORMAT, type Entry } from './entry.js';
-import { fromTemplate, toTemplate } from './out-dir-template.js';
+import { fromTemplate, toTemplate, type BuildPlaces } from './path-template.js';
 
 export interface OutputFile {
   name: string;
@@ -167,7 +167,7 @@ export class DiskStore {
    * Copies the outputs aside, as they are now. After this the compile's files may change or vanish
    * (cargo clean) without affecting the entry; hashing and committing can happen later.
    */
-  async stage(outputs: OutputFile[], outDir: string): Promise<StagedOutputs> {
+  async stage(outputs: OutputFile[], places: BuildPlaces): Promise<StagedOutputs> {
     const dir = join(this.tmpDir, `staged-${uniqueSuffix()}`);
     await mkdir(dir, { recursive: true });
     try {
@@ -176,7 +176,7 @@ export class DiskStore {
         const blob = join(dir, String(index));
         const info = await stat(output.path);
         if (output.templated) {
-          await writeFile(blob, toTemplate(await readFile(output.path, 'utf8'), outDir));
+          await writeFile(blob, toTemplate(await readFile(output.path, 'utf8'), places));
         } else {
           await copyFile(output.path, blob, constants.COPYFILE_FICLONE);
         }
@@ -221,12 +221,13 @@ export class DiskStore {
   }
 
   /** Stores the outputs under `key` in one step. Returns the bytes written, 0 if it already existed. */
-  async put(key: string, outputs: OutputFile[], metadata: EntryMetadata, outDir: string): Promise<number> {
-    return this.commit(key, await this.stage(outputs, outDir), metadata);
+  async put(key: string, outputs: OutputFile[], metadata: EntryMetadata, places: BuildPlaces): Promise<number> {
+    return this.commit(key, await this.stage(outputs, places), metadata);
   }
 
   /** Writes an entry's outputs into outDir, each file appearing whole. Returns the bytes restored. */
-  async restore(found: FoundEntry, outDir: string): Promise<number> {
+  async restore(found: FoundEntry, places: BuildPlaces): Promise<number> {
+    const { outDir } = places;
     let bytes = 0;
     await mkdir(outDir, { recursive: true });
     for (const [index, output] of found.entry.outputs.entries()) {
@@ -235,7 +236,7 @@ export class DiskStore {
       const temporary = `${destination}.hoard-${uniqueSuffix()}`;
       try {
         if (output.templated) {
-          await writeFile(temporary, fromTemplate(await readFile(blob, 'utf8'), outDir));
+          await writeFile(temporary, fromTemplate(await readFile(blob, 'utf8'), places));
         } else {
           await copyFile(blob, temporary, constants.COPYFILE_FICLONE);
         }

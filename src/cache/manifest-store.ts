@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { writeAtomically } from '../fs/write-atomically.js';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { DigestMemo } from '../hash/digest-memo.js';
 
@@ -16,6 +16,12 @@ const manifestSchema = z.object({
 });
 
 export type ManifestEntry = z.infer<typeof manifestSchema>['entries'][number];
+
+/** How the requesting build sees things: recorded paths resolved, env! values as recorded. */
+export interface CurrentState {
+  path(recorded: string): string;
+  env(name: string): string | null;
+}
 
 /** How many source-file combinations are remembered per direct key (newest first). */
 const MAX_ENTRIES_PER_MANIFEST = 16;
@@ -51,10 +57,10 @@ export class ManifestStore {
   }
 
   /** The result key of the first remembered combination that matches the files and environment now. */
-  async find(directKey: string, cwd: string, env: Record<string, string>): Promise<string | undefined> {
+  async find(directKey: string, now: CurrentState): Promise<string | undefined> {
     for (const entry of await this.read(directKey)) {
-      if (!entry.envDeps.every(([name, value]) => (env[name] ?? null) === value)) continue;
-      const digests = await Promise.all(entry.files.map(([path]) => this.memo.digest(isAbsolute(path) ? path : resolve(cwd, path))));
+      if (!entry.envDeps.every(([name, value]) => now.env(name) === value)) continue;
+      const digests = await Promise.all(entry.files.map(([path]) => this.memo.digest(now.path(path))));
       if (digests.every((digest, index) => (digest ?? null) === entry.files[index]![1])) return entry.resultKey;
     }
     return undefined;

@@ -19,6 +19,17 @@ const duration = z.union([z.string(), z.number()]).transform((value, context) =>
   return seconds;
 });
 
+const directories = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (typeof value === 'string' ? value.split(':').filter(Boolean) : value))
+  .pipe(
+    z.array(
+      z.string().refine((entry) => entry === 'auto' || entry.startsWith('/'), {
+        message: 'expected absolute directories or "auto" (the root of the git worktree a compile belongs to)',
+      }),
+    ),
+  );
+
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -28,6 +39,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 export const configSchema = z
   .object({
+    basedirs: directories.default([]),
     cache_dir: z.string().min(1).optional(),
     cache_size: size.default(10 * 1024 ** 3),
     idle_timeout: duration.default(600),

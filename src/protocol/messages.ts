@@ -50,6 +50,8 @@ export interface RunReply {
   type: 'run';
   store: boolean;
   reason?: string;
+  /** Arguments to add to the compile (the path remapping that makes outputs worktree-independent). */
+  extraArgs?: string[];
 }
 
 /** Another wrapper is compiling the same thing; a hit or run follows. */

@@ -3,10 +3,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { DiskStore, FoundEntry, StagedOutputs } from '../cache/disk-store.js';
 import type { ManifestStore } from '../cache/manifest-store.js';
-import { fromTemplate, hasTemplate, toTemplate } from '../cache/out-dir-template.js';
+import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
 import { classifyRustc, type RustCompile } from '../compiler/rustc/args.js';
 import { parseDepInfo } from '../compiler/rustc/dep-info.js';
-import { directKey, resultKey, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
+import { directKey, RELOCATABLE_ENV_DEPS, remapArgument, resultKey, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
 import { depInfoPath, expectedOutputs } from '../compiler/rustc/outputs.js';
 import type { Toolchains } from '../compiler/rustc/toolchain.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
@@ -16,6 +16,7 @@ import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
 import type { SingleFlight } from './single-flight.js';
 import type { Worktree, WorktreeLocator } from '../worktree/locate.js';
+import { chooseBaseDir, relocationFor, type Relocation } from '../worktree/base-dir.js';
 import type { Counters } from '../stats/counters.js';
 import type { StatsStore } from './stats-store.js';
 
@@ -32,12 +33,16 @@ export interface RustHandlerDependencies {
   stats: StatsStore;
   singleFlight: SingleFlight;
   worktrees: WorktreeLocator;
+  /** Configured base directories, read per request so that a config change applies at once. */
+  basedirs(): readonly string[];
   log: Logger;
   afterStore(): void;
 }
 
 interface Request {
   worktree: Worktree;
+  relocation: Relocation;
+  places: BuildPlaces;
   compile: RustCompile;
   cwd: string;
   env: Record<string, string>;
@@ -60,16 +65,20 @@ function base64(value: string): string {
 }
 
 /** Replays compiler output that names the out-dir, when it is text that survives a round trip. */
-function templatedOutput(encoded: string, outDir: string): string {
+function templatedOutput(encoded: string, places: BuildPlaces): string {
   const bytes = Buffer.from(encoded, 'base64');
   const decoded = bytes.toString('utf8');
   if (!Buffer.from(decoded, 'utf8').equals(bytes)) return encoded;
-  return base64(toTemplate(decoded, outDir));
+  return base64(toTemplate(decoded, places));
 }
 
-function restoredOutput(encoded: string, outDir: string): string {
+function restoredOutput(encoded: string, places: BuildPlaces): string {
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
-  return hasTemplate(decoded) ? base64(fromTemplate(decoded, outDir)) : encoded;
+  return hasTemplate(decoded) ? base64(fromTemplate(decoded, places)) : encoded;
+}
+
+function recordedEnvDep(relocation: Relocation, name: string, value: string | null): string | null {
+  return value !== null && (RELOCATABLE_ENV_DEPS as readonly string[]).includes(name) ? relocation.strip(value) : value;
 }
 
 /** Answers compile requests for rustc: hit, or tell the wrapper to compile and then store the result. */
@@ -109,9 +118,12 @@ export class RustHandler {
       const compile = classification.compile;
       const identity = await this.deps.toolchains.identify(message.argv[0]!, message.cwd, message.env);
       const explain = log.level === 'debug';
-      const direct = await directKey({ compile, compilerIdentity: identity.digest, cwd: message.cwd, env: message.env, memo: this.deps.memo, explain });
+      const baseDir = chooseBaseDir(this.deps.basedirs(), worktree, message.cwd);
+      const relocation = relocationFor(baseDir);
+      const direct = await directKey({ compile, compilerIdentity: identity.digest, cwd: message.cwd, env: message.env, memo: this.deps.memo, relocation, explain });
       if (explain) log.debug(`direct key ${direct.key} for ${compile.crateName}:\n${direct.explanation}`);
-      const request: Request = { worktree, compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
+      const places: BuildPlaces = { outDir: compile.outDir, ...(baseDir ? { baseDir } : {}) };
+      const request: Request = { worktree, relocation, places, compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
 
       if (await this.serveHit(request, reply)) return;
       release = this.deps.singleFlight.claim(direct.key);
@@ -124,7 +136,7 @@ export class RustHandler {
       count((counters) => {
         counters.misses += 1;
       });
-      reply({ type: 'run', store: true });
+      reply({ type: 'run', store: true, ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}) });
       const report = await exchange.next(STORE_REPORT_WAIT_MS);
       if (report?.type !== 'store') return;
       const storeStarted = Date.now();
@@ -145,7 +157,14 @@ export class RustHandler {
   /** Restores a matching entry, if there is one. Returns whether the request was answered. */
   private async serveHit(request: Request, reply: Exchange['reply']): Promise<boolean> {
     const { manifests, store, stats, log } = this.deps;
-    const key = await manifests.find(request.direct, request.cwd, request.env);
+    const { relocation, cwd, env } = request;
+    const key = await manifests.find(request.direct, {
+      path: (recorded) => {
+        const path = relocation.resolve(recorded);
+        return isAbsolute(path) ? path : resolve(cwd, path);
+      },
+      env: (name) => recordedEnvDep(relocation, name, env[name] ?? null),
+    });
     if (!key) return false;
     const lookup = await store.get(key);
     if (lookup.status === 'corrupt') {
@@ -156,7 +175,7 @@ export class RustHandler {
     if (lookup.status === 'miss') return false;
     let bytes: number;
     try {
-      bytes = await store.restore(lookup.found, request.compile.outDir);
+      bytes = await store.restore(lookup.found, request.places);
     } catch (error) {
       stats.updateFor(request.worktree, (counters) => increment(counters.errors, 'restore'));
       log.error(`restoring ${key} into ${request.compile.outDir}: ${(error as Error).message}`);
@@ -168,11 +187,10 @@ export class RustHandler {
 
   private replyHit(found: FoundEntry, request: Request, bytes: number, reply: Exchange['reply']): void {
     const { entry } = found;
-    const outDir = request.compile.outDir;
     reply({
       type: 'hit',
-      stdout: restoredOutput(entry.stdout, outDir),
-      stderr: restoredOutput(entry.stderr, outDir),
+      stdout: restoredOutput(entry.stdout, request.places),
+      stderr: restoredOutput(entry.stderr, request.places),
       exitCode: entry.exitCode,
     });
     const elapsed = Date.now() - request.receivedAt;
@@ -219,10 +237,11 @@ export class RustHandler {
         const [digest, info] = await Promise.all([this.deps.memo.digest(path), stat(path).catch(() => undefined)]);
         // Edited while it compiled: the outputs may be of the old text, the digest is of the new.
         if (info && Math.max(info.mtimeMs, info.ctimeMs) > request.receivedAt) return { refused: `${source} changed during the compile`, committed: done };
-        files.push([source, digest ?? null]);
+        files.push([request.relocation.strip(source), digest ?? null]);
       }
-      manifest = { files, envDeps: depInfo.envDeps };
-      staged = await store.stage(expectedOutputs(compile), compile.outDir);
+      const envDeps = depInfo.envDeps.map(([name, value]): [string, string | null] => [name, recordedEnvDep(request.relocation, name, value)]);
+      manifest = { files, envDeps };
+      staged = await store.stage(expectedOutputs(compile), request.places);
     } catch (error) {
       return { refused: fail(error), committed: done };
     }
@@ -230,8 +249,8 @@ export class RustHandler {
       try {
         const result = resultKey(request.direct, manifest).key;
         const metadata = {
-          stdout: templatedOutput(report.stdout, compile.outDir),
-          stderr: templatedOutput(report.stderr, compile.outDir),
+          stdout: templatedOutput(report.stdout, request.places),
+          stderr: templatedOutput(report.stderr, request.places),
           exitCode: report.exitCode,
           durationMs: report.durationMs,
           producer: request.worktree.id,

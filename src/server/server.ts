@@ -92,7 +92,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     });
   };
 
-  const rust = new RustHandler({ store, manifests, memo, toolchains, stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), log, afterStore: evictIfNeeded });
+  const rust = new RustHandler({ store, manifests, memo, toolchains, stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), basedirs: () => config.basedirs, log, afterStore: evictIfNeeded });
 
   const snapshot = (): StatsSnapshot => ({
     counters: stats.counters,

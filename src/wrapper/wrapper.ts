@@ -66,7 +66,7 @@ export async function runWrapper(givenArgv: string[], env: NodeJS.ProcessEnv, op
         connection.close();
         return runDirect(compiler, args, compilerEnv);
       }
-      return compileAndStore(connection, compiler, args, compilerEnv, locations);
+      return compileAndStore(connection, compiler, [...args, ...(reply.extraArgs ?? [])], compilerEnv, locations);
     default:
       connection.close();
       return fallBack(reply.type === 'error' ? `server error: ${reply.message}` : `unexpected reply ${reply.type}`);

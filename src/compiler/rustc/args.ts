@@ -156,7 +156,6 @@ export function classifyRustc(rawArgs: readonly string[], cwd: string, readFile:
   if (input === '-') return notCacheable('stdin', 'source read from standard input');
   if (has('-o')) return notCacheable('output-file', '-o names the output file');
   if (has('--sysroot')) return notCacheable('sysroot', '--sysroot');
-  if (hasCodegenOption(options, 'incremental')) return notCacheable('incremental', 'incremental compilation (-C incremental)');
   if (hasCodegenOption(options, 'profile-generate') || hasCodegenOption(options, 'profile-use')) {
     return notCacheable('profile', 'profile-guided optimization');
   }
@@ -169,6 +168,9 @@ export function classifyRustc(rawArgs: readonly string[], cwd: string, readFile:
   if (crateTypes.length === 0) return notCacheable('crate-type', 'no --crate-type (binary by default)');
   const uncacheableType = crateTypes.find((type) => !CACHEABLE_CRATE_TYPES.has(type));
   if (uncacheableType) return notCacheable('crate-type', uncacheableType);
+
+  // After the crate type: a binary is uncacheable whatever its flags, so it is counted as such.
+  if (hasCodegenOption(options, 'incremental')) return notCacheable('incremental', 'incremental compilation (-C incremental)');
 
   const emitSpecs = values('--emit').flatMap((value) => value.split(','));
   const emits: string[] = [];

@@ -4,6 +4,7 @@ import { KeyHasher } from '../../hash/blake3.js';
 import type { DigestMemo } from '../../hash/digest-memo.js';
 import { CACHE_VERSION } from '../../hash/cache-version.js';
 import type { RustCompile } from './args.js';
+import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
 
 /*
  * The inputs of a rustc cache key. docs/architecture.md has the same numbered list; change both
@@ -22,12 +23,27 @@ import type { RustCompile } from './args.js';
  *  7. Environment: every CARGO_* variable except the ones in EXCLUDED_CARGO_VARIABLES, and the
  *     variables in COMPILER_VARIABLES, sorted by name.
  *  8. The working directory: relative paths in arguments and diagnostics are relative to it.
+ * With a base directory (config `basedirs`), 3, 7 and 8 have it replaced by $BASEDIR, and the
+ * `--remap-path-prefix=<base>=.` that hoard then adds to the compile is one more argument (3).
  *
  * Manifest (learnt from the first compile's dep-info, verified on every hit):
  *  9. Each source file the compiler read: its path and digest.
  * 10. Each environment variable read through env!/option_env!: its name and value (or absence).
- * The result key is the direct key plus 9 and 10.
+ * The result key is the direct key plus 9 and 10. With a base directory, paths in 9 are kept with
+ * $BASEDIR, and so is the value of OUT_DIR in 10 (see RELOCATABLE_ENV_DEPS).
  */
+
+/**
+ * env! values compared with the base directory stripped. OUT_DIR is read by the common
+ * `include!(concat!(env!("OUT_DIR"), …))`, which uses the path and does not embed it; any other value
+ * that names a worktree must match exactly, since the crate may embed it.
+ */
+export const RELOCATABLE_ENV_DEPS = ['OUT_DIR'] as const;
+
+/** The argument hoard adds to a compile under a base directory, making its outputs path-independent. */
+export function remapArgument(baseDir: string): string {
+  return `--remap-path-prefix=${baseDir}=.`;
+}
 
 /** CARGO_* variables that do not affect what rustc produces, each with why. Sorted. */
 export const EXCLUDED_CARGO_VARIABLES: ReadonlyArray<{ pattern: RegExp; why: string }> = [
@@ -87,15 +103,18 @@ export interface DirectKeyInput {
   cwd: string;
   env: Record<string, string>;
   memo: DigestMemo;
+  relocation?: Relocation;
   explain?: boolean;
 }
 
 export async function directKey(input: DirectKeyInput): Promise<{ key: string; explanation: string }> {
   const { compile, cwd, env, memo } = input;
+  const relocation = input.relocation ?? NO_RELOCATION;
   const hasher = new KeyHasher(input.explain);
   hasher.section('1 cache-version', String(CACHE_VERSION));
   hasher.section('2 compiler', input.compilerIdentity);
-  for (const argument of keyedArguments(compile)) hasher.section('3 argument', argument);
+  for (const argument of keyedArguments(compile)) hasher.section('3 argument', relocation.strip(argument));
+  if (relocation.baseDir) hasher.section('3 argument', relocation.strip(remapArgument(relocation.baseDir)));
   const externDigests = await Promise.all(
     compile.externs.map(async (extern) => (extern.path ? await memo.digest(resolve(cwd, extern.path)) : 'sysroot')),
   );
@@ -109,8 +128,8 @@ export async function directKey(input: DirectKeyInput): Promise<{ key: string; e
     const path = isAbsolute(compile.target) ? compile.target : join(cwd, compile.target);
     hasher.section('6 target-spec', (await memo.digest(path)) ?? 'missing');
   }
-  for (const [name, value] of keyedEnvironment(env)) hasher.section('7 env', `${name}=${value}`);
-  hasher.section('8 cwd', cwd);
+  for (const [name, value] of keyedEnvironment(env)) hasher.section('7 env', `${name}=${relocation.strip(value)}`);
+  hasher.section('8 cwd', relocation.strip(cwd));
   return { key: hasher.digest(), explanation: hasher.explanation() };
 }
 
