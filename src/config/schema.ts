@@ -1,23 +1,20 @@
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.js';
 
-const size = z.union([z.string(), z.number()]).transform((value, context) => {
-  const bytes = parseSize(value);
-  if (bytes === undefined) {
-    context.addIssue({ code: 'custom', message: `expected a size such as "10G", "500M" or a number of bytes, got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return bytes;
-});
+/** A string or number read by `parse`, with `expected` as the message when it cannot be. */
+function unitValue(parse: (value: string | number) => number | undefined, expected: string) {
+  return z.union([z.string(), z.number()]).transform((value, context) => {
+    const parsed = parse(value);
+    if (parsed === undefined) {
+      context.addIssue({ code: 'custom', message: `expected ${expected}, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
 
-const duration = z.union([z.string(), z.number()]).transform((value, context) => {
-  const seconds = parseDuration(value);
-  if (seconds === undefined) {
-    context.addIssue({ code: 'custom', message: `expected a duration such as "10m", "30s" or a number of seconds, got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return seconds;
-});
+const size = unitValue(parseSize, 'a size such as "10G", "500M" or a number of bytes');
+const duration = unitValue(parseDuration, 'a duration such as "10m", "30s" or a number of seconds');
 
 const directories = z
   .union([z.string(), z.array(z.string())])
