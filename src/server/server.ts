@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type LoadedConfig, defaultConfig } from '../co
 import type { LogLevel } from '../config/schema.js';
 import { execaRunner } from '../exec/process-runner.js';
 import { DigestMemo } from '../hash/digest-memo.js';
+import { watchConfigFile } from '../config/watch.js';
 import { attachDecoder, encodeFrame } from '../protocol/framing.js';
 import { resolveLocations } from '../protocol/locations.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
@@ -55,7 +56,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     configProblem = error.message;
     loaded = defaultConfig(env);
   }
-  const config = loaded.config;
+  let config = loaded.config;
   const log = new Logger(options.logLevel ?? config.log_level, {
     ...(options.foreground ? {} : { file: locations.serverLogPath }),
     errorLog: locations.errorLogPath,
@@ -92,6 +93,27 @@ export async function runServer(options: ServerOptions): Promise<number> {
     });
   };
 
+  // Edits to the config file apply within about a second; a broken edit is reported and the last good
+  // configuration stays in force. The cache directory is the one thing that needs a new server.
+  const reloadConfig = (): void => {
+    try {
+      const next = loadConfig(env);
+      if (next.config.cache_dir !== cacheDir) {
+        log.warn(`cache_dir is now ${next.config.cache_dir}: it applies to the next server ('hoard server stop'; the next compile starts one)`);
+      }
+      loaded = next;
+      config = { ...next.config, cache_dir: cacheDir };
+      configProblem = undefined;
+      log.level = options.logLevel ?? config.log_level;
+      log.info(`configuration reloaded from ${next.file}: cache_size ${config.cache_size}, idle_timeout ${config.idle_timeout} s, log_level ${config.log_level}, basedirs [${config.basedirs.join(', ')}]`);
+      evictIfNeeded();
+    } catch (error) {
+      configProblem = (error as Error).message;
+      log.error(`${configProblem} The configuration in force is unchanged.`);
+    }
+  };
+  const configWatcher = watchConfigFile(loaded.file, reloadConfig);
+
   const rust = new RustHandler({ store, manifests, memo, toolchains, stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), basedirs: () => config.basedirs, log, afterStore: evictIfNeeded });
 
   const snapshot = (): StatsSnapshot => ({
@@ -123,6 +145,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     const deadline = Date.now() + DRAIN_LIMIT_MS;
     while (active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await stats.flush();
+    await configWatcher.close();
     for (const socket of sockets) socket.destroy();
     resolveExit(0);
   };
