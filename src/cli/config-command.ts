@@ -6,6 +6,7 @@ import { CliError } from './client.js';
 
 function display(key: string, value: unknown): string {
   if (key === 'cache_size' && typeof value === 'number') return `${formatBytes(value)} (${value} bytes)`;
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(', ');
   if (key === 'idle_timeout' && typeof value === 'number') return value === 0 ? 'never' : formatDuration(value * 1000);
   return String(value);
 }

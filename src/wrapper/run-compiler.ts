@@ -15,12 +15,19 @@ function exitStatus(code: number | null, signal: NodeJS.Signals | null): number 
   return 128 + (signal ? signalNumbers[signal] ?? 1 : 1);
 }
 
+function cannotRun(command: string, error: NodeJS.ErrnoException): string {
+  if (error.code === 'ENOENT') {
+    return `hoard: '${command}' is neither a hoard command nor a compiler on PATH; 'hoard --help' lists the commands.\n`;
+  }
+  return `hoard: cannot run ${command}: ${error.message}\n`;
+}
+
 /** Runs the compiler with the wrapper's own stdio: what the caller sees is what the compiler wrote. */
 export function runDirect(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: stdioWithJobserver(['inherit', 'inherit', 'inherit'], env), env });
     child.on('error', (error) => {
-      process.stderr.write(`hoard: cannot run ${command}: ${error.message}\n`);
+      process.stderr.write(cannotRun(command, error));
       resolve(127);
     });
     child.on('close', (code, signal) => resolve(exitStatus(code, signal)));
@@ -46,7 +53,7 @@ export function runCaptured(command: string, args: string[], env: NodeJS.Process
       process.stderr.write(chunk);
     });
     child.on('error', (error) => {
-      const message = Buffer.from(`hoard: cannot run ${command}: ${error.message}\n`);
+      const message = Buffer.from(cannotRun(command, error));
       process.stderr.write(message);
       resolve({ exitCode: 127, stdout: Buffer.alloc(0), stderr: message, durationMs: performance.now() - started });
     });
