@@ -1,7 +1,6 @@
 use anyhow::Context;
 use clap::Parser;
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -13,21 +12,19 @@ struct Args {
     count: usize,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
-struct Draw {
-    numbers: Vec<u32>,
-    matches: usize,
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let pattern = regex::Regex::new(&args.pattern).context("invalid pattern")?;
-    let mut rng = rand::thread_rng();
-    let numbers: Vec<u32> = (0..args.count).map(|_| rng.gen_range(0..1000)).collect();
-    let text = tokio::task::spawn_blocking(move || format!("{numbers:?}")).await?;
-    let draw = Draw { numbers: serde_json::from_str(&text)?, matches: pattern.find_iter(&text).count() };
+    let count = args.count;
+    let numbers: Vec<u32> = tokio::task::spawn_blocking(move || {
+        let mut rng = rand::thread_rng();
+        (0..count).map(|_| rng.gen_range(0..1000)).collect()
+    })
+    .await?;
+    let (mean, spread) = bench_core::summary(&numbers);
+    let draw = bench_core::Draw::new(numbers, &pattern);
     log::info!("drew {:?}", draw);
-    println!("{}", serde_json::to_string(&draw)?);
+    println!("{} (mean {mean:.1}, spread {spread:.1})", draw.to_json()?);
     Ok(())
 }
