@@ -108,9 +108,11 @@ export class RustHandler {
       return;
     }
 
-    let replied = false;
+    // Whether the wrapper has its answer (hit or run); a 'wait' is not one, so an error after it still
+    // tells the wrapper to compile instead of leaving it to time out.
+    let decided = false;
     const reply: Exchange['reply'] = (answer) => {
-      replied = true;
+      if (answer.type !== 'wait') decided = true;
       exchange.reply(answer);
     };
     let release: (() => void) | undefined;
@@ -148,7 +150,7 @@ export class RustHandler {
     } catch (error) {
       count((counters) => increment(counters.errors, 'internal'));
       log.error(`rustc request in ${message.cwd}: ${(error as Error).stack ?? String(error)}`);
-      if (!replied) exchange.reply({ type: 'run', store: false, reason: 'error' });
+      if (!decided) exchange.reply({ type: 'run', store: false, reason: 'error' });
     } finally {
       release?.();
     }
