@@ -144,6 +144,23 @@ describe('failures that must not break a build', () => {
     expect((await execa(join(project, 'target', 'debug', 'wt-app'))).stdout).toContain('kill test');
   });
 
+  it('finishes a build while `hoard server stop` runs in another shell', async () => {
+    expectSuccess(await sandbox.cargo(project, ['clean']), 'clean');
+    expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
+    const first = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { pid: number };
+    const build = sandbox.cargo(project, ['build', '-j1'], { WT_GREETING: 'stop test' });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && (await sandbox.stats()).counters.requests === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    expectSuccess(await sandbox.hoard(['server', 'stop']), 'server stop during the build');
+    expectSuccess(await build, 'build during a server stop');
+    expect((await execa(join(project, 'target', 'debug', 'wt-app'))).stdout).toContain('stop test');
+    // The rest of the build started a server of its own.
+    const second = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { pid?: number };
+    expect(second.pid).toBeDefined();
+    expect(second.pid).not.toBe(first.pid);
+    expect(sumOf((await sandbox.stats()).counters.errors)).toBe(0);
+  });
+
   it('replaces a server that speaks another protocol version', async () => {
     expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
     const first = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { pid: number };
