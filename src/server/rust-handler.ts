@@ -11,7 +11,8 @@ import { depInfoPath, expectedOutputs } from '../compiler/rustc/outputs.js';
 import type { Toolchains } from '../compiler/rustc/toolchain.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import type { CompileRequest, StoreRequest } from '../protocol/messages.js';
-import { increment } from '../stats/counters.js';
+import { increment, tallyKind } from '../stats/counters.js';
+import { rustCrateKind } from '../compiler/rustc/crate-kind.js';
 import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
 import type { SingleFlight } from './single-flight.js';
@@ -41,6 +42,7 @@ export interface RustHandlerDependencies {
 
 interface Request {
   worktree: Worktree;
+  kind: string;
   relocation: Relocation;
   places: BuildPlaces;
   compile: RustCompile;
@@ -101,8 +103,13 @@ export class RustHandler {
       exchange.reply({ type: 'run', store: false });
       return;
     }
+    const kind = rustCrateKind(message.argv.slice(1));
+    count((counters) => tallyKind(counters, kind, 'requests'));
     if (classification.kind === 'not-cacheable') {
-      count((counters) => increment(counters.notCacheable, classification.reason));
+      count((counters) => {
+        increment(counters.notCacheable, classification.reason);
+        tallyKind(counters, kind, 'notCacheable');
+      });
       log.debug(`not cacheable (${classification.reason}: ${classification.detail}) in ${message.cwd}`);
       exchange.reply({ type: 'run', store: false, reason: classification.reason });
       return;
@@ -125,7 +132,7 @@ export class RustHandler {
       const direct = await directKey({ compile, compilerIdentity: identity.digest, cwd: message.cwd, env: message.env, memo: this.deps.memo, relocation, explain });
       if (explain) log.debug(`direct key ${direct.key} for ${compile.crateName}:\n${direct.explanation}`);
       const places: BuildPlaces = { outDir: compile.outDir, ...(baseDir ? { baseDir } : {}) };
-      const request: Request = { worktree, relocation, places, compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
+      const request: Request = { worktree, kind: kind, relocation, places, compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
 
       if (await this.serveHit(request, reply)) return;
       release = this.deps.singleFlight.claim(direct.key);
@@ -137,6 +144,7 @@ export class RustHandler {
       }
       count((counters) => {
         counters.misses += 1;
+        tallyKind(counters, request.kind, 'misses');
       });
       reply({ type: 'run', store: true, ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}) });
       const report = await exchange.next(STORE_REPORT_WAIT_MS);
@@ -200,6 +208,7 @@ export class RustHandler {
       request.worktree,
       (counters) => {
         counters.hits += 1;
+        tallyKind(counters, request.kind, 'hits');
         counters.timeSavedMs += Math.max(0, entry.durationMs - elapsed);
         counters.bytesRestored += bytes;
       },

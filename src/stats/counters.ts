@@ -16,7 +16,18 @@ export interface Counters {
   timeSavedMs: number;
   bytesRestored: number;
   bytesStored: number;
+  /** The same outcomes by kind of compile (rust library, proc-macro, build script, binary, c, c++): where hits come from. */
+  byKind: Record<string, KindCounters>;
 }
+
+export interface KindCounters {
+  requests: number;
+  hits: number;
+  misses: number;
+  notCacheable: number;
+}
+
+export type KindOutcome = keyof KindCounters;
 
 export function emptyCounters(): Counters {
   return {
@@ -30,7 +41,28 @@ export function emptyCounters(): Counters {
     timeSavedMs: 0,
     bytesRestored: 0,
     bytesStored: 0,
+    byKind: {},
   };
+}
+
+/** Counts one outcome of a compile of the given kind. */
+export function tallyKind(counters: Counters, kind: string, outcome: KindOutcome): void {
+  const entry = (counters.byKind[kind] ??= { requests: 0, hits: 0, misses: 0, notCacheable: 0 });
+  entry[outcome] += 1;
+}
+
+function kindCountersFrom(value: unknown): Record<string, KindCounters> {
+  const kinds: Record<string, KindCounters> = {};
+  if (typeof value !== 'object' || value === null) return kinds;
+  for (const [kind, saved] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof saved !== 'object' || saved === null) continue;
+    const numberAt = (field: KindOutcome): number => {
+      const found = (saved as Record<string, unknown>)[field];
+      return typeof found === 'number' && Number.isFinite(found) ? found : 0;
+    };
+    kinds[kind] = { requests: numberAt('requests'), hits: numberAt('hits'), misses: numberAt('misses'), notCacheable: numberAt('notCacheable') };
+  }
+  return kinds;
 }
 
 export function increment(table: Record<string, number>, key: string, by = 1): void {
@@ -52,7 +84,9 @@ export function countersFrom(value: unknown): Counters {
   const counters = emptyCounters();
   if (typeof value !== 'object' || value === null) return counters;
   const source = value as Record<string, unknown>;
+  counters.byKind = kindCountersFrom(source.byKind);
   for (const key of Object.keys(counters) as Array<keyof Counters>) {
+    if (key === 'byKind') continue;
     const saved = source[key];
     const current = counters[key];
     if (typeof current === 'number' && typeof saved === 'number' && Number.isFinite(saved)) {

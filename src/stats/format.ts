@@ -29,6 +29,9 @@ export function formatStatsTable(snapshot: StatsSnapshot): string {
     const hint = REASON_HINTS[reason];
     lines.push(row(`  ${reason}`, `${count}${hint ? `    (${hint})` : ''}`));
   }
+  const kinds = Object.entries(counters.byKind).sort(([, a], [, b]) => b.requests - a.requests);
+  if (kinds.length > 0) lines.push(row('By kind', 'requests / hits / misses / not cacheable'));
+  for (const [kind, tally] of kinds) lines.push(row(`  ${kind}`, `${tally.requests} / ${tally.hits} / ${tally.misses} / ${tally.notCacheable}`));
   lines.push(row('Non-compilation calls', String(counters.notCompilation)));
   lines.push(row('Failed compiles (not stored)', String(counters.failedCompiles)));
   lines.push(row('Errors', String(sumOf(counters.errors))));

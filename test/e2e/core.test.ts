@@ -41,6 +41,11 @@ describe('a cargo workspace built through hoard', () => {
     expect(counters.hits).toBe(0);
     expect(cacheable).toBeGreaterThanOrEqual(5);
     expect(counters.notCacheable['crate-type']).toBeGreaterThan(0);
+    // Every compile request is counted under its kind: the libraries missed, the binary did not.
+    expect(counters.byKind['rust library']?.misses).toBe(cacheable);
+    expect(counters.byKind['rust binary']?.requests).toBeGreaterThanOrEqual(1);
+    const byKindRequests = Object.values(counters.byKind).reduce((sum, kind) => sum + kind.requests, 0);
+    expect(byKindRequests).toBe(counters.requests - counters.notCompilation);
     expect(sumOf(counters.errors)).toBe(0);
     expect(counters.bytesStored).toBeGreaterThan(0);
   });

@@ -1,0 +1,26 @@
+/**
+ * The kind of crate a rustc call builds, for the statistics by kind. Read from the raw arguments, so that
+ * calls the cache does not take are counted by kind too.
+ */
+export type RustCrateKind = 'rust library' | 'rust proc-macro' | 'rust build script' | 'rust binary' | 'rust test';
+
+function valuesOf(args: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  args.forEach((arg, index) => {
+    if (arg === name && args[index + 1] !== undefined) values.push(args[index + 1]!);
+    else if (arg.startsWith(`${name}=`)) values.push(arg.slice(name.length + 1));
+  });
+  return values;
+}
+
+export function rustCrateKind(args: readonly string[]): RustCrateKind {
+  if (args.includes('--test')) return 'rust test';
+  const types = valuesOf(args, '--crate-type').flatMap((value) => value.split(','));
+  if (types.includes('proc-macro')) return 'rust proc-macro';
+  // rustc builds a binary when no crate type is given.
+  if (types.length === 0 || types.includes('bin')) {
+    // cargo names every build script's crate build_script_<target>, whatever its file is called.
+    return valuesOf(args, '--crate-name').some((name) => name.startsWith('build_script_')) ? 'rust build script' : 'rust binary';
+  }
+  return 'rust library';
+}
