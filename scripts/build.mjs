@@ -1,7 +1,7 @@
 // Builds dist/: the wrapper as one small CommonJS file with Node built-ins only (it runs once per
 // compiler call), and the command-line tool and server as ESM that load their dependencies.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -20,6 +20,7 @@ await build({
   format: 'cjs',
   // Anything that is not a Node built-in would be bundled in; the test in src/bin checks there is none.
 });
+rmSync('dist/chunks', { recursive: true, force: true });
 await build({
   ...common,
   entryPoints: { cli: 'src/bin/cli.ts', server: 'src/bin/server.ts' },
@@ -28,4 +29,8 @@ await build({
   format: 'esm',
   packages: 'external',
   jsx: 'automatic',
+  // The dashboard (ink, react) is imported only when it opens: splitting keeps it in its own file, so
+  // `hoard stats --json` and the server never load it. Shared code goes to dist/chunks/.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
 });
