@@ -1,10 +1,11 @@
 import { Box, Text, useInput } from 'ink';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { worktreeRows } from '../stats/format.js';
 import { Header } from './header.js';
 import type { LiveView } from './live-view.js';
 import { RecentCompiles } from './recent-compiles.js';
-import { nextSortOrder, sortRows, type SortOrder } from './sort-orders.js';
+import { applyKey, INITIAL_KEY_STATE } from './keys.js';
+import { sortRows } from './sort-orders.js';
 import { HitRateSparkline, Reasons, Totals } from './summary.js';
 import { ServedBy, WorktreeTable } from './worktree-table.js';
 
@@ -31,27 +32,21 @@ export function layoutRows(height: number, fixedLines: number, worktrees: number
 }
 
 export function Dashboard({ view, now, width, height, color, home, onQuit, onZero }: DashboardProps) {
-  const [order, setOrder] = useState<SortOrder>('recent');
-  const [selectedId, setSelectedId] = useState<string | undefined>(undefined);
-  const [confirmingZero, setConfirmingZero] = useState(false);
+  const [keyState, setKeyState] = useState(INITIAL_KEY_STATE);
+  const latestKeyState = useRef(keyState);
+  const { order, confirmingZero } = keyState;
   const snapshot = view.snapshot;
   const rows = snapshot ? sortRows(worktreeRows(snapshot), order) : [];
-  const selected = rows.find((row) => row.id === selectedId) ?? rows[0];
+  const selected = rows.find((row) => row.id === keyState.selectedId) ?? rows[0];
+  const rowIds = useRef<string[]>([]);
+  rowIds.current = rows.map((row) => row.id);
 
   useInput((input, key) => {
-    if (confirmingZero) {
-      if (input === 'y' || input === 'Y') onZero();
-      setConfirmingZero(false);
-      return;
-    }
-    if (input === 'q' || key.escape) onQuit();
-    else if (input === 's') setOrder(nextSortOrder(order));
-    else if (input === 'z') setConfirmingZero(true);
-    else if (key.upArrow || key.downArrow || input === 'k' || input === 'j') {
-      const index = Math.max(0, rows.findIndex((row) => row.id === selected?.id));
-      const next = key.upArrow || input === 'k' ? Math.max(0, index - 1) : Math.min(rows.length - 1, index + 1);
-      setSelectedId(rows[next]?.id);
-    }
+    const { state, effect } = applyKey(latestKeyState.current, input, key, rowIds.current);
+    latestKeyState.current = state;
+    setKeyState(state);
+    if (effect === 'quit') onQuit();
+    else if (effect === 'zero') onZero();
   });
 
   const reasonLines = Math.min(Object.keys(snapshot?.counters.notCacheable ?? {}).length, height >= 30 ? 3 : height >= 20 ? 2 : 1);

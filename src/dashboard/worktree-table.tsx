@@ -19,10 +19,10 @@ export function worktreeLabel(row: Pick<WorktreeRow, 'root' | 'name'>, home: str
   return row.root ? shortPath(row.root, home) : row.name;
 }
 
-function columnsFor(home: string | undefined): Array<Column<WorktreeRow>> {
+function columnsFor(home: string | undefined, title: string): Array<Column<WorktreeRow>> {
   const count = (value: number): string => String(value);
   return [
-    { title: 'WORKTREE', width: 14, align: 'left', priority: 1, flexible: true, cell: (row, width) => truncateStart(worktreeLabel(row, home), width) },
+    { title, width: 14, align: 'left', priority: 1, flexible: true, cell: (row, width) => truncateStart(worktreeLabel(row, home), width) },
     { title: 'REPOSITORY', width: 12, align: 'left', priority: 7, cell: (row) => row.name },
     { title: 'BRANCH', width: 10, align: 'left', priority: 6, cell: (row) => row.branch || '-' },
     { title: 'REQ', width: 5, align: 'right', priority: 5, cell: (row) => count(row.counters.requests) },
@@ -43,7 +43,6 @@ export function scrollOffset(count: number, selectedIndex: number, visible: numb
 
 /** One line per worktree: the marker shows the selection without needing colour. */
 export function WorktreeTable({ rows, selectedId, width, maxRows, color, home }: WorktreeTableProps) {
-  const columns = fitColumns(columnsFor(home), width - 2);
   if (rows.length === 0) {
     return (
       <Text dimColor wrap="truncate-end">
@@ -55,12 +54,12 @@ export function WorktreeTable({ rows, selectedId, width, maxRows, color, home }:
   const visible = Math.max(1, Math.min(rows.length, maxRows));
   const first = scrollOffset(rows.length, selectedIndex, visible);
   const shown = rows.slice(first, first + visible);
-  const hidden = rows.length - shown.length;
+  const title = shown.length < rows.length ? `WORKTREE ${first + 1}-${first + shown.length} of ${rows.length}` : 'WORKTREE';
+  const columns = fitColumns(columnsFor(home, title), width - 2);
   return (
     <Box flexDirection="column" width={width}>
       <Text bold wrap="truncate-end">
         {`  ${renderHeader(columns)}`}
-        {hidden > 0 ? ` +${hidden}` : ''}
       </Text>
       {shown.map((row) => {
         const selected = row.id === selectedId;
