@@ -79,6 +79,8 @@ export class LiveFeed {
 
   subscribe(socket: Socket): void {
     this.subscribers.add(socket);
+    // A dashboard that goes away mid-write is no error of the server's.
+    socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.subscribers.delete(socket);
       if (this.subscribers.size === 0) this.stopChecking();
