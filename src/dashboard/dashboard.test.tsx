@@ -96,7 +96,7 @@ describe('Dashboard', () => {
     const streamed = lines(frame).filter((line) => /serde|regex|app +rust binary/.test(line));
     expect(streamed).toHaveLength(3);
     expect(streamed[0]).toMatch(/not cached\s+app\s+rust binary\s+~\/src\/app\s+crate-type/);
-    expect(streamed[1]).toMatch(/hit\s+regex\s+rust library\s+~\/src\/app\s+40 ms \(compile 2\.9 s\)/);
+    expect(streamed[1]).toMatch(/hit\s+regex\s+rust library\s+~\/src\/app\s+40 ms\s+compile 2\.9 s/);
     expect(streamed[2]).toMatch(/miss\s+serde\s+rust library\s+~\/src\/app\s+3\.1 s/);
   });
 
@@ -116,6 +116,13 @@ describe('Dashboard', () => {
     expect(frame).toContain('No compiles recorded yet');
     expect(frame).toContain('total 0 hits · 0 misses · -');
     expect(frame).toContain('none yet');
+  });
+
+  it('before the first answer says it is connecting, not that nothing was compiled', () => {
+    const frame = show({ view: liveView({ connection: 'connecting', snapshot: undefined, config: undefined }) }).frame();
+    expect(frame).toContain('server: connecting…');
+    expect(frame).toContain('reading the statistics…');
+    expect(frame).not.toContain('No compiles recorded yet');
   });
 
   it('with no server says so and still shows the saved statistics', () => {
@@ -151,12 +158,14 @@ describe('Dashboard', () => {
   });
 
   it('at 60 columns keeps worktree, hits, hit rate and the server state', () => {
-    const frame = show({ width: 60 }).frame();
+    const recent = [compileEvent({ crate: 'serde', outcome: 'hit', durationMs: 40, savedMs: 2900 })];
+    const frame = show({ width: 60, view: liveView({ snapshot: snapshot([MAIN, FEATURE]), recent }) }).frame();
     for (const line of lines(frame)) expect(line.length).toBeLessThanOrEqual(60);
     expect(frame).toContain('server running');
     const header = lines(frame).find((line) => line.includes('WORKTREE'))!;
     expect(header).toContain('HITS');
     expect(header).toContain('HIT RATE');
     expect(frame).toMatch(/› ~\/src\/app-feature\s+12\s.*85\.7 %/);
+    expect(frame).toMatch(/hit\s+serde\s+~\/src\/app\s+40 ms/);
   });
 });

@@ -59,7 +59,11 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
   return (
     <Box flexDirection="column" width={width}>
       <Header view={view} now={now} width={width} color={color} home={home} />
-      <WorktreeTable rows={rows} selectedId={selected?.id} width={width} maxRows={layout.worktreeRows} color={color} home={home} />
+      {snapshot ? (
+        <WorktreeTable rows={rows} selectedId={selected?.id} width={width} maxRows={layout.worktreeRows} color={color} home={home} />
+      ) : (
+        <Text dimColor>reading the statistics…</Text>
+      )}
       <ServedBy row={selected} width={width} home={home} />
       {snapshot && <Totals counters={snapshot.counters} width={width} />}
       {snapshot && <Reasons counters={snapshot.counters} width={width} limit={reasonLines} color={color} />}

@@ -28,7 +28,9 @@ function serverLine(view: LiveView, now: number): { text: string; tone: 'green' 
 export function Header({ view, now, width, color, home }: HeaderProps) {
   const server = serverLine(view, now);
   const cache = view.snapshot?.cache;
-  const used = cache && cache.limitBytes > 0 ? ` (${Math.round((cache.sizeBytes / cache.limitBytes) * 100)} %)` : '';
+  // The share of the limit matters once it is noticeable; "(0 %)" only takes room in a narrow pane.
+  const share = cache && cache.limitBytes > 0 ? Math.round((cache.sizeBytes / cache.limitBytes) * 100) : 0;
+  const used = share >= 1 ? ` (${share} %)` : '';
   const cacheLine = cache ? `${formatBytes(cache.sizeBytes)} of ${formatBytes(cache.limitBytes)}${used} · ${cache.entries} entries · ` : '';
   const cacheDir = cache ? shortPath(cache.dir, home) : '';
   const config = view.config;

@@ -14,19 +14,18 @@ function clock(at: number): string {
 
 function took(event: CompileEvent): string {
   if (event.outcome === 'not-cacheable') return event.reason ?? '';
-  if (event.durationMs === undefined) return '';
-  const spared = event.outcome === 'hit' && event.savedMs !== undefined ? ` (compile ${formatDuration(event.savedMs)})` : '';
-  return `${formatDuration(event.durationMs)}${spared}`;
+  return event.durationMs === undefined ? '' : formatDuration(event.durationMs);
 }
 
 function columnsFor(home: string | undefined): Array<Column<CompileEvent>> {
   return [
     { title: 'TIME', width: 8, align: 'left', priority: 5, cell: (event) => clock(event.at) },
     { title: 'OUTCOME', width: 10, align: 'left', priority: 1, cell: (event) => OUTCOME_LABEL[event.outcome] },
-    { title: 'CRATE', width: 16, align: 'left', priority: 1, flexible: true, cell: (event) => event.crate },
+    { title: 'CRATE', width: 14, align: 'left', priority: 1, flexible: true, cell: (event) => event.crate },
     { title: 'KIND', width: 17, align: 'left', priority: 4, cell: (event) => event.kind },
     { title: 'WORKTREE', width: 18, align: 'left', priority: 3, cell: (event, width) => truncateStart(worktreeLabel(event.worktree, home), width) },
-    { title: 'TOOK', width: 22, align: 'left', priority: 2, cell: (event) => took(event) },
+    { title: 'TOOK', width: 12, align: 'left', priority: 2, cell: (event) => took(event) },
+    { title: 'SPARED', width: 14, align: 'left', priority: 6, cell: (event) => (event.outcome === 'hit' && event.savedMs !== undefined ? `compile ${formatDuration(event.savedMs)}` : '') },
   ];
 }
 

@@ -113,5 +113,6 @@ describe('crateNameOf', () => {
     expect(crateNameOf(['rustc', '--crate-name', 'serde', 'src/lib.rs'])).toBe('serde');
     expect(crateNameOf(['rustc', '--crate-name=regex'])).toBe('regex');
     expect(crateNameOf(['rustc', '-vV'])).toBe('?');
+    expect(crateNameOf(['rustc', '--crate-name', 'build_script_build', 'build.rs'], { CARGO_PKG_NAME: 'wt-core' })).toBe('wt-core');
   });
 });

@@ -35,13 +35,17 @@ export interface LiveFeedSources {
   now?: () => number;
 }
 
-/** The crate a compiler call builds, for calls that are not parsed further (not cacheable). */
-export function crateNameOf(argv: readonly string[]): string {
+/**
+ * The crate a compiler call builds, for calls that are not parsed further (not cacheable). Every build
+ * script is named build_script_build: its package says which one it is.
+ */
+export function crateNameOf(argv: readonly string[], env: Readonly<Record<string, string>> = {}): string {
+  let name = '?';
   for (let index = 0; index < argv.length; index += 1) {
-    if (argv[index] === '--crate-name' && argv[index + 1]) return argv[index + 1]!;
-    if (argv[index]!.startsWith('--crate-name=')) return argv[index]!.slice('--crate-name='.length);
+    if (argv[index] === '--crate-name' && argv[index + 1]) name = argv[index + 1]!;
+    else if (argv[index]!.startsWith('--crate-name=')) name = argv[index]!.slice('--crate-name='.length);
   }
-  return '?';
+  return name.startsWith('build_script_') && env.CARGO_PKG_NAME ? env.CARGO_PKG_NAME : name;
 }
 
 export function readSavedHistory(path: string): unknown {

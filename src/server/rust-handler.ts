@@ -114,7 +114,7 @@ export class RustHandler {
         tallyKind(counters, kind, 'notCacheable');
       });
       log.debug(`not cacheable (${classification.reason}: ${classification.detail}) in ${message.cwd}`);
-      this.deps.onCompile?.({ crate: crateNameOf(message.argv), kind, worktree, outcome: 'not-cacheable', reason: classification.reason });
+      this.deps.onCompile?.({ crate: crateNameOf(message.argv, message.env), kind, worktree, outcome: 'not-cacheable', reason: classification.reason });
       exchange.reply({ type: 'run', store: false, reason: classification.reason });
       return;
     }
