@@ -70,7 +70,7 @@ function wantsDashboard(args: string[]): boolean {
 export async function statsCommand(args: string[]): Promise<number> {
   const known = new Set(['--json', '--zero', '--no-live', '--by', 'worktree', '--by=worktree']);
   const unknown = args.find((arg) => !known.has(arg));
-  if (unknown) throw new CliError(`'hoard stats ${unknown}' is not an option; use --json, --by worktree or --zero.`);
+  if (unknown) throw new CliError(`'hoard stats ${unknown}' is not an option; use --json, --no-live, --by worktree or --zero.`);
   const byIndex = args.indexOf('--by');
   if (byIndex !== -1 && args[byIndex + 1] !== 'worktree') throw new CliError("'hoard stats --by' takes 'worktree'.");
   const byWorktree = byIndex !== -1 || args.includes('--by=worktree');

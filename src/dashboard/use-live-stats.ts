@@ -25,7 +25,11 @@ export function useLiveStats(source: LiveStatsSource): { view: LiveView; zero():
   const showSaved = useCallback(
     (note?: string) => {
       source.loadSaved().then(
-        (saved) => setView((previous) => ({ ...previous, connection: 'not-running', snapshot: saved.snapshot, history: saved.history, config: saved.config, stopping: undefined, receivedAt: Date.now(), note })),
+        (saved) => {
+          // A server may have come up while the files were read: its pushes are newer.
+          if (live.current) return;
+          setView((previous) => ({ ...previous, connection: 'not-running', snapshot: saved.snapshot, history: saved.history, config: saved.config, stopping: undefined, receivedAt: Date.now(), note }));
+        },
         (error: Error) => setView((previous) => ({ ...previous, connection: 'not-running', stopping: undefined, note: `cannot read the saved statistics: ${error.message}` })),
       );
     },
@@ -37,11 +41,13 @@ export function useLiveStats(source: LiveStatsSource): { view: LiveView; zero():
     let retry: NodeJS.Timeout | undefined;
     let unmounted = false;
     let shownSaved = false;
+    let lastNote: string | undefined;
     const attempt = (): void => {
       hangUp = subscribeLive(source.socketPath, {
         onUpdate(update) {
           live.current = true;
           shownSaved = false;
+          lastNote = undefined;
           setView((previous) => ({
             connection: 'live',
             snapshot: update.snapshot as StatsSnapshot,
@@ -57,8 +63,9 @@ export function useLiveStats(source: LiveStatsSource): { view: LiveView; zero():
           live.current = false;
           if (unmounted) return;
           // Between servers the saved statistics are read once; they do not change until one starts.
-          if (!shownSaved || note) showSaved(note);
+          if (!shownSaved || note !== lastNote) showSaved(note);
           shownSaved = true;
+          lastNote = note;
           retry = setTimeout(attempt, RECONNECT_MS);
         },
       });
