@@ -100,6 +100,16 @@ describe('Dashboard', () => {
     expect(streamed[2]).toMatch(/miss\s+serde\s+rust library\s+~\/src\/app\s+3\.1 s/);
   });
 
+  it('shows hits out of requests by kind of compile, most requested first', () => {
+    const withKinds = snapshot([MAIN]);
+    withKinds.counters.byKind = {
+      'rust build script': { requests: 6, hits: 0, misses: 0, notCacheable: 6 },
+      'rust library': { requests: 40, hits: 30, misses: 10, notCacheable: 0 },
+    };
+    const frame = show({ view: liveView({ snapshot: withKinds }) }).frame();
+    expect(frame).toContain('hits by kind rust library 30/40 · rust build script 0/6');
+  });
+
   it('draws the hit rate per minute as a sparkline', () => {
     const minute = Math.floor(NOW / 60_000) * 60_000;
     const history = [

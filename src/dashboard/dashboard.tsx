@@ -6,7 +6,7 @@ import type { LiveView } from './live-view.js';
 import { RecentCompiles } from './recent-compiles.js';
 import { applyKey, INITIAL_KEY_STATE } from './keys.js';
 import { sortRows } from './sort-orders.js';
-import { HitRateSparkline, Reasons, Totals } from './summary.js';
+import { ByKind, HitRateSparkline, Reasons, Totals } from './summary.js';
 import { ServedBy, WorktreeTable } from './worktree-table.js';
 
 export interface DashboardProps {
@@ -51,8 +51,9 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
 
   const reasonLines = Math.min(Object.keys(snapshot?.counters.notCacheable ?? {}).length, height >= 30 ? 3 : height >= 20 ? 2 : 1);
   const headerLines = 2 + (view.config ? 1 : 0) + (view.note ? 1 : 0);
-  // header, table title, served-by, totals, reasons, sparkline, help
-  const fixed = headerLines + 1 + 1 + 1 + reasonLines + 1 + 1;
+  const kindLines = height >= 26 && Object.keys(snapshot?.counters.byKind ?? {}).length > 0 ? 1 : 0;
+  // header, table title, served-by, totals, by kind, reasons, sparkline, help
+  const fixed = headerLines + 1 + 1 + 1 + kindLines + reasonLines + 1 + 1;
   const layout = layoutRows(height, fixed, rows.length);
   const help = confirmingZero ? 'Zero the statistics of every worktree? y/n' : `q quit · ↑↓ select · s sort: ${order} · z zero`;
 
@@ -66,6 +67,7 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
       )}
       <ServedBy row={selected} width={width} home={home} />
       {snapshot && <Totals counters={snapshot.counters} width={width} />}
+      {snapshot && kindLines > 0 && <ByKind counters={snapshot.counters} width={width} />}
       {snapshot && <Reasons counters={snapshot.counters} width={width} limit={reasonLines} color={color} />}
       <HitRateSparkline history={view.history} now={now} width={width} />
       <RecentCompiles events={view.recent} width={width} maxRows={layout.recentRows} color={color} home={home} />

@@ -27,6 +27,20 @@ export function Totals({ counters, width }: { counters: Counters; width: number 
   );
 }
 
+/** Hits out of requests for each kind of compile, most requested first: which kinds the cache serves. */
+export function ByKind({ counters, width }: { counters: Counters; width: number }) {
+  const kinds = Object.entries(counters.byKind).sort(([, a], [, b]) => b.requests - a.requests);
+  if (kinds.length === 0) return null;
+  return (
+    <Box width={width}>
+      <Text wrap="truncate-end">
+        <Text bold>hits by kind </Text>
+        {kinds.map(([kind, tally]) => `${kind} ${tally.hits}/${tally.requests}`).join(' · ')}
+      </Text>
+    </Box>
+  );
+}
+
 /** The most frequent reasons compiles were not cached, each with what to do about it. */
 export function Reasons({ counters, width, limit, color }: { counters: Counters; width: number; limit: number; color: boolean }) {
   const reasons = Object.entries(counters.notCacheable)
