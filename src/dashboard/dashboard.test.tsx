@@ -142,10 +142,11 @@ describe('Dashboard', () => {
   });
 
   it('says why a draining server stops, and shows a config file that is not in use', () => {
-    const view = liveView({ stopping: 'idle for 600 s', config: { file: '/home/dev/.config/hoard/config.toml', problem: 'config.toml line 2: cache_size: expected a size' } });
+    const file = '/home/dev/.config/hoard/config.toml';
+    const view = liveView({ stopping: 'idle for 600 s', config: { file, problem: `${file}:2: cache_size: expected a size` } });
     const frame = show({ view }).frame();
     expect(frame).toContain('server stopping (idle for 600 s)');
-    expect(frame).toContain('NOT IN USE: config.toml line 2');
+    expect(frame).toContain('config ~/.config/hoard/config.toml NOT IN USE: line 2: cache_size: expected a size');
   });
 
   it('keeps many worktrees within the height, the selection in view', async () => {

@@ -24,6 +24,11 @@ function serverLine(view: LiveView, now: number): { text: string; tone: 'green' 
   return { text: 'server not running · showing saved statistics', tone: 'red' };
 }
 
+/** The file is on the same line already: "<file>:3: key: …" reads as "line 3: key: …". */
+export function problemWithoutFile(problem: string, file: string): string {
+  return problem.startsWith(`${file}:`) ? `line ${problem.slice(file.length + 1).trimStart()}` : problem;
+}
+
 /** Server state, cache directory and size, config file: the three things asked first. */
 export function Header({ view, now, width, color, home }: HeaderProps) {
   const server = serverLine(view, now);
@@ -47,7 +52,7 @@ export function Header({ view, now, width, color, home }: HeaderProps) {
       {config && (
         <Text wrap="truncate-end">
           config {truncateStart(shortPath(config.file, home), Math.max(8, width - 7))}
-          {config.problem && <Text color={color ? 'red' : undefined}> NOT IN USE: {config.problem}</Text>}
+          {config.problem && <Text color={color ? 'red' : undefined}> NOT IN USE: {problemWithoutFile(config.problem, config.file)}</Text>}
         </Text>
       )}
       {view.note && (
