@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LINKED_CRATE_KINDS } from '../compiler/rustc/crate-kind.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A string or number read by `parse`, with `expected` as the message when it cannot be. */
@@ -27,6 +28,11 @@ const directories = z
     ),
   );
 
+const linkedKinds = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : value))
+  .pipe(z.array(z.enum(LINKED_CRATE_KINDS, { message: `expected a list of ${LINKED_CRATE_KINDS.join(', ')} (or [] for none)` })));
+
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -40,6 +46,7 @@ export const configSchema = z
     cache_dir: z.string().min(1).optional(),
     cache_size: size.default(10 * 1024 ** 3),
     idle_timeout: duration.default(600),
+    linked_crates: linkedKinds.default([...LINKED_CRATE_KINDS]),
     log_level: z.enum(LOG_LEVELS).default('info'),
   })
   .strict();

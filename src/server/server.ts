@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DiskStore } from '../cache/disk-store.js';
 import { ManifestStore } from '../cache/manifest-store.js';
 import { Toolchains } from '../compiler/rustc/toolchain.js';
+import { Linkers } from '../compiler/rustc/linker.js';
 import { ConfigError, loadConfig, type LoadedConfig, defaultConfig } from '../config/load.js';
 import type { LogLevel } from '../config/schema.js';
 import { execaRunner } from '../exec/process-runner.js';
@@ -114,7 +115,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   };
   const configWatcher = watchConfigFile(loaded.file, reloadConfig);
 
-  const rust = new RustHandler({ store, manifests, memo, toolchains, stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), basedirs: () => config.basedirs, log, afterStore: evictIfNeeded });
+  const rust = new RustHandler({ store, manifests, memo, toolchains, linkers: new Linkers(execaRunner, memo), stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), basedirs: () => config.basedirs, linkedCrates: () => config.linked_crates, log, afterStore: evictIfNeeded });
 
   const snapshot = (): StatsSnapshot => ({
     counters: stats.counters,

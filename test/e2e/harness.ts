@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { StatsSnapshot } from '../../src/stats/snapshot.js';
 
@@ -87,15 +87,22 @@ export function createSandbox(): Sandbox {
   return sandbox;
 }
 
-/** Digest of every rlib, rmeta and dep-info file cargo left in target/debug/deps. */
+/**
+ * Digest of every file cargo and rustc left in target/debug/deps (libraries, proc-macros, binaries,
+ * dep-info) and target/debug/build (build-script binaries and what running them wrote to OUT_DIR),
+ * by path relative to the target profile directory.
+ */
 export function artifactDigests(projectDir: string, targetDir = join(projectDir, 'target')): Map<string, string> {
-  const deps = join(targetDir, 'debug', 'deps');
+  const profile = join(targetDir, 'debug');
   const digests = new Map<string, string>();
-  for (const name of readdirSync(deps).sort()) {
-    if (!/\.(rlib|rmeta|d)$/.test(name)) continue;
-    digests.set(name, createHash('sha256').update(readFileSync(join(deps, name))).digest('hex'));
+  for (const top of ['deps', 'build']) {
+    for (const entry of readdirSync(join(profile, top), { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      digests.set(relative(profile, path), createHash('sha256').update(readFileSync(path)).digest('hex'));
+    }
   }
-  return digests;
+  return new Map([...digests].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 export function expectSuccess(result: CommandResult, what: string): void {

@@ -17,7 +17,7 @@ interface RememberedToolchain extends ToolchainIdentity {
   libraries: Array<[path: string, identity: string]>;
 }
 
-async function statIdentity(path: string): Promise<string> {
+export async function statIdentity(path: string): Promise<string> {
   const info = await stat(path, { bigint: true });
   return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
 }
