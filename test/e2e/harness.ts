@@ -8,10 +8,15 @@ import type { StatsSnapshot } from '../../src/stats/snapshot.js';
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const HOARD = join(REPO, 'bin', 'hoard');
 
+/** A fixture's directory: a name under test/fixtures, or a path relative to the repository (bench/project). */
+function fixtureDir(fixture: string): string {
+  return fixture.includes('/') ? join(REPO, fixture) : join(REPO, 'test', 'fixtures', fixture);
+}
+
 /** Stops the suite early with the install step that is missing, instead of failing obscurely. */
 export function requireBuiltAndInstalled(fixture: string): void {
   if (!existsSync(join(REPO, 'dist', 'hoard.cjs'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it).');
-  const lock = readFileSync(join(REPO, 'test', 'fixtures', fixture, 'Cargo.lock'), 'utf8');
+  const lock = readFileSync(join(fixtureDir(fixture), 'Cargo.lock'), 'utf8');
   const registry = '/usr/share/cargo/registry';
   const missing = [...lock.matchAll(/name = "([^"]+)"\nversion = "([^"]+)"\nsource/g)]
     .map(([, name, version]) => `${name}-${version}`)
@@ -67,9 +72,9 @@ export function createSandbox(): Sandbox {
   const sandbox: Sandbox = {
     root,
     env,
-    project(fixture, name = fixture) {
+    project(fixture, name = fixture.replaceAll('/', '-')) {
       const destination = join(root, name);
-      cpSync(join(REPO, 'test', 'fixtures', fixture), destination, { recursive: true, filter: (source) => !source.includes('/target') });
+      cpSync(fixtureDir(fixture), destination, { recursive: true, filter: (source) => !source.includes('/target') });
       return destination;
     },
     cargo: (cwd, args, extraEnv) => run('cargo', args, cwd, extraEnv),
