@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DigestMemo } from '../hash/digest-memo.js';
+import { digestFile } from '../hash/blake3.js';
 import { DiskStore } from './disk-store.js';
 
 let root: string;
@@ -56,6 +57,35 @@ describe('DiskStore', () => {
     expect(existsSync(join(root, 'cache', 'entries', 'ef', key))).toBe(false);
     expect(store.entryCount).toBe(0);
     expect((await store.get(key)).status).toBe('miss');
+  });
+
+  it('hashes each blob once: shared with dependents at commit, trusted by identity on read, known after restore', async () => {
+    const hashed: string[] = [];
+    const memo = new DigestMemo(1000, (path, size) => {
+      hashed.push(path);
+      return digestFile(path, size);
+    });
+    const counting = new DiskStore(join(root, 'counted'), memo);
+    await counting.init();
+    const key = '34'.repeat(32);
+    await counting.put(key, makeOutputs(outDir, 'three'), metadata, { outDir });
+    // The commit digested the compile's own rlib through the memo that dependents' keys use.
+    expect(hashed).toEqual([join(outDir, 'libdemo.rlib')]);
+    expect(await memo.digest(join(outDir, 'libdemo.rlib'))).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashed).toHaveLength(1);
+    const lookup = await counting.get(key);
+    if (lookup.status !== 'hit') throw new Error('expected a hit');
+    expect(hashed).toHaveLength(1);
+    // A restored file's digest comes from the entry, not from reading it again.
+    const elsewhere = join(root, 'target-b', 'deps');
+    await counting.restore(lookup.found, { outDir: elsewhere });
+    expect(await memo.digest(join(elsewhere, 'libdemo.rlib'))).toBe(await digestFile(join(elsewhere, 'libdemo.rlib')));
+    expect(hashed).toHaveLength(1);
+    // A blob rewritten with the same bytes has a new identity: hashed again, and still a hit.
+    const blob = join(root, 'counted', 'entries', '34', key, '0');
+    writeFileSync(blob, readFileSync(blob));
+    expect((await counting.get(key)).status).toBe('hit');
+    expect(hashed).toEqual([join(outDir, 'libdemo.rlib'), blob]);
   });
 
   it('treats an unreadable entry.json as corrupt', async () => {

@@ -1,15 +1,26 @@
+import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { digestFile } from './blake3.js';
 
 /**
+ * What says a file has not been rewritten: (device, inode, size, mtime, ctime). ctime is in it because
+ * tools that restore mtimes (tar, git checkout of a cached blob, cp -p) cannot set it.
+ */
+export function fileIdentity(info: BigIntStats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+/**
  * File digests remembered by (device, inode, size, mtime, ctime): a hit hashes nothing that did not
- * change. ctime is in the identity because tools that restore mtimes (tar, git checkout of a cached
- * blob, cp -p) cannot set it.
+ * change (see fileIdentity).
  */
 export class DigestMemo {
   private readonly digests = new Map<string, { identity: string; digest: Promise<string> }>();
 
-  constructor(private readonly maxEntries = 200_000) {}
+  constructor(
+    private readonly maxEntries = 200_000,
+    private readonly hashFile: (path: string, knownSize?: number) => Promise<string> = digestFile,
+  ) {}
 
   /** The file's digest, or undefined when it does not exist (absence is a valid manifest value). */
   async digest(path: string): Promise<string | undefined> {
@@ -20,14 +31,26 @@ export class DigestMemo {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw error;
     }
-    const identity = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    const identity = fileIdentity(info);
     const known = this.digests.get(path);
     if (known && known.identity === identity) return known.digest;
-    const digest = digestFile(path);
+    const digest = this.hashFile(path, Number(info.size));
     digest.catch(() => this.digests.delete(path));
+    this.set(path, identity, digest);
+    return digest;
+  }
+
+  /**
+   * Records a digest known without reading the file: a blob restored from the cache, whose digest the
+   * entry holds. `info` is the file's stat from when its content was known to be that.
+   */
+  remember(path: string, info: BigIntStats, digest: string): void {
+    this.set(path, fileIdentity(info), Promise.resolve(digest));
+  }
+
+  private set(path: string, identity: string, digest: Promise<string>): void {
     if (this.digests.size >= this.maxEntries) this.digests.clear();
     this.digests.set(path, { identity, digest });
-    return digest;
   }
 
   forget(path: string): void {
