@@ -434,6 +434,7 @@ function readStats(name) {
     notCompilation: counters.notCompilation ?? 0,
     errors: sum(errors),
     errorKinds: errors,
+    byKind: counters.byKind ?? {},
   };
 }
 
@@ -656,6 +657,13 @@ function report(totalSeconds, hoardLogs) {
     `| ${label} | ${c.requests} | ${c.hits} | ${c.misses} | ${c.notCacheable}${c.notCacheable ? ` (${reasons(c.reasons)})` : ''} | ${c.errors}${c.errors ? ` (${reasons(c.errorKinds)})` : ''} |`;
   const st = Object.fromEntries(startup.map((entry) => [entry.key, entry]));
 
+  const kindSummary = (c) =>
+    Object.entries(c.byKind ?? {})
+      .map(([kind, k]) => `${kind} ${k.requests} / ${k.hits} / ${k.misses} / ${k.notCacheable}`)
+      .join('; ') || '–';
+  // Issue 7's measure: hits over every compile request of the warm build (calls that compile nothing excluded).
+  const compileRequests = (c) => c.requests - c.notCompilation;
+  const warmHitRate = (name) => stats[name].warm.hits / compileRequests(stats[name].warm);
   const warmRatio = builds.hoard.warm / builds.sccache.warm;
   const hitRatio = regex.hoard.median / regex.sccache.median;
   const coldRatio = builds.hoard.cold / builds.none.cold;
@@ -728,8 +736,9 @@ ${statRow('hoard, cold build', stats.hoard.cold)}
 ${statRow('hoard, warm build', stats.hoard.warm)}
 ${statRow('hoard, second worktree', stats.hoard.worktree)}
 
-Neither caches binaries, build scripts or proc-macros (linked crate types): those compile on every warm
-build, and they are most of what a warm build spends. Cache size on disk after both builds: sccache
+sccache does not cache linked crates (binaries, build scripts, proc-macros: its "crate-type" reason),
+so those compile on every warm build. hoard caches them; its warm build by kind (requests / hits /
+misses / not cacheable): ${kindSummary(stats.hoard.warm)}. Cache size on disk after both builds: sccache
 ${mib(results.cacheBytes.sccache)}, hoard ${mib(results.cacheBytes.hoard)}.
 
 ## One hit: the regex crate
@@ -764,7 +773,9 @@ node with the environment as is.
 
 | target | measured | |
 |---|---:|---|
-| warm build ≤ 0.70 × sccache's | ${warmRatio.toFixed(2)}× | ${verdict(warmRatio <= 0.7)} |
+| warm build ≤ 0.70 × sccache's (core) | ${warmRatio.toFixed(2)}× | ${verdict(warmRatio <= 0.7)} |
+| warm build ≤ 0.35 × sccache's (linked crates) | ${warmRatio.toFixed(2)}× | ${verdict(warmRatio <= 0.35)} |
+| hit rate over all compile requests of the warm build | hoard ${(warmHitRate('hoard') * 100).toFixed(1)} % (${stats.hoard.warm.hits} of ${compileRequests(stats.hoard.warm)}), sccache ${(warmHitRate('sccache') * 100).toFixed(1)} % (${stats.sccache.warm.hits} of ${compileRequests(stats.sccache.warm)}) | |
 | regex hit ≤ 0.25 × sccache's (medians) | ${hitRatio.toFixed(2)}×${allHits('sccache') && allHits('hoard') ? '' : ' (not all calls were hits)'} | ${verdict(hitRatio <= 0.25 && allHits('hoard'))} |
 | cold build ≤ 1.10 × no cache | ${coldRatio.toFixed(2)}× | ${verdict(coldRatio <= 1.1)} |
 | wrapper start-up ≤ bare node + 15 ms (node without NODE_EXTRA_CA_CERTS) | +${overNode.toFixed(1)} ms | ${verdict(overNode <= 15)} |

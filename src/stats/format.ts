@@ -8,7 +8,7 @@ export const REASON_HINTS: Record<string, string> = {
   incremental: 'set CARGO_INCREMENTAL=0 (or profile incremental = false) to cache workspace crates',
   'linked-crate-off': 'this kind of linked crate is left out of linked_crates in the config',
   'linker-not-found': 'the linker of a linked crate (-C linker, or cc) is not on PATH; see the error log',
-  'missing-dep-info': 'the call had no --emit dep-info; cargo always passes it',
+  'missing-dep-info': 'no --emit dep-info: usually a build script probing the compiler (anyhow does); harmless',
   'unknown-argument': 'an argument hoard does not know; see the error log and report it',
 };
 
