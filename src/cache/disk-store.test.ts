@@ -81,6 +81,16 @@ describe('DiskStore', () => {
     await counting.restore(lookup.found, { outDir: elsewhere });
     expect(await memo.digest(join(elsewhere, 'libdemo.rlib'))).toBe(await digestFile(join(elsewhere, 'libdemo.rlib')));
     expect(hashed).toHaveLength(1);
+    // Restoring again where the same output already is writes nothing but the templated dep-info.
+    const rlib = join(elsewhere, 'libdemo.rlib');
+    const inode = statSync(rlib).ino;
+    expect(await counting.restore(lookup.found, { outDir: elsewhere })).toBe(lookup.found.entry.outputs[1]!.size);
+    expect(statSync(rlib).ino).toBe(inode);
+    // Anything else there (here: edited by hand) is replaced.
+    writeFileSync(rlib, 'rlib edited');
+    await counting.restore(lookup.found, { outDir: elsewhere });
+    expect(readFileSync(rlib, 'utf8')).toBe('rlib three');
+    expect(hashed).toHaveLength(1);
     // A blob rewritten with the same bytes has a new identity: hashed again, and still a hit.
     const blob = join(root, 'counted', 'entries', '34', key, '0');
     writeFileSync(blob, readFileSync(blob));

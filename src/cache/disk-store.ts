@@ -251,7 +251,10 @@ export class DiskStore {
     return this.commit(key, await this.stage(outputs, places), metadata);
   }
 
-  /** Writes an entry's outputs into outDir, each file appearing whole. Returns the bytes restored. */
+  /**
+   * Writes an entry's outputs into outDir, each file appearing whole; a file that is already the output
+   * (by the memo) is left alone. Returns the bytes written.
+   */
   async restore(found: FoundEntry, places: BuildPlaces): Promise<number> {
     const { outDir } = places;
     let bytes = 0;
@@ -259,6 +262,9 @@ export class DiskStore {
     for (const [index, output] of found.entry.outputs.entries()) {
       const blob = join(found.dir, String(index));
       const destination = join(outDir, output.name);
+      // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
+      // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
+      if (!output.templated && (await this.alreadyInPlace(destination, output))) continue;
       const temporary = `${destination}.hoard-${uniqueSuffix()}`;
       try {
         if (output.templated) {
@@ -278,6 +284,12 @@ export class DiskStore {
     }
     this.touch(found.key);
     return bytes;
+  }
+
+  private async alreadyInPlace(destination: string, output: Entry['outputs'][number]): Promise<boolean> {
+    const info = await stat(destination, { bigint: true }).catch(() => undefined);
+    if (!info || (Number(info.mode) & 0o777) !== output.mode) return false;
+    return (await this.memo.known(destination, info)) === output.digest;
   }
 
   private touch(key: string): void {

@@ -40,6 +40,12 @@ export class DigestMemo {
     return digest;
   }
 
+  /** The digest remembered for the file if `info` still says it is the file that was digested; never hashes. */
+  known(path: string, info: BigIntStats): Promise<string> | undefined {
+    const known = this.digests.get(path);
+    return known && known.identity === fileIdentity(info) ? known.digest : undefined;
+  }
+
   /**
    * Records a digest known without reading the file: a blob restored from the cache, whose digest the
    * entry holds. `info` is the file's stat from when its content was known to be that.
