@@ -26,11 +26,12 @@ const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startu
   --keep             keep the temporary work directory (logs, caches) instead of removing it
   --hits=N           timed replays of the regex compile per wrapper (default 10)
   --startup-runs=N   runs per start-up measurement (default 30)
+  --cold-rounds=N    interleaved rounds of cold builds; the fastest of each counts (default 2)
   --budget=SECONDS   give up when the run takes longer than this (default 900; a normal run is ~3 min)`;
 
 // ---------------------------------------------------------------- options
 
-const options = { write: false, keep: false, hits: 10, startupRuns: 30, budget: 900 };
+const options = { write: false, keep: false, hits: 10, startupRuns: 30, budget: 900, coldRounds: 2 };
 for (const arg of process.argv.slice(2)) {
   const [name, value] = arg.split('=', 2);
   const number = () => {
@@ -42,6 +43,7 @@ for (const arg of process.argv.slice(2)) {
   else if (name === '--keep' && value === undefined) options.keep = true;
   else if (name === '--hits') options.hits = number();
   else if (name === '--startup-runs') options.startupRuns = number();
+  else if (name === '--cold-rounds') options.coldRounds = number();
   else if (name === '--budget') options.budget = number();
   else if (name === '--help' || name === '-h') {
     process.stdout.write(`${USAGE}\n`);
@@ -468,8 +470,9 @@ async function measure() {
   const warmup = run('warm-up build', tools.cargo, ['build'], { ...baseEnv, RUSTC_WRAPPER: recorder });
   if (!existsSync(recording)) throw new BenchError('the warm-up build made no rustc call with --crate-name regex: does bench/project still depend on regex?');
   const regexCall = JSON.parse(readFileSync(recording, 'utf8'));
-  log(`warm-up build took ${warmup.toFixed(1)} s; a full run takes roughly ${Math.round(warmup * 6 + 40)} s on a quiet machine`);
-  if (warmup * 6 + 40 > options.budget) log(`warning: that is more than the budget of ${options.budget} s; the run will stop when it is spent`);
+  const estimate = Math.round(warmup * (6 + 3 * (options.coldRounds - 1)) + 60);
+  log(`warm-up build took ${warmup.toFixed(1)} s; a full run takes roughly ${estimate} s on a quiet machine`);
+  if (estimate > options.budget) log(`warning: that is more than the budget of ${options.budget} s; the run will stop when it is spent`);
 
   const [rustc, ...rustcArgs] = regexCall.argv;
   const argAfter = (flag) => regexCall.argv[regexCall.argv.indexOf(flag) + 1];
@@ -488,28 +491,46 @@ async function measure() {
     ),
   );
 
+  const clean = () => run('cargo clean', tools.cargo, ['clean'], baseEnv);
+  const buildWith = (name, what) => () => run(`${configs[name].label} ${what}`, tools.cargo, ['build'], buildEnv(name));
+  const cacheDirOf = (name) => configs[name].env.SCCACHE_DIR ?? configs[name].env.HOARD_DIR;
+
+  // 1. Cold builds: empty cache (a fresh directory and a server started on it), empty target directory.
+  //    Interleaved across the three configurations and repeated, so that a drift in the machine's speed
+  //    lands on all three alike; the fastest round of each counts, and every round is reported.
+  const coldRounds = { none: [], sccache: [], hoard: [] };
+  const coldStatsOf = {};
+  for (let round = 1; round <= options.coldRounds; round += 1) {
+    for (const name of ['none', 'sccache', 'hoard']) {
+      const { label } = configs[name];
+      const cached = name !== 'none';
+      log(`${label}: cold build${cached ? ' (empty cache)' : ''}, round ${round} of ${options.coldRounds}`);
+      coldRounds[name].push(
+        undisturbed(
+          `${label} cold build, round ${round}`,
+          () => {
+            if (cached) {
+              stopServer(name);
+              rmSync(cacheDirOf(name), { recursive: true, force: true });
+              startServer(name);
+            }
+            clean();
+          },
+          buildWith(name, `cold build ${round}`),
+        ),
+      );
+      if (cached) coldStatsOf[name] = readStats(name);
+    }
+  }
+  results.coldRounds = coldRounds;
+
   for (const name of ['none', 'sccache', 'hoard']) {
     const { label } = configs[name];
     const cached = name !== 'none';
-    const cacheDir = configs[name].env.SCCACHE_DIR ?? configs[name].env.HOARD_DIR;
-    const build = (what) => () => run(`${label} ${what}`, tools.cargo, ['build'], buildEnv(name));
-    const clean = () => run(`${label} cargo clean`, tools.cargo, ['clean'], baseEnv);
-
-    // 1. Cold build: empty cache (a fresh directory and a server started on it), empty target directory.
-    log(`${label}: cold build${cached ? ' (empty cache)' : ''}`);
-    const cold = undisturbed(
-      `${label} cold build`,
-      () => {
-        if (cached) {
-          stopServer(name);
-          rmSync(cacheDir, { recursive: true, force: true });
-          startServer(name);
-        }
-        clean();
-      },
-      build('cold build'),
-    );
-    const coldStats = cached ? readStats(name) : undefined;
+    const cacheDir = cacheDirOf(name);
+    const build = (what) => buildWith(name, what);
+    const cold = Math.min(...coldRounds[name]);
+    const coldStats = coldStatsOf[name];
 
     // 2. Warm build (for no cache: the same build again, which shows the noise between two builds).
     log(`${label}: ${cached ? 'warm build (cargo clean, cache filled)' : 'second build (cargo clean)'}`);
@@ -738,13 +759,15 @@ ${loadSummary}${repeatSummary}
 
 | | no cache | sccache | hoard | hoard / sccache | hoard / no cache |
 |---|---:|---:|---:|---:|---:|
-| cold build (\`cargo clean\`, empty cache) | ${s(builds.none.cold)} | ${s(builds.sccache.cold)} | ${s(builds.hoard.cold)} | ${x(builds.hoard.cold, builds.sccache.cold)} | ${x(builds.hoard.cold, builds.none.cold)} |
+| cold build (\`cargo clean\`, empty cache) ³ | ${s(builds.none.cold)} | ${s(builds.sccache.cold)} | ${s(builds.hoard.cold)} | ${x(builds.hoard.cold, builds.sccache.cold)} | ${x(builds.hoard.cold, builds.none.cold)} |
 | warm build (\`cargo clean\`, cache filled) | ${s(builds.none.warm)} ¹ | ${s(builds.sccache.warm)} | ${s(builds.hoard.warm)} | ${x(builds.hoard.warm, builds.sccache.warm)} | ${x(builds.hoard.warm, builds.none.warm)} |
 | second worktree (empty target, cache filled by the first) ² | ${s(builds.none.worktree)} | ${s(builds.sccache.worktree)} | ${s(builds.hoard.worktree)} | ${x(builds.hoard.worktree, builds.sccache.worktree)} | ${x(builds.hoard.worktree, builds.none.worktree)} |
 
 ¹ No cache: the same build a second time; it differs from the first by ${(noise * 100).toFixed(1)} %, a rough measure of
 the noise between two builds on this machine. ² A \`git worktree\` of the same commit at another path;
 hoard runs with \`basedirs = auto\` (HOARD_BASEDIRS=auto) throughout, so its workspace crate, bench-core, can hit there${(results.interference['no cache cold build'] ?? 0) >= 0.05 || (results.interference['no cache warm build'] ?? 0) >= 0.05 ? ' (inflated here: one of the two was disturbed, see above)' : ''}.
+
+³ The fastest of ${options.coldRounds} rounds, interleaved (no cache, sccache, hoard, then again): no cache ${results.coldRounds.none.map(s).join(', ')}; sccache ${results.coldRounds.sccache.map(s).join(', ')}; hoard ${results.coldRounds.hoard.map(s).join(', ')}.
 
 Counters (each tool's own statistics, zeroed between the two builds):
 
