@@ -18,7 +18,7 @@ export type EntryMetadata = Omit<Entry, 'format' | 'outputs' | 'createdAt'>;
 export interface StagedOutputs {
   dir: string;
   files: Array<{ name: string; mode: number; templated: boolean }>;
-  /** Where each file was copied from and its identity then, so that commit can share its digest. */
+  /** Where each file was copied from and its identity then, so that commit can tell the memo its digest. */
   sources: Array<{ path: string; identity: string } | undefined>;
 }
 
@@ -205,7 +205,9 @@ export class DiskStore {
       for (const [index, file] of staged.files.entries()) {
         const blob = join(staged.dir, String(index));
         const info = await stat(blob, { bigint: true });
-        const digest = (await this.sharedDigest(staged.sources[index])) ?? (await digestFile(blob, Number(info.size)));
+        const digest = await digestFile(blob, Number(info.size));
+        // The crates that depend on this one digest the original as an extern: they need not hash it again.
+        await this.rememberOriginal(staged.sources[index], digest);
         described.push({ ...file, size: Number(info.size), digest, identity: fileIdentity(info) });
       }
       const entry: Entry = { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata };
@@ -227,19 +229,11 @@ export class DiskStore {
     }
   }
 
-  /**
-   * The digest of a staged file's original, through the memo that the keys of the crates depending on
-   * it use too, so a fresh rlib is hashed once; undefined when the original changed since staging.
-   */
-  private async sharedDigest(source: StagedOutputs['sources'][number]): Promise<string | undefined> {
-    if (!source) return undefined;
-    const unchanged = async (): Promise<boolean> => {
-      const info = await stat(source.path, { bigint: true }).catch(() => undefined);
-      return info !== undefined && fileIdentity(info) === source.identity;
-    };
-    if (!(await unchanged())) return undefined;
-    const digest = await this.memo.digest(source.path).catch(() => undefined);
-    return digest !== undefined && (await unchanged()) ? digest : undefined;
+  /** Tells the memo the digest of a staged file's original, if it is still the file that was staged. */
+  private async rememberOriginal(source: StagedOutputs['sources'][number], digest: string): Promise<void> {
+    if (!source) return;
+    const info = await stat(source.path, { bigint: true }).catch(() => undefined);
+    if (info && fileIdentity(info) === source.identity) this.memo.remember(source.path, info, digest);
   }
 
   async discard(staged: StagedOutputs): Promise<void> {

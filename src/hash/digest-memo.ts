@@ -1,5 +1,6 @@
 import type { BigIntStats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { writeAtomically } from '../fs/write-atomically.js';
 import { digestFile } from './blake3.js';
 
 /**
@@ -11,11 +12,19 @@ export function fileIdentity(info: BigIntStats): string {
 }
 
 /**
+ * A file modified this recently may be written again within the same timestamp tick (milliseconds on
+ * most filesystems, a second on some) without its identity changing: it is hashed, not remembered.
+ */
+export const TOO_FRESH_MS = 1000;
+
+/**
  * File digests remembered by (device, inode, size, mtime, ctime): a hit hashes nothing that did not
  * change (see fileIdentity).
  */
 export class DigestMemo {
   private readonly digests = new Map<string, { identity: string; digest: Promise<string> }>();
+  /** Settled digests, for saving: a pending one is not known yet. */
+  private readonly settled = new Map<string, string>();
 
   constructor(
     private readonly maxEntries = 200_000,
@@ -35,7 +44,10 @@ export class DigestMemo {
     const known = this.digests.get(path);
     if (known && known.identity === identity) return known.digest;
     const digest = this.hashFile(path, Number(info.size));
-    digest.catch(() => this.digests.delete(path));
+    if (Date.now() - Number(info.mtimeNs / 1_000_000n) < TOO_FRESH_MS) return digest;
+    digest.catch(() => {
+      if (this.digests.get(path)?.digest === digest) this.digests.delete(path);
+    });
     this.set(path, identity, digest);
     return digest;
   }
@@ -55,11 +67,49 @@ export class DigestMemo {
   }
 
   private set(path: string, identity: string, digest: Promise<string>): void {
-    if (this.digests.size >= this.maxEntries) this.digests.clear();
+    if (this.digests.size >= this.maxEntries) {
+      this.digests.clear();
+      this.settled.clear();
+    }
     this.digests.set(path, { identity, digest });
+    this.settled.delete(path);
+    digest.then(
+      (value) => {
+        if (this.digests.get(path)?.digest === digest) this.settled.set(path, value);
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * Saves what is known, so that a server started later (after an idle exit) hashes again only what
+   * changed since: the same identity rule holds across restarts.
+   */
+  async save(file: string): Promise<void> {
+    const known: Array<[path: string, identity: string, digest: string]> = [];
+    for (const [path, digest] of this.settled) known.push([path, this.digests.get(path)!.identity, digest]);
+    await writeAtomically(file, JSON.stringify({ format: 1, known }));
+  }
+
+  /** Loads what a previous server saved; a missing or unreadable file just means nothing is known. */
+  async load(file: string): Promise<void> {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(await readFile(file, 'utf8'));
+    } catch {
+      return;
+    }
+    const known = (saved as { format?: unknown; known?: unknown }).known;
+    if ((saved as { format?: unknown }).format !== 1 || !Array.isArray(known)) return;
+    for (const row of known.slice(0, this.maxEntries)) {
+      if (!Array.isArray(row) || row.length !== 3 || !row.every((part) => typeof part === 'string')) continue;
+      const [path, identity, digest] = row as [string, string, string];
+      if (!this.digests.has(path)) this.set(path, identity, Promise.resolve(digest));
+    }
   }
 
   forget(path: string): void {
     this.digests.delete(path);
+    this.settled.delete(path);
   }
 }

@@ -71,6 +71,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
   process.chdir(locations.stateDir);
 
   const memo = new DigestMemo();
+  const digestsPath = join(cacheDir, 'digests.json');
+  await memo.load(digestsPath);
   const store = new DiskStore(cacheDir, memo);
   await store.init();
   await removeStaleStaging(store.tmpDir);
@@ -146,6 +148,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     const deadline = Date.now() + DRAIN_LIMIT_MS;
     while (active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await stats.flush();
+    await memo.save(digestsPath).catch((error: Error) => log.warn(`could not save known digests: ${error.message}`));
     await configWatcher.close();
     for (const socket of sockets) socket.destroy();
     resolveExit(0);
