@@ -20,6 +20,7 @@ export const FLAG_ALIASES: Record<string, string[]> = {
 
 export function isCliInvocation(argv: readonly string[]): boolean {
   const first = argv[0];
-  if (first === undefined) return true;
+  // `hoard` alone is a wrapper call without a compiler: it gets a one-line answer, not the help.
+  if (first === undefined) return false;
   return (SUBCOMMANDS as readonly string[]).includes(first) || first === 'version' || first in FLAG_ALIASES;
 }

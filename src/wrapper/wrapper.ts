@@ -1,9 +1,9 @@
-import { basename } from 'node:path';
 import { resolveLocations, type Locations } from '../protocol/locations.js';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import type { ServerConnection } from './connection.js';
 import { definedOnly, restoredEnvironment } from './environment.js';
 import { logError } from './error-log.js';
+import { callFingerprint, nestedEnvironment, recursionMessage } from './recursion.js';
 import { runCaptured, runDirect } from './run-compiler.js';
 import { connectOrStart, spawnServer, SERVER_START_TIMEOUT_MS, waitForServer } from './start-server.js';
 
@@ -26,11 +26,16 @@ function write(stream: NodeJS.WriteStream, base64: string): Promise<void> {
  * process tree, so it keeps cargo's jobserver, environment and working directory. Every internal
  * failure ends in running the compiler directly: the cache never fails a build.
  */
-export async function runWrapper(givenArgv: string[], env: NodeJS.ProcessEnv, options: WrapperOptions): Promise<number> {
-  // RUSTC_WRAPPER and RUSTC_WORKSPACE_WRAPPER both set to hoard make cargo run `hoard hoard rustc …`.
-  const argv = givenArgv.length > 1 && basename(givenArgv[0]!) === 'hoard' ? givenArgv.slice(1) : givenArgv;
+export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options: WrapperOptions): Promise<number> {
   const [compiler, ...args] = argv as [string, ...string[]];
-  const compilerEnv = restoredEnvironment(env);
+  const call = callFingerprint(process.cwd(), compiler, args);
+  const recursion = recursionMessage(compiler, call, env);
+  if (recursion) {
+    process.stderr.write(`${recursion}\n`);
+    return 2;
+  }
+  // The server gets the marked environment too: a compiler it probes (`rustc -vV`) is guarded as well.
+  const compilerEnv = nestedEnvironment(restoredEnvironment(env), call);
   const locations = resolveLocations(env);
   const fallBack = (why: string): Promise<number> => {
     logError(locations.errorLogPath, 'wrapper', `${why}; compiling ${compiler} directly`);
