@@ -1,6 +1,6 @@
 import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { EditError, setTopLevelKey } from './edit-file.js';
+import { EditError, setTableKey, setTopLevelKey } from './edit-file.js';
 
 describe('setTopLevelKey', () => {
   it('replaces the value and keeps comments, spacing and the other lines', () => {
@@ -28,5 +28,29 @@ describe('setTopLevelKey', () => {
     // A line inside a multi-line string looks like the key; the check after the edit catches it.
     expect(() => setTopLevelKey('cache_dir = """\ncache_size = "5G"\n"""\n', 'cache_size', '1G')).toThrow(EditError);
     expect(setTopLevelKey('cache_size = """\n10G""" # c\n', 'cache_size', '1G').text).toBe('cache_size = "1G" # c\n');
+  });
+});
+
+describe('setTableKey', () => {
+  it("adds cargo's [build] keys under an existing header, keeping the rest", () => {
+    const text = '# my cargo\n[net]\noffline = true\n\n[build]  # tools\njobs = 2\n\n[term]\ncolor = "never"\n';
+    const edit = setTableKey(text, 'build', 'rustc-wrapper', 'hoard');
+    expect(edit.text).toBe('# my cargo\n[net]\noffline = true\n\n[build]  # tools\nrustc-wrapper = "hoard"\njobs = 2\n\n[term]\ncolor = "never"\n');
+    expect(setTableKey(edit.text, 'build', 'incremental', false).text).toContain('[build]  # tools\nincremental = false\nrustc-wrapper = "hoard"\n');
+  });
+
+  it('replaces a value only inside its table', () => {
+    const text = 'incremental = true\n[build]\nincremental = true # why not\n[profile.dev]\nincremental = true\n';
+    expect(setTableKey(text, 'build', 'incremental', false)).toMatchObject({
+      change: 'replaced',
+      previous: 'true',
+      text: 'incremental = true\n[build]\nincremental = false # why not\n[profile.dev]\nincremental = true\n',
+    });
+  });
+
+  it('appends the table when there is none, and refuses when the table is written another way', () => {
+    expect(setTableKey('[net]\noffline = true', 'build', 'rustc-wrapper', 'hoard').text).toBe('[net]\noffline = true\n\n[build]\nrustc-wrapper = "hoard"\n');
+    expect(setTableKey('', 'build', 'incremental', false).text).toBe('[build]\nincremental = false\n');
+    expect(() => setTableKey('build.jobs = 2\n', 'build', 'rustc-wrapper', 'hoard')).toThrow(EditError);
   });
 });

@@ -55,18 +55,83 @@ function scanValue(text: string, start: number): { end: number; commentStart: nu
   return { end, commentStart: index };
 }
 
+/** JSON with object keys sorted: two documents that say the same thing give the same text. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value instanceof Date || typeof value !== 'object' || value === null) return JSON.stringify(value);
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonical(inner)}`).join(',')}}`;
+}
+
 function sameDocument(actual: Record<string, unknown>, expected: Record<string, unknown>): boolean {
-  const keys = new Set([...Object.keys(actual), ...Object.keys(expected)]);
-  for (const key of keys) if (JSON.stringify(actual[key]) !== JSON.stringify(expected[key])) return false;
-  return true;
+  return canonical(actual) === canonical(expected);
 }
 
 /** `value` as TOML: strings and arrays of strings are written as JSON writes them, which TOML reads. */
-export function tomlValue(value: string | number | string[]): string {
-  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+export function tomlValue(value: string | number | boolean | string[]): string {
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
 }
 
-export function setTopLevelKey(text: string, key: string, value: string | number | string[]): KeyEdit {
+type TomlScalar = string | number | boolean | string[];
+
+function checked(before: Record<string, unknown>, edit: KeyEdit, what: string, expected: Record<string, unknown>): KeyEdit {
+  let after: Record<string, unknown>;
+  try {
+    after = parse(edit.text) as Record<string, unknown>;
+  } catch (error) {
+    throw new EditError(`editing ${what} in place would break the file (${(error as Error).message.split('\n')[0]})`);
+  }
+  if (!sameDocument(after, expected)) throw new EditError(`editing ${what} in place would change other settings`);
+  return edit;
+}
+
+/** Replaces the value on the line that `match` found at `offset`, keeping what follows it (a comment). */
+function replaceAt(text: string, offset: number, match: RegExpExecArray, newValue: string): KeyEdit {
+  const valueStart = offset + match[0].length;
+  const { end } = scanValue(text, valueStart);
+  return { text: `${text.slice(0, valueStart)}${newValue}${text.slice(end)}`, change: 'replaced', previous: text.slice(valueStart, end) };
+}
+
+/**
+ * Sets `key` in the table `[table]` (cargo's `[build] rustc-wrapper`), adding the key under the
+ * header, or the table at the end of the file.
+ */
+export function setTableKey(text: string, table: string, key: string, value: TomlScalar): KeyEdit {
+  const before = parse(text) as Record<string, unknown>;
+  const newValue = tomlValue(value);
+  const header = new RegExp(`^\\s*\\[\\s*${table.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\]\\s*(#.*)?$`);
+  const pattern = keyPattern(key);
+  const lines = text.split('\n');
+  let offset = 0;
+  let inTable = false;
+  let edit: KeyEdit | undefined;
+  for (const line of lines) {
+    if (TABLE_HEADER.test(line)) {
+      if (inTable) break;
+      if (header.test(line)) {
+        inTable = true;
+        const afterHeader = offset + line.length + 1;
+        edit = { text: `${text.slice(0, afterHeader)}${key} = ${newValue}\n${text.slice(afterHeader)}`, change: 'added' };
+      }
+    } else if (inTable) {
+      const match = pattern.exec(line);
+      if (match) {
+        edit = replaceAt(text, offset, match, newValue);
+        break;
+      }
+    }
+    offset += line.length + 1;
+  }
+  if (!edit) {
+    const separator = text.length === 0 ? '' : text.endsWith('\n') ? '\n' : '\n\n';
+    edit = { text: `${text}${separator}[${table}]\n${key} = ${newValue}\n`, change: 'added' };
+  }
+  const tableBefore = (before[table] ?? {}) as Record<string, unknown>;
+  const expected = { ...before, [table]: { ...tableBefore, [key]: parse(`v = ${newValue}`).v } };
+  return checked(before, edit, `[${table}] ${key}`, expected);
+}
+
+export function setTopLevelKey(text: string, key: string, value: TomlScalar): KeyEdit {
   const before = parse(text) as Record<string, unknown>;
   const newValue = tomlValue(value);
   const lines = text.split('\n');
@@ -83,9 +148,7 @@ export function setTopLevelKey(text: string, key: string, value: string | number
     }
     const match = pattern.exec(line);
     if (match) {
-      const valueStart = offset + match[0].length;
-      const { end } = scanValue(text, valueStart);
-      edit = { text: `${text.slice(0, valueStart)}${newValue}${text.slice(end)}`, change: 'replaced', previous: text.slice(valueStart, end) };
+      edit = replaceAt(text, offset, match, newValue);
       break;
     }
     offset += line.length + 1;
@@ -94,13 +157,5 @@ export function setTopLevelKey(text: string, key: string, value: string | number
     const separator = text.length === 0 || text.endsWith('\n') ? '' : '\n';
     edit = { text: `${text}${separator}${key} = ${newValue}\n`, change: 'added' };
   }
-  let after: Record<string, unknown>;
-  try {
-    after = parse(edit.text) as Record<string, unknown>;
-  } catch (error) {
-    throw new EditError(`editing ${key} in place would break the file (${(error as Error).message.split('\n')[0]})`);
-  }
-  const expected = { ...before, [key]: parse(`v = ${newValue}`).v };
-  if (!sameDocument(after, expected)) throw new EditError(`editing ${key} in place would change other settings`);
-  return edit;
+  return checked(before, edit, key, { ...before, [key]: parse(`v = ${newValue}`).v });
 }

@@ -1,0 +1,128 @@
+import { accessSync, constants, existsSync, readFileSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { parse } from 'smol-toml';
+
+type Env = Record<string, string | undefined>;
+
+export function cargoHome(env: Env): string {
+  return env.CARGO_HOME ? resolve(env.CARGO_HOME) : join(env.HOME || homedir(), '.cargo');
+}
+
+/** cargo reads `config.toml`, or the older `config` when only that one exists. */
+function configIn(dir: string): string | undefined {
+  for (const name of ['config.toml', 'config']) if (existsSync(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+
+/** The file `hoard init` edits: the one cargo reads in CARGO_HOME, `config.toml` when there is none. */
+export function homeConfigFile(env: Env): string {
+  const home = cargoHome(env);
+  return configIn(home) ?? join(home, 'config.toml');
+}
+
+/**
+ * cargo's config files as cargo finds them from `cwd`, highest precedence first: `.cargo/config.toml`
+ * in the directory and each parent, then CARGO_HOME's (read once if it is also a parent's).
+ */
+export function cargoConfigFiles(cwd: string, env: Env): string[] {
+  const files: string[] = [];
+  const home = cargoHome(env);
+  let dir = resolve(cwd);
+  for (;;) {
+    const cargoDir = join(dir, '.cargo');
+    const file = cargoDir === home ? undefined : configIn(cargoDir);
+    if (file) files.push(file);
+    if (dirname(dir) === dir) break;
+    dir = dirname(dir);
+  }
+  const homeFile = configIn(home);
+  if (homeFile) files.push(homeFile);
+  return files;
+}
+
+export interface CargoSetting {
+  value: string | boolean;
+  /** 'environment variable X' or the file that set it. */
+  from: string;
+  /** The file, for values that came from one: a relative tool path is relative to its .cargo's parent. */
+  file?: string;
+}
+
+function readTable(file: string, table: string): Record<string, unknown> | undefined {
+  try {
+    const document = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const found = document[table];
+    return typeof found === 'object' && found !== null ? (found as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // cargo itself reports a broken config file, better than we could.
+  }
+}
+
+function fromFiles(files: string[], table: string, key: string): CargoSetting | undefined {
+  for (const file of files) {
+    const value = readTable(file, table)?.[key];
+    if (typeof value === 'string' || typeof value === 'boolean') return { value, from: file, file };
+  }
+  return undefined;
+}
+
+/**
+ * The wrapper cargo uses for rustc from `cwd`: RUSTC_WRAPPER, then build.rustc-wrapper
+ * (CARGO_BUILD_RUSTC_WRAPPER, then the files). An empty value means none.
+ */
+export function rustcWrapperSetting(cwd: string, env: Env): CargoSetting | undefined {
+  for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
+    const value = env[variable];
+    if (value !== undefined) return { value, from: `environment variable ${variable}` };
+  }
+  return fromFiles(cargoConfigFiles(cwd, env), 'build', 'rustc-wrapper');
+}
+
+/** Whether incremental compilation was asked for or against; undefined: cargo's default (on in dev). */
+export function incrementalSetting(cwd: string, env: Env): CargoSetting | undefined {
+  for (const variable of ['CARGO_INCREMENTAL', 'CARGO_BUILD_INCREMENTAL']) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') {
+      return { value: variable === 'CARGO_INCREMENTAL' ? value === '1' : value === 'true', from: `environment variable ${variable}` };
+    }
+  }
+  return fromFiles(cargoConfigFiles(cwd, env), 'build', 'incremental');
+}
+
+/** The first executable called `name` on PATH. */
+export function onPath(name: string, env: Env): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Where a tool setting leads: a bare name is looked up on PATH, a path is relative to the config's project. */
+export function resolveTool(setting: CargoSetting, env: Env): string | undefined {
+  const value = String(setting.value).trim().split(/\s+/)[0] ?? '';
+  if (value === '') return undefined;
+  if (!value.includes('/')) return onPath(value, env);
+  if (isAbsolute(value)) return value;
+  return setting.file ? resolve(dirname(dirname(setting.file)), value) : resolve(value);
+}
+
+/** A tool setting that runs hoard (by name, by path, or through links to it). */
+export function isHoard(setting: CargoSetting, env: Env): boolean {
+  const tool = resolveTool(setting, env);
+  if (!tool) return false;
+  let real = tool;
+  try {
+    real = realpathSync(tool);
+  } catch {
+    // a path that does not exist: judge it by its name
+  }
+  return basename(real).includes('hoard') || basename(tool).includes('hoard');
+}
