@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, expectSuccess, HOARD, requireBuiltAndInstalled, type CommandResult, type Sandbox } from './harness.js';
+import { createSandbox, expectSuccess, HOARD, REPO, requireBuiltAndInstalled, type CommandResult, type Sandbox } from './harness.js';
 
 const FIXTURE = 'workspace';
 
@@ -270,5 +270,46 @@ describe('hoard config set', () => {
     expect(unknown.exitCode).toBe(1);
     expectOneLine(unknown, /'max_size' is not a config key; keys: basedirs, cache_dir/);
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+});
+
+describe('an upgrade of hoard while a server of the old version runs', () => {
+  let sandbox: Sandbox;
+
+  beforeAll(() => {
+    requireBuiltAndInstalled(FIXTURE);
+    sandbox = createSandbox();
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('the first compiles of the new version replace it, and the build goes through the cache', async () => {
+    // The old version: this server, speaking the protocol version before this one.
+    const oldDir = join(sandbox.root, 'old-hoard');
+    mkdirSync(oldDir);
+    symlinkSync(join(REPO, 'node_modules'), join(sandbox.root, 'node_modules'));
+    const source = readFileSync(join(REPO, 'dist', 'server.mjs'), 'utf8');
+    const current = Number(/var PROTOCOL_VERSION = (\d+);/.exec(source)?.[1]);
+    expect(current).toBeGreaterThan(0);
+    writeFileSync(join(oldDir, 'server.mjs'), source.replace(/var PROTOCOL_VERSION = \d+;/, `var PROTOCOL_VERSION = ${current - 1};`));
+    const old = execa(process.execPath, [join(oldDir, 'server.mjs'), '--daemon'], { env: sandbox.env, extendEnv: false, cwd: sandbox.root, reject: false, stdio: 'ignore' });
+    const socketPath = join(sandbox.root, 'run', 'hoard', 'server.sock');
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(socketPath) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(existsSync(socketPath)).toBe(true);
+
+    const project = sandbox.project(FIXTURE);
+    expectSuccess(await sandbox.cargo(project, ['build']), 'build with the old server running');
+    // The old server drained and exited on its own.
+    expect((await old).exitCode).toBe(0);
+    const { counters, server } = await sandbox.stats();
+    expect(server.pid).not.toBe(old.pid);
+    expect(counters.misses).toBeGreaterThanOrEqual(5);
+    expect(sumOf(counters.errors)).toBe(0);
+    // No wrapper had to compile around the cache: every compile went through the new server.
+    const errorLog = join(sandbox.root, 'cache', 'hoard', 'error.log');
+    expect(existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '').toBe('');
   });
 });
