@@ -116,7 +116,8 @@ export function resolveTool(setting: CargoSetting, env: Env): string | undefined
 
 /** A tool setting that runs hoard (by name, by path, or through links to it). */
 export function isHoard(setting: CargoSetting, env: Env): boolean {
-  const tool = resolveTool(setting, env);
+  // A name that cannot be found is judged by itself; `hoard doctor` reports it as not found.
+  const tool = resolveTool(setting, env) ?? (String(setting.value).trim().split(/\s+/)[0] || undefined);
   if (!tool) return false;
   let real = tool;
   try {

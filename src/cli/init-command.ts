@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
 import { EditError, setTableKey, setTopLevelKey } from '../config/edit-file.js';
@@ -42,15 +42,20 @@ function parseOptions(args: string[]): Options {
   return options;
 }
 
-/** "hoard" when the hoard on PATH is this one, else this one's full path. */
+/**
+ * "hoard" when an installed link on PATH (npm link, a Nix profile) leads to this hoard; else this one's
+ * full path, which also works in shells whose PATH lacks it (a PATH export of the checkout's bin/ is
+ * usually one shell's).
+ */
 function hoardCommand(env: Env): { command: string; note?: string } {
-  const ours = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'hoard');
+  const ours = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'hoard');
   const found = onPath('hoard', env);
   try {
-    if (found && realpathSync(found) === realpathSync(ours)) return { command: 'hoard' };
+    if (found && resolve(found) !== ours && realpathSync(found) === realpathSync(ours)) return { command: 'hoard' };
   } catch {
     // fall through to the full path
   }
+  if (found && resolve(found) === ours) return { command: ours, note: 'the full path, so that shells without this PATH find it too' };
   return { command: ours, note: `hoard is not on PATH${found ? ` (the one there is ${found})` : ''}: the full path of this hoard is used` };
 }
 
