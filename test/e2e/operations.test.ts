@@ -271,6 +271,31 @@ describe('hoard config set', () => {
     expectOneLine(unknown, /'max_size' is not a config key; keys: basedirs, cache_dir/);
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
+
+  it('doctor tells a server running another configuration, and a broken file', async () => {
+    const file = join(sandbox.root, 'config', 'hoard', 'config.toml');
+    expectSuccess(await sandbox.hoard(['server', 'stop']), 'server stop');
+    // The story: a server started from a shell with an override this one does not have.
+    expectSuccess(await sandbox.hoard(['server', 'start'], { HOARD_CACHE_SIZE: '1M' }), 'server start with HOARD_CACHE_SIZE');
+    const differs = await sandbox.hoard(['doctor']);
+    expect(differs.exitCode).toBe(1);
+    expect(differs.stdout).toMatch(/^WARN {2}server-config +the server runs another configuration .*cache_size 1\.0 MiB \(environment\) where this shell says 3\.0 MiB \(file\)/m);
+
+    // A server without overrides reads the file; an edit that breaks it is reported by both sides.
+    expectSuccess(await sandbox.hoard(['server', 'stop']), 'server stop');
+    expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
+    writeFileSync(file, 'cache_size = "lots"\n');
+    const deadline = Date.now() + 10_000;
+    let broken = await sandbox.hoard(['doctor', '--json']);
+    while (!broken.stdout.includes('"server-config",\n      "status": "fail"') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      broken = await sandbox.hoard(['doctor', '--json']);
+    }
+    const report = JSON.parse(broken.stdout) as DoctorReport;
+    expect(broken.exitCode).toBe(1);
+    expect(report.checks.find((check) => check.id === 'config')).toMatchObject({ status: 'fail', message: expect.stringMatching(/config\.toml:1: cache_size: expected a size/) });
+    expect(report.checks.find((check) => check.id === 'server-config')).toMatchObject({ status: 'fail', message: expect.stringContaining('keeps the last good configuration') });
+  });
 });
 
 describe('an upgrade of hoard while a server of the old version runs', () => {
