@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse, stringify } from 'smol-toml';
 import { EditError, setTopLevelKey, tomlValue, type KeyEdit } from '../config/edit-file.js';
@@ -73,7 +73,7 @@ export async function configSetCommand(args: string[]): Promise<number> {
   }
   validateConfigText(edit.text, file);
   mkdirSync(dirname(file), { recursive: true });
-  await writeAtomically(file, edit.text);
+  await writeAtomically(file, edit.text, existing === undefined ? {} : { mode: statSync(file).mode & 0o777 });
 
   const was = existing === undefined ? 'new file' : edit.previous !== undefined ? `was ${edit.previous}` : 'added';
   const lines = [`${file}: ${key} = ${tomlValue(newValue)} (${was})${rewroteWholeFile ? '; the whole file was rewritten, without its comments' : ''}`];

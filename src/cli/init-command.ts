@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
@@ -153,7 +153,7 @@ export async function initCommand(args: string[], env: Env = process.env): Promi
   if (!options.check) {
     for (const [file, text] of writes) {
       mkdirSync(dirname(file), { recursive: true });
-      await writeAtomically(file, text);
+      await writeAtomically(file, text, existsSync(file) ? { mode: statSync(file).mode & 0o777 } : {});
     }
   }
   const label: Record<Step['kind'], string> = { change: options.check ? 'would set' : 'set', ok: 'ok', conflict: 'kept', note: 'note' };

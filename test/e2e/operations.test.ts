@@ -104,13 +104,16 @@ describe('hoard init and hoard doctor in a fresh HOME', () => {
   });
 
   it('a different wrapper already set is reported, not replaced', async () => {
-    writeFileSync(cargoConfig(), '# mine\n[build]\nrustc-wrapper = "sccache" # for now\n');
+    // Private, as a cargo config holding a registry token would be: it stays private.
+    writeFileSync(cargoConfig(), '# mine\n[build]\nrustc-wrapper = "sccache" # for now\n', { mode: 0o600 });
+    chmodSync(cargoConfig(), 0o600);
     const result = await sandbox.hoard(['init']);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/^kept +~\/\.cargo\/config\.toml: \[build\] rustc-wrapper = "sccache" — another wrapper, left as it is; 'hoard init --replace-wrapper'/m);
     expect(readFileSync(cargoConfig(), 'utf8')).toContain('rustc-wrapper = "sccache" # for now');
     expectSuccess(await sandbox.hoard(['init', '--replace-wrapper']), 'init --replace-wrapper');
     expect(readFileSync(cargoConfig(), 'utf8')).toMatch(/^# mine\n\[build\]\nincremental = false\nrustc-wrapper = ".*" # for now\n$/);
+    expect(statSync(cargoConfig()).mode & 0o777).toBe(0o600);
   });
 });
 
