@@ -35,6 +35,16 @@ describe('cargo settings as cargo finds them', () => {
     expect(incrementalSetting(project, env)).toEqual({ value: true, from: 'environment variable CARGO_INCREMENTAL' });
   });
 
+  it("falls back to the dev profile: the workspace's Cargo.toml, not a member's", () => {
+    const { project, member, home } = tree();
+    writeFileSync(join(project, 'Cargo.toml'), '[workspace]\nmembers = ["crates/member"]\n[profile.dev]\nincremental = false\n');
+    writeFileSync(join(member, 'Cargo.toml'), '[package]\nname = "member"\n[profile.dev]\nincremental = true\n');
+    expect(incrementalSetting(member, { CARGO_HOME: home })).toEqual({ value: false, from: `[profile.dev] in ${join(project, 'Cargo.toml')}` });
+    expect(incrementalSetting(member, { CARGO_HOME: home, CARGO_PROFILE_DEV_INCREMENTAL: 'true' })).toMatchObject({ value: true });
+    writeFileSync(join(home, 'config.toml'), '[build]\nincremental = true\n');
+    expect(incrementalSetting(member, { CARGO_HOME: home })).toMatchObject({ value: true, from: join(home, 'config.toml') });
+  });
+
   it('knows hoard by name on PATH, by a path relative to the project, and through links', () => {
     const { root, project } = tree();
     const bin = join(root, 'bin');

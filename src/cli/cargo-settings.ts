@@ -49,22 +49,45 @@ export interface CargoSetting {
   file?: string;
 }
 
-function readTable(file: string, table: string): Record<string, unknown> | undefined {
+function readDocument(file: string): Record<string, unknown> | undefined {
   try {
-    const document = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    const found = document[table];
-    return typeof found === 'object' && found !== null ? (found as Record<string, unknown>) : undefined;
+    return parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch {
     return undefined; // cargo itself reports a broken config file, better than we could.
   }
 }
 
+/** `document.a.b.c`, when every step is a table. */
+function valueAt(document: Record<string, unknown> | undefined, path: string[]): unknown {
+  let current: unknown = document;
+  for (const step of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[step];
+  }
+  return current;
+}
+
 function fromFiles(files: string[], table: string, key: string): CargoSetting | undefined {
   for (const file of files) {
-    const value = readTable(file, table)?.[key];
+    const value = valueAt(readDocument(file), [...table.split('.'), key]);
     if (typeof value === 'string' || typeof value === 'boolean') return { value, from: file, file };
   }
   return undefined;
+}
+
+/** The manifest whose profiles apply from `cwd`: the outermost Cargo.toml with [workspace], else the nearest. */
+function rootManifest(cwd: string): string | undefined {
+  let nearest: string | undefined;
+  let workspace: string | undefined;
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'Cargo.toml');
+    if (existsSync(manifest)) {
+      nearest ??= manifest;
+      if (readDocument(manifest)?.workspace !== undefined) workspace = manifest;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return workspace ?? nearest;
 }
 
 /**
@@ -79,7 +102,11 @@ export function rustcWrapperSetting(cwd: string, env: Env): CargoSetting | undef
   return fromFiles(cargoConfigFiles(cwd, env), 'build', 'rustc-wrapper');
 }
 
-/** Whether incremental compilation was asked for or against; undefined: cargo's default (on in dev). */
+/**
+ * Whether incremental compilation is on for dev builds from `cwd`: CARGO_INCREMENTAL, then
+ * build.incremental, then the dev profile (environment, config files, the workspace's Cargo.toml).
+ * undefined: cargo's default, on.
+ */
 export function incrementalSetting(cwd: string, env: Env): CargoSetting | undefined {
   for (const variable of ['CARGO_INCREMENTAL', 'CARGO_BUILD_INCREMENTAL']) {
     const value = env[variable];
@@ -87,7 +114,17 @@ export function incrementalSetting(cwd: string, env: Env): CargoSetting | undefi
       return { value: variable === 'CARGO_INCREMENTAL' ? value === '1' : value === 'true', from: `environment variable ${variable}` };
     }
   }
-  return fromFiles(cargoConfigFiles(cwd, env), 'build', 'incremental');
+  const files = cargoConfigFiles(cwd, env);
+  const build = fromFiles(files, 'build', 'incremental');
+  if (build) return build;
+  // build.incremental overrides the profiles; without it the dev profile decides.
+  const profileVariable = env.CARGO_PROFILE_DEV_INCREMENTAL;
+  if (profileVariable !== undefined && profileVariable !== '') return { value: profileVariable === 'true', from: 'environment variable CARGO_PROFILE_DEV_INCREMENTAL' };
+  const profile = fromFiles(files, 'profile.dev', 'incremental');
+  if (profile) return { ...profile, from: `[profile.dev] in ${profile.from}` };
+  const manifest = rootManifest(cwd);
+  const value = valueAt(manifest ? readDocument(manifest) : undefined, ['profile', 'dev', 'incremental']);
+  return typeof value === 'boolean' ? { value, from: `[profile.dev] in ${manifest}` } : undefined;
 }
 
 /** The first executable called `name` on PATH. */
