@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../config/load.js';
 import { emptyCounters } from '../stats/counters.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
-import { cacheCheck, incrementalCheck, reasonChecks, runChecks, serverCheck, socketCheck, somethingWrong, wrapperCheck, type DoctorFacts } from './doctor-checks.js';
+import { cacheCheck, incrementalCheck, reasonChecks, runChecks, serverCheck, socketCheck, somethingWrong, worktreeChecks, wrapperCheck, type DoctorFacts } from './doctor-checks.js';
 
 const loaded: LoadedConfig = {
   config: { basedirs: [], cache_dir: '/c', cache_size: 20 * 1024 ** 3, idle_timeout: 600, log_level: 'info' },
@@ -64,5 +64,12 @@ describe('hoard doctor checks', () => {
     const checks = reasonChecks({ ...healthy, stats: snapshot({ stdin: 1, 'crate-type': 9, incremental: 4, emit: 2 }, 30) });
     expect(checks.map((check) => /not cached: ([a-z-]+)/.exec(check.message)?.[1])).toEqual(['crate-type', 'incremental', 'emit']);
     expect(checks[0]!.message).toContain('binaries, proc-macros');
+  });
+
+  it('suggests base directories when several worktrees of one repository build here without them', () => {
+    const record = (name: string, root: string) => ({ worktree: { repository: '/r/.git', name, root, branch: 'main' }, counters: emptyCounters(), servedBy: {}, lastActivity: '' });
+    const stats = { ...snapshot({}, 4), worktrees: { a: record('r', '/r'), b: record('r', '/r-feature') } };
+    expect(worktreeChecks({ ...healthy, stats })).toEqual([{ id: 'worktrees', status: 'info', message: expect.stringContaining("2 worktrees of r build through hoard") }]);
+    expect(worktreeChecks({ ...healthy, stats, config: { ...loaded, config: { ...loaded.config, basedirs: ['auto'] } } })).toEqual([]);
   });
 });

@@ -176,8 +176,35 @@ export function reasonChecks(facts: DoctorFacts, shown = 3): Check[] {
     }));
 }
 
+/** Several worktrees of one repository build here, but without base directories they share no workspace crates. */
+export function worktreeChecks(facts: DoctorFacts): Check[] {
+  if (!facts.stats || !facts.config || facts.config.config.basedirs.length > 0) return [];
+  const byRepository = new Map<string, string[]>();
+  for (const record of Object.values(facts.stats.worktrees)) {
+    if (!record.worktree.repository) continue;
+    byRepository.set(record.worktree.repository, [...(byRepository.get(record.worktree.repository) ?? []), record.worktree.name]);
+  }
+  return [...byRepository.values()]
+    .filter((names) => names.length > 1)
+    .map((names) => ({
+      id: 'worktrees',
+      status: 'info' as const,
+      message: `${names.length} worktrees of ${names[0]} build through hoard, and each compiles your workspace's own crates anew: 'hoard config set basedirs auto' lets them share those compiles.`,
+    }));
+}
+
 export function runChecks(facts: DoctorFacts): Check[] {
-  return [wrapperCheck(facts), incrementalCheck(facts), tmpdirCheck(facts), configCheck(facts), ...serverCheck(facts), cacheCheck(facts), socketCheck(facts), ...reasonChecks(facts)];
+  return [
+    wrapperCheck(facts),
+    incrementalCheck(facts),
+    tmpdirCheck(facts),
+    configCheck(facts),
+    ...serverCheck(facts),
+    cacheCheck(facts),
+    socketCheck(facts),
+    ...reasonChecks(facts),
+    ...worktreeChecks(facts),
+  ];
 }
 
 export function somethingWrong(checks: readonly Check[]): boolean {
