@@ -43,7 +43,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const configSchema = z
   .object({
     basedirs: directories.default([]),
-    cache_dir: z.string().min(1).optional(),
+    // Relative to what? The server, the CLI and every wrapper run in different directories.
+    cache_dir: z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute directory' }).optional(),
     cache_size: size.default(10 * 1024 ** 3),
     idle_timeout: duration.default(600),
     linked_crates: linkedKinds.default([...LINKED_CRATE_KINDS]),

@@ -259,7 +259,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
       case 'status':
         send({
           type: 'data',
-          data: { ...snapshot().server, protocol: PROTOCOL_VERSION, socket: locations.socketPath, configFile: loaded.file, configProblem },
+          // The values in force and where they came from, so `hoard doctor` can compare them with its shell's.
+          data: { ...snapshot().server, protocol: PROTOCOL_VERSION, socket: locations.socketPath, configFile: loaded.file, configProblem, config, configSources: loaded.sources },
         });
         return;
       case 'shutdown':
