@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../config/load.js';
 import { emptyCounters } from '../stats/counters.js';
+import { REASON_HINTS } from '../stats/format.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import { cacheCheck, incrementalCheck, reasonChecks, runChecks, serverCheck, socketCheck, somethingWrong, worktreeChecks, wrapperCheck, type DoctorFacts } from './doctor-checks.js';
 
 const loaded: LoadedConfig = {
-  config: { basedirs: [], cache_dir: '/c', cache_size: 20 * 1024 ** 3, idle_timeout: 600, log_level: 'info' },
-  sources: { basedirs: 'default', cache_dir: 'default', cache_size: 'file', idle_timeout: 'default', log_level: 'default' },
+  config: { basedirs: [], cache_dir: '/c', cache_size: 20 * 1024 ** 3, idle_timeout: 600, linked_crates: ['proc-macro'], log_level: 'info' },
+  sources: { basedirs: 'default', cache_dir: 'default', cache_size: 'file', idle_timeout: 'default', linked_crates: 'default', log_level: 'default' },
   file: '/home/u/.config/hoard/config.toml',
   fileExists: true,
 };
@@ -63,7 +64,7 @@ describe('hoard doctor checks', () => {
   it('lists the most common reasons compiles were not cached, with the hints of hoard stats', () => {
     const checks = reasonChecks({ ...healthy, stats: snapshot({ stdin: 1, 'crate-type': 9, incremental: 4, emit: 2 }, 30) });
     expect(checks.map((check) => /not cached: ([a-z-]+)/.exec(check.message)?.[1])).toEqual(['crate-type', 'incremental', 'emit']);
-    expect(checks[0]!.message).toContain('binaries, proc-macros');
+    expect(checks[0]!.message).toContain(REASON_HINTS['crate-type']);
   });
 
   it('suggests base directories when several worktrees of one repository build here without them', () => {

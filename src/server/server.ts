@@ -275,6 +275,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const taken = await takeSocketPath(netServer, locations.socketPath);
   if (!taken.taken) {
     log.info('another server already answers on the socket; leaving it be');
+    // Nothing else may keep this process alive: it exits instead of idling beside the server that runs.
+    await configWatcher.close();
     return 0;
   }
   socketInode = taken.inode;

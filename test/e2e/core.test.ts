@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/protocol/framing.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { artifactDigests, createSandbox, expectSuccess, requireBuiltAndInstalled, type Sandbox } from './harness.js';
+import { artifactDigests, createSandbox, HOARD, expectSuccess, requireBuiltAndInstalled, type Sandbox } from './harness.js';
 
 const FIXTURE = 'workspace';
 
@@ -184,6 +184,17 @@ describe('failures that must not break a build', () => {
     expectSuccess(await sandbox.cargo(project, ['build']), 'build after the old server left');
     const second = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { pid: number };
     expect(second.pid).not.toBe(first.pid);
+  });
+
+  it('leaves a running server be when another is started by hand, and that one exits', async () => {
+    expectSuccess(await sandbox.hoard(['server', 'start']), 'hoard server start');
+    const before = (await sandbox.stats()).server.pid;
+    // A service manager's `hoard server start --foreground` beside a server a build started.
+    const second = await execa(HOARD, ['server', 'start', '--foreground'], { env: sandbox.env, extendEnv: false, reject: false, timeout: 30_000 });
+    expect(second.timedOut).toBe(false);
+    expect(second.exitCode).toBe(0);
+    expect(second.stderr).toMatch(/another server already answers/);
+    expect((await sandbox.stats()).server.pid).toBe(before);
   });
 
   it('answers malformed socket messages with a one-line error and keeps serving', async () => {
