@@ -34,7 +34,8 @@ let
     mkShell = args: derivationLike ({ name = "nix-shell"; } // args) // { stubOf = "mkShell"; };
     buildNpmPackage = args: derivationLike args // { stubOf = "buildNpmPackage"; };
     fetchNpmDeps = args: derivationLike args // { stubOf = "fetchNpmDeps"; };
-    writeShellScript = name: text: derivationLike { inherit name text; } // { stubOf = "writeShellScript"; };
+    # A real file (in the store, as Nix writes builtins.toFile) so that a test can read the script.
+    writeShellScript = name: text: builtins.toFile name "#!/bin/sh\n${text}";
     nodejs_24 = tool "node";
     cargo = tool "cargo";
     rustc = tool "rustc";
