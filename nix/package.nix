@@ -48,11 +48,12 @@ buildNpmPackage {
 
   # npmInstallHook wraps every bin in `node <file>`, but bin/hoard is a shell script that hides
   # NODE_EXTRA_CA_CERTS before starting node (it runs once per compiler call). Point it at the
-  # packaged node instead and link it as it is.
+  # packaged node and at its own location (no readlink needed at run time), and link it as it is.
   postInstall = ''
     packageOut=$out/lib/node_modules/hoard
     substituteInPlace "$packageOut/bin/hoard" \
-      --replace-fail '"''${HOARD_NODE:-node}"' '"''${HOARD_NODE:-${lib.getExe nodejs_24}}"'
+      --replace-fail '"''${HOARD_NODE:-node}"' '"''${HOARD_NODE:-${lib.getExe nodejs_24}}"' \
+      --replace-fail 'self=$0' "self=$packageOut/bin/hoard"
     rm "$out/bin/hoard"
     ln -s "$packageOut/bin/hoard" "$out/bin/hoard"
   '';

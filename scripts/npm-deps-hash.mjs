@@ -97,7 +97,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     main();
   } catch (error) {
-    console.error(`npm-deps-hash: ${error.message}`);
+    console.error(`npm-deps-hash: ${error.message}${error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? ' (see --help)' : ''}`);
     process.exitCode = 1;
   }
 }
