@@ -2,7 +2,8 @@
 // trees of nixpkgs.lib and home-manager, which are too big for the repository and are passed in
 // by path (see docs/nix.md, "Testing the Nix files").
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,8 +47,13 @@ export function nixEval(file: string, args: { str?: Record<string, string>; expr
   return JSON.parse(result.stdout);
 }
 
-export function nixCommand(args: string[], cwd: string): string {
-  return execFileSync('nix', ['--extra-experimental-features', 'nix-command flakes', ...args], {
+/**
+ * Runs the `nix` command. `privateStore` gives it a store of its own under a temporary directory, for
+ * commands that copy into a store on machines where /nix/store is not writable (CI need not be root).
+ */
+export function nixCommand(args: string[], cwd: string, options: { privateStore?: boolean } = {}): string {
+  const store = options.privateStore ? ['--store', mkdtempSync(join(tmpdir(), 'hoard-nix-store-'))] : [];
+  return execFileSync('nix', ['--extra-experimental-features', 'nix-command flakes', ...store, ...args], {
     cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],

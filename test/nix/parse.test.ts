@@ -25,7 +25,7 @@ describe('Nix files', () => {
   it('flake.lock locks exactly the inputs flake.nix declares (Nix accepts it offline without a change)', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'hoard-flake-lock-'));
     for (const file of ['flake.nix', 'flake.lock']) cpSync(join(repoRoot, file), join(scratch, file));
-    const metadata = JSON.parse(nixCommand(['flake', 'metadata', '--offline', '--no-write-lock-file', '--json', `path:${scratch}`], scratch));
+    const metadata = JSON.parse(nixCommand(['flake', 'metadata', '--offline', '--no-write-lock-file', '--json', `path:${scratch}`], scratch, { privateStore: true }));
     expect(metadata.locks).toEqual(JSON.parse(readFileSync(join(repoRoot, 'flake.lock'), 'utf8')));
     expect(Object.keys(metadata.locks.nodes).sort()).toEqual(['home-manager', 'nixpkgs', 'root']);
     expect(metadata.locks.nodes['home-manager'].inputs).toEqual({ nixpkgs: ['nixpkgs'] });
