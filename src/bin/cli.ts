@@ -1,7 +1,9 @@
 import { FLAG_ALIASES } from '../cli/command-names.js';
 import { CliError } from '../cli/client.js';
 import { configCommand } from '../cli/config-command.js';
+import { doctorCommand } from '../cli/doctor-command.js';
 import { HELP } from '../cli/help.js';
+import { initCommand } from '../cli/init-command.js';
 import { serverCommand } from '../cli/server-command.js';
 import { statsCommand } from '../cli/stats-command.js';
 import { ConfigError } from '../config/load.js';
@@ -26,6 +28,10 @@ export async function main(argv: string[]): Promise<number> {
         return await serverCommand(args);
       case 'config':
         return await configCommand(args);
+      case 'doctor':
+        return await doctorCommand(args);
+      case 'init':
+        return await initCommand(args);
       default:
         throw new CliError(`unknown command '${command}'; 'hoard --help' lists the commands.`);
     }

@@ -6,20 +6,27 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isCliInvocation } from '../cli/command-names.js';
 import { runWrapper } from '../wrapper/wrapper.js';
-import { misuseMessage } from '../wrapper/misuse.js';
+import { misuseMessage, withoutLeadingHoard } from '../wrapper/misuse.js';
+import { masqueradeMessage } from '../wrapper/recursion.js';
+
+function refuse(message: string): number {
+  process.stderr.write(`${message}\n`);
+  return 2;
+}
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
+  // Before the commands: `rustc --version` through a link to hoard must not answer with hoard's version.
+  const masquerade = masqueradeMessage(process.env);
+  if (masquerade) return refuse(masquerade);
   if (isCliInvocation(argv)) {
     const cli = (await import(pathToFileURL(join(__dirname, 'cli.mjs')).href)) as { main(argv: string[]): Promise<number> };
     return cli.main(argv);
   }
-  const misuse = misuseMessage(argv);
-  if (misuse) {
-    process.stderr.write(`${misuse}\n`);
-    return 2;
-  }
-  return runWrapper(argv, process.env, { serverScript: join(__dirname, 'server.mjs') });
+  const compilerArgv = withoutLeadingHoard(argv);
+  const misuse = misuseMessage(compilerArgv, compilerArgv.length < argv.length);
+  if (misuse) return refuse(misuse);
+  return runWrapper(compilerArgv, process.env, { serverScript: join(__dirname, 'server.mjs') });
 }
 
 main().then(

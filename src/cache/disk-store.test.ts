@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DigestMemo } from '../hash/digest-memo.js';
+import { digestFile } from '../hash/blake3.js';
 import { DiskStore } from './disk-store.js';
 
 let root: string;
@@ -56,6 +57,46 @@ describe('DiskStore', () => {
     expect(existsSync(join(root, 'cache', 'entries', 'ef', key))).toBe(false);
     expect(store.entryCount).toBe(0);
     expect((await store.get(key)).status).toBe('miss');
+  });
+
+  it('hashes each blob once: known to dependents after commit, trusted by identity on read, known after restore', async () => {
+    const hashed: string[] = [];
+    const memo = new DigestMemo(1000, (path, size) => {
+      hashed.push(path);
+      return digestFile(path, size);
+    });
+    const counting = new DiskStore(join(root, 'counted'), memo);
+    await counting.init();
+    const key = '34'.repeat(32);
+    await counting.put(key, makeOutputs(outDir, 'three'), metadata, { outDir });
+    // The commit hashed the staged copy and told the memo: the compile's own rlib, which dependents'
+    // keys digest as an extern, is not read again.
+    expect(hashed).toEqual([]);
+    expect(await memo.digest(join(outDir, 'libdemo.rlib'))).toBe(await digestFile(join(outDir, 'libdemo.rlib')));
+    expect(hashed).toEqual([]);
+    const lookup = await counting.get(key);
+    if (lookup.status !== 'hit') throw new Error('expected a hit');
+    expect(hashed).toEqual([]);
+    // A restored file's digest comes from the entry, not from reading it again.
+    const elsewhere = join(root, 'target-b', 'deps');
+    await counting.restore(lookup.found, { outDir: elsewhere });
+    expect(await memo.digest(join(elsewhere, 'libdemo.rlib'))).toBe(await digestFile(join(elsewhere, 'libdemo.rlib')));
+    expect(hashed).toEqual([]);
+    // Restoring again where the same output already is writes nothing but the templated dep-info.
+    const rlib = join(elsewhere, 'libdemo.rlib');
+    const inode = statSync(rlib).ino;
+    expect(await counting.restore(lookup.found, { outDir: elsewhere })).toBe(lookup.found.entry.outputs[1]!.size);
+    expect(statSync(rlib).ino).toBe(inode);
+    // Anything else there (here: edited by hand) is replaced.
+    writeFileSync(rlib, 'rlib edited');
+    await counting.restore(lookup.found, { outDir: elsewhere });
+    expect(readFileSync(rlib, 'utf8')).toBe('rlib three');
+    expect(hashed).toEqual([]);
+    // A blob rewritten with the same bytes has a new identity: hashed again, and still a hit.
+    const blob = join(root, 'counted', 'entries', '34', key, '0');
+    writeFileSync(blob, readFileSync(blob));
+    expect((await counting.get(key)).status).toBe('hit');
+    expect(hashed).toEqual([blob]);
   });
 
   it('treats an unreadable entry.json as corrupt', async () => {

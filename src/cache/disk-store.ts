@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { DigestMemo } from '../hash/digest-memo.js';
+import { fileIdentity, type DigestMemo } from '../hash/digest-memo.js';
 import { digestFile } from '../hash/blake3.js';
 import { entrySchema, ENTRY_FORMAT, type Entry } from './entry.js';
 import { fromTemplate, toTemplate, type BuildPlaces } from './path-template.js';
@@ -18,6 +18,8 @@ export type EntryMetadata = Omit<Entry, 'format' | 'outputs' | 'createdAt'>;
 export interface StagedOutputs {
   dir: string;
   files: Array<{ name: string; mode: number; templated: boolean }>;
+  /** Where each file was copied from and its identity then, so that commit can tell the memo its digest. */
+  sources: Array<{ path: string; identity: string } | undefined>;
 }
 
 export interface FoundEntry {
@@ -34,8 +36,8 @@ function uniqueSuffix(): string {
 
 /**
  * The local disk cache. An entry is a directory made in tmp/ and renamed into place whole, so a reader
- * never sees half of one; every read checks sizes and digests (digests through the memo, so a blob is
- * hashed again only when its file changed). Least-recently-used entries are evicted past the limit.
+ * never sees half of one; every read checks sizes and digests (a blob whose file identity is the one
+ * recorded at commit is not hashed again, see verify). Least-recently-used entries are evicted past the limit.
  */
 export class DiskStore {
   readonly entriesDir: string;
@@ -151,13 +153,16 @@ export class DiskStore {
     const entry = result.data;
     for (const [index, output] of entry.outputs.entries()) {
       const blob = join(dir, String(index));
-      let size: number;
+      let info;
       try {
-        size = (await stat(blob)).size;
+        info = await stat(blob, { bigint: true });
       } catch {
         return `${output.name} is missing`;
       }
-      if (size !== output.size) return `${output.name} has ${size} bytes, expected ${output.size}`;
+      if (Number(info.size) !== output.size) return `${output.name} has ${info.size} bytes, expected ${output.size}`;
+      // A blob nothing has rewritten since it was committed is what was hashed then; one that was
+      // (or was copied, restored from a backup…) is hashed again.
+      if (output.identity === fileIdentity(info)) continue;
       if ((await this.memo.digest(blob)) !== output.digest) return `${output.name} does not match its digest`;
     }
     return entry;
@@ -172,19 +177,23 @@ export class DiskStore {
     await mkdir(dir, { recursive: true });
     try {
       const files: StagedOutputs['files'] = [];
+      const sources: StagedOutputs['sources'] = [];
       for (const [index, output] of outputs.entries()) {
         const blob = join(dir, String(index));
-        const info = await stat(output.path);
+        const info = await stat(output.path, { bigint: true });
         if (output.templated) {
           await writeFile(blob, toTemplate(await readFile(output.path, 'utf8'), places));
+          sources.push(undefined);
         } else {
           await copyFile(output.path, blob, constants.COPYFILE_FICLONE);
+          const after = await stat(output.path, { bigint: true });
+          sources.push(fileIdentity(after) === fileIdentity(info) ? { path: output.path, identity: fileIdentity(info) } : undefined);
         }
-        files.push({ name: output.name, mode: info.mode & 0o777, templated: output.templated });
+        files.push({ name: output.name, mode: Number(info.mode) & 0o777, templated: output.templated });
       }
-      return { dir, files };
+      return { dir, files, sources };
     } catch (error) {
-      await this.discard({ dir, files: [] });
+      await this.discard({ dir, files: [], sources: [] });
       throw error;
     }
   }
@@ -195,7 +204,11 @@ export class DiskStore {
       const described: Entry['outputs'] = [];
       for (const [index, file] of staged.files.entries()) {
         const blob = join(staged.dir, String(index));
-        described.push({ ...file, size: (await stat(blob)).size, digest: await digestFile(blob) });
+        const info = await stat(blob, { bigint: true });
+        const digest = await digestFile(blob, Number(info.size));
+        // The crates that depend on this one digest the original as an extern: they need not hash it again.
+        await this.rememberOriginal(staged.sources[index], digest);
+        described.push({ ...file, size: Number(info.size), digest, identity: fileIdentity(info) });
       }
       const entry: Entry = { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata };
       const entryText = JSON.stringify(entry);
@@ -216,6 +229,13 @@ export class DiskStore {
     }
   }
 
+  /** Tells the memo the digest of a staged file's original, if it is still the file that was staged. */
+  private async rememberOriginal(source: StagedOutputs['sources'][number], digest: string): Promise<void> {
+    if (!source) return;
+    const info = await stat(source.path, { bigint: true }).catch(() => undefined);
+    if (info && fileIdentity(info) === source.identity) this.memo.remember(source.path, info, digest);
+  }
+
   async discard(staged: StagedOutputs): Promise<void> {
     await rm(staged.dir, { recursive: true, force: true });
   }
@@ -225,7 +245,10 @@ export class DiskStore {
     return this.commit(key, await this.stage(outputs, places), metadata);
   }
 
-  /** Writes an entry's outputs into outDir, each file appearing whole. Returns the bytes restored. */
+  /**
+   * Writes an entry's outputs into outDir, each file appearing whole; a file that is already the output
+   * (by the memo) is left alone. Returns the bytes written.
+   */
   async restore(found: FoundEntry, places: BuildPlaces): Promise<number> {
     const { outDir } = places;
     let bytes = 0;
@@ -233,6 +256,9 @@ export class DiskStore {
     for (const [index, output] of found.entry.outputs.entries()) {
       const blob = join(found.dir, String(index));
       const destination = join(outDir, output.name);
+      // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
+      // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
+      if (!output.templated && (await this.alreadyInPlace(destination, output))) continue;
       const temporary = `${destination}.hoard-${uniqueSuffix()}`;
       try {
         if (output.templated) {
@@ -242,6 +268,8 @@ export class DiskStore {
         }
         await chmod(temporary, output.mode);
         await rename(temporary, destination);
+        // The copy has the blob's digest: crates that depend on this one need not hash it again.
+        if (!output.templated) this.memo.remember(destination, await stat(destination, { bigint: true }), output.digest);
       } catch (error) {
         await rm(temporary, { force: true });
         throw error;
@@ -250,6 +278,12 @@ export class DiskStore {
     }
     this.touch(found.key);
     return bytes;
+  }
+
+  private async alreadyInPlace(destination: string, output: Entry['outputs'][number]): Promise<boolean> {
+    const info = await stat(destination, { bigint: true }).catch(() => undefined);
+    if (!info || (Number(info.mode) & 0o777) !== output.mode) return false;
+    return (await this.memo.known(destination, info)) === output.digest;
   }
 
   private touch(key: string): void {

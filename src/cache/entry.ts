@@ -12,6 +12,8 @@ export const entrySchema = z.object({
       digest: z.string().regex(/^[0-9a-f]{64}$/),
       mode: z.number().int(),
       templated: z.boolean(),
+      /** fileIdentity() of the blob when it was committed: unchanged, it needs no hashing to verify. */
+      identity: z.string().optional(),
     }),
   ),
   stdout: z.string(),

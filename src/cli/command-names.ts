@@ -2,7 +2,7 @@
  * First arguments that make `hoard` a command-line tool rather than a compiler wrapper. Kept apart from
  * the commands themselves so the wrapper can tell the two apart without loading any of them.
  */
-export const SUBCOMMANDS = ['config', 'help', 'server', 'stats'] as const;
+export const SUBCOMMANDS = ['config', 'doctor', 'help', 'init', 'server', 'stats'] as const;
 
 /** Flags people already type from sccache and ccache habits, mapped onto the subcommands. */
 export const FLAG_ALIASES: Record<string, string[]> = {
@@ -20,6 +20,7 @@ export const FLAG_ALIASES: Record<string, string[]> = {
 
 export function isCliInvocation(argv: readonly string[]): boolean {
   const first = argv[0];
-  if (first === undefined) return true;
+  // `hoard` alone is a wrapper call without a compiler: it gets a one-line answer, not the help.
+  if (first === undefined) return false;
   return (SUBCOMMANDS as readonly string[]).includes(first) || first === 'version' || first in FLAG_ALIASES;
 }

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { CONFIG_KEYS } from '../config/schema.js';
 import { formatBytes, formatDuration } from '../config/units.js';
 import { CliError } from './client.js';
+import { configSetCommand } from './config-set.js';
 
 function display(key: string, value: unknown): string {
   if (key === 'cache_size' && typeof value === 'number') return `${formatBytes(value)} (${value} bytes)`;
@@ -13,8 +14,9 @@ function display(key: string, value: unknown): string {
 
 /** `hoard config [--json]`: the configuration in force and where each value came from. */
 export async function configCommand(args: string[]): Promise<number> {
+  if (args[0] === 'set') return configSetCommand(args.slice(1));
   const unknown = args.find((arg) => arg !== '--json');
-  if (unknown) throw new CliError(`'hoard config ${unknown}' is not an option; use 'hoard config' or 'hoard config --json'.`);
+  if (unknown) throw new CliError(`'hoard config ${unknown}' is not an option; use 'hoard config [--json]' or 'hoard config set KEY VALUE'.`);
   const loaded = loadConfig(process.env);
   if (args.includes('--json')) {
     process.stdout.write(`${JSON.stringify({ file: loaded.file, fileExists: loaded.fileExists, values: loaded.config, sources: loaded.sources }, null, 2)}\n`);

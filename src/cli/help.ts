@@ -1,6 +1,6 @@
 export const HELP = `hoard — a compiler cache for Rust
 
-As a compiler wrapper (cargo does this for you):
+As a compiler wrapper (cargo does this for you; 'hoard init' sets it up):
   RUSTC_WRAPPER=hoard cargo build       or in ~/.cargo/config.toml: [build] rustc-wrapper = "hoard"
   hoard <compiler> [args…]              run one compile through the cache
 
@@ -13,6 +13,13 @@ Commands:
   hoard server stop                     stop the server once the compiles in progress are done
   hoard server status [--json]
   hoard config [--json]                 the configuration in force and where each value came from
+  hoard config set KEY VALUE            change one setting in the config file (comments kept);
+                                        a running server applies it within a second
+  hoard init [--check] [--size 20G]     set cargo up to use hoard (~/.cargo/config.toml: rustc-wrapper,
+                                        incremental = false) and write a config file; --check only shows
+                                        the changes (exit 1 when some are pending)
+  hoard doctor [--json]                 check the set-up, one line each with what to do; exit 1 when
+                                        something needs attention
   hoard help | --help                   this text
   hoard --version
 

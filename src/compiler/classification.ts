@@ -13,6 +13,8 @@ export const NOT_CACHEABLE_REASONS = [
   'crate-type',
   'emit',
   'incremental',
+  'linked-crate-off',
+  'linker-not-found',
   'missing-dep-info',
   'multiple-inputs',
   'output-file',

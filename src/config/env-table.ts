@@ -6,6 +6,7 @@ export const ENV_VARIABLES: ReadonlyArray<{ variable: string; key: ConfigKey }> 
   { variable: 'HOARD_CACHE_SIZE', key: 'cache_size' },
   { variable: 'HOARD_DIR', key: 'cache_dir' },
   { variable: 'HOARD_IDLE_TIMEOUT', key: 'idle_timeout' },
+  { variable: 'HOARD_LINKED_CRATES', key: 'linked_crates' },
   { variable: 'HOARD_LOG_LEVEL', key: 'log_level' },
 ];
 

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     const { home, env } = withConfig(undefined);
     const loaded = loadConfig(env);
     expect(loaded.fileExists).toBe(false);
-    expect(loaded.config).toEqual({ basedirs: [], cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, idle_timeout: 600, log_level: 'info' });
+    expect(loaded.config).toEqual({ basedirs: [], cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, idle_timeout: 600, linked_crates: ['binary', 'build-script', 'dylib', 'proc-macro'], log_level: 'info' });
     expect(new Set(Object.values(loaded.sources))).toEqual(new Set(['default']));
   });
 
@@ -44,6 +44,13 @@ describe('loadConfig', () => {
   it('reports a TOML syntax error with its line and column', () => {
     const { env } = withConfig('cache_size = "5G"\nlog_level = \n');
     expect(() => loadConfig(env)).toThrow(/config\.toml:2:\d+: not valid TOML/);
+  });
+
+  it('reads the linked crate kinds from a list or a comma-separated variable, and rejects unknown kinds', () => {
+    expect(loadConfig(withConfig('linked_crates = ["proc-macro"]\n').env).config.linked_crates).toEqual(['proc-macro']);
+    expect(loadConfig(withConfig('linked_crates = []\n').env).config.linked_crates).toEqual([]);
+    expect(loadConfig(withConfig(undefined, { HOARD_LINKED_CRATES: 'binary, dylib' }).env).config.linked_crates).toEqual(['binary', 'dylib']);
+    expect(() => loadConfig(withConfig('linked_crates = ["bins"]\n').env)).toThrow(/linked_crates.*expected a list of binary, build-script, dylib, proc-macro/);
   });
 
   it('blames the environment variable when that is where a bad value came from', () => {

@@ -64,6 +64,14 @@ export function parseConfigText(text: string, file: string): Record<string, unkn
   return readToml(file, text);
 }
 
+/** Checks the text of a config file as a server would read it, environment aside. */
+export function validateConfigText(text: string, file: string): Config {
+  return validate(readToml(file, text), (key) => {
+    const line = lineOfKey(text, key);
+    return line === undefined ? file : `${file}:${line}`;
+  });
+}
+
 export function loadConfig(env: Env): LoadedConfig {
   const file = configFilePath(env);
   let text = '';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LINKED_CRATE_KINDS } from '../compiler/rustc/crate-kind.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A string or number read by `parse`, with `expected` as the message when it cannot be. */
@@ -27,6 +28,11 @@ const directories = z
     ),
   );
 
+const linkedKinds = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : value))
+  .pipe(z.array(z.enum(LINKED_CRATE_KINDS, { message: `expected a list of ${LINKED_CRATE_KINDS.join(', ')} (or [] for none)` })));
+
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -37,9 +43,11 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const configSchema = z
   .object({
     basedirs: directories.default([]),
-    cache_dir: z.string().min(1).optional(),
+    // Relative to what? The server, the CLI and every wrapper run in different directories.
+    cache_dir: z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute directory' }).optional(),
     cache_size: size.default(10 * 1024 ** 3),
     idle_timeout: duration.default(600),
+    linked_crates: linkedKinds.default([...LINKED_CRATE_KINDS]),
     log_level: z.enum(LOG_LEVELS).default('info'),
   })
   .strict();

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import blake3 from 'blake3-wasm';
 
 /**
@@ -9,7 +10,12 @@ export function digestBytes(data: Uint8Array | string): string {
   return blake3.hash(data).toString('hex');
 }
 
-export async function digestFile(path: string): Promise<string> {
+/** Files up to this size are read whole: most sources and rmeta files, without a stream's buffers. */
+const READ_WHOLE_BYTES = 8 * 1024 * 1024;
+
+/** `knownSize`, when the caller has just stat-ed the file, picks the cheaper way to read it. */
+export async function digestFile(path: string, knownSize?: number): Promise<string> {
+  if (knownSize !== undefined && knownSize <= READ_WHOLE_BYTES) return digestBytes(await readFile(path));
   const hash = blake3.createHash();
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');

@@ -1,15 +1,35 @@
-import { stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { writeAtomically } from '../fs/write-atomically.js';
 import { digestFile } from './blake3.js';
 
 /**
+ * What says a file has not been rewritten: (device, inode, size, mtime, ctime). ctime is in it because
+ * tools that restore mtimes (tar, git checkout of a cached blob, cp -p) cannot set it.
+ */
+export function fileIdentity(info: BigIntStats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+/**
+ * A file modified this recently may be written again within the same timestamp tick (milliseconds on
+ * most filesystems, a second on some) without its identity changing: it is hashed, not remembered.
+ */
+export const TOO_FRESH_MS = 1000;
+
+/**
  * File digests remembered by (device, inode, size, mtime, ctime): a hit hashes nothing that did not
- * change. ctime is in the identity because tools that restore mtimes (tar, git checkout of a cached
- * blob, cp -p) cannot set it.
+ * change (see fileIdentity).
  */
 export class DigestMemo {
   private readonly digests = new Map<string, { identity: string; digest: Promise<string> }>();
+  /** Settled digests, for saving: a pending one is not known yet. */
+  private readonly settled = new Map<string, string>();
 
-  constructor(private readonly maxEntries = 200_000) {}
+  constructor(
+    private readonly maxEntries = 200_000,
+    private readonly hashFile: (path: string, knownSize?: number) => Promise<string> = digestFile,
+  ) {}
 
   /** The file's digest, or undefined when it does not exist (absence is a valid manifest value). */
   async digest(path: string): Promise<string | undefined> {
@@ -20,17 +40,76 @@ export class DigestMemo {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw error;
     }
-    const identity = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    const identity = fileIdentity(info);
     const known = this.digests.get(path);
     if (known && known.identity === identity) return known.digest;
-    const digest = digestFile(path);
-    digest.catch(() => this.digests.delete(path));
-    if (this.digests.size >= this.maxEntries) this.digests.clear();
-    this.digests.set(path, { identity, digest });
+    const digest = this.hashFile(path, Number(info.size));
+    if (Date.now() - Number(info.mtimeNs / 1_000_000n) < TOO_FRESH_MS) return digest;
+    digest.catch(() => {
+      if (this.digests.get(path)?.digest === digest) this.digests.delete(path);
+    });
+    this.set(path, identity, digest);
     return digest;
+  }
+
+  /** The digest remembered for the file if `info` still says it is the file that was digested; never hashes. */
+  known(path: string, info: BigIntStats): Promise<string> | undefined {
+    const known = this.digests.get(path);
+    return known && known.identity === fileIdentity(info) ? known.digest : undefined;
+  }
+
+  /**
+   * Records a digest known without reading the file: a blob restored from the cache, whose digest the
+   * entry holds. `info` is the file's stat from when its content was known to be that.
+   */
+  remember(path: string, info: BigIntStats, digest: string): void {
+    this.set(path, fileIdentity(info), Promise.resolve(digest));
+  }
+
+  private set(path: string, identity: string, digest: Promise<string>): void {
+    if (this.digests.size >= this.maxEntries) {
+      this.digests.clear();
+      this.settled.clear();
+    }
+    this.digests.set(path, { identity, digest });
+    this.settled.delete(path);
+    digest.then(
+      (value) => {
+        if (this.digests.get(path)?.digest === digest) this.settled.set(path, value);
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * Saves what is known, so that a server started later (after an idle exit) hashes again only what
+   * changed since: the same identity rule holds across restarts.
+   */
+  async save(file: string): Promise<void> {
+    const known: Array<[path: string, identity: string, digest: string]> = [];
+    for (const [path, digest] of this.settled) known.push([path, this.digests.get(path)!.identity, digest]);
+    await writeAtomically(file, JSON.stringify({ format: 1, known }));
+  }
+
+  /** Loads what a previous server saved; a missing or unreadable file just means nothing is known. */
+  async load(file: string): Promise<void> {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(await readFile(file, 'utf8'));
+    } catch {
+      return;
+    }
+    const known = (saved as { format?: unknown; known?: unknown }).known;
+    if ((saved as { format?: unknown }).format !== 1 || !Array.isArray(known)) return;
+    for (const row of known.slice(0, this.maxEntries)) {
+      if (!Array.isArray(row) || row.length !== 3 || !row.every((part) => typeof part === 'string')) continue;
+      const [path, identity, digest] = row as [string, string, string];
+      if (!this.digests.has(path)) this.set(path, identity, Promise.resolve(digest));
+    }
   }
 
   forget(path: string): void {
     this.digests.delete(path);
+    this.settled.delete(path);
   }
 }

@@ -5,10 +5,13 @@ import type { DiskStore, FoundEntry, StagedOutputs } from '../cache/disk-store.j
 import type { ManifestStore } from '../cache/manifest-store.js';
 import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
 import { classifyRustc, type RustCompile } from '../compiler/rustc/args.js';
+import type { NotCacheableReason } from '../compiler/classification.js';
 import { parseDepInfo } from '../compiler/rustc/dep-info.js';
 import { directKey, RELOCATABLE_ENV_DEPS, remapArgument, resultKey, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
 import { depInfoPath, expectedOutputs } from '../compiler/rustc/outputs.js';
 import type { Toolchains } from '../compiler/rustc/toolchain.js';
+import type { Linkers, LabelledInput } from '../compiler/rustc/linker.js';
+import type { LinkedCrateKind } from '../compiler/rustc/crate-kind.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import type { CompileRequest, StoreRequest } from '../protocol/messages.js';
 import { increment, tallyKind } from '../stats/counters.js';
@@ -32,11 +35,14 @@ export interface RustHandlerDependencies {
   manifests: ManifestStore;
   memo: DigestMemo;
   toolchains: Toolchains;
+  linkers: Linkers;
   stats: StatsStore;
   singleFlight: SingleFlight;
   worktrees: WorktreeLocator;
   /** Configured base directories, read per request so that a config change applies at once. */
   basedirs(): readonly string[];
+  /** Configured kinds of linked crate to cache, read per request like basedirs. */
+  linkedCrates(): readonly LinkedCrateKind[];
   log: Logger;
   afterStore(): void;
   /** Feeds the dashboard's stream of latest compiles. */
@@ -98,7 +104,7 @@ export class RustHandler {
     count((counters) => {
       counters.requests += 1;
     });
-    const classification = classifyRustc(message.argv.slice(1), message.cwd, (path) => readFileSync(path, 'utf8'));
+    const classification = classifyRustc(message.argv.slice(1), message.cwd, (path) => readFileSync(path, 'utf8'), this.deps.linkedCrates());
     if (classification.kind === 'not-compilation') {
       count((counters) => {
         counters.notCompilation += 1;
@@ -108,15 +114,25 @@ export class RustHandler {
     }
     const kind = rustCrateKind(message.argv.slice(1));
     count((counters) => tallyKind(counters, kind, 'requests'));
-    if (classification.kind === 'not-cacheable') {
+    const refuse = (reason: NotCacheableReason, detail: string): void => {
       count((counters) => {
-        increment(counters.notCacheable, classification.reason);
+        increment(counters.notCacheable, reason);
         tallyKind(counters, kind, 'notCacheable');
       });
-      log.debug(`not cacheable (${classification.reason}: ${classification.detail}) in ${message.cwd}`);
-      this.deps.onCompile?.({ crate: crateNameOf(message.argv, message.env), kind, worktree, outcome: 'not-cacheable', reason: classification.reason });
-      exchange.reply({ type: 'run', store: false, reason: classification.reason });
-      return;
+      log.debug(`not cacheable (${reason}: ${detail}) in ${message.cwd}`);
+      this.deps.onCompile?.({ crate: crateNameOf(message.argv, message.env), kind, worktree, outcome: 'not-cacheable', reason });
+      exchange.reply({ type: 'run', store: false, reason });
+    };
+    if (classification.kind === 'not-cacheable') return refuse(classification.reason, classification.detail);
+    const compile = classification.compile;
+    let linkInputs: LabelledInput[] | undefined;
+    if (compile.linkedKind) {
+      try {
+        linkInputs = await this.deps.linkers.inputs(compile, message.cwd, message.env);
+      } catch (error) {
+        log.warn(`linking ${compile.crateName} in ${message.cwd}: ${(error as Error).message}; compiling it uncached`);
+        return refuse('linker-not-found', (error as Error).message);
+      }
     }
 
     // Whether the wrapper has its answer (hit or run); a 'wait' is not one, so an error after it still
@@ -128,15 +144,14 @@ export class RustHandler {
     };
     let release: (() => void) | undefined;
     try {
-      const compile = classification.compile;
       const identity = await this.deps.toolchains.identify(message.argv[0]!, message.cwd, message.env);
       const explain = log.level === 'debug';
       const baseDir = chooseBaseDir(this.deps.basedirs(), worktree, message.cwd);
       const relocation = relocationFor(baseDir);
-      const direct = await directKey({ compile, compilerIdentity: identity.digest, cwd: message.cwd, env: message.env, memo: this.deps.memo, relocation, explain });
+      const direct = await directKey({ compile, compilerIdentity: identity.digest, cwd: message.cwd, env: message.env, memo: this.deps.memo, relocation, explain, ...(linkInputs ? { linkInputs } : {}) });
       if (explain) log.debug(`direct key ${direct.key} for ${compile.crateName}:\n${direct.explanation}`);
       const places: BuildPlaces = { outDir: compile.outDir, ...(baseDir ? { baseDir } : {}) };
-      const request: Request = { worktree, kind: kind, relocation, places, compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
+      const request: Request = { worktree, kind, relocation, places, compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
 
       if (await this.serveHit(request, reply)) return;
       release = this.deps.singleFlight.claim(direct.key);

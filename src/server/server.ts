@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DiskStore } from '../cache/disk-store.js';
 import { ManifestStore } from '../cache/manifest-store.js';
 import { Toolchains } from '../compiler/rustc/toolchain.js';
+import { Linkers } from '../compiler/rustc/linker.js';
 import { ConfigError, loadConfig, type LoadedConfig, defaultConfig } from '../config/load.js';
 import type { LogLevel } from '../config/schema.js';
 import { execaRunner } from '../exec/process-runner.js';
@@ -71,6 +72,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
   process.chdir(locations.stateDir);
 
   const memo = new DigestMemo();
+  const digestsPath = join(cacheDir, 'digests.json');
+  await memo.load(digestsPath);
   const store = new DiskStore(cacheDir, memo);
   await store.init();
   await removeStaleStaging(store.tmpDir);
@@ -125,7 +128,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   // The dashboard's subscriptions and the stream of latest compiles.
   const feed = new LiveFeed({ snapshot, config: () => ({ file: loaded.file, ...(configProblem ? { problem: configProblem } : {}) }), historyPath: join(cacheDir, 'hit-history.json') });
 
-  const rust = new RustHandler({ store, manifests, memo, toolchains, stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), basedirs: () => config.basedirs, log, afterStore: evictIfNeeded, onCompile: (report) => feed.record(report) });
+  const rust = new RustHandler({ store, manifests, memo, toolchains, linkers: new Linkers(execaRunner, memo), stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), basedirs: () => config.basedirs, linkedCrates: () => config.linked_crates, log, afterStore: evictIfNeeded, onCompile: (report) => feed.record(report) });
 
   let active = 0;
   let lastActivity = Date.now();
@@ -150,6 +153,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     while (active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await stats.flush();
     await feed.close();
+    await memo.save(digestsPath).catch((error: Error) => log.warn(`could not save known digests: ${error.message}`));
     await configWatcher.close();
     for (const socket of sockets) socket.destroy();
     resolveExit(0);
@@ -269,7 +273,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
       case 'status':
         send({
           type: 'data',
-          data: { ...snapshot().server, protocol: PROTOCOL_VERSION, socket: locations.socketPath, configFile: loaded.file, configProblem },
+          // The values in force and where they came from, so `hoard doctor` can compare them with its shell's.
+          data: { ...snapshot().server, protocol: PROTOCOL_VERSION, socket: locations.socketPath, configFile: loaded.file, configProblem, config, configSources: loaded.sources },
         });
         return;
       case 'shutdown':
@@ -284,6 +289,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const taken = await takeSocketPath(netServer, locations.socketPath);
   if (!taken.taken) {
     log.info('another server already answers on the socket; leaving it be');
+    // Nothing else may keep this process alive: it exits instead of idling beside the server that runs.
+    await configWatcher.close();
     return 0;
   }
   socketInode = taken.inode;

@@ -4,9 +4,11 @@ import type { StatsSnapshot } from './snapshot.js';
 
 /** One-line advice for the most common reasons a compile is not cached. */
 export const REASON_HINTS: Record<string, string> = {
-  'crate-type': 'binaries, proc-macros, build scripts and tests are linked, and not cached yet',
+  'crate-type': 'a call without --crate-type, or of a crate type hoard does not know',
   incremental: 'set CARGO_INCREMENTAL=0 (or profile incremental = false) to cache workspace crates',
-  'missing-dep-info': 'the call had no --emit dep-info; cargo always passes it',
+  'linked-crate-off': 'this kind of linked crate is left out of linked_crates in the config',
+  'linker-not-found': 'the linker of a linked crate (-C linker, or cc) is not on PATH; see the error log',
+  'missing-dep-info': 'no --emit dep-info: usually a build script probing the compiler (anyhow does); harmless',
   'unknown-argument': 'an argument hoard does not know; see the error log and report it',
 };
 

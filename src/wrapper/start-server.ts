@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Locations } from '../protocol/locations.js';
 import { ServerConnection } from './connection.js';
+import { INVOKED_AS_VARIABLE, NESTING_VARIABLE } from './recursion.js';
 
 /** How long a wrapper waits for a server it started before it compiles on its own. */
 export const SERVER_START_TIMEOUT_MS = 5000;
@@ -30,7 +31,7 @@ function recentlyFailedToStart(locations: Locations): boolean {
 export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const kept: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) continue;
+    if (value === undefined || name === NESTING_VARIABLE || name === INVOKED_AS_VARIABLE) continue;
     if (name.startsWith('HOARD_') || name.startsWith('XDG_') || ['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'LC_ALL', 'NODE_EXTRA_CA_CERTS'].includes(name)) {
       kept[name] = value;
     }

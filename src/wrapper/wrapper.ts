@@ -1,16 +1,19 @@
-import { basename } from 'node:path';
 import { resolveLocations, type Locations } from '../protocol/locations.js';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import type { ServerConnection } from './connection.js';
 import { definedOnly, restoredEnvironment } from './environment.js';
 import { logError } from './error-log.js';
+import { callFingerprint, nestedEnvironment, recursionMessage } from './recursion.js';
 import { runCaptured, runDirect } from './run-compiler.js';
-import { connectOrStart, spawnServer, SERVER_START_TIMEOUT_MS, waitForServer } from './start-server.js';
+import { connectOrStart } from './start-server.js';
 
 /** The server answers a compile request in milliseconds; this bounds a server that hangs. */
 const DECISION_TIMEOUT_MS = 20_000;
 /** After the compile the wrapper waits this long for the store to be acknowledged, then leaves. */
 const STORE_ACK_TIMEOUT_MS = 15_000;
+/** How often, and how far apart, a wrapper asks again while a server of another version steps aside. */
+const REPLACEMENT_ATTEMPTS = 40;
+const REPLACEMENT_PAUSE_MS = 25;
 
 export interface WrapperOptions {
   serverScript: string;
@@ -26,11 +29,16 @@ function write(stream: NodeJS.WriteStream, base64: string): Promise<void> {
  * process tree, so it keeps cargo's jobserver, environment and working directory. Every internal
  * failure ends in running the compiler directly: the cache never fails a build.
  */
-export async function runWrapper(givenArgv: string[], env: NodeJS.ProcessEnv, options: WrapperOptions): Promise<number> {
-  // RUSTC_WRAPPER and RUSTC_WORKSPACE_WRAPPER both set to hoard make cargo run `hoard hoard rustc …`.
-  const argv = givenArgv.length > 1 && basename(givenArgv[0]!) === 'hoard' ? givenArgv.slice(1) : givenArgv;
+export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options: WrapperOptions): Promise<number> {
   const [compiler, ...args] = argv as [string, ...string[]];
-  const compilerEnv = restoredEnvironment(env);
+  const call = callFingerprint(process.cwd(), compiler, args);
+  const recursion = recursionMessage(compiler, call, env);
+  if (recursion) {
+    process.stderr.write(`${recursion}\n`);
+    return 2;
+  }
+  // The server gets the marked environment too: a compiler it probes (`rustc -vV`) is guarded as well.
+  const compilerEnv = nestedEnvironment(restoredEnvironment(env), call);
   const locations = resolveLocations(env);
   const fallBack = (why: string): Promise<number> => {
     logError(locations.errorLogPath, 'wrapper', `${why}; compiling ${compiler} directly`);
@@ -44,9 +52,13 @@ export async function runWrapper(givenArgv: string[], env: NodeJS.ProcessEnv, op
     const request = { v: PROTOCOL_VERSION, type: 'compile' as const, cwd: process.cwd(), argv, env: definedOnly(compilerEnv) };
     connection.send(request);
     reply = await connection.next(DECISION_TIMEOUT_MS);
-    if (reply.type === 'version-mismatch') {
+    // A server of another version drains and removes its socket once it has said so; until it has
+    // (a few milliseconds), it answers the same again. Then a server of this version is started.
+    for (let attempt = 1; reply.type === 'version-mismatch'; attempt += 1) {
+      if (attempt > REPLACEMENT_ATTEMPTS) throw new Error(`the server of protocol ${reply.serverVersion} did not step aside`);
       connection.close();
-      connection = await startReplacement(locations, options.serverScript, compilerEnv);
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, REPLACEMENT_PAUSE_MS));
+      connection = await connectOrStart(locations, options.serverScript, compilerEnv);
       connection.send(request);
       reply = await connection.next(DECISION_TIMEOUT_MS);
     }
@@ -98,13 +110,4 @@ async function compileAndStore(
     connection.close();
   }
   return result.exitCode;
-}
-
-/**
- * The running server speaks another protocol version. It drains and removes its socket when it says
- * so; start one of ours in its place.
- */
-async function startReplacement(locations: Locations, serverScript: string, env: NodeJS.ProcessEnv): Promise<ServerConnection> {
-  spawnServer(serverScript, locations, env);
-  return waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS);
 }

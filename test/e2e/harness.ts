@@ -1,17 +1,22 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { StatsSnapshot } from '../../src/stats/snapshot.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const HOARD = join(REPO, 'bin', 'hoard');
 
+/** A fixture's directory: a name under test/fixtures, or a path relative to the repository (bench/project). */
+function fixtureDir(fixture: string): string {
+  return fixture.includes('/') ? join(REPO, fixture) : join(REPO, 'test', 'fixtures', fixture);
+}
+
 /** Stops the suite early with the install step that is missing, instead of failing obscurely. */
 export function requireBuiltAndInstalled(fixture: string): void {
   if (!existsSync(join(REPO, 'dist', 'hoard.cjs'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it).');
-  const lock = readFileSync(join(REPO, 'test', 'fixtures', fixture, 'Cargo.lock'), 'utf8');
+  const lock = readFileSync(join(fixtureDir(fixture), 'Cargo.lock'), 'utf8');
   const registry = '/usr/share/cargo/registry';
   const missing = [...lock.matchAll(/name = "([^"]+)"\nversion = "([^"]+)"\nsource/g)]
     .map(([, name, version]) => `${name}-${version}`)
@@ -67,9 +72,9 @@ export function createSandbox(): Sandbox {
   const sandbox: Sandbox = {
     root,
     env,
-    project(fixture, name = fixture) {
+    project(fixture, name = fixture.replaceAll('/', '-')) {
       const destination = join(root, name);
-      cpSync(join(REPO, 'test', 'fixtures', fixture), destination, { recursive: true, filter: (source) => !source.includes('/target') });
+      cpSync(fixtureDir(fixture), destination, { recursive: true, filter: (source) => !source.includes('/target') });
       return destination;
     },
     cargo: (cwd, args, extraEnv) => run('cargo', args, cwd, extraEnv),
@@ -87,15 +92,22 @@ export function createSandbox(): Sandbox {
   return sandbox;
 }
 
-/** Digest of every rlib, rmeta and dep-info file cargo left in target/debug/deps. */
+/**
+ * Digest of every file cargo and rustc left in target/debug/deps (libraries, proc-macros, binaries,
+ * dep-info) and target/debug/build (build-script binaries and what running them wrote to OUT_DIR),
+ * by path relative to the target profile directory.
+ */
 export function artifactDigests(projectDir: string, targetDir = join(projectDir, 'target')): Map<string, string> {
-  const deps = join(targetDir, 'debug', 'deps');
+  const profile = join(targetDir, 'debug');
   const digests = new Map<string, string>();
-  for (const name of readdirSync(deps).sort()) {
-    if (!/\.(rlib|rmeta|d)$/.test(name)) continue;
-    digests.set(name, createHash('sha256').update(readFileSync(join(deps, name))).digest('hex'));
+  for (const top of ['deps', 'build']) {
+    for (const entry of readdirSync(join(profile, top), { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      digests.set(relative(profile, path), createHash('sha256').update(readFileSync(path)).digest('hex'));
+    }
   }
-  return digests;
+  return new Map([...digests].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 export function expectSuccess(result: CommandResult, what: string): void {

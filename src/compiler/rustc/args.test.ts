@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRustc, expandArgfiles, tokenizeRustcArgs } from './args.js';
+import { classifyRustc as classifyWithKinds, expandArgfiles, tokenizeRustcArgs } from './args.js';
+import { LINKED_CRATE_KINDS } from './crate-kind.js';
 import { LONG_FLAGS, LONG_OPTIONS_WITH_VALUE, SHORT_FLAGS, SHORT_OPTIONS_WITH_VALUE } from './options.js';
 
 const noFiles = (path: string): string => {
@@ -15,6 +16,8 @@ const LIB = [
   '--out-dir', '/w/target/debug/deps', '-L', 'dependency=/w/target/debug/deps',
   '--extern', 'cfg_if=/w/target/debug/deps/libcfg_if-1111.rmeta', '--cap-lints', 'allow',
 ];
+
+const classifyRustc = (args: readonly string[], cwd: string, readFile: (path: string) => string) => classifyWithKinds(args, cwd, readFile, LINKED_CRATE_KINDS);
 
 function replace(args: string[], from: string, to: string): string[] {
   return args.map((arg) => (arg === from ? to : arg));
@@ -42,10 +45,8 @@ describe('classifyRustc', () => {
     ['cargo probe with --print and stdin', ['-', '--crate-name', '___', '--print=file-names', '--crate-type', 'bin'], 'not-compilation'],
     ['--print sysroot', ['--print', 'sysroot'], 'not-compilation'],
     ['no input', ['--crate-type', 'lib'], 'not-compilation'],
-    ['binary crate', replace(LIB, 'lib', 'bin'), 'crate-type'],
-    ['proc-macro', replace(LIB, 'lib', 'proc-macro'), 'crate-type'],
-    ['build script', ['--crate-name', 'build_script_build', 'build.rs', '--crate-type', 'bin', '--emit=dep-info,link'], 'crate-type'],
-    ['test harness', [...LIB, '--test'], 'crate-type'],
+    ['no crate type', LIB.filter((arg, index) => arg !== '--crate-type' && LIB[index - 1] !== '--crate-type'), 'crate-type'],
+    ['unknown crate type', replace(LIB, 'lib', 'sharedobject'), 'crate-type'],
     ['incremental', [...LIB, '-C', 'incremental=/w/target/debug/incremental'], 'incremental'],
     ['stdin input', replace(LIB, '/usr/share/cargo/registry/memchr-2.7.4/src/lib.rs', '-'), 'stdin'],
     ['-o', [...LIB, '-o', 'out.rlib'], 'output-file'],
@@ -67,6 +68,25 @@ describe('classifyRustc', () => {
     expect(classifyRustc(replace(LIB, 'lib', 'staticlib'), '/w', noFiles).kind).toBe('cacheable');
     expect(classifyRustc(replace(LIB, 'lib', 'rlib'), '/w', noFiles).kind).toBe('cacheable');
     expect(classifyRustc([...LIB, '-C', 'split-debuginfo=off'], '/w', noFiles).kind).toBe('cacheable');
+  });
+
+  it.each([
+    ['binary', replace(LIB, 'lib', 'bin'), 'binary'],
+    ['proc-macro', replace(LIB, 'lib', 'proc-macro'), 'proc-macro'],
+    ['build script', replace(replace(LIB, 'lib', 'bin'), 'memchr', 'build_script_build'), 'build-script'],
+    ['test harness', [...LIB, '--test'], 'binary'],
+    ['cdylib', replace(LIB, 'lib', 'cdylib'), 'dylib'],
+    ['lib and cdylib together', replace(LIB, 'lib', 'lib,cdylib'), 'dylib'],
+  ])('takes a %s as a linked crate of kind %s, unless that kind is switched off', (_, args, kind) => {
+    const result = classifyRustc(args, '/w', noFiles);
+    expect(result.kind === 'cacheable' && result.compile.linkedKind).toBe(kind);
+    const others = LINKED_CRATE_KINDS.filter((other) => other !== kind);
+    expect(classifyWithKinds(args, '/w', noFiles, others)).toMatchObject({ kind: 'not-cacheable', reason: 'linked-crate-off' });
+  });
+
+  it('does not treat libraries as linked', () => {
+    const result = classifyWithKinds(LIB, '/w', noFiles, []);
+    expect(result.kind === 'cacheable' && result.compile.linkedKind).toBe(undefined);
   });
 
   it('reads @argfiles relative to the working directory', () => {

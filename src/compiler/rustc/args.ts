@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { notCacheable, type Classification } from '../classification.js';
+import { linkedKindOf, type LinkedCrateKind } from './crate-kind.js';
 import { LONG_FLAGS, LONG_OPTIONS_WITH_VALUE, LONG_TO_SHORT, SHORT_FLAGS, SHORT_OPTIONS_WITH_VALUE } from './options.js';
 
 export interface RustcOption {
@@ -29,11 +30,13 @@ export interface RustCompile {
   searchPaths: Array<{ kind: string; path: string }>;
   nativeLibraries: Array<{ kind: string; name: string }>;
   target?: string;
+  /** Set for crates rustc links (binaries, build scripts, test harnesses, proc-macros, dylibs): their keys name the linker too. */
+  linkedKind?: LinkedCrateKind;
 }
 
 export type RustcClassification = Classification<RustCompile>;
 
-const CACHEABLE_CRATE_TYPES = new Set(['lib', 'rlib', 'staticlib']);
+const CACHEABLE_CRATE_TYPES = new Set(['bin', 'cdylib', 'dylib', 'lib', 'proc-macro', 'rlib', 'staticlib']);
 const CACHEABLE_EMITS = new Set(['dep-info', 'link', 'metadata']);
 
 export class UnknownArgument extends Error {}
@@ -128,9 +131,15 @@ function parseSearchPath(value: string): { kind: string; path: string } {
 
 /**
  * Decides what a rustc call is: not a compilation (version queries, --print), a compilation the cache
- * will not take (with the reason), or a cacheable compile of one lib/rlib/staticlib crate.
+ * will not take (with the reason), or a cacheable compile of one crate. `linkedCrates` are the kinds of
+ * linked crate the configuration lets the cache take.
  */
-export function classifyRustc(rawArgs: readonly string[], cwd: string, readFile: (path: string) => string): RustcClassification {
+export function classifyRustc(
+  rawArgs: readonly string[],
+  cwd: string,
+  readFile: (path: string) => string,
+  linkedCrates: readonly LinkedCrateKind[],
+): RustcClassification {
   let args: string[];
   let tokens: { options: RustcOption[]; inputs: string[] };
   try {
@@ -163,11 +172,16 @@ export function classifyRustc(rawArgs: readonly string[], cwd: string, readFile:
   const splitDebuginfo = codegenOption(options, 'split-debuginfo');
   if (splitDebuginfo !== undefined && splitDebuginfo !== 'off') return notCacheable('split-debuginfo', `-C split-debuginfo=${splitDebuginfo}`);
 
-  const crateTypes = values('--crate-type').flatMap((value) => value.split(','));
-  if (has('--test')) return notCacheable('crate-type', 'test harness (--test)');
-  if (crateTypes.length === 0) return notCacheable('crate-type', 'no --crate-type (binary by default)');
+  const isTest = has('--test');
+  // A test harness is a binary whatever --crate-type says.
+  const crateTypes = isTest ? ['bin'] : values('--crate-type').flatMap((value) => value.split(','));
+  // Without --crate-type a #![crate_type] attribute in the source decides what is written: unknowable here.
+  if (crateTypes.length === 0) return notCacheable('crate-type', 'no --crate-type (cargo always passes one)');
   const uncacheableType = crateTypes.find((type) => !CACHEABLE_CRATE_TYPES.has(type));
   if (uncacheableType) return notCacheable('crate-type', uncacheableType);
+  const crateName = values('--crate-name').at(-1) ?? input.replace(/^.*\//, '').replace(/\.rs$/, '').replace(/-/g, '_');
+  const linkedKind = linkedKindOf(crateTypes, crateName, isTest);
+  if (linkedKind && !linkedCrates.includes(linkedKind)) return notCacheable('linked-crate-off', `${linkedKind} is not in linked_crates`);
 
   // After the crate type: a binary is uncacheable whatever its flags, so it is counted as such.
   if (hasCodegenOption(options, 'incremental')) return notCacheable('incremental', 'incremental compilation (-C incremental)');
@@ -183,7 +197,6 @@ export function classifyRustc(rawArgs: readonly string[], cwd: string, readFile:
   // The dep-info file is how the cache learns which sources and environment variables the crate read.
   if (!emits.includes('dep-info')) return notCacheable('missing-dep-info', 'no --emit dep-info');
 
-  const crateName = values('--crate-name').at(-1) ?? input.replace(/^.*\//, '').replace(/\.rs$/, '').replace(/-/g, '_');
   const outDirValue = values('--out-dir').at(-1);
   return {
     kind: 'cacheable',
@@ -200,6 +213,7 @@ export function classifyRustc(rawArgs: readonly string[], cwd: string, readFile:
       searchPaths: values('-L').map(parseSearchPath),
       nativeLibraries: values('-l').map(parseNativeLibrary),
       ...(values('--target').length > 0 ? { target: values('--target').at(-1)! } : {}),
+      ...(linkedKind ? { linkedKind } : {}),
     },
   };
 }

@@ -2,6 +2,18 @@
  * The kind of crate a rustc call builds, for the statistics by kind. Read from the raw arguments, so that
  * calls the cache does not take are counted by kind too.
  */
+/** Kinds of linked crate the cache can take; each can be turned off (config `linked_crates`). Sorted. */
+export const LINKED_CRATE_KINDS = ['binary', 'build-script', 'dylib', 'proc-macro'] as const;
+export type LinkedCrateKind = (typeof LINKED_CRATE_KINDS)[number];
+
+/** Which linked kind a compile with these crate types is, or undefined for libraries rustc does not link. */
+export function linkedKindOf(crateTypes: readonly string[], crateName: string, isTest: boolean): LinkedCrateKind | undefined {
+  if (isTest || crateTypes.includes('bin')) return crateName.startsWith('build_script_') ? 'build-script' : 'binary';
+  if (crateTypes.includes('proc-macro')) return 'proc-macro';
+  if (crateTypes.includes('dylib') || crateTypes.includes('cdylib')) return 'dylib';
+  return undefined;
+}
+
 export type RustCrateKind = 'rust library' | 'rust proc-macro' | 'rust build script' | 'rust binary' | 'rust test';
 
 function valuesOf(args: readonly string[], name: string): string[] {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DigestMemo } from '../../hash/digest-memo.js';
+import { LINKED_CRATE_KINDS } from './crate-kind.js';
 import { classifyRustc } from './args.js';
 import { directKey, EXCLUDED_CARGO_VARIABLES, keyedEnvironment, resultKey } from './key-inputs.js';
 
@@ -19,7 +20,7 @@ function args(overrides: { extern?: string; outDir?: string; depDir?: string; ex
 }
 
 async function keyOf(options: { args?: string[]; env?: Record<string, string>; cwd?: string; identity?: string } = {}): Promise<string> {
-  const classification = classifyRustc(options.args ?? args(), options.cwd ?? '/w/demo', () => '');
+  const classification = classifyRustc(options.args ?? args(), options.cwd ?? '/w/demo', () => '', LINKED_CRATE_KINDS);
   if (classification.kind !== 'cacheable') throw new Error(`not cacheable: ${JSON.stringify(classification)}`);
   const { key } = await directKey({
     compile: classification.compile,

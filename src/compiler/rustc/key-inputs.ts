@@ -23,6 +23,13 @@ import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
  *  7. Environment: every CARGO_* variable except the ones in EXCLUDED_CARGO_VARIABLES, and the
  *     variables in COMPILER_VARIABLES, sorted by name.
  *  8. The working directory: relative paths in arguments and diagnostics are relative to it.
+ * Linked crates (binaries, build scripts, test harnesses, proc-macros, dylibs) also have (linker.ts):
+ * 11. The linker: `-C linker` or `cc`, found on the request's PATH, by digest; for a gcc/clang driver
+ *     also the `ld` it runs (`-print-prog-name=ld`), by digest.
+ * 12. The libraries it can find: every library file in the `-L native=`/`-L all` directories, by
+ *     digest; and each directory of the driver's own search path (`-print-search-dirs`: libc, crt
+ *     objects, libgcc, system libraries) by its mtime, which a package install changes.
+ * 13. The variables the C toolchain reads while linking (LINKER_VARIABLES), where set.
  * With a base directory (config `basedirs`), 3, 7 and 8 have it replaced by $BASEDIR, and the
  * `--remap-path-prefix=<base>=.` that hoard then adds to the compile is one more argument (3).
  *
@@ -104,6 +111,8 @@ export interface DirectKeyInput {
   env: Record<string, string>;
   memo: DigestMemo;
   relocation?: Relocation;
+  /** Inputs 11-13, for linked crates. */
+  linkInputs?: ReadonlyArray<readonly [label: string, value: string]>;
   explain?: boolean;
 }
 
@@ -130,6 +139,7 @@ export async function directKey(input: DirectKeyInput): Promise<{ key: string; e
   }
   for (const [name, value] of keyedEnvironment(env)) hasher.section('7 env', `${name}=${relocation.strip(value)}`);
   hasher.section('8 cwd', relocation.strip(cwd));
+  for (const [label, value] of input.linkInputs ?? []) hasher.section(label, value);
   return { key: hasher.digest(), explanation: hasher.explanation() };
 }
 

@@ -9,7 +9,28 @@ export interface ExpectedOutput {
   templated: boolean;
 }
 
-/** The files rustc writes for a cacheable compile (the platforms hoard runs on: Linux, macOS). */
+/** Whether the compile's target (the host's, without --target) is an Apple one, where shared libraries are .dylib. */
+function targetsApple(compile: RustCompile): boolean {
+  return compile.target ? compile.target.includes('-apple-') : process.platform === 'darwin';
+}
+
+/** The file `--emit link` writes for one crate type (the platforms hoard runs on: Linux, macOS). */
+function linkedFileName(type: string, stem: string, compile: RustCompile): string {
+  switch (type) {
+    case 'staticlib':
+      return `lib${stem}.a`;
+    case 'bin':
+      return stem;
+    case 'proc-macro':
+    case 'dylib':
+    case 'cdylib':
+      return `lib${stem}.${targetsApple(compile) ? 'dylib' : 'so'}`;
+    default:
+      return `lib${stem}.rlib`;
+  }
+}
+
+/** The files rustc writes for a cacheable compile. */
 export function expectedOutputs(compile: RustCompile): ExpectedOutput[] {
   const stem = `${compile.crateName}${compile.extraFilename}`;
   const names: Array<{ name: string; templated: boolean }> = [];
@@ -18,7 +39,7 @@ export function expectedOutputs(compile: RustCompile): ExpectedOutput[] {
     if (emit === 'metadata') names.push({ name: `lib${stem}.rmeta`, templated: false });
     if (emit === 'link') {
       for (const type of compile.crateTypes) {
-        const name = type === 'staticlib' ? `lib${stem}.a` : `lib${stem}.rlib`;
+        const name = linkedFileName(type, stem, compile);
         if (!names.some((known) => known.name === name)) names.push({ name, templated: false });
       }
     }

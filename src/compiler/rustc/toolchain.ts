@@ -17,7 +17,7 @@ interface RememberedToolchain extends ToolchainIdentity {
   libraries: Array<[path: string, identity: string]>;
 }
 
-async function statIdentity(path: string): Promise<string> {
+export async function statIdentity(path: string): Promise<string> {
   const info = await stat(path, { bigint: true });
   return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
 }
@@ -57,7 +57,7 @@ async function isRustupProxy(path: string): Promise<boolean> {
 export class Toolchains {
   private readonly known = new Map<string, RememberedToolchain>();
   private readonly pending = new Map<string, Promise<RememberedToolchain>>();
-  private loaded = false;
+  private loading: Promise<void> | undefined;
 
   constructor(
     private readonly runner: ProcessRunner,
@@ -118,9 +118,13 @@ export class Toolchains {
     return { digest: digestBytes(parts.join('\n')), version: version.stdout.trim(), sysroot, libraries };
   }
 
-  private async load(): Promise<void> {
-    if (this.loaded) return;
-    this.loaded = true;
+  /** Reads the remembered identities once; concurrent first requests all wait for the same read. */
+  private load(): Promise<void> {
+    this.loading ??= this.readRemembered();
+    return this.loading;
+  }
+
+  private async readRemembered(): Promise<void> {
     try {
       const saved = JSON.parse(await readFile(this.persistPath, 'utf8')) as Record<string, RememberedToolchain>;
       for (const [key, value] of Object.entries(saved)) {

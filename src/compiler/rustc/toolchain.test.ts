@@ -1,0 +1,49 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ProcessRunner } from '../../exec/process-runner.js';
+import { DigestMemo } from '../../hash/digest-memo.js';
+import { Toolchains } from './toolchain.js';
+
+function setUp() {
+  const root = mkdtempSync(join(tmpdir(), 'hoard-toolchain-'));
+  const sysroot = join(root, 'toolchain');
+  mkdirSync(join(sysroot, 'lib'), { recursive: true });
+  mkdirSync(join(sysroot, 'bin'));
+  writeFileSync(join(sysroot, 'lib', 'librustc_driver-1234.so'), 'the compiler, as a library');
+  const rustc = join(sysroot, 'bin', 'rustc');
+  writeFileSync(rustc, 'a compiler');
+  chmodSync(rustc, 0o755);
+  const calls: string[] = [];
+  const runner: ProcessRunner = {
+    async run(command, args) {
+      calls.push(`${command} ${args.join(' ')}`);
+      return { exitCode: 0, stdout: args[0] === '-vV' ? 'rustc 1.95.0 (59807616e 2026-04-14)\n' : `${sysroot}\n`, stderr: '' };
+    },
+  };
+  const persistPath = join(root, 'toolchains.json');
+  return { root, sysroot, rustc, calls, newToolchains: () => new Toolchains(runner, new DigestMemo(), persistPath) };
+}
+
+describe('Toolchains', () => {
+  it('works an identity out once, and a new server remembers it even when its first requests come at once', async () => {
+    const { rustc, root, calls, newToolchains } = setUp();
+    const first = await newToolchains().identify(rustc, root, { PATH: '' });
+    expect(calls).toHaveLength(2);
+    const restarted = newToolchains();
+    const identities = await Promise.all(Array.from({ length: 5 }, () => restarted.identify(rustc, root, { PATH: '' })));
+    expect(identities.map((identity) => identity.digest)).toEqual(Array(5).fill(first.digest));
+    expect(calls).toHaveLength(2);
+  });
+
+  it('works it out again when a sysroot library is replaced', async () => {
+    const { rustc, root, sysroot, calls, newToolchains } = setUp();
+    const toolchains = newToolchains();
+    const before = await toolchains.identify(rustc, root, { PATH: '' });
+    writeFileSync(join(sysroot, 'lib', 'librustc_driver-1234.so'), 'the compiler, updated in place');
+    const after = await toolchains.identify(rustc, root, { PATH: '' });
+    expect(calls).toHaveLength(4);
+    expect(after.digest).not.toBe(before.digest);
+  });
+});

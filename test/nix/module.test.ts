@@ -1,0 +1,127 @@
+// modules/home-manager.nix under lib.evalModules with the real nixpkgs lib and home-manager (see
+// module-harness.nix for what is real and what stands in for nixpkgs' pkgs).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'smol-toml';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { announceSkip, homeManager, nixEval, nixpkgsLib, repoRoot, skipReason } from './nix-tools.js';
+
+interface Evaluation {
+  hoardConfigFile: { target: string; settings: Record<string, unknown> } | null;
+  cargoConfigFile: { build?: Record<string, unknown> } | null;
+  sessionVariables: Record<string, string>;
+  packages: string[];
+  systemdServices: Record<string, { Service: { ExecStart: string; Environment: string[] } }>;
+  launchdAgents: Record<string, { enable: boolean; config: { ProgramArguments: string[]; EnvironmentVariables: Record<string, string> } }>;
+  failedAssertions: string[];
+}
+
+const HOARD = '/nix/store/00000000000000000000000000000000-hoard/bin/hoard';
+
+function evaluate(userConfig: string, options: { withCargoModule?: boolean; system?: string } = {}): Evaluation {
+  return nixEval(join(repoRoot, 'test/nix/module-harness.nix'), {
+    str: { nixpkgsLib: nixpkgsLib!, homeManager: homeManager!, system: options.system ?? 'x86_64-linux' },
+    expr: { userConfig, withCargoModule: String(options.withCargoModule ?? false) },
+  }) as Evaluation;
+}
+
+const reason = skipReason({ nixpkgsLib: true, homeManager: true });
+announceSkip('home-manager module tests', reason);
+
+describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', () => {
+  it('does nothing while disabled, even with settings', () => {
+    const result = evaluate('{ programs.hoard.settings.cache_size = "20G"; programs.hoard.service.enable = true; }');
+    expect(result).toMatchObject({ hoardConfigFile: null, sessionVariables: {}, packages: [], systemdServices: {}, launchdAgents: {} });
+  });
+
+  it('installs hoard, wraps rustc and turns incremental builds off through session variables when programs.cargo is absent', () => {
+    const result = evaluate('{ programs.hoard.enable = true; }');
+    expect(result.packages).toEqual(['hoard']);
+    expect(result.sessionVariables).toEqual({ RUSTC_WRAPPER: HOARD, CARGO_INCREMENTAL: '0' });
+    expect(result.hoardConfigFile).toBeNull(); // empty settings: no file, the user may keep their own
+  });
+
+  it('writes the settings to xdg.configFile."hoard/config.toml", and hoard loads that TOML', () => {
+    const result = evaluate(`{
+      programs.hoard.enable = true;
+      programs.hoard.settings = { cache_size = "20G"; idle_timeout = "30m"; log_level = "debug"; basedirs = [ "auto" "/srv/src" ]; };
+    }`);
+    expect(result.hoardConfigFile).toEqual({
+      target: '.config/hoard/config.toml',
+      settings: { cache_size: '20G', idle_timeout: '30m', log_level: 'debug', basedirs: ['auto', '/srv/src'] },
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'hoard-hm-')), 'config.toml');
+    writeFileSync(file, stringify(result.hoardConfigFile!.settings));
+    const loaded = loadConfig({ HOARD_CONFIG: file, HOME: tmpdir() });
+    expect(loaded.config).toMatchObject({ cache_size: 20 * 1024 ** 3, idle_timeout: 1800, log_level: 'debug', basedirs: ['auto', '/srv/src'] });
+    expect(loaded.sources).toMatchObject({ cache_size: 'file', idle_timeout: 'file', log_level: 'file', basedirs: 'file' });
+  });
+
+  it('passes settings hoard does not know through, so hoard itself reports them with a one-line error', () => {
+    const result = evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_sise = "20G"; }');
+    const file = join(mkdtempSync(join(tmpdir(), 'hoard-hm-')), 'config.toml');
+    writeFileSync(file, stringify(result.hoardConfigFile!.settings));
+    expect(() => loadConfig({ HOARD_CONFIG: file, HOME: tmpdir() })).toThrow(/unknown key 'cache_sise'. Known keys: .*cache_size/);
+  });
+
+  it('adds rustc-wrapper and incremental = false to programs.cargo.settings when programs.cargo is enabled', () => {
+    const result = evaluate('{ programs.hoard.enable = true; programs.cargo.enable = true; }', { withCargoModule: true });
+    expect(result.cargoConfigFile).toEqual({ build: { 'rustc-wrapper': HOARD, incremental: false } });
+    expect(result.sessionVariables).toEqual({});
+  });
+
+  it('falls back to session variables when the programs.cargo module exists but is disabled', () => {
+    const result = evaluate('{ programs.hoard.enable = true; }', { withCargoModule: true });
+    expect(result.cargoConfigFile).toBeNull();
+    expect(result.sessionVariables).toEqual({ RUSTC_WRAPPER: HOARD, CARGO_INCREMENTAL: '0' });
+  });
+
+  it("leaves the user's own wrapper and incremental setting in place", () => {
+    const viaCargo = evaluate(
+      '{ programs.hoard.enable = true; programs.cargo.enable = true; programs.cargo.settings.build = { rustc-wrapper = "/usr/bin/sccache"; incremental = true; }; }',
+      { withCargoModule: true },
+    );
+    expect(viaCargo.cargoConfigFile).toEqual({ build: { 'rustc-wrapper': '/usr/bin/sccache', incremental: true } });
+    const viaEnvironment = evaluate('{ programs.hoard.enable = true; home.sessionVariables.RUSTC_WRAPPER = "/usr/bin/sccache"; }');
+    expect(viaEnvironment.sessionVariables.RUSTC_WRAPPER).toBe('/usr/bin/sccache');
+  });
+
+  it('touches neither cargo nor the environment with the integrations turned off', () => {
+    const off = '{ programs.hoard = { enable = true; enableCargoIntegration = false; disableIncrementalCompilation = false; }; programs.cargo.enable = true; }';
+    const result = evaluate(off, { withCargoModule: true });
+    expect(result.cargoConfigFile).toEqual({});
+    expect(result.sessionVariables).toEqual({});
+  });
+
+  it('sets CC and CXX only when C support is asked for', () => {
+    expect(evaluate('{ programs.hoard.enable = true; }').sessionVariables).not.toHaveProperty('CC');
+    expect(evaluate('{ programs.hoard.enable = true; programs.hoard.c.enable = true; }').sessionVariables).toMatchObject({
+      CC: 'hoard cc',
+      CXX: 'hoard c++',
+      CC_KNOWN_WRAPPER_CUSTOM: 'hoard',
+    });
+  });
+
+  it('runs no server unless asked; then a systemd user service on Linux that does not idle out', () => {
+    expect(evaluate('{ programs.hoard.enable = true; }').systemdServices).toEqual({});
+    const result = evaluate('{ programs.hoard.enable = true; programs.hoard.service.enable = true; }');
+    expect(result.systemdServices.hoard!.Service).toMatchObject({ ExecStart: `${HOARD} server start --foreground`, Environment: ['HOARD_IDLE_TIMEOUT=0'] });
+    expect(result.launchdAgents).toEqual({});
+    expect(result.failedAssertions).toEqual([]);
+  });
+
+  it('and a launchd agent on macOS', () => {
+    const result = evaluate('{ programs.hoard.enable = true; programs.hoard.service.enable = true; }', { system: 'aarch64-darwin' });
+    expect(result.systemdServices).toEqual({});
+    expect(result.launchdAgents.hoard).toMatchObject({
+      enable: true,
+      config: { ProgramArguments: [HOARD, 'server', 'start', '--foreground'], EnvironmentVariables: { HOARD_IDLE_TIMEOUT: '0' } },
+    });
+  });
+
+  it('rejects settings that are not TOML values', () => {
+    expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_size = x: x; }')).toThrow(/programs\.hoard\.settings\.cache_size/);
+  });
+});
