@@ -20,17 +20,10 @@ await build({
   format: 'cjs',
   // Anything that is not a Node built-in would be bundled in; the test in src/bin checks there is none.
 });
+const esm = { ...common, outdir: 'dist', outExtension: { '.js': '.mjs' }, format: 'esm', packages: 'external' };
+// The server stays one self-contained file.
+await build({ ...esm, entryPoints: { server: 'src/bin/server.ts' } });
+// The dashboard (ink, react) is imported only when it opens: splitting the CLI keeps it in a file of its
+// own under dist/chunks/, so `hoard stats --json` and every other command never load it.
 rmSync('dist/chunks', { recursive: true, force: true });
-await build({
-  ...common,
-  entryPoints: { cli: 'src/bin/cli.ts', server: 'src/bin/server.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  format: 'esm',
-  packages: 'external',
-  jsx: 'automatic',
-  // The dashboard (ink, react) is imported only when it opens: splitting keeps it in its own file, so
-  // `hoard stats --json` and the server never load it. Shared code goes to dist/chunks/.
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-});
+await build({ ...esm, entryPoints: { cli: 'src/bin/cli.ts' }, jsx: 'automatic', splitting: true, chunkNames: 'chunks/[name]-[hash]' });

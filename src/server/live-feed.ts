@@ -35,17 +35,19 @@ export interface LiveFeedSources {
   now?: () => number;
 }
 
-/**
- * The crate a compiler call builds, for calls that are not parsed further (not cacheable). Every build
- * script is named build_script_build: its package says which one it is.
- */
+/** The crate a compiler call builds, for calls that are not parsed further (not cacheable). */
 export function crateNameOf(argv: readonly string[], env: Readonly<Record<string, string>> = {}): string {
   let name = '?';
   for (let index = 0; index < argv.length; index += 1) {
     if (argv[index] === '--crate-name' && argv[index + 1]) name = argv[index + 1]!;
     else if (argv[index]!.startsWith('--crate-name=')) name = argv[index]!.slice('--crate-name='.length);
   }
-  return name.startsWith('build_script_') && env.CARGO_PKG_NAME ? env.CARGO_PKG_NAME : name;
+  return crateLabel(name, env);
+}
+
+/** How the stream names a crate: every build script is build_script_build, so by its package instead. */
+export function crateLabel(crateName: string, env: Readonly<Record<string, string>>): string {
+  return crateName.startsWith('build_script_') && env.CARGO_PKG_NAME ? env.CARGO_PKG_NAME : crateName;
 }
 
 export function readSavedHistory(path: string): unknown {

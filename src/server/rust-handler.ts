@@ -23,7 +23,7 @@ import type { Worktree, WorktreeLocator } from '../worktree/locate.js';
 import { chooseBaseDir, relocationFor, type Relocation } from '../worktree/base-dir.js';
 import type { Counters } from '../stats/counters.js';
 import type { StatsStore } from './stats-store.js';
-import { crateNameOf, type CompileReport } from './live-feed.js';
+import { crateLabel, crateNameOf, type CompileReport } from './live-feed.js';
 
 /** How long a request waits for another wrapper compiling the same key before compiling itself. */
 export const SAME_KEY_WAIT_MS = 10 * 60_000;
@@ -168,7 +168,7 @@ export class RustHandler {
       reply({ type: 'run', store: true, ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}) });
       const report = await exchange.next(STORE_REPORT_WAIT_MS);
       if (report?.type !== 'store') return;
-      this.deps.onCompile?.({ crate: compile.crateName, kind, worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs });
+      this.deps.onCompile?.({ crate: crateLabel(compile.crateName, message.env), kind, worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs });
       const storeStarted = Date.now();
       const { refused, committed } = await this.store(request, report);
       // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
@@ -235,7 +235,7 @@ export class RustHandler {
       (record) => increment(record.servedBy, entry.producer ?? 'unknown'),
     );
     this.deps.log.debug(`hit ${request.compile.crateName} (${found.key}) in ${elapsed} ms`);
-    this.deps.onCompile?.({ crate: request.compile.crateName, kind: request.kind, worktree: request.worktree, outcome: 'hit', durationMs: elapsed, savedMs: entry.durationMs });
+    this.deps.onCompile?.({ crate: crateLabel(request.compile.crateName, request.env), kind: request.kind, worktree: request.worktree, outcome: 'hit', durationMs: elapsed, savedMs: entry.durationMs });
   }
 
   /**
