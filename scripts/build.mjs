@@ -1,7 +1,7 @@
 // Builds dist/: the wrapper as one small CommonJS file with Node built-ins only (it runs once per
 // compiler call), and the command-line tool and server as ESM that load their dependencies.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -20,12 +20,10 @@ await build({
   format: 'cjs',
   // Anything that is not a Node built-in would be bundled in; the test in src/bin checks there is none.
 });
-await build({
-  ...common,
-  entryPoints: { cli: 'src/bin/cli.ts', server: 'src/bin/server.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  format: 'esm',
-  packages: 'external',
-  jsx: 'automatic',
-});
+const esm = { ...common, outdir: 'dist', outExtension: { '.js': '.mjs' }, format: 'esm', packages: 'external' };
+// The server stays one self-contained file.
+await build({ ...esm, entryPoints: { server: 'src/bin/server.ts' } });
+// The dashboard (ink, react) is imported only when it opens: splitting the CLI keeps it in a file of its
+// own under dist/chunks/, so `hoard stats --json` and every other command never load it.
+rmSync('dist/chunks', { recursive: true, force: true });
+await build({ ...esm, entryPoints: { cli: 'src/bin/cli.ts' }, jsx: 'automatic', splitting: true, chunkNames: 'chunks/[name]-[hash]' });

@@ -5,7 +5,8 @@ As a compiler wrapper (cargo does this for you; 'hoard init' sets it up):
   hoard <compiler> [args…]              run one compile through the cache
 
 Commands:
-  hoard stats [--json]                  hits, misses, why calls were not cached, time saved
+  hoard stats                           on a terminal: the live dashboard (q quits, ↑↓ select, s sort, z zero)
+  hoard stats --no-live | --json        hits, misses, why calls were not cached, time saved (also when piped)
   hoard stats --by worktree [--json]    the same for each git worktree, and where its hits came from
   hoard stats --zero                    reset the statistics
   hoard server start [--foreground] [--log-level error|warn|info|debug]

@@ -5,7 +5,7 @@
  *
  * Bump PROTOCOL_VERSION whenever a message changes shape.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** What the wrapper sends for every compiler call. Byte payloads are base64. */
 export interface CompileRequest {
@@ -32,7 +32,16 @@ export interface SimpleRequest {
   type: 'stats' | 'zero-stats' | 'status' | 'shutdown';
 }
 
-export type ClientMessage = CompileRequest | StoreRequest | SimpleRequest;
+/**
+ * Keeps the connection open for `live` updates pushed by the server (the dashboard). A subscription is
+ * not a conversation in progress: it neither delays an idle exit nor a drain.
+ */
+export interface SubscribeRequest {
+  v: number;
+  type: 'subscribe';
+}
+
+export type ClientMessage = CompileRequest | StoreRequest | SimpleRequest | SubscribeRequest;
 
 /** The outputs are already in place; replay these and exit with exitCode. */
 export interface HitReply {
@@ -81,7 +90,44 @@ export interface DataReply {
   data: unknown;
 }
 
+/** One compile as the stream of latest compiles shows it. */
+export interface CompileEvent {
+  /** Epoch milliseconds. */
+  at: number;
+  crate: string;
+  kind: string;
+  worktree: { id: string; name: string; root: string };
+  outcome: 'hit' | 'miss' | 'failed' | 'not-cacheable';
+  /** Not-cacheable reason. */
+  reason?: string;
+  /** A hit: the time to restore; a miss: the compile. */
+  durationMs?: number;
+  /** A hit: the compile time it spared. */
+  savedMs?: number;
+}
+
+/** Hits and misses in one minute (start in epoch milliseconds). */
+export interface HitRatePoint {
+  minute: number;
+  hits: number;
+  misses: number;
+}
+
+/**
+ * Pushed to subscribers at once and whenever something changed. `snapshot` is a StatsSnapshot;
+ * `stopping` says why a draining server will soon close the connection.
+ */
+export interface LiveUpdate {
+  type: 'live';
+  snapshot: unknown;
+  recent: CompileEvent[];
+  history: HitRatePoint[];
+  config: { file: string; problem?: string };
+  stopping?: string;
+}
+
 export type ServerMessage =
+  | LiveUpdate
   | HitReply
   | RunReply
   | WaitReply

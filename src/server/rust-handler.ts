@@ -23,6 +23,7 @@ import type { Worktree, WorktreeLocator } from '../worktree/locate.js';
 import { chooseBaseDir, relocationFor, type Relocation } from '../worktree/base-dir.js';
 import type { Counters } from '../stats/counters.js';
 import type { StatsStore } from './stats-store.js';
+import { crateLabel, crateNameOf, type CompileReport } from './live-feed.js';
 
 /** How long a request waits for another wrapper compiling the same key before compiling itself. */
 export const SAME_KEY_WAIT_MS = 10 * 60_000;
@@ -44,6 +45,8 @@ export interface RustHandlerDependencies {
   linkedCrates(): readonly LinkedCrateKind[];
   log: Logger;
   afterStore(): void;
+  /** Feeds the dashboard's stream of latest compiles. */
+  onCompile?(report: CompileReport): void;
 }
 
 interface Request {
@@ -117,6 +120,7 @@ export class RustHandler {
         tallyKind(counters, kind, 'notCacheable');
       });
       log.debug(`not cacheable (${reason}: ${detail}) in ${message.cwd}`);
+      this.deps.onCompile?.({ crate: crateNameOf(message.argv, message.env), kind, worktree, outcome: 'not-cacheable', reason });
       exchange.reply({ type: 'run', store: false, reason });
     };
     if (classification.kind === 'not-cacheable') return refuse(classification.reason, classification.detail);
@@ -164,6 +168,7 @@ export class RustHandler {
       reply({ type: 'run', store: true, ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}) });
       const report = await exchange.next(STORE_REPORT_WAIT_MS);
       if (report?.type !== 'store') return;
+      this.deps.onCompile?.({ crate: crateLabel(compile.crateName, message.env), kind, worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs });
       const storeStarted = Date.now();
       const { refused, committed } = await this.store(request, report);
       // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
@@ -230,6 +235,7 @@ export class RustHandler {
       (record) => increment(record.servedBy, entry.producer ?? 'unknown'),
     );
     this.deps.log.debug(`hit ${request.compile.crateName} (${found.key}) in ${elapsed} ms`);
+    this.deps.onCompile?.({ crate: crateLabel(request.compile.crateName, request.env), kind: request.kind, worktree: request.worktree, outcome: 'hit', durationMs: elapsed, savedMs: entry.durationMs });
   }
 
   /**

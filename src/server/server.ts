@@ -19,6 +19,7 @@ import type { Exchange } from './exchange.js';
 import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
 import { Logger } from './logger.js';
 import { compileRequestSchema, describeInvalid, envelopeSchema, storeRequestSchema } from './messages.js';
+import { LiveFeed } from './live-feed.js';
 import { RustHandler } from './rust-handler.js';
 import { SingleFlight } from './single-flight.js';
 import { WorktreeLocator } from '../worktree/locate.js';
@@ -117,8 +118,6 @@ export async function runServer(options: ServerOptions): Promise<number> {
   };
   const configWatcher = watchConfigFile(loaded.file, reloadConfig);
 
-  const rust = new RustHandler({ store, manifests, memo, toolchains, linkers: new Linkers(execaRunner, memo), stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), basedirs: () => config.basedirs, linkedCrates: () => config.linked_crates, log, afterStore: evictIfNeeded });
-
   const snapshot = (): StatsSnapshot => ({
     counters: stats.counters,
     worktrees: stats.worktrees,
@@ -126,6 +125,10 @@ export async function runServer(options: ServerOptions): Promise<number> {
     cache: { dir: cacheDir, sizeBytes: store.sizeBytes, limitBytes: config.cache_size, entries: store.entryCount },
     server: { running: true, pid: process.pid, version: HOARD_VERSION, uptimeMs: Date.now() - startedAt },
   });
+  // The dashboard's subscriptions and the stream of latest compiles.
+  const feed = new LiveFeed({ snapshot, config: () => ({ file: loaded.file, ...(configProblem ? { problem: configProblem } : {}) }), historyPath: join(cacheDir, 'hit-history.json') });
+
+  const rust = new RustHandler({ store, manifests, memo, toolchains, linkers: new Linkers(execaRunner, memo), stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), basedirs: () => config.basedirs, linkedCrates: () => config.linked_crates, log, afterStore: evictIfNeeded, onCompile: (report) => feed.record(report) });
 
   let active = 0;
   let lastActivity = Date.now();
@@ -143,11 +146,13 @@ export async function runServer(options: ServerOptions): Promise<number> {
     if (draining) return;
     draining = true;
     log.info(`stopping: ${why}`);
+    feed.stopping(why);
     if (socketInode !== undefined) await releaseSocketPath(locations.socketPath, socketInode);
     netServer.close();
     const deadline = Date.now() + DRAIN_LIMIT_MS;
     while (active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await stats.flush();
+    await feed.close();
     await memo.save(digestsPath).catch((error: Error) => log.warn(`could not save known digests: ${error.message}`));
     await configWatcher.close();
     for (const socket of sockets) socket.destroy();
@@ -160,6 +165,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     let waiter: ((message: ClientMessage | undefined) => void) | undefined;
     let closed = false;
     let started = false;
+    let subscribed = false;
     const send = (message: ServerMessage): void => {
       if (!socket.destroyed) socket.write(encodeFrame(message));
     };
@@ -195,6 +201,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     attachDecoder(
       socket,
       (raw) => {
+        if (subscribed) return;
         lastActivity = Date.now();
         const envelope = envelopeSchema.safeParse(raw);
         if (!envelope.success) {
@@ -213,6 +220,12 @@ export async function runServer(options: ServerOptions): Promise<number> {
           return;
         }
         started = true;
+        // A subscriber stays connected for as long as the dashboard is open: not an open conversation.
+        if ((raw as ClientMessage).type === 'subscribe') {
+          subscribed = true;
+          feed.subscribe(socket);
+          return;
+        }
         active += 1;
         void handleFirst(raw as ClientMessage, exchange, send)
           .catch((error: Error) => {
@@ -254,6 +267,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
         return;
       case 'zero-stats':
         stats.zero();
+        feed.zeroed();
         send({ type: 'data', data: snapshot() });
         return;
       case 'status':

@@ -82,7 +82,7 @@ export function worktreeRows(snapshot: StatsSnapshot): WorktreeRow[] {
     .sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
 }
 
-function shortPath(path: string, home: string | undefined): string {
+export function shortPath(path: string, home: string | undefined): string {
   return home && path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
 }
 

@@ -1,0 +1,79 @@
+import { Box, Text, useInput } from 'ink';
+import { useRef, useState } from 'react';
+import { worktreeRows } from '../stats/format.js';
+import { Header } from './header.js';
+import type { LiveView } from './live-view.js';
+import { RecentCompiles } from './recent-compiles.js';
+import { applyKey, INITIAL_KEY_STATE } from './keys.js';
+import { sortRows } from './sort-orders.js';
+import { ByKind, HitRateSparkline, Reasons, Totals } from './summary.js';
+import { ServedBy, WorktreeTable } from './worktree-table.js';
+
+export interface DashboardProps {
+  view: LiveView;
+  now: number;
+  width: number;
+  height: number;
+  color: boolean;
+  home?: string | undefined;
+  onQuit(): void;
+  onZero(): void;
+}
+
+/**
+ * Lines for the parts that grow: worktree rows and latest compiles share what the fixed parts leave,
+ * one line short of the terminal (a full screen makes Ink clear and redraw it on every update).
+ */
+export function layoutRows(height: number, fixedLines: number, worktrees: number): { worktreeRows: number; recentRows: number } {
+  const room = Math.max(2, height - 1 - fixedLines);
+  const worktreeRows = Math.max(1, Math.min(worktrees, Math.ceil(room / 2)));
+  const recentRows = room - worktreeRows - 1;
+  return { worktreeRows, recentRows: recentRows >= 1 ? recentRows : 0 };
+}
+
+export function Dashboard({ view, now, width, height, color, home, onQuit, onZero }: DashboardProps) {
+  const [keyState, setKeyState] = useState(INITIAL_KEY_STATE);
+  const latestKeyState = useRef(keyState);
+  const { order, confirmingZero } = keyState;
+  const snapshot = view.snapshot;
+  const rows = snapshot ? sortRows(worktreeRows(snapshot), order) : [];
+  const selected = rows.find((row) => row.id === keyState.selectedId) ?? rows[0];
+  const rowIds = useRef<string[]>([]);
+  rowIds.current = rows.map((row) => row.id);
+
+  useInput((input, key) => {
+    const { state, effect } = applyKey(latestKeyState.current, input, key, rowIds.current);
+    latestKeyState.current = state;
+    setKeyState(state);
+    if (effect === 'quit') onQuit();
+    else if (effect === 'zero') onZero();
+  });
+
+  const reasonLines = Math.min(Object.keys(snapshot?.counters.notCacheable ?? {}).length, height >= 30 ? 3 : height >= 20 ? 2 : 1);
+  const headerLines = 2 + (view.config ? 1 : 0) + (view.note ? 1 : 0);
+  const kindLines = height >= 26 && Object.keys(snapshot?.counters.byKind ?? {}).length > 0 ? 1 : 0;
+  // header, table title, served-by, totals, by kind, reasons, sparkline, help
+  const fixed = headerLines + 1 + 1 + 1 + kindLines + reasonLines + 1 + 1;
+  const layout = layoutRows(height, fixed, rows.length);
+  const help = confirmingZero ? 'Zero the statistics of every worktree? y/n' : `q quit · ↑↓ select · s sort: ${order} · z zero`;
+
+  return (
+    <Box flexDirection="column" width={width}>
+      <Header view={view} now={now} width={width} color={color} home={home} />
+      {snapshot ? (
+        <WorktreeTable rows={rows} selectedId={selected?.id} width={width} maxRows={layout.worktreeRows} color={color} home={home} />
+      ) : (
+        <Text dimColor>reading the statistics…</Text>
+      )}
+      <ServedBy row={selected} width={width} home={home} />
+      {snapshot && <Totals counters={snapshot.counters} width={width} />}
+      {snapshot && kindLines > 0 && <ByKind counters={snapshot.counters} width={width} />}
+      {snapshot && <Reasons counters={snapshot.counters} width={width} limit={reasonLines} color={color} />}
+      <HitRateSparkline history={view.history} now={now} width={width} />
+      <RecentCompiles events={view.recent} width={width} maxRows={layout.recentRows} color={color} home={home} />
+      <Text wrap="truncate-end" inverse={confirmingZero} color={color && confirmingZero ? 'yellow' : undefined} dimColor={!confirmingZero}>
+        {help}
+      </Text>
+    </Box>
+  );
+}
