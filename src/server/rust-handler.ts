@@ -1,64 +1,42 @@
 import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { DiskStore, FoundEntry, StagedOutputs } from '../cache/disk-store.js';
-import type { ManifestStore } from '../cache/manifest-store.js';
-import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
+import type { BuildPlaces } from '../cache/path-template.js';
 import { classifyRustc, type RustCompile } from '../compiler/rustc/args.js';
 import type { NotCacheableReason } from '../compiler/classification.js';
 import { parseDepInfo } from '../compiler/rustc/dep-info.js';
-import { directKey, RELOCATABLE_ENV_DEPS, remapArgument, resultKey, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
+import { directKey, RELOCATABLE_ENV_DEPS, remapArgument } from '../compiler/rustc/key-inputs.js';
 import { depInfoPath, expectedOutputs } from '../compiler/rustc/outputs.js';
 import type { Toolchains } from '../compiler/rustc/toolchain.js';
 import type { Linkers, LabelledInput } from '../compiler/rustc/linker.js';
 import type { LinkedCrateKind } from '../compiler/rustc/crate-kind.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
-import type { CompileRequest, StoreRequest } from '../protocol/messages.js';
+import type { CompileRequest } from '../protocol/messages.js';
 import { increment, tallyKind } from '../stats/counters.js';
 import { rustCrateKind } from '../compiler/rustc/crate-kind.js';
 import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
-import type { SingleFlight } from './single-flight.js';
-import type { Worktree, WorktreeLocator } from '../worktree/locate.js';
+import type { WorktreeLocator } from '../worktree/locate.js';
 import { chooseBaseDir, relocationFor, type Relocation } from '../worktree/base-dir.js';
 import type { Counters } from '../stats/counters.js';
 import type { StatsStore } from './stats-store.js';
 import { crateLabel, crateNameOf, type CompileReport } from './live-feed.js';
-
-/** How long a request waits for another wrapper compiling the same key before compiling itself. */
-export const SAME_KEY_WAIT_MS = 10 * 60_000;
-/** How long the server waits for a wrapper to report its compile; a wrapper that dies hangs up sooner. */
-const STORE_REPORT_WAIT_MS = 6 * 60 * 60_000;
+import { digestReadFiles, type CompileFlow, type Collected } from './compile-flow.js';
 
 export interface RustHandlerDependencies {
-  store: DiskStore;
-  manifests: ManifestStore;
-  memo: DigestMemo;
+  flow: CompileFlow;
   toolchains: Toolchains;
   linkers: Linkers;
   stats: StatsStore;
-  singleFlight: SingleFlight;
   worktrees: WorktreeLocator;
   /** Configured base directories, read per request so that a config change applies at once. */
   basedirs(): readonly string[];
   /** Configured kinds of linked crate to cache, read per request like basedirs. */
   linkedCrates(): readonly LinkedCrateKind[];
   log: Logger;
-  afterStore(): void;
+  memo: DigestMemo;
   /** Feeds the dashboard's stream of latest compiles. */
   onCompile?(report: CompileReport): void;
-}
-
-interface Request {
-  worktree: Worktree;
-  kind: string;
-  relocation: Relocation;
-  places: BuildPlaces;
-  compile: RustCompile;
-  cwd: string;
-  env: Record<string, string>;
-  direct: string;
-  receivedAt: number;
 }
 
 /** The out-dir named in the arguments, for attributing calls that are not parsed further. */
@@ -71,28 +49,11 @@ function outDirArgument(argv: string[], cwd: string): string | undefined {
   return undefined;
 }
 
-function base64(value: string): string {
-  return Buffer.from(value, 'utf8').toString('base64');
-}
-
-/** Replays compiler output that names the out-dir, when it is text that survives a round trip. */
-function templatedOutput(encoded: string, places: BuildPlaces): string {
-  const bytes = Buffer.from(encoded, 'base64');
-  const decoded = bytes.toString('utf8');
-  if (!Buffer.from(decoded, 'utf8').equals(bytes)) return encoded;
-  return base64(toTemplate(decoded, places));
-}
-
-function restoredOutput(encoded: string, places: BuildPlaces): string {
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
-  return hasTemplate(decoded) ? base64(fromTemplate(decoded, places)) : encoded;
-}
-
 function recordedEnvDep(relocation: Relocation, name: string, value: string | null): string | null {
   return value !== null && (RELOCATABLE_ENV_DEPS as readonly string[]).includes(name) ? relocation.strip(value) : value;
 }
 
-/** Answers compile requests for rustc: hit, or tell the wrapper to compile and then store the result. */
+/** Answers compile requests for rustc: classify, key, then the shared flow (hit, or compile and store). */
 export class RustHandler {
   constructor(private readonly deps: RustHandlerDependencies) {}
 
@@ -135,170 +96,51 @@ export class RustHandler {
       }
     }
 
-    // Whether the wrapper has its answer (hit or run); a 'wait' is not one, so an error after it still
-    // tells the wrapper to compile instead of leaving it to time out.
-    let decided = false;
-    const reply: Exchange['reply'] = (answer) => {
-      if (answer.type !== 'wait') decided = true;
-      exchange.reply(answer);
-    };
-    let release: (() => void) | undefined;
+    const explain = log.level === 'debug';
+    const baseDir = chooseBaseDir(this.deps.basedirs(), worktree, message.cwd);
+    const relocation = relocationFor(baseDir);
+    const { cwd, env } = message;
+    let direct;
     try {
-      const identity = await this.deps.toolchains.identify(message.argv[0]!, message.cwd, message.env);
-      const explain = log.level === 'debug';
-      const baseDir = chooseBaseDir(this.deps.basedirs(), worktree, message.cwd);
-      const relocation = relocationFor(baseDir);
-      const direct = await directKey({ compile, compilerIdentity: identity.digest, cwd: message.cwd, env: message.env, memo: this.deps.memo, relocation, explain, ...(linkInputs ? { linkInputs } : {}) });
-      if (explain) log.debug(`direct key ${direct.key} for ${compile.crateName}:\n${direct.explanation}`);
-      const places: BuildPlaces = { outDir: compile.outDir, ...(baseDir ? { baseDir } : {}) };
-      const request: Request = { worktree, kind, relocation, places, compile, cwd: message.cwd, env: message.env, direct: direct.key, receivedAt };
-
-      if (await this.serveHit(request, reply)) return;
-      release = this.deps.singleFlight.claim(direct.key);
-      if (!release) {
-        reply({ type: 'wait', timeoutMs: SAME_KEY_WAIT_MS });
-        await this.deps.singleFlight.waitFor(direct.key, SAME_KEY_WAIT_MS);
-        if (await this.serveHit(request, reply)) return;
-        release = this.deps.singleFlight.claim(direct.key);
-      }
-      count((counters) => {
-        counters.misses += 1;
-        tallyKind(counters, request.kind, 'misses');
-      });
-      reply({ type: 'run', store: true, ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}) });
-      const report = await exchange.next(STORE_REPORT_WAIT_MS);
-      if (report?.type !== 'store') return;
-      this.deps.onCompile?.({ crate: crateLabel(compile.crateName, message.env), kind, worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs });
-      const storeStarted = Date.now();
-      const { refused, committed } = await this.store(request, report);
-      // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
-      exchange.reply({ type: 'stored', stored: refused === undefined, ...(refused ? { reason: refused } : {}) });
-      const outcome = refused ?? (await committed);
-      log.debug(`${outcome ? `not stored (${outcome})` : 'stored'} ${compile.crateName} in ${Date.now() - storeStarted} ms, compiled in ${report.durationMs} ms`);
+      const identity = await this.deps.toolchains.identify(message.argv[0]!, cwd, env);
+      direct = await directKey({ compile, compilerIdentity: identity.digest, cwd, env, memo: this.deps.memo, relocation, explain, ...(linkInputs ? { linkInputs } : {}) });
     } catch (error) {
       count((counters) => increment(counters.errors, 'internal'));
-      log.error(`rustc request in ${message.cwd}: ${(error as Error).stack ?? String(error)}`);
-      if (!decided) exchange.reply({ type: 'run', store: false, reason: 'error' });
-    } finally {
-      release?.();
+      log.error(`keying ${compile.crateName} in ${cwd}: ${(error as Error).stack ?? String(error)}`);
+      exchange.reply({ type: 'run', store: false, reason: 'error' });
+      return;
     }
-  }
-
-  /** Restores a matching entry, if there is one. Returns whether the request was answered. */
-  private async serveHit(request: Request, reply: Exchange['reply']): Promise<boolean> {
-    const { manifests, store, stats, log } = this.deps;
-    const { relocation, cwd, env } = request;
-    const key = await manifests.find(request.direct, {
-      path: (recorded) => {
-        const path = relocation.resolve(recorded);
-        return isAbsolute(path) ? path : resolve(cwd, path);
+    if (explain) log.debug(`direct key ${direct.key} for ${compile.crateName}:\n${direct.explanation}`);
+    const places: BuildPlaces = { outDir: compile.outDir, ...(baseDir ? { baseDir } : {}) };
+    await this.deps.flow.answer(
+      {
+        worktree,
+        kind,
+        label: crateLabel(compile.crateName, env),
+        cwd,
+        receivedAt,
+        direct: direct.key,
+        places,
+        lookup: {
+          path: (recorded) => {
+            const path = relocation.resolve(recorded);
+            return isAbsolute(path) ? path : resolve(cwd, path);
+          },
+          env: (name) => recordedEnvDep(relocation, name, env[name] ?? null),
+        },
+        ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}),
+        collect: () => this.collect(compile, cwd, receivedAt, relocation),
       },
-      env: (name) => recordedEnvDep(relocation, name, env[name] ?? null),
-    });
-    if (!key) return false;
-    const lookup = await store.get(key);
-    if (lookup.status === 'corrupt') {
-      stats.updateFor(request.worktree, (counters) => increment(counters.errors, 'corrupt-entry'));
-      log.warn(`removed corrupt entry ${key}: ${lookup.why}`);
-      return false;
-    }
-    if (lookup.status === 'miss') return false;
-    let bytes: number;
-    try {
-      bytes = await store.restore(lookup.found, request.places);
-    } catch (error) {
-      stats.updateFor(request.worktree, (counters) => increment(counters.errors, 'restore'));
-      log.error(`restoring ${key} into ${request.compile.outDir}: ${(error as Error).message}`);
-      return false;
-    }
-    this.replyHit(lookup.found, request, bytes, reply);
-    return true;
-  }
-
-  private replyHit(found: FoundEntry, request: Request, bytes: number, reply: Exchange['reply']): void {
-    const { entry } = found;
-    reply({
-      type: 'hit',
-      stdout: restoredOutput(entry.stdout, request.places),
-      stderr: restoredOutput(entry.stderr, request.places),
-      exitCode: entry.exitCode,
-    });
-    const elapsed = Date.now() - request.receivedAt;
-    this.deps.stats.updateFor(
-      request.worktree,
-      (counters) => {
-        counters.hits += 1;
-        tallyKind(counters, request.kind, 'hits');
-        counters.timeSavedMs += Math.max(0, entry.durationMs - elapsed);
-        counters.bytesRestored += bytes;
-      },
-      (record) => increment(record.servedBy, entry.producer ?? 'unknown'),
+      exchange,
     );
-    this.deps.log.debug(`hit ${request.compile.crateName} (${found.key}) in ${elapsed} ms`);
-    this.deps.onCompile?.({ crate: crateLabel(request.compile.crateName, request.env), kind: request.kind, worktree: request.worktree, outcome: 'hit', durationMs: elapsed, savedMs: entry.durationMs });
   }
 
-  /**
-   * Stores a finished compile in two steps: what must happen before the wrapper may exit (reading the
-   * dep-info, digesting the sources, copying the outputs aside), and the commit, which hashes and
-   * publishes the entry. `refused` says why nothing is stored; `committed` resolves to the reason a
-   * commit failed, or undefined.
-   */
-  private async store(request: Request, report: StoreRequest): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
-    const { compile, cwd } = request;
-    const { stats, log, store } = this.deps;
-    const done = Promise.resolve(undefined);
-    if (report.exitCode !== 0) {
-      stats.updateFor(request.worktree, (counters) => {
-        counters.failedCompiles += 1;
-      });
-      return { refused: 'the compile failed', committed: done };
-    }
-    const fail = (error: unknown): string => {
-      stats.updateFor(request.worktree, (counters) => increment(counters.errors, 'store'));
-      log.error(`storing ${compile.crateName} from ${cwd}: ${(error as Error).message}`);
-      return `storing failed: ${(error as Error).message}`;
-    };
-    let staged: StagedOutputs;
-    let manifest: ManifestInputs;
-    try {
-      const depInfo = parseDepInfo(await readFile(depInfoPath(compile), 'utf8'));
-      const files: ManifestInputs['files'] = [];
-      for (const source of depInfo.sources) {
-        const path = isAbsolute(source) ? source : resolve(cwd, source);
-        const [digest, info] = await Promise.all([this.deps.memo.digest(path), stat(path).catch(() => undefined)]);
-        // Edited while it compiled: the outputs may be of the old text, the digest is of the new.
-        if (info && Math.max(info.mtimeMs, info.ctimeMs) > request.receivedAt) return { refused: `${source} changed during the compile`, committed: done };
-        files.push([request.relocation.strip(source), digest ?? null]);
-      }
-      const envDeps = depInfo.envDeps.map(([name, value]): [string, string | null] => [name, recordedEnvDep(request.relocation, name, value)]);
-      manifest = { files, envDeps };
-      staged = await store.stage(expectedOutputs(compile), request.places);
-    } catch (error) {
-      return { refused: fail(error), committed: done };
-    }
-    const committed = (async (): Promise<string | undefined> => {
-      try {
-        const result = resultKey(request.direct, manifest).key;
-        const metadata = {
-          stdout: templatedOutput(report.stdout, request.places),
-          stderr: templatedOutput(report.stderr, request.places),
-          exitCode: report.exitCode,
-          durationMs: report.durationMs,
-          producer: request.worktree.id,
-        };
-        const bytes = await store.commit(result, staged, metadata);
-        await this.deps.manifests.add(request.direct, { ...manifest, resultKey: result });
-        stats.updateFor(request.worktree, (counters) => {
-          counters.bytesStored += bytes;
-        });
-        this.deps.afterStore();
-        return undefined;
-      } catch (error) {
-        await store.discard(staged);
-        return fail(error);
-      }
-    })();
-    return { committed };
+  /** The manifest of a finished compile, from its dep-info: the sources and env! values it read. */
+  private async collect(compile: RustCompile, cwd: string, receivedAt: number, relocation: Relocation): Promise<Collected> {
+    const depInfo = parseDepInfo(await readFile(depInfoPath(compile), 'utf8'));
+    const files = await digestReadFiles(this.deps.memo, depInfo.sources, cwd, receivedAt, (source) => relocation.strip(source));
+    if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
+    const envDeps = depInfo.envDeps.map(([name, value]): [string, string | null] => [name, recordedEnvDep(relocation, name, value)]);
+    return { manifest: { files, envDeps }, outputs: expectedOutputs(compile) };
   }
 }

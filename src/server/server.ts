@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DiskStore } from '../cache/disk-store.js';
 import { ManifestStore } from '../cache/manifest-store.js';
 import { Toolchains } from '../compiler/rustc/toolchain.js';
@@ -19,8 +19,11 @@ import type { Exchange } from './exchange.js';
 import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
 import { Logger } from './logger.js';
 import { compileRequestSchema, describeInvalid, envelopeSchema, storeRequestSchema } from './messages.js';
-import { LiveFeed } from './live-feed.js';
+import { LiveFeed, type CompileReport } from './live-feed.js';
 import { RustHandler } from './rust-handler.js';
+import { CompileFlow } from './compile-flow.js';
+import { CcHandler } from './cc-handler.js';
+import { CcCompilers } from '../compiler/cc/compiler-identity.js';
 import { SingleFlight } from './single-flight.js';
 import { WorktreeLocator } from '../worktree/locate.js';
 import { StatsStore } from './stats-store.js';
@@ -128,7 +131,12 @@ export async function runServer(options: ServerOptions): Promise<number> {
   // The dashboard's subscriptions and the stream of latest compiles.
   const feed = new LiveFeed({ snapshot, config: () => ({ file: loaded.file, ...(configProblem ? { problem: configProblem } : {}) }), historyPath: join(cacheDir, 'hit-history.json') });
 
-  const rust = new RustHandler({ store, manifests, memo, toolchains, linkers: new Linkers(execaRunner, memo), stats, singleFlight: new SingleFlight(), worktrees: new WorktreeLocator(), basedirs: () => config.basedirs, linkedCrates: () => config.linked_crates, log, afterStore: evictIfNeeded, onCompile: (report) => feed.record(report) });
+  const onCompile = (report: CompileReport): void => feed.record(report);
+  const flow = new CompileFlow({ store, manifests, memo, stats, singleFlight: new SingleFlight(), log, afterStore: evictIfNeeded, onCompile });
+  const worktrees = new WorktreeLocator();
+  const ccCompilers = new CcCompilers(execaRunner, memo);
+  const cc = new CcHandler({ flow, memo, stats, worktrees, log, tmpDir: store.tmpDir, onCompile });
+  const rust = new RustHandler({ flow, memo, toolchains, linkers: new Linkers(execaRunner, memo), stats, worktrees, basedirs: () => config.basedirs, linkedCrates: () => config.linked_crates, log, onCompile });
 
   let active = 0;
   let lastActivity = Date.now();
@@ -252,14 +260,19 @@ export async function runServer(options: ServerOptions): Promise<number> {
           send({ type: 'error', message: `invalid compile request: ${describeInvalid(parsed.error)}` });
           return;
         }
-        await rust.handle(parsed.data, {
+        const checked: Exchange = {
           reply: exchange.reply,
           next: async (timeoutMs) => {
             const next = await exchange.next(timeoutMs);
             if (next?.type === 'store' && !storeRequestSchema.safeParse(next).success) return undefined;
             return next;
           },
-        });
+        };
+        // rustc by its name; any other compiler is asked what it is (once per binary): gcc and clang are C/C++.
+        const { argv, cwd, env } = parsed.data;
+        const ccIdentity = /rustc|clippy-driver/.test(basename(argv[0]!)) ? undefined : await ccCompilers.identify(argv[0]!, cwd, env).catch(() => undefined);
+        if (ccIdentity) await cc.handle(parsed.data, checked, ccIdentity);
+        else await rust.handle(parsed.data, checked);
         return;
       }
       case 'stats':

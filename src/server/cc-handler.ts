@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { NotCacheableReason } from '../compiler/classification.js';
+import { classifyCc, type CcCompile } from '../compiler/cc/args.js';
+import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
+import { parseDepFile } from '../compiler/cc/dep-file.js';
+import { ccDirectKey } from '../compiler/cc/key-inputs.js';
+import type { DigestMemo } from '../hash/digest-memo.js';
+import type { CompileRequest } from '../protocol/messages.js';
+import { increment, tallyKind, type Counters } from '../stats/counters.js';
+import type { WorktreeLocator } from '../worktree/locate.js';
+import { digestReadFiles, type Collected, type CompileFlow } from './compile-flow.js';
+import type { Exchange } from './exchange.js';
+import type { CompileReport } from './live-feed.js';
+import type { Logger } from './logger.js';
+import type { StatsStore } from './stats-store.js';
+
+export interface CcHandlerDependencies {
+  flow: CompileFlow;
+  memo: DigestMemo;
+  stats: StatsStore;
+  worktrees: WorktreeLocator;
+  log: Logger;
+  /** Where the dependency files hoard asks for (when the caller did not) are written: the cache's tmp/. */
+  tmpDir: string;
+  onCompile?(report: CompileReport): void;
+}
+
+/** A source that expands these gives another object at every compile: storing it would replay a stale date. */
+const TIME_MACROS = /__(DATE|TIME|TIMESTAMP)__/;
+
+/** Answers compile requests for gcc and clang: classify, key, then the shared flow (hit, or compile and store). */
+export class CcHandler {
+  constructor(private readonly deps: CcHandlerDependencies) {}
+
+  async handle(message: CompileRequest, exchange: Exchange, identity: CcCompilerIdentity): Promise<void> {
+    const { stats, log } = this.deps;
+    const receivedAt = Date.now();
+    const { cwd, env } = message;
+    const classification = classifyCc(message.argv[0]!, message.argv.slice(1), cwd);
+    const outputDir = classification.kind === 'cacheable' ? dirname(classification.compile.output) : undefined;
+    const worktree = await this.deps.worktrees.attribute(outputDir, cwd);
+    const count = (change: (counters: Counters) => void): void => stats.updateFor(worktree, change);
+    count((counters) => {
+      counters.requests += 1;
+    });
+    if (classification.kind === 'not-compilation') {
+      count((counters) => {
+        counters.notCompilation += 1;
+      });
+      exchange.reply({ type: 'run', store: false });
+      return;
+    }
+    const kind = classification.kind === 'cacheable' ? classification.compile.language : /\+\+/.test(basename(message.argv[0]!)) ? 'c++' : 'c';
+    count((counters) => tallyKind(counters, kind, 'requests'));
+    const refuse = (reason: NotCacheableReason, detail: string): void => {
+      count((counters) => {
+        increment(counters.notCacheable, reason);
+        tallyKind(counters, kind, 'notCacheable');
+      });
+      log.debug(`not cacheable (${reason}: ${detail}) in ${cwd}`);
+      this.deps.onCompile?.({ crate: basename(message.argv[0]!), kind, worktree, outcome: 'not-cacheable', reason });
+      exchange.reply({ type: 'run', store: false, reason });
+    };
+    if (classification.kind === 'not-cacheable') return refuse(classification.reason, classification.detail);
+    const compile = classification.compile;
+    // Outputs are restored by name into one directory: a dependency file elsewhere is not restored.
+    if (compile.depFile && dirname(compile.depFile) !== dirname(compile.output)) {
+      return refuse('output-file', `-MF ${compile.depFile} is not beside the object ${compile.output}`);
+    }
+
+    const explain = log.level === 'debug';
+    let direct;
+    try {
+      direct = await ccDirectKey(compile, identity, cwd, env, explain);
+    } catch (error) {
+      count((counters) => increment(counters.errors, 'internal'));
+      log.error(`keying ${compile.source} in ${cwd}: ${(error as Error).stack ?? String(error)}`);
+      exchange.reply({ type: 'run', store: false, reason: 'error' });
+      return;
+    }
+    if (explain) log.debug(`direct key ${direct.key} for ${compile.source}:\n${direct.explanation}`);
+    // The headers a compile read come from its dependency file: asked for here when the caller did not.
+    const ownDepFile = compile.depFile ? undefined : join(this.deps.tmpDir, `cc-deps-${process.pid}-${randomBytes(6).toString('hex')}.d`);
+    await this.deps.flow.answer(
+      {
+        worktree,
+        kind,
+        label: basename(compile.source),
+        cwd,
+        receivedAt,
+        direct: direct.key,
+        places: { outDir: dirname(compile.output) },
+        lookup: { path: (recorded) => (isAbsolute(recorded) ? recorded : resolve(cwd, recorded)), env: () => null },
+        ...(ownDepFile ? { extraArgs: ['-MD', '-MF', ownDepFile] } : {}),
+        collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, (reason) => count((counters) => increment(counters.notCacheable, reason))),
+        ...(ownDepFile ? { cleanup: () => rm(ownDepFile, { force: true }) } : {}),
+      },
+      exchange,
+    );
+  }
+
+  /** The manifest of a finished compile: every file its dependency file names, and the outputs. */
+  private async collect(compile: CcCompile, cwd: string, receivedAt: number, ownDepFile: string | undefined, countReason: (reason: NotCacheableReason) => void): Promise<Collected> {
+    const read = parseDepFile(await readFile(ownDepFile ?? compile.depFile!, 'utf8'));
+    const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt);
+    if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
+    for (const file of read) {
+      const text = await readFile(isAbsolute(file) ? file : resolve(cwd, file), 'latin1').catch(() => '');
+      if (TIME_MACROS.test(text)) {
+        countReason('time-macro');
+        return { refused: `${file} uses __DATE__, __TIME__ or __TIMESTAMP__` };
+      }
+    }
+    const outputs = [{ name: basename(compile.output), path: compile.output, templated: false }];
+    if (compile.depFile) outputs.push({ name: basename(compile.depFile), path: compile.depFile, templated: false });
+    return { manifest: { files, envDeps: [] }, outputs };
+  }
+}

@@ -1,0 +1,247 @@
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { DiskStore, FoundEntry, OutputFile, StagedOutputs } from '../cache/disk-store.js';
+import type { ManifestStore } from '../cache/manifest-store.js';
+import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
+import { resultKey, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
+import type { DigestMemo } from '../hash/digest-memo.js';
+import type { StoreRequest } from '../protocol/messages.js';
+import { increment, tallyKind, type Counters } from '../stats/counters.js';
+import type { Worktree } from '../worktree/locate.js';
+import type { Exchange } from './exchange.js';
+import type { CompileReport } from './live-feed.js';
+import type { Logger } from './logger.js';
+import type { SingleFlight } from './single-flight.js';
+import type { StatsStore } from './stats-store.js';
+
+/*
+ * What happens to a cacheable compile once its direct key is known, whatever the compiler: serve a
+ * hit, or have the wrapper compile (one wrapper per key at a time) and store what it produced.
+ */
+
+/** How long a request waits for another wrapper compiling the same key before compiling itself. */
+export const SAME_KEY_WAIT_MS = 10 * 60_000;
+/** How long the server waits for a wrapper to report its compile; a wrapper that dies hangs up sooner. */
+const STORE_REPORT_WAIT_MS = 6 * 60 * 60_000;
+
+export interface CompileFlowDependencies {
+  store: DiskStore;
+  manifests: ManifestStore;
+  memo: DigestMemo;
+  stats: StatsStore;
+  singleFlight: SingleFlight;
+  log: Logger;
+  afterStore(): void;
+  onCompile?(report: CompileReport): void;
+}
+
+/** What a finished compile leaves to store, or why it is not stored. */
+export type Collected = { manifest: ManifestInputs; outputs: OutputFile[] } | { refused: string };
+
+/** One cacheable compile, as the compiler's handler describes it. */
+export interface CacheableCompile {
+  worktree: Worktree;
+  /** Kind for the statistics ('rust library', 'c', …) and the name shown in the stream of compiles. */
+  kind: string;
+  label: string;
+  cwd: string;
+  receivedAt: number;
+  direct: string;
+  places: BuildPlaces;
+  /** How a manifest's recorded paths and environment values are checked against this request. */
+  lookup: { path(recorded: string): string; env(name: string): string | null };
+  /** Arguments the wrapper adds to the compile. */
+  extraArgs?: string[];
+  /** After the compile succeeded: what to store. */
+  collect(): Promise<Collected>;
+  /** Runs whatever happened, once the compile is stored or given up. */
+  cleanup?(): Promise<void>;
+}
+
+function base64(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64');
+}
+
+/** Compiler output that names the out-dir is stored with a placeholder, when it is text that survives a round trip. */
+function templatedOutput(encoded: string, places: BuildPlaces): string {
+  const bytes = Buffer.from(encoded, 'base64');
+  const decoded = bytes.toString('utf8');
+  if (!Buffer.from(decoded, 'utf8').equals(bytes)) return encoded;
+  return base64(toTemplate(decoded, places));
+}
+
+function restoredOutput(encoded: string, places: BuildPlaces): string {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  return hasTemplate(decoded) ? base64(fromTemplate(decoded, places)) : encoded;
+}
+
+/**
+ * Digests the files a compile read, for its manifest. Undefined when one changed after the request
+ * came in: the outputs may be of the old text, the digest would be of the new.
+ */
+export async function digestReadFiles(
+  memo: DigestMemo,
+  recorded: readonly string[],
+  cwd: string,
+  receivedAt: number,
+  record: (path: string) => string = (path) => path,
+): Promise<ManifestInputs['files'] | { changed: string }> {
+  const files: ManifestInputs['files'] = [];
+  for (const source of recorded) {
+    const path = isAbsolute(source) ? source : resolve(cwd, source);
+    const [digest, info] = await Promise.all([memo.digest(path), stat(path).catch(() => undefined)]);
+    if (info && Math.max(info.mtimeMs, info.ctimeMs) > receivedAt) return { changed: source };
+    files.push([record(source), digest ?? null]);
+  }
+  return files;
+}
+
+export class CompileFlow {
+  constructor(private readonly deps: CompileFlowDependencies) {}
+
+  /** Answers a cacheable compile: a hit, or `run` and then the store of what the wrapper compiled. */
+  async answer(compile: CacheableCompile, exchange: Exchange): Promise<void> {
+    const { stats, log } = this.deps;
+    const count = (change: (counters: Counters) => void): void => stats.updateFor(compile.worktree, change);
+    // Whether the wrapper has its answer (hit or run); a 'wait' is not one, so an error after it still
+    // tells the wrapper to compile instead of leaving it to time out.
+    let decided = false;
+    const reply: Exchange['reply'] = (answer) => {
+      if (answer.type !== 'wait') decided = true;
+      exchange.reply(answer);
+    };
+    let release: (() => void) | undefined;
+    try {
+      if (await this.serveHit(compile, reply)) return;
+      release = this.deps.singleFlight.claim(compile.direct);
+      if (!release) {
+        reply({ type: 'wait', timeoutMs: SAME_KEY_WAIT_MS });
+        await this.deps.singleFlight.waitFor(compile.direct, SAME_KEY_WAIT_MS);
+        if (await this.serveHit(compile, reply)) return;
+        release = this.deps.singleFlight.claim(compile.direct);
+      }
+      count((counters) => {
+        counters.misses += 1;
+        tallyKind(counters, compile.kind, 'misses');
+      });
+      reply({ type: 'run', store: true, ...(compile.extraArgs?.length ? { extraArgs: compile.extraArgs } : {}) });
+      const report = await exchange.next(STORE_REPORT_WAIT_MS);
+      if (report?.type !== 'store') return;
+      this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs });
+      const storeStarted = Date.now();
+      const { refused, committed } = await this.store(compile, report);
+      // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
+      exchange.reply({ type: 'stored', stored: refused === undefined, ...(refused ? { reason: refused } : {}) });
+      const outcome = refused ?? (await committed);
+      log.debug(`${outcome ? `not stored (${outcome})` : 'stored'} ${compile.label} in ${Date.now() - storeStarted} ms, compiled in ${report.durationMs} ms`);
+    } catch (error) {
+      count((counters) => increment(counters.errors, 'internal'));
+      log.error(`${compile.kind} request in ${compile.cwd}: ${(error as Error).stack ?? String(error)}`);
+      if (!decided) exchange.reply({ type: 'run', store: false, reason: 'error' });
+    } finally {
+      release?.();
+      await compile.cleanup?.().catch(() => undefined);
+    }
+  }
+
+  /** Restores a matching entry, if there is one. Returns whether the request was answered. */
+  private async serveHit(compile: CacheableCompile, reply: Exchange['reply']): Promise<boolean> {
+    const { manifests, store, stats, log } = this.deps;
+    const key = await manifests.find(compile.direct, compile.lookup);
+    if (!key) return false;
+    const lookup = await store.get(key);
+    if (lookup.status === 'corrupt') {
+      stats.updateFor(compile.worktree, (counters) => increment(counters.errors, 'corrupt-entry'));
+      log.warn(`removed corrupt entry ${key}: ${lookup.why}`);
+      return false;
+    }
+    if (lookup.status === 'miss') return false;
+    let bytes: number;
+    try {
+      bytes = await store.restore(lookup.found, compile.places);
+    } catch (error) {
+      stats.updateFor(compile.worktree, (counters) => increment(counters.errors, 'restore'));
+      log.error(`restoring ${key} into ${compile.places.outDir}: ${(error as Error).message}`);
+      return false;
+    }
+    this.replyHit(lookup.found, compile, bytes, reply);
+    return true;
+  }
+
+  private replyHit(found: FoundEntry, compile: CacheableCompile, bytes: number, reply: Exchange['reply']): void {
+    const { entry } = found;
+    reply({
+      type: 'hit',
+      stdout: restoredOutput(entry.stdout, compile.places),
+      stderr: restoredOutput(entry.stderr, compile.places),
+      exitCode: entry.exitCode,
+    });
+    const elapsed = Date.now() - compile.receivedAt;
+    this.deps.stats.updateFor(
+      compile.worktree,
+      (counters) => {
+        counters.hits += 1;
+        tallyKind(counters, compile.kind, 'hits');
+        counters.timeSavedMs += Math.max(0, entry.durationMs - elapsed);
+        counters.bytesRestored += bytes;
+      },
+      (record) => increment(record.servedBy, entry.producer ?? 'unknown'),
+    );
+    this.deps.log.debug(`hit ${compile.label} (${found.key}) in ${elapsed} ms`);
+    this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: 'hit', durationMs: elapsed, savedMs: entry.durationMs });
+  }
+
+  /**
+   * Stores a finished compile in two steps: what must happen before the wrapper may exit (the
+   * manifest, copying the outputs aside), and the commit, which hashes and publishes the entry.
+   * `refused` says why nothing is stored; `committed` resolves to the reason a commit failed, or undefined.
+   */
+  private async store(compile: CacheableCompile, report: StoreRequest): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
+    const { stats, log, store } = this.deps;
+    const done = Promise.resolve(undefined);
+    if (report.exitCode !== 0) {
+      stats.updateFor(compile.worktree, (counters) => {
+        counters.failedCompiles += 1;
+      });
+      return { refused: 'the compile failed', committed: done };
+    }
+    const fail = (error: unknown): string => {
+      stats.updateFor(compile.worktree, (counters) => increment(counters.errors, 'store'));
+      log.error(`storing ${compile.label} from ${compile.cwd}: ${(error as Error).message}`);
+      return `storing failed: ${(error as Error).message}`;
+    };
+    let staged: StagedOutputs;
+    let manifest: ManifestInputs;
+    try {
+      const collected = await compile.collect();
+      if ('refused' in collected) return { refused: collected.refused, committed: done };
+      manifest = collected.manifest;
+      staged = await store.stage(collected.outputs, compile.places);
+    } catch (error) {
+      return { refused: fail(error), committed: done };
+    }
+    const committed = (async (): Promise<string | undefined> => {
+      try {
+        const result = resultKey(compile.direct, manifest).key;
+        const metadata = {
+          stdout: templatedOutput(report.stdout, compile.places),
+          stderr: templatedOutput(report.stderr, compile.places),
+          exitCode: report.exitCode,
+          durationMs: report.durationMs,
+          producer: compile.worktree.id,
+        };
+        const bytes = await store.commit(result, staged, metadata);
+        await this.deps.manifests.add(compile.direct, { ...manifest, resultKey: result });
+        stats.updateFor(compile.worktree, (counters) => {
+          counters.bytesStored += bytes;
+        });
+        this.deps.afterStore();
+        return undefined;
+      } catch (error) {
+        await store.discard(staged);
+        return fail(error);
+      }
+    })();
+    return { committed };
+  }
+}

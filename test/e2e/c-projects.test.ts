@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Counters } from '../../src/stats/counters.js';
+import { sumOf } from '../../src/stats/counters.js';
+import { createSandbox, expectSuccess, HOARD, requireBuiltAndInstalled, type CommandResult, type Sandbox } from './harness.js';
+
+function delta(after: Counters, before: Counters, kind: string, outcome: 'hits' | 'misses' | 'requests'): number {
+  return (after.byKind[kind]?.[outcome] ?? 0) - (before.byKind[kind]?.[outcome] ?? 0);
+}
+
+/** Digests of the files below `dir` whose names match, by relative path. */
+function digestsOf(dir: string, pattern: RegExp): Map<string, string> {
+  const digests = new Map<string, string>();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !pattern.test(entry.name)) continue;
+    const path = join(entry.parentPath, entry.name);
+    digests.set(relative(dir, path), createHash('sha256').update(readFileSync(path)).digest('hex'));
+  }
+  return new Map([...digests].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+describe('a make-driven C project built with CC="hoard gcc"', () => {
+  let sandbox: Sandbox;
+  let project: string;
+  let baseline: Map<string, string>;
+  const make = (args: string[], cc = `${HOARD} gcc`): Promise<CommandResult> =>
+    execa('make', ['-s', `CC=${cc}`, ...args], { cwd: project, env: sandbox.env, extendEnv: false, reject: false }).then((result) => ({
+      exitCode: result.exitCode ?? 1,
+      stdout: result.stdout,
+      stderr: result.stderr,
+    }));
+
+  beforeAll(async () => {
+    expect(readdirSync(join(HOARD, '..', '..', 'dist'))).toContain('hoard.cjs');
+    sandbox = createSandbox();
+    project = sandbox.project('c-project');
+    expectSuccess(await make([], 'gcc'), 'uncached make');
+    baseline = digestsOf(project, /\.(o|d)$/);
+    expectSuccess(await make(['clean']), 'make clean');
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('misses on the first build, hits on every object after make clean, byte for byte an uncached build', async () => {
+    expectSuccess(await make([]), 'cold make');
+    const cold = (await sandbox.stats()).counters;
+    expect(cold.byKind.c?.misses).toBe(3);
+    // The link is a compiler call too, run uncached.
+    expect(cold.notCacheable.link).toBe(1);
+    expectSuccess(await make(['clean']), 'make clean');
+    expectSuccess(await make([]), 'warm make');
+    const warm = (await sandbox.stats()).counters;
+    expect(delta(warm, cold, 'c', 'hits')).toBe(3);
+    expect(delta(warm, cold, 'c', 'misses')).toBe(0);
+    expect(sumOf(warm.errors)).toBe(0);
+    // Objects and the dependency files make reads (-MMD -MP) are those of the uncached build.
+    expect(digestsOf(project, /\.(o|d)$/)).toEqual(baseline);
+    expect((await execa(join(project, 'demo'))).stdout).toBe('green 12 4');
+  });
+
+  it('misses exactly the objects whose sources include an edited header', async () => {
+    const header = join(project, 'shapes.h');
+    writeFileSync(header, readFileSync(header, 'utf8').replace('#define SIDES 4', '#define SIDES 8'));
+    expectSuccess(await make(['clean']), 'make clean');
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await make([]), 'make after editing shapes.h');
+    const after = (await sandbox.stats()).counters;
+    // main.c and shapes.c include shapes.h; colors.c does not.
+    expect(delta(after, before, 'c', 'misses')).toBe(2);
+    expect(delta(after, before, 'c', 'hits')).toBe(1);
+    expect((await execa(join(project, 'demo'))).stdout).toBe('green 24 8');
+  });
+
+  it('runs what it cannot cache, each with its reason', async () => {
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await sandbox.hoard(['gcc', '-E', join(project, 'main.c'), '-o', join(project, 'main.i')]), 'hoard gcc -E');
+    expectSuccess(await sandbox.hoard(['gcc', '-c', '--coverage', join(project, 'colors.c'), '-o', join(project, 'cov.o')]), 'hoard gcc --coverage');
+    const after = (await sandbox.stats()).counters;
+    expect((after.notCacheable.preprocess ?? 0) - (before.notCacheable.preprocess ?? 0)).toBe(1);
+    expect((after.notCacheable.profile ?? 0) - (before.notCacheable.profile ?? 0)).toBe(1);
+  });
+
+  it('does not store an object whose source expands __DATE__ or __TIME__', async () => {
+    writeFileSync(join(project, 'stamp.c'), 'const char *built = __DATE__ " " __TIME__;\n');
+    const compile = () => sandbox.hoard(['gcc', '-c', join(project, 'stamp.c'), '-o', join(project, 'stamp.o')]);
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await compile(), 'first compile of stamp.c');
+    expectSuccess(await compile(), 'second compile of stamp.c');
+    const after = (await sandbox.stats()).counters;
+    expect(delta(after, before, 'c', 'hits')).toBe(0);
+    expect((after.notCacheable['time-macro'] ?? 0) - (before.notCacheable['time-macro'] ?? 0)).toBe(2);
+  });
+});
+
+describe('C and assembler built by Rust crates through the cc crate (ring, blake3)', () => {
+  const FIXTURE = 'cc-crates';
+  let sandbox: Sandbox;
+  let project: string;
+  let baseline: Map<string, string>;
+  let hoardEnv: Record<string, string>;
+  /** What the build produced: rlibs, binaries, and the objects and archives build scripts made. */
+  const artifacts = (): Map<string, string> => digestsOf(join(project, 'target', 'debug'), /(\.(o|a|rlib|rmeta)|^cc_crates-[0-9a-f]+)$/);
+
+  beforeAll(async () => {
+    requireBuiltAndInstalled(FIXTURE);
+    sandbox = createSandbox();
+    project = sandbox.project(FIXTURE);
+    expectSuccess(await sandbox.cargo(project, ['build'], { RUSTC_WRAPPER: undefined }), 'uncached build');
+    baseline = artifacts();
+    expectSuccess(await sandbox.cargo(project, ['clean']), 'cargo clean');
+    // The set-up docs/configuration.md gives for the cc crate.
+    hoardEnv = { CC: `${HOARD} cc`, CXX: `${HOARD} c++`, CC_KNOWN_WRAPPER_CUSTOM: 'hoard' };
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('hits on the C and assembler objects on the second build, and builds what an uncached build does', async () => {
+    expectSuccess(await sandbox.cargo(project, ['build'], hoardEnv), 'cold build');
+    const cold = (await sandbox.stats()).counters;
+    expect(cold.byKind.c?.misses ?? 0).toBeGreaterThanOrEqual(5);
+    expectSuccess(await sandbox.cargo(project, ['clean']), 'cargo clean');
+    expectSuccess(await sandbox.cargo(project, ['build'], hoardEnv), 'warm build');
+    const warm = (await sandbox.stats()).counters;
+    expect(delta(warm, cold, 'c', 'hits')).toBe(cold.byKind.c!.misses);
+    expect(delta(warm, cold, 'assembler', 'hits')).toBe(cold.byKind.assembler?.misses ?? 0);
+    expect(warm.misses - cold.misses).toBe(0);
+    expect(sumOf(warm.errors)).toBe(0);
+    expect(artifacts()).toEqual(baseline);
+    const run = await execa(join(project, 'target', 'debug', 'cc-crates'));
+    expect(run.stdout).toContain('blake3 bb478f91fd0990943550c1fba510fd01831d2972a5e2ff62672b598deee337d0');
+  });
+});
