@@ -1,8 +1,9 @@
-export const HELP = `hoard — a compiler cache for Rust
+export const HELP = `hoard — a compiler cache for Rust (and the C and C++ its crates build)
 
 As a compiler wrapper (cargo does this for you; 'hoard init' sets it up):
   RUSTC_WRAPPER=hoard cargo build       or in ~/.cargo/config.toml: [build] rustc-wrapper = "hoard"
   hoard <compiler> [args…]              run one compile through the cache
+  CC="hoard cc" CXX="hoard c++" CC_KNOWN_WRAPPER_CUSTOM=hoard    C and C++ (make, CMake, the cc crate)
 
 Commands:
   hoard stats                           on a terminal: the live dashboard (q quits, ↑↓ select, s sort, z zero)
