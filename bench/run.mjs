@@ -12,6 +12,8 @@
 //      and once through bare rustc;
 //   4. wrapper start-up: node on an empty file (with and without NODE_EXTRA_CA_CERTS), `bin/hoard -E`
 //      (its quickest path) and `sccache --version` (hyperfine when installed).
+//   5. C (bench/c.mjs): one hit of a ring C file and a warm rebuild of test/fixtures/c-project through
+//      gcc alone, ccache, sccache and hoard, with bare node start-up in the same run.
 // Everything happens in a temporary directory outside the repository, with its own sccache and hoard
 // servers (stopped at the end). Node built-ins only.
 import { spawnSync } from 'node:child_process';
@@ -20,6 +22,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureC } from './c.mjs';
 
 const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startup-runs=N] [--budget=SECONDS]
   --write            replace docs/benchmarks.md with the report (npm run bench passes it)
@@ -143,6 +146,7 @@ const tools = {
   rustc: which('rustc'),
   sccache: which('sccache'),
   hyperfine: which('hyperfine'),
+  ccache: which('ccache'),
 };
 const problems = [];
 if (!tools.cargo || !tools.rustc) problems.push('cargo/rustc not found on PATH: install Rust (https://rustup.rs) and make sure ~/.cargo/bin is on PATH');
@@ -867,12 +871,15 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 let exitCode = 0;
 try {
   await measure();
+  checkBudget('the C measurements');
+  waitForQuiet('the C measurements');
+  results.c = measureC({ repo, work, tools: { ...tools, hoard }, envFor: toolEnv, log });
   const hoardLogs = readHoardLogs();
   if (hoardLogs.errorLines.length || hoardLogs.serverProblems.length) {
     log(`hoard's logs have ${hoardLogs.errorLines.length} error.log lines and ${hoardLogs.serverProblems.length} server.log warnings/errors:`);
     for (const line of [...hoardLogs.errorLines, ...hoardLogs.serverProblems].slice(0, 30)) process.stderr.write(`  ${line}\n`);
   }
-  const text = report(elapsed(), hoardLogs);
+  const text = `${report(elapsed(), hoardLogs)}\n${results.c.markdown}`;
   process.stdout.write(text);
   if (options.write) {
     writeFileSync(join(repo, 'docs', 'benchmarks.md'), text);
