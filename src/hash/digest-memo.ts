@@ -12,10 +12,18 @@ export function fileIdentity(info: BigIntStats): string {
 }
 
 /**
- * A file modified this recently may be written again within the same timestamp tick (milliseconds on
- * most filesystems, a second on some) without its identity changing: it is hashed, not remembered.
+ * A file modified this recently may be written again within the same timestamp tick without its
+ * identity changing: it is hashed, not remembered. The tick is the kernel's coarse clock (at most 10 ms)
+ * where timestamps have nanoseconds, but a whole second or two where they do not (FAT, ext3, some
+ * network filesystems), which a whole-second mtime suggests.
  */
-export const TOO_FRESH_MS = 1000;
+export const TOO_FRESH_MS = 50;
+export const TOO_FRESH_COARSE_MS = 2000;
+
+function tooFresh(info: BigIntStats): boolean {
+  const coarse = info.mtimeNs % 1_000_000_000n === 0n;
+  return Date.now() - Number(info.mtimeNs / 1_000_000n) < (coarse ? TOO_FRESH_COARSE_MS : TOO_FRESH_MS);
+}
 
 /**
  * File digests remembered by (device, inode, size, mtime, ctime): a hit hashes nothing that did not
@@ -44,7 +52,7 @@ export class DigestMemo {
     const known = this.digests.get(path);
     if (known && known.identity === identity) return known.digest;
     const digest = this.hashFile(path, Number(info.size));
-    if (Date.now() - Number(info.mtimeNs / 1_000_000n) < TOO_FRESH_MS) return digest;
+    if (tooFresh(info)) return digest;
     digest.catch(() => {
       if (this.digests.get(path)?.digest === digest) this.digests.delete(path);
     });
