@@ -10,8 +10,9 @@ export function digestBytes(data: Uint8Array | string): string {
   return blake3.hash(data).toString('hex');
 }
 
-/** Files up to this size are read whole: most sources and rmeta files, without a stream's buffers. */
-const READ_WHOLE_BYTES = 8 * 1024 * 1024;
+/** Files up to this size are read and hashed in one call; larger ones in chunks, so that hashing (synchronous
+ * wasm) never holds the server's event loop for more than a few milliseconds while other wrappers wait. */
+const READ_WHOLE_BYTES = 1024 * 1024;
 
 /** `knownSize`, when the caller has just stat-ed the file, picks the cheaper way to read it. */
 export async function digestFile(path: string, knownSize?: number): Promise<string> {
