@@ -23,10 +23,23 @@ function serverScript(): string {
   return join(dirname(fileURLToPath(import.meta.url)), 'server.mjs');
 }
 
-async function waitUntilGone(socketPath: string, timeoutMs: number): Promise<boolean> {
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Waits until the server has exited: its socket goes first (so that a new server can start at once),
+ * then it finishes the compiles in progress and saves its statistics, and only then is it gone.
+ */
+async function waitUntilGone(socketPath: string, pid: number | undefined, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!existsSync(socketPath)) return true;
+    if (!existsSync(socketPath) && (pid === undefined || !isAlive(pid))) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return false;
@@ -62,12 +75,13 @@ export async function serverCommand(args: string[]): Promise<number> {
       return 0;
     }
     case 'stop': {
+      const running = await askServerData<Status>('status', env);
       const stopped = await askServerData<unknown>('shutdown', env);
       if (stopped === undefined) {
         process.stdout.write('hoard server is not running\n');
         return 0;
       }
-      const gone = await waitUntilGone(locations.socketPath, 10_000);
+      const gone = await waitUntilGone(locations.socketPath, running?.pid, 10_000);
       process.stdout.write(gone ? 'hoard server stopped (builds in progress were allowed to finish)\n' : 'hoard server is stopping; it finishes the compiles in progress first\n');
       return 0;
     }

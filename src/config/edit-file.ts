@@ -74,7 +74,7 @@ export function tomlValue(value: string | number | boolean | string[]): string {
 
 type TomlScalar = string | number | boolean | string[];
 
-function checked(before: Record<string, unknown>, edit: KeyEdit, what: string, expected: Record<string, unknown>): KeyEdit {
+function checked(edit: KeyEdit, what: string, expected: Record<string, unknown>): KeyEdit {
   let after: Record<string, unknown>;
   try {
     after = parse(edit.text) as Record<string, unknown>;
@@ -128,7 +128,7 @@ export function setTableKey(text: string, table: string, key: string, value: Tom
   }
   const tableBefore = (before[table] ?? {}) as Record<string, unknown>;
   const expected = { ...before, [table]: { ...tableBefore, [key]: parse(`v = ${newValue}`).v } };
-  return checked(before, edit, `[${table}] ${key}`, expected);
+  return checked(edit, `[${table}] ${key}`, expected);
 }
 
 export function setTopLevelKey(text: string, key: string, value: TomlScalar): KeyEdit {
@@ -157,5 +157,5 @@ export function setTopLevelKey(text: string, key: string, value: TomlScalar): Ke
     const separator = text.length === 0 || text.endsWith('\n') ? '' : '\n';
     edit = { text: `${text}${separator}${key} = ${newValue}\n`, change: 'added' };
   }
-  return checked(before, edit, key, { ...before, [key]: parse(`v = ${newValue}`).v });
+  return checked(edit, key, { ...before, [key]: parse(`v = ${newValue}`).v });
 }

@@ -68,7 +68,7 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
       <ServedBy row={selected} width={width} home={home} />
       {snapshot && <Totals counters={snapshot.counters} width={width} />}
       {snapshot && kindLines > 0 && <ByKind counters={snapshot.counters} width={width} />}
-      {snapshot && <Reasons counters={snapshot.counters} width={width} limit={reasonLines} color={color} />}
+      {snapshot && <Reasons counters={snapshot.counters} width={width} limit={reasonLines} />}
       <HitRateSparkline history={view.history} now={now} width={width} />
       <RecentCompiles events={view.recent} width={width} maxRows={layout.recentRows} color={color} home={home} />
       <Text wrap="truncate-end" inverse={confirmingZero} color={color && confirmingZero ? 'yellow' : undefined} dimColor={!confirmingZero}>

@@ -42,7 +42,7 @@ export function ByKind({ counters, width }: { counters: Counters; width: number 
 }
 
 /** The most frequent reasons compiles were not cached, each with what to do about it. */
-export function Reasons({ counters, width, limit, color }: { counters: Counters; width: number; limit: number; color: boolean }) {
+export function Reasons({ counters, width, limit }: { counters: Counters; width: number; limit: number }) {
   const reasons = Object.entries(counters.notCacheable)
     .sort(([, a], [, b]) => b - a)
     .slice(0, limit);

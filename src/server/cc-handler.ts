@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { NotCacheableReason } from '../compiler/classification.js';
-import { classifyCc, type CcCompile } from '../compiler/cc/args.js';
+import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js';
 import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import { parseDepFile } from '../compiler/cc/dep-file.js';
 import { ccDirectKey } from '../compiler/cc/key-inputs.js';
@@ -52,7 +52,7 @@ export class CcHandler {
       exchange.reply({ type: 'run', store: false });
       return;
     }
-    const kind = classification.kind === 'cacheable' ? classification.compile.language : /\+\+/.test(basename(message.argv[0]!)) ? 'c++' : 'c';
+    const kind = classification.kind === 'cacheable' ? classification.compile.language : isCxxDriver(message.argv[0]!) ? 'c++' : 'c';
     count((counters) => tallyKind(counters, kind, 'requests'));
     const refuse = (reason: NotCacheableReason, detail: string): void => {
       count((counters) => {

@@ -6,9 +6,14 @@ import type { StatsSnapshot } from './snapshot.js';
 export const REASON_HINTS: Record<string, string> = {
   'crate-type': 'a call without --crate-type, or of a crate type hoard does not know',
   incremental: 'set CARGO_INCREMENTAL=0 (or profile incremental = false) to cache workspace crates',
+  language: 'a source hoard does not know the language of (not C, C++ or assembler); it compiles uncached',
+  link: 'a C/C++ call that links, which is not cached (only -c compiles are); expected once per binary',
   'linked-crate-off': 'this kind of linked crate is left out of linked_crates in the config',
   'linker-not-found': 'the linker of a linked crate (-C linker, or cc) is not on PATH; see the error log',
   'missing-dep-info': 'no --emit dep-info: usually a build script probing the compiler (anyhow does); harmless',
+  pch: 'precompiled headers are not cached; the compiles that use them run directly',
+  preprocess: 'a C/C++ call that only preprocesses (-E, -M): the cc crate probes compilers this way; harmless',
+  'time-macro': 'the source or a header uses __DATE__ or __TIME__: each compile differs, so it is not stored',
   'unknown-argument': 'an argument hoard does not know; see the error log and report it',
 };
 

@@ -95,8 +95,11 @@ describe('a cargo workspace built through hoard', () => {
   });
 
   it('keeps its statistics across a server restart', async () => {
-    const before = (await sandbox.stats()).counters;
+    const { counters: before, server } = await sandbox.stats();
     expectSuccess(await sandbox.hoard(['server', 'stop']), 'hoard server stop');
+    // `server stop` returns once the server has exited, its statistics and known digests saved.
+    expect(() => process.kill(server.pid!, 0)).toThrow();
+    expect(existsSync(join(sandbox.env.XDG_CACHE_HOME!, 'hoard', 'digests.json'))).toBe(true);
     const saved = await sandbox.stats();
     expect(saved.server.running).toBe(false);
     expect(saved.counters.hits).toBe(before.hits);

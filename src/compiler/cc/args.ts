@@ -45,7 +45,7 @@ const LANGUAGE_BY_X: Record<string, CcLanguage> = {
 };
 
 /** A C++ driver compiles a .c file as C++. */
-function isCxxDriver(compiler: string): boolean {
+export function isCxxDriver(compiler: string): boolean {
   return /(\+\+|^c\+\+|clang\+\+|g\+\+)(-[\d.]+)?$/.test(basename(compiler));
 }
 
@@ -145,9 +145,4 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
       keyedArgs,
     },
   };
-}
-
-/** Names a C or C++ compiler driver: cc, gcc, g++, clang, x86_64-linux-gnu-gcc-12, … */
-export function looksLikeCcCompiler(compiler: string): boolean {
-  return /^(.*-)?(cc|c\+\+|gcc|g\+\+|clang|clang\+\+)(-[\d.]+)?$/.test(basename(compiler));
 }
