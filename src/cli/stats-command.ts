@@ -80,6 +80,10 @@ export async function statsCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (wantsDashboard(args)) {
+    // Ink draws only the last frame, at exit, when CI or CONTINUOUS_INTEGRATION is set (it reads them once,
+    // as it loads). Both ends are a terminal here, so someone is watching: they asked for the live view.
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
     // Ink and React load only here: the table, JSON and every other command stay without them.
     const { runDashboard } = await import('../dashboard/run-dashboard.js');
     return runDashboard({ socketPath: resolveLocations(process.env).socketPath, loadSaved: savedState, zero: zeroStats });
