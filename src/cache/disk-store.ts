@@ -1,10 +1,11 @@
-import { constants } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmodSync, constants, renameSync, statSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileIdentity, type DigestMemo } from '../hash/digest-memo.js';
 import { digestFile } from '../hash/blake3.js';
 import { entrySchema, ENTRY_FORMAT, type Entry } from './entry.js';
+import { ParsedFiles } from '../fs/parsed-files.js';
 import { fromTemplate, toTemplate, type BuildPlaces } from './path-template.js';
 
 export interface OutputFile {
@@ -26,9 +27,25 @@ export interface FoundEntry {
   key: string;
   entry: Entry;
   dir: string;
+  /** When the entry was last marked as used (entry.json's mtime). */
+  usedMs: number;
 }
 
 export type Lookup = { status: 'hit'; found: FoundEntry } | { status: 'miss' } | { status: 'corrupt'; why: string };
+
+/** How stale entry.json's mtime may be before a hit refreshes it: eviction order needs no finer grain. */
+const TOUCH_INTERVAL_MS = 10 * 60_000;
+
+function parseEntry(text: string): Entry | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return 'entry.json is not JSON';
+  }
+  const result = entrySchema.safeParse(parsed);
+  return result.success ? result.data : `entry.json does not match the entry format: ${result.error.issues[0]?.message ?? ''}`;
+}
 
 function uniqueSuffix(): string {
   return `${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -43,6 +60,8 @@ export class DiskStore {
   readonly entriesDir: string;
   readonly tmpDir: string;
   private readonly index = new Map<string, { bytes: number; lastUsed: number }>();
+  /** entry.json files parsed: an entry, or why it is not one. */
+  private readonly entries = new ParsedFiles<Entry | string>(parseEntry);
   private totalBytes = 0;
   private scanned: Promise<void> | undefined;
 
@@ -126,39 +145,22 @@ export class DiskStore {
 
   async get(key: string): Promise<Lookup> {
     const dir = this.entryDir(key);
-    let text: string;
-    try {
-      text = await readFile(join(dir, 'entry.json'), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'miss' };
-      throw error;
-    }
-    const why = await this.verify(dir, text);
+    const read = await this.entries.read(join(dir, 'entry.json'));
+    if (!read) return { status: 'miss' };
+    const why = typeof read.value === 'string' ? read.value : await this.verifyBlobs(dir, read.value);
     if (typeof why === 'string') {
       await this.remove(key);
       return { status: 'corrupt', why };
     }
-    return { status: 'hit', found: { key, entry: why, dir } };
+    return { status: 'hit', found: { key, entry: why, dir, usedMs: read.modifiedMs } };
   }
 
-  private async verify(dir: string, text: string): Promise<Entry | string> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return 'entry.json is not JSON';
-    }
-    const result = entrySchema.safeParse(parsed);
-    if (!result.success) return `entry.json does not match the entry format: ${result.error.issues[0]?.message ?? ''}`;
-    const entry = result.data;
+  /** The entry, or why its blobs are not what it describes. */
+  private async verifyBlobs(dir: string, entry: Entry): Promise<Entry | string> {
     for (const [index, output] of entry.outputs.entries()) {
       const blob = join(dir, String(index));
-      let info;
-      try {
-        info = await stat(blob, { bigint: true });
-      } catch {
-        return `${output.name} is missing`;
-      }
+      const info = statSync(blob, { bigint: true, throwIfNoEntry: false });
+      if (!info) return `${output.name} is missing`;
       if (Number(info.size) !== output.size) return `${output.name} has ${info.size} bytes, expected ${output.size}`;
       // A blob nothing has rewritten since it was committed is what was hashed then; one that was
       // (or was copied, restored from a backup…) is hashed again.
@@ -252,7 +254,7 @@ export class DiskStore {
   async restore(found: FoundEntry, places: BuildPlaces): Promise<number> {
     const { outDir } = places;
     let bytes = 0;
-    await mkdir(outDir, { recursive: true });
+    if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) await mkdir(outDir, { recursive: true });
     for (const [index, output] of found.entry.outputs.entries()) {
       const blob = join(found.dir, String(index));
       const destination = join(outDir, output.name);
@@ -266,32 +268,38 @@ export class DiskStore {
         } else {
           await copyFile(blob, temporary, constants.COPYFILE_FICLONE);
         }
-        await chmod(temporary, output.mode);
-        await rename(temporary, destination);
+        // Metadata calls on a file just written: synchronous, cheaper than a thread-pool trip each.
+        chmodSync(temporary, output.mode);
+        renameSync(temporary, destination);
         // The copy has the blob's digest: crates that depend on this one need not hash it again.
-        if (!output.templated) this.memo.remember(destination, await stat(destination, { bigint: true }), output.digest);
+        if (!output.templated) this.memo.remember(destination, statSync(destination, { bigint: true }), output.digest);
       } catch (error) {
         await rm(temporary, { force: true });
         throw error;
       }
       bytes += output.size;
     }
-    this.touch(found.key);
+    this.touch(found);
     return bytes;
   }
 
   private async alreadyInPlace(destination: string, output: Entry['outputs'][number]): Promise<boolean> {
-    const info = await stat(destination, { bigint: true }).catch(() => undefined);
+    const info = statSync(destination, { bigint: true, throwIfNoEntry: false });
     if (!info || (Number(info.mode) & 0o777) !== output.mode) return false;
     return (await this.memo.known(destination, info)) === output.digest;
   }
 
-  private touch(key: string): void {
+  /**
+   * Marks the entry used, for eviction: in memory at once, and on disk (entry.json's mtime, which the
+   * next server reads) when the mark there is older than TOUCH_INTERVAL_MS, not at every hit.
+   */
+  private touch(found: FoundEntry): void {
     const now = Date.now();
-    const known = this.index.get(key);
+    const known = this.index.get(found.key);
     if (known) known.lastUsed = now;
+    if (now - found.usedMs < TOUCH_INTERVAL_MS) return;
     const seconds = now / 1000;
-    utimes(join(this.entryDir(key), 'entry.json'), seconds, seconds).catch(() => undefined);
+    utimes(join(found.dir, 'entry.json'), seconds, seconds).catch(() => undefined);
   }
 
   async remove(key: string): Promise<void> {
@@ -300,6 +308,7 @@ export class DiskStore {
       this.totalBytes -= known.bytes;
       this.index.delete(key);
     }
+    this.entries.forget(join(this.entryDir(key), 'entry.json'));
     // Renamed away first so a concurrent reader never finds a half-deleted entry.
     const doomed = join(this.tmpDir, `removed-${key}.${uniqueSuffix()}`);
     try {

@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { ParsedFiles } from '../fs/parsed-files.js';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -32,6 +33,7 @@ const MAX_ENTRIES_PER_MANIFEST = 16;
  */
 export class ManifestStore {
   private readonly writes = new Map<string, Promise<void>>();
+  private readonly files = new ParsedFiles((text) => manifestSchema.parse(JSON.parse(text)).entries);
 
   constructor(
     private readonly dir: string,
@@ -42,15 +44,10 @@ export class ManifestStore {
     return join(this.dir, directKey.slice(0, 2), `${directKey}.json`);
   }
 
+  /** The remembered combinations; none when the manifest is missing or unreadable (it is rewritten on the next store). */
   private async read(directKey: string): Promise<ManifestEntry[]> {
-    let text: string;
     try {
-      text = await readFile(this.path(directKey), 'utf8');
-    } catch {
-      return [];
-    }
-    try {
-      return manifestSchema.parse(JSON.parse(text)).entries;
+      return (await this.files.read(this.path(directKey)))?.value ?? [];
     } catch {
       return [];
     }

@@ -65,7 +65,7 @@ export async function serverCommand(args: string[]): Promise<number> {
         process.stdout.write(`hoard server already running (pid ${running.pid}, version ${running.version})\n`);
         return 0;
       }
-      spawnServer(serverScript(), locations, env);
+      await spawnServer(serverScript(), locations, env);
       const connection = await waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS).catch((error: Error) => {
         throw new CliError(`${error.message}; see ${locations.serverLogPath} and ${locations.errorLogPath}`);
       });

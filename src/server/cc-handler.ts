@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { NotCacheableReason } from '../compiler/classification.js';
@@ -32,6 +31,9 @@ const TIME_MACROS = /__(DATE|TIME|TIMESTAMP)__/;
 
 /** Answers compile requests for gcc and clang: classify, key, then the shared flow (hit, or compile and store). */
 export class CcHandler {
+  /** Names the dependency files hoard asks for: unique within this server, whose pid is in the name. */
+  private depFiles = 0;
+
   constructor(private readonly deps: CcHandlerDependencies) {}
 
   async handle(message: CompileRequest, exchange: Exchange, identity: CcCompilerIdentity): Promise<void> {
@@ -82,7 +84,7 @@ export class CcHandler {
     }
     if (explain) log.debug(`direct key ${direct.key} for ${compile.source}:\n${direct.explanation}`);
     // The headers a compile read come from its dependency file: asked for here when the caller did not.
-    const ownDepFile = compile.depFile ? undefined : join(this.deps.tmpDir, `cc-deps-${process.pid}-${randomBytes(6).toString('hex')}.d`);
+    const ownDepFile = compile.depFile ? undefined : join(this.deps.tmpDir, `cc-deps-${process.pid}-${(this.depFiles += 1)}.d`);
     await this.deps.flow.answer(
       {
         worktree,

@@ -54,7 +54,7 @@ export interface CacheableCompile {
   extraArgs?: string[];
   /** After the compile succeeded: what to store. */
   collect(): Promise<Collected>;
-  /** Runs whatever happened, once the compile is stored or given up. */
+  /** Once the wrapper was told to compile: runs when the compile is stored or given up. */
   cleanup?(): Promise<void>;
 }
 
@@ -111,6 +111,7 @@ export class CompileFlow {
       exchange.reply(answer);
     };
     let release: (() => void) | undefined;
+    let compiled = false;
     try {
       if (await this.serveHit(compile, reply)) return;
       release = this.deps.singleFlight.claim(compile.direct);
@@ -124,6 +125,7 @@ export class CompileFlow {
         counters.misses += 1;
         tallyKind(counters, compile.kind, 'misses');
       });
+      compiled = true;
       reply({ type: 'run', store: true, ...(compile.extraArgs?.length ? { extraArgs: compile.extraArgs } : {}) });
       const report = await exchange.next(STORE_REPORT_WAIT_MS);
       if (report?.type !== 'store') return;
@@ -140,7 +142,7 @@ export class CompileFlow {
       if (!decided) exchange.reply({ type: 'run', store: false, reason: 'error' });
     } finally {
       release?.();
-      await compile.cleanup?.().catch(() => undefined);
+      if (compiled) await compile.cleanup?.().catch(() => undefined);
     }
   }
 

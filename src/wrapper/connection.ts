@@ -63,6 +63,14 @@ export class ServerConnection {
     this.socket.destroy();
   }
 
+  /**
+   * For a wrapper about to exit: the connection no longer keeps the process alive, and exiting closes
+   * it. Cheaper than close(), whose stream teardown also builds process.stderr.
+   */
+  leave(): void {
+    this.socket.unref();
+  }
+
   private deliver(message: ServerMessage): void {
     if (this.waiter) this.waiter(message);
     else this.queue.push(message);

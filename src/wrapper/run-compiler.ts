@@ -1,5 +1,12 @@
-import { spawn } from 'node:child_process';
 import { stdioWithJobserver } from './jobserver.js';
+
+/**
+ * node:child_process (and node:dgram, which it loads) costs milliseconds at start-up, and a hit,
+ * the common case, runs nothing: it is loaded when a compiler is about to run.
+ */
+export function loadChildProcess(): Promise<typeof import('node:child_process')> {
+  return import('node:child_process');
+}
 
 export interface CapturedRun {
   exitCode: number;
@@ -23,7 +30,8 @@ function cannotRun(command: string, error: NodeJS.ErrnoException): string {
 }
 
 /** Runs the compiler with the wrapper's own stdio: what the caller sees is what the compiler wrote. */
-export function runDirect(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function runDirect(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { spawn } = await loadChildProcess();
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: stdioWithJobserver(['inherit', 'inherit', 'inherit'], env), env });
     child.on('error', (error) => {
@@ -38,7 +46,8 @@ export function runDirect(command: string, args: string[], env: NodeJS.ProcessEn
  * Runs the compiler, relaying its output as it comes (cargo shows diagnostics while a crate compiles)
  * and keeping a copy for the cache.
  */
-export function runCaptured(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<CapturedRun> {
+export async function runCaptured(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<CapturedRun> {
+  const { spawn } = await loadChildProcess();
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: stdioWithJobserver(['inherit', 'pipe', 'pipe'], env), env });

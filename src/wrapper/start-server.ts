@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Locations } from '../protocol/locations.js';
 import { ServerConnection } from './connection.js';
+import { loadChildProcess } from './run-compiler.js';
 import { INVOKED_AS_VARIABLE, NESTING_VARIABLE } from './recursion.js';
 
 /** How long a wrapper waits for a server it started before it compiles on its own. */
@@ -39,7 +39,8 @@ export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return kept;
 }
 
-export function spawnServer(serverScript: string, locations: Locations, env: NodeJS.ProcessEnv): void {
+export async function spawnServer(serverScript: string, locations: Locations, env: NodeJS.ProcessEnv): Promise<void> {
+  const { spawn } = await loadChildProcess();
   mkdirSync(locations.stateDir, { recursive: true });
   const child = spawn(process.execPath, [serverScript, '--daemon'], {
     detached: true,
@@ -84,8 +85,8 @@ export async function connectOrStart(
   if (recentlyFailedToStart(locations)) {
     throw new Error(`a server failed to start less than ${START_FAILURE_BACKOFF_MS / 1000} s ago (see ${locations.serverLogPath}); not trying again yet`);
   }
-  spawnServer(serverScript, locations, env);
   try {
+    await spawnServer(serverScript, locations, env);
     return await waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS);
   } catch (error) {
     try {

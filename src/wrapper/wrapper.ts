@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { resolveLocations, type Locations } from '../protocol/locations.js';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import type { ServerConnection } from './connection.js';
@@ -19,9 +20,22 @@ export interface WrapperOptions {
   serverScript: string;
 }
 
-function write(stream: NodeJS.WriteStream, base64: string): Promise<void> {
-  if (base64.length === 0) return Promise.resolve();
-  return new Promise((resolve) => stream.write(Buffer.from(base64, 'base64'), () => resolve()));
+/**
+ * Replays a hit's output on a descriptor, synchronously: touching process.stdout or process.stderr
+ * would build a stream (milliseconds) for a few lines, often none. A full non-blocking pipe is waited
+ * out; a reader that went away loses the text, not the build.
+ */
+function replay(descriptor: 1 | 2, base64: string): void {
+  const bytes = Buffer.from(base64, 'base64');
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(descriptor, bytes, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
 }
 
 /**
@@ -69,9 +83,9 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
 
   switch (reply.type) {
     case 'hit':
-      connection.close();
-      await write(process.stdout, reply.stdout);
-      await write(process.stderr, reply.stderr);
+      connection.leave();
+      replay(1, reply.stdout);
+      replay(2, reply.stderr);
       return reply.exitCode;
     case 'run':
       if (!reply.store) {

@@ -1,4 +1,5 @@
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { realpathSync, statSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { writeAtomically } from '../../fs/write-atomically.js';
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { digestBytes } from '../../hash/blake3.js';
@@ -18,21 +19,24 @@ interface RememberedToolchain extends ToolchainIdentity {
 }
 
 export async function statIdentity(path: string): Promise<string> {
-  const info = await stat(path, { bigint: true });
+  const info = statSync(path, { bigint: true });
   return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
 }
 
-/** Finds the compiler the way the shell would, with the requesting process's PATH. */
+/**
+ * Finds the compiler the way the shell would, with the requesting process's PATH. Every request does
+ * this, so the calls are synchronous: a stat per PATH entry costs microseconds, a thread-pool trip more.
+ */
 export async function locateCompiler(compiler: string, cwd: string, env: Record<string, string>): Promise<string> {
-  if (compiler.includes('/')) return realpath(isAbsolute(compiler) ? compiler : resolve(cwd, compiler));
+  if (compiler.includes('/')) return realpathSync(isAbsolute(compiler) ? compiler : resolve(cwd, compiler));
   for (const directory of (env.PATH ?? '').split(delimiter)) {
     if (!directory) continue;
     const candidate = join(directory, compiler);
     try {
-      const info = await stat(candidate);
-      if (info.isFile() && (info.mode & 0o111) !== 0) return await realpath(candidate);
+      const info = statSync(candidate, { throwIfNoEntry: false });
+      if (info?.isFile() && (info.mode & 0o111) !== 0) return realpathSync(candidate);
     } catch {
-      // Not in this directory.
+      // Not in this directory (or a PATH entry that is not a readable directory).
     }
   }
   throw new Error(`${compiler} not found on PATH`);

@@ -1,0 +1,43 @@
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileIdentity } from '../hash/digest-memo.js';
+
+/**
+ * Small JSON files read on every cache hit (manifests, entry descriptions), parsed and validated once
+ * per version of the file: a later read costs one stat. The files are replaced whole (renamed into
+ * place), so a new version always has a new identity.
+ */
+export class ParsedFiles<T> {
+  private readonly known = new Map<string, { identity: string; value: T }>();
+
+  constructor(
+    /** Parses and validates a file's text; throws when the file is not what it should be. */
+    private readonly parse: (text: string) => T,
+    private readonly maxFiles = 20_000,
+  ) {}
+
+  /** The file's parsed value, or undefined when it does not exist. Parse errors are thrown. */
+  async read(path: string): Promise<{ value: T; modifiedMs: number } | undefined> {
+    const info = statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (!info) return undefined;
+    const identity = fileIdentity(info);
+    const modifiedMs = Number(info.mtimeNs / 1_000_000n);
+    const known = this.known.get(path);
+    if (known?.identity === identity) return { value: known.value, modifiedMs };
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const value = this.parse(text);
+    if (this.known.size >= this.maxFiles) this.known.clear();
+    this.known.set(path, { identity, value });
+    return { value, modifiedMs };
+  }
+
+  forget(path: string): void {
+    this.known.delete(path);
+  }
+}
