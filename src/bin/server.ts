@@ -16,7 +16,7 @@ if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
   process.exit(2);
 }
 
-runServer({ foreground: values.foreground, ...(level ? { logLevel: level as LogLevel } : {}) }).then(
+runServer({ foreground: values.foreground, hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url), ...(level ? { logLevel: level as LogLevel } : {}) }).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`hoard server: ${(error as Error).stack ?? String(error)}\n`);

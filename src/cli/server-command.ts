@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formatDuration } from '../config/units.js';
 import { resolveLocations } from '../protocol/locations.js';
 import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../wrapper/start-server.js';
@@ -58,7 +58,7 @@ export async function serverCommand(args: string[]): Promise<number> {
           throw new CliError(`--log-level takes one of ${LOG_LEVELS.join(', ')}`);
         }
         const { runServer } = await import('../server/server.js');
-        return runServer({ foreground: true, ...(level ? { logLevel: level as LogLevel } : {}) });
+        return runServer({ foreground: true, hashWorkerScript: pathToFileURL(join(dirname(serverScript()), 'hash-worker.mjs')), ...(level ? { logLevel: level as LogLevel } : {}) });
       }
       const running = await askServerData<Status>('status', env);
       if (running) {

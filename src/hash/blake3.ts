@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import blake3 from 'blake3-wasm';
+import { HashWorkers } from './hash-workers.js';
 
 /**
  * The only place that hashes. Keys, file digests and entry verification all go through here, so the
@@ -14,9 +15,32 @@ export function digestBytes(data: Uint8Array | string): string {
  * wasm) never holds the server's event loop for more than a few milliseconds while other wrappers wait. */
 const READ_WHOLE_BYTES = 1024 * 1024;
 
+/** Larger files go to a hashing thread, when the process has them (useHashWorkers): the event loop only hashes what takes a few ms. */
+const WORKER_MIN_BYTES = READ_WHOLE_BYTES;
+let workers: HashWorkers | undefined;
+
+/** Large files are hashed in `size` threads running `script` (dist/hash-worker.mjs) from now on. */
+export function useHashWorkers(script: URL, size: number): HashWorkers {
+  workers = new HashWorkers(script, size);
+  return workers;
+}
+
 /** `knownSize`, when the caller has just stat-ed the file, picks the cheaper way to read it. */
 export async function digestFile(path: string, knownSize?: number): Promise<string> {
   if (knownSize !== undefined && knownSize <= READ_WHOLE_BYTES) return digestBytes(await readFile(path));
+  if (workers && knownSize !== undefined && knownSize > WORKER_MIN_BYTES) {
+    try {
+      return await workers.digest(path);
+    } catch (error) {
+      // A missing file is missing on this thread too; anything else about the thread is not the caller's problem.
+      if ((error as NodeJS.ErrnoException).code) throw error;
+    }
+  }
+  return digestFileHere(path);
+}
+
+/** Streams the file through the hash on the calling thread. */
+export async function digestFileHere(path: string): Promise<string> {
   const hash = blake3.createHash();
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');

@@ -5,6 +5,7 @@ import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js'
 import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import { parseDepFile } from '../compiler/cc/dep-file.js';
 import { ccDirectKey } from '../compiler/cc/key-inputs.js';
+import type { ManifestInputs } from '../compiler/rustc/key-inputs.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import type { CompileRequest } from '../protocol/messages.js';
 import { increment, tallyKind, type Counters } from '../stats/counters.js';
@@ -103,20 +104,23 @@ export class CcHandler {
     );
   }
 
-  /** The manifest of a finished compile: every file its dependency file names, and the outputs. */
+  /** The outputs of a finished compile, and its manifest: every file its dependency file names. */
   private async collect(compile: CcCompile, cwd: string, receivedAt: number, ownDepFile: string | undefined, countReason: (reason: NotCacheableReason) => void): Promise<Collected> {
     const read = parseDepFile(await readFile(ownDepFile ?? compile.depFile!, 'utf8'));
-    const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt);
-    if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
-    for (const file of read) {
-      const text = await readFile(isAbsolute(file) ? file : resolve(cwd, file), 'latin1').catch(() => '');
-      if (TIME_MACROS.test(text)) {
-        countReason('time-macro');
-        return { refused: `${file} uses __DATE__, __TIME__ or __TIMESTAMP__` };
-      }
-    }
     const outputs = [{ name: basename(compile.output), path: compile.output, templated: false }];
     if (compile.depFile) outputs.push({ name: basename(compile.depFile), path: compile.depFile, templated: false });
-    return { manifest: { files, envDeps: [] }, outputs };
+    const manifest = async (): Promise<ManifestInputs | { refused: string }> => {
+      const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt);
+      if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
+      for (const file of read) {
+        const text = await readFile(isAbsolute(file) ? file : resolve(cwd, file), 'latin1').catch(() => '');
+        if (TIME_MACROS.test(text)) {
+          countReason('time-macro');
+          return { refused: `${file} uses __DATE__, __TIME__ or __TIMESTAMP__` };
+        }
+      }
+      return { files, envDeps: [] };
+    };
+    return { outputs, manifest };
   }
 }

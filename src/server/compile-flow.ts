@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { DiskStore, FoundEntry, OutputFile, StagedOutputs } from '../cache/disk-store.js';
 import type { ManifestStore } from '../cache/manifest-store.js';
@@ -35,8 +35,12 @@ export interface CompileFlowDependencies {
   onCompile?(report: CompileReport): void;
 }
 
-/** What a finished compile leaves to store, or why it is not stored. */
-export type Collected = { manifest: ManifestInputs; outputs: OutputFile[] } | { refused: string };
+/**
+ * What a finished compile leaves to store, or why it is not stored. The outputs are taken before the
+ * wrapper is answered (cargo may delete them as soon as it is); the manifest, which digests every
+ * source the compile read, is worked out after, off the build's critical path.
+ */
+export type Collected = { outputs: OutputFile[]; manifest(): Promise<ManifestInputs | { refused: string }> } | { refused: string };
 
 /** One cacheable compile, as the compiler's handler describes it. */
 export interface CacheableCompile {
@@ -52,7 +56,7 @@ export interface CacheableCompile {
   lookup: { path(recorded: string): string; env(name: string): string | null };
   /** Arguments the wrapper adds to the compile. */
   extraArgs?: string[];
-  /** After the compile succeeded: what to store. */
+  /** After the compile succeeded: what to store (see Collected). */
   collect(): Promise<Collected>;
   /** Once the wrapper was told to compile: runs when the compile is stored or given up. */
   cleanup?(): Promise<void>;
@@ -86,14 +90,20 @@ export async function digestReadFiles(
   receivedAt: number,
   record: (path: string) => string = (path) => path,
 ): Promise<ManifestInputs['files'] | { changed: string }> {
-  const files: ManifestInputs['files'] = [];
-  for (const source of recorded) {
-    const path = isAbsolute(source) ? source : resolve(cwd, source);
-    const [digest, info] = await Promise.all([memo.digest(path), stat(path).catch(() => undefined)]);
-    if (info && Math.max(info.mtimeMs, info.ctimeMs) > receivedAt) return { changed: source };
-    files.push([record(source), digest ?? null]);
-  }
-  return files;
+  // All at once: the reads overlap in the thread pool, and a crate can have hundreds of sources.
+  const digested = await Promise.all(
+    recorded.map(async (source) => {
+      const path = isAbsolute(source) ? source : resolve(cwd, source);
+      const digest = await memo.digest(path);
+      // After the digest: a file rewritten while it was read shows a new mtime here.
+      const info = statSync(path, { throwIfNoEntry: false });
+      const changed = info !== undefined && Math.max(info.mtimeMs, info.ctimeMs) > receivedAt;
+      return { source, digest, changed };
+    }),
+  );
+  const changed = digested.find((file) => file.changed);
+  if (changed) return { changed: changed.source };
+  return digested.map(({ source, digest }): [string, string | null] => [record(source), digest ?? null]);
 }
 
 export class CompileFlow {
@@ -213,17 +223,22 @@ export class CompileFlow {
       return `storing failed: ${(error as Error).message}`;
     };
     let staged: StagedOutputs;
-    let manifest: ManifestInputs;
+    let collected: Collected;
     try {
-      const collected = await compile.collect();
+      collected = await compile.collect();
       if ('refused' in collected) return { refused: collected.refused, committed: done };
-      manifest = collected.manifest;
       staged = await store.stage(collected.outputs, compile.places);
     } catch (error) {
       return { refused: fail(error), committed: done };
     }
+    const readInputs = collected.manifest;
     const committed = (async (): Promise<string | undefined> => {
       try {
+        const manifest = await readInputs();
+        if ('refused' in manifest) {
+          await store.discard(staged);
+          return manifest.refused;
+        }
         const result = resultKey(compile.direct, manifest).key;
         const metadata = {
           stdout: templatedOutput(report.stdout, compile.places),

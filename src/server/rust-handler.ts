@@ -5,7 +5,7 @@ import type { BuildPlaces } from '../cache/path-template.js';
 import { classifyRustc, type RustCompile } from '../compiler/rustc/args.js';
 import type { NotCacheableReason } from '../compiler/classification.js';
 import { parseDepInfo } from '../compiler/rustc/dep-info.js';
-import { directKey, RELOCATABLE_ENV_DEPS, remapArgument } from '../compiler/rustc/key-inputs.js';
+import { directKey, RELOCATABLE_ENV_DEPS, remapArgument, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
 import { depInfoPath, expectedOutputs } from '../compiler/rustc/outputs.js';
 import type { Toolchains } from '../compiler/rustc/toolchain.js';
 import type { Linkers, LabelledInput } from '../compiler/rustc/linker.js';
@@ -138,9 +138,12 @@ export class RustHandler {
   /** The manifest of a finished compile, from its dep-info: the sources and env! values it read. */
   private async collect(compile: RustCompile, cwd: string, receivedAt: number, relocation: Relocation): Promise<Collected> {
     const depInfo = parseDepInfo(await readFile(depInfoPath(compile), 'utf8'));
-    const files = await digestReadFiles(this.deps.memo, depInfo.sources, cwd, receivedAt, (source) => relocation.strip(source));
-    if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
-    const envDeps = depInfo.envDeps.map(([name, value]): [string, string | null] => [name, recordedEnvDep(relocation, name, value)]);
-    return { manifest: { files, envDeps }, outputs: expectedOutputs(compile) };
+    const manifest = async (): Promise<ManifestInputs | { refused: string }> => {
+      const files = await digestReadFiles(this.deps.memo, depInfo.sources, cwd, receivedAt, (source) => relocation.strip(source));
+      if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
+      const envDeps = depInfo.envDeps.map(([name, value]): [string, string | null] => [name, recordedEnvDep(relocation, name, value)]);
+      return { files, envDeps };
+    };
+    return { outputs: expectedOutputs(compile), manifest };
   }
 }

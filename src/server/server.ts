@@ -9,6 +9,8 @@ import { ConfigError, loadConfig, type LoadedConfig, defaultConfig } from '../co
 import type { LogLevel } from '../config/schema.js';
 import { execaRunner } from '../exec/process-runner.js';
 import { DigestMemo } from '../hash/digest-memo.js';
+import { useHashWorkers } from '../hash/blake3.js';
+import { availableParallelism } from 'node:os';
 import { watchConfigFile } from '../config/watch.js';
 import { attachDecoder, encodeFrame } from '../protocol/framing.js';
 import { resolveLocations } from '../protocol/locations.js';
@@ -31,6 +33,8 @@ import { StatsStore } from './stats-store.js';
 export interface ServerOptions {
   foreground: boolean;
   logLevel?: LogLevel;
+  /** dist/hash-worker.mjs, where the build has it: large files are then hashed in threads. */
+  hashWorkerScript?: URL;
 }
 
 const HOUSEKEEPING_INTERVAL_MS = 2000;
@@ -74,6 +78,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   process.env.TMPDIR = join(cacheDir, 'tmp');
   process.chdir(locations.stateDir);
 
+  const hashWorkers = options.hashWorkerScript ? useHashWorkers(options.hashWorkerScript, Math.min(4, availableParallelism())) : undefined;
   const memo = new DigestMemo();
   const digestsPath = join(cacheDir, 'digests.json');
   await memo.load(digestsPath);
@@ -163,6 +168,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     await feed.close();
     await memo.save(digestsPath).catch((error: Error) => log.warn(`could not save known digests: ${error.message}`));
     await configWatcher.close();
+    await hashWorkers?.close();
     for (const socket of sockets) socket.destroy();
     resolveExit(0);
   };

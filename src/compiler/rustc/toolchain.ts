@@ -112,13 +112,12 @@ export class Toolchains {
     const sysroot = sysrootResult.stdout.trim();
     const libDir = join(sysroot, 'lib');
     const names = (await readdir(libDir)).filter((name) => /\.(so|dylib)(\.|$)/.test(name)).sort();
+    const paths = names.map((name) => join(libDir, name));
+    // Side by side: with hashing threads, the libraries (hundreds of MB) take as long as the largest.
+    const digests = await Promise.all(paths.map((libraryPath) => this.memo.digest(libraryPath)));
+    const parts = [version.stdout, ...names.map((name, index) => `${name} ${digests[index]}`)];
     const libraries: Array<[string, string]> = [];
-    const parts = [version.stdout];
-    for (const name of names) {
-      const libraryPath = join(libDir, name);
-      parts.push(`${name} ${await this.memo.digest(libraryPath)}`);
-      libraries.push([libraryPath, await statIdentity(libraryPath)]);
-    }
+    for (const libraryPath of paths) libraries.push([libraryPath, await statIdentity(libraryPath)]);
     return { digest: digestBytes(parts.join('\n')), version: version.stdout.trim(), sysroot, libraries };
   }
 
