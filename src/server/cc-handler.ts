@@ -4,10 +4,12 @@ import type { NotCacheableReason } from '../compiler/classification.js';
 import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js';
 import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import { parseDepFile } from '../compiler/cc/dep-file.js';
-import { ccDirectKey } from '../compiler/cc/key-inputs.js';
+import { ccDirectKey, filePrefixMapArgument } from '../compiler/cc/key-inputs.js';
+import { placesEndWherePathsEnd, type BuildPlaces } from '../cache/path-template.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import type { CompileRequest } from '../protocol/messages.js';
 import { increment, tallyKind, type Counters } from '../stats/counters.js';
+import { chooseBaseDir, relocationFor, type Relocation } from '../worktree/base-dir.js';
 import type { WorktreeLocator } from '../worktree/locate.js';
 import { digestReadFiles, type Collected, type CompileFlow } from './compile-flow.js';
 import type { Exchange } from './exchange.js';
@@ -20,11 +22,19 @@ export interface CcHandlerDependencies {
   memo: DigestMemo;
   stats: StatsStore;
   worktrees: WorktreeLocator;
+  /** Configured base directories, read per request so that a config change applies at once. */
+  basedirs(): readonly string[];
   log: Logger;
   /** Where the dependency files hoard asks for (when the caller did not) are written: the cache's tmp/. */
   tmpDir: string;
   onCompile?(report: CompileReport): void;
 }
+
+/**
+ * Characters a dependency file escapes (or make reads specially): a base directory or object directory
+ * with one of them would not be found as written in the dependency file to be moved to another place.
+ */
+const ESCAPED_IN_DEP_FILES = /[\s#$:\\%*?[\]]/;
 
 /** A source that expands these gives another object at every compile: storing it would replay a stale date. */
 const TIME_MACROS = /__(DATE|TIME|TIMESTAMP)__/;
@@ -73,9 +83,16 @@ export class CcHandler {
     }
 
     const explain = log.level === 'debug';
+    // Under a base directory the key and the manifest name paths relative to it, and the compiler is
+    // told to leave it out of the object: only when it can, and when the caller maps no paths itself.
+    const chosen = chooseBaseDir(this.deps.basedirs(), worktree, cwd);
+    const outDir = dirname(compile.output);
+    const baseDir = chosen && identity.filePrefixMap && !compile.ownPrefixMap && !ESCAPED_IN_DEP_FILES.test(chosen + outDir) ? chosen : undefined;
+    const relocation = relocationFor(baseDir);
+    const prefixMap = baseDir ? [filePrefixMapArgument(baseDir)] : [];
     let direct;
     try {
-      direct = await ccDirectKey(compile, identity, cwd, env, explain);
+      direct = await ccDirectKey(compile, identity, cwd, env, { extraArgs: prefixMap, relocation, explain });
     } catch (error) {
       count((counters) => increment(counters.errors, 'internal'));
       log.error(`keying ${compile.source} in ${cwd}: ${(error as Error).stack ?? String(error)}`);
@@ -85,6 +102,8 @@ export class CcHandler {
     if (explain) log.debug(`direct key ${direct.key} for ${compile.source}:\n${direct.explanation}`);
     // The headers a compile read come from its dependency file: asked for here when the caller did not.
     const ownDepFile = compile.depFile ? undefined : join(this.deps.tmpDir, `cc-deps-${process.pid}-${(this.depFiles += 1)}.d`);
+    const places: BuildPlaces = { outDir, ...(baseDir ? { baseDir } : {}) };
+    const extraArgs = [...prefixMap, ...(ownDepFile ? ['-MD', '-MF', ownDepFile] : [])];
     await this.deps.flow.answer(
       {
         worktree,
@@ -93,10 +112,16 @@ export class CcHandler {
         cwd,
         receivedAt,
         direct: direct.key,
-        places: { outDir: dirname(compile.output) },
-        lookup: { path: (recorded) => (isAbsolute(recorded) ? recorded : resolve(cwd, recorded)), env: () => null },
-        ...(ownDepFile ? { extraArgs: ['-MD', '-MF', ownDepFile] } : {}),
-        collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, (reason) => count((counters) => increment(counters.notCacheable, reason))),
+        places,
+        lookup: {
+          path: (recorded) => {
+            const path = relocation.resolve(recorded);
+            return isAbsolute(path) ? path : resolve(cwd, path);
+          },
+          env: () => null,
+        },
+        ...(extraArgs.length ? { extraArgs } : {}),
+        collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason))),
         ...(ownDepFile ? { cleanup: () => rm(ownDepFile, { force: true }) } : {}),
       },
       exchange,
@@ -104,9 +129,21 @@ export class CcHandler {
   }
 
   /** The manifest of a finished compile: every file its dependency file names, and the outputs. */
-  private async collect(compile: CcCompile, cwd: string, receivedAt: number, ownDepFile: string | undefined, countReason: (reason: NotCacheableReason) => void): Promise<Collected> {
-    const read = parseDepFile(await readFile(ownDepFile ?? compile.depFile!, 'utf8'));
-    const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt);
+  private async collect(
+    compile: CcCompile,
+    cwd: string,
+    receivedAt: number,
+    ownDepFile: string | undefined,
+    relocation: Relocation,
+    places: BuildPlaces,
+    countReason: (reason: NotCacheableReason) => void,
+  ): Promise<Collected> {
+    const depText = await readFile(ownDepFile ?? compile.depFile!, 'utf8');
+    const read = parseDepFile(depText);
+    // Restored into another worktree, the caller's dependency file must name that worktree's files.
+    const relocated = relocation.baseDir !== undefined && compile.depFile !== undefined;
+    if (relocated && !placesEndWherePathsEnd(depText, places)) return { refused: `${compile.depFile} names a path that only begins like ${places.baseDir} or ${places.outDir}` };
+    const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt, (path) => relocation.strip(path));
     if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
     for (const file of read) {
       const text = await readFile(isAbsolute(file) ? file : resolve(cwd, file), 'latin1').catch(() => '');
@@ -116,7 +153,7 @@ export class CcHandler {
       }
     }
     const outputs = [{ name: basename(compile.output), path: compile.output, templated: false }];
-    if (compile.depFile) outputs.push({ name: basename(compile.depFile), path: compile.depFile, templated: false });
+    if (compile.depFile) outputs.push({ name: basename(compile.depFile), path: compile.depFile, templated: relocated });
     return { manifest: { files, envDeps: [] }, outputs };
   }
 }

@@ -17,6 +17,8 @@ export interface CcCompile {
   userHeadersOnly: boolean;
   /** Arguments that go into the key: the object's path only when a dependency file names it. */
   keyedArgs: string[];
+  /** The caller maps paths in the outputs itself (-ffile-prefix-map and the like): the cache adds no mapping of its own. */
+  ownPrefixMap: boolean;
 }
 
 export type CcClassification = Classification<CcCompile>;
@@ -143,6 +145,7 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
       ...(depFile ? { depFile } : {}),
       userHeadersOnly: depKind === 'MMD',
       keyedArgs,
+      ownPrefixMap: args.some((arg) => arg.includes('prefix-map')),
     },
   };
 }

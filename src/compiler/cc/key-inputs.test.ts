@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { classifyCc } from './args.js';
 import type { CcCompilerIdentity } from './compiler-identity.js';
-import { ccDirectKey } from './key-inputs.js';
+import { ccDirectKey, filePrefixMapArgument } from './key-inputs.js';
+import { relocationFor } from '../../worktree/base-dir.js';
 
-const IDENTITY: CcCompilerIdentity = { path: '/usr/bin/gcc-12', family: 'gcc', digest: 'gcc-12.2.0', systemIncludeDirs: ['/usr/include'] };
+const IDENTITY: CcCompilerIdentity = { path: '/usr/bin/gcc-12', family: 'gcc', digest: 'gcc-12.2.0', systemIncludeDirs: ['/usr/include'], majorVersion: 12, filePrefixMap: true };
 
-async function keyOf(args: string[], options: { cwd?: string; env?: Record<string, string>; identity?: CcCompilerIdentity } = {}): Promise<string> {
+async function keyOf(args: string[], options: { cwd?: string; env?: Record<string, string>; identity?: CcCompilerIdentity; baseDir?: string } = {}): Promise<string> {
   const result = classifyCc('gcc', args, options.cwd ?? '/w');
   if (result.kind !== 'cacheable') throw new Error(JSON.stringify(result));
-  return (await ccDirectKey(result.compile, options.identity ?? IDENTITY, options.cwd ?? '/w', options.env ?? { PATH: '/usr/bin' })).key;
+  const relocation = relocationFor(options.baseDir);
+  const extraArgs = options.baseDir ? [filePrefixMapArgument(options.baseDir)] : [];
+  return (await ccDirectKey(result.compile, options.identity ?? IDENTITY, options.cwd ?? '/w', options.env ?? { PATH: '/usr/bin' }, { extraArgs, relocation })).key;
 }
 
 describe('ccDirectKey', () => {
@@ -32,5 +35,14 @@ describe('ccDirectKey', () => {
   it('keeps the object path when a dependency file names it', async () => {
     const withDeps = ['-MMD', ...base];
     expect(await keyOf(['-MMD', '-O2', '-c', 'a.c', '-o', 'other/a.o'])).not.toBe(await keyOf(withDeps));
+  });
+
+  it('is the same in two checkouts under a base directory, and only then', async () => {
+    const args = (root: string) => ['-MMD', '-I', `${root}/include`, '-c', `${root}/src/a.c`, '-o', `${root}/obj/a.o`];
+    const inA = await keyOf(args('/w/a'), { cwd: '/w/a/src', baseDir: '/w/a', env: { CPATH: '/w/a/gen' } });
+    expect(await keyOf(args('/w/b'), { cwd: '/w/b/src', baseDir: '/w/b', env: { CPATH: '/w/b/gen' } })).toBe(inA);
+    expect(await keyOf(args('/w/b'), { cwd: '/w/b/src', env: { CPATH: '/w/b/gen' } })).not.toBe(await keyOf(args('/w/a'), { cwd: '/w/a/src', env: { CPATH: '/w/a/gen' } }));
+    // The mapping the cache adds is part of what is compiled: with and without it are different entries.
+    expect(await keyOf(args('/w/a'), { cwd: '/w/a/src', env: { CPATH: '/w/a/gen' } })).not.toBe(inA);
   });
 });
