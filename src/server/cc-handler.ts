@@ -1,17 +1,20 @@
 import { readFile, rm } from 'node:fs/promises';
+import { writeAtomically } from '../fs/write-atomically.js';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { NotCacheableReason } from '../compiler/classification.js';
 import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js';
 import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import { parseDepFile } from '../compiler/cc/dep-file.js';
-import { ccDirectKey, filePrefixMapArgument } from '../compiler/cc/key-inputs.js';
+import { ccDirectKey, ccPreprocessedKey, digestPreprocessed, filePrefixMapArgument } from '../compiler/cc/key-inputs.js';
+import { preprocessArgs } from '../compiler/cc/preprocess-args.js';
+import type { ProcessRunner } from '../exec/process-runner.js';
 import { placesEndWherePathsEnd, type BuildPlaces } from '../cache/path-template.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import type { CompileRequest } from '../protocol/messages.js';
 import { increment, tallyKind, type Counters } from '../stats/counters.js';
 import { chooseBaseDir, relocationFor, type Relocation } from '../worktree/base-dir.js';
 import type { WorktreeLocator } from '../worktree/locate.js';
-import { digestReadFiles, type Collected, type CompileFlow } from './compile-flow.js';
+import { digestReadFiles, type Collected, type CompileFlow, type FallbackKey } from './compile-flow.js';
 import type { Exchange } from './exchange.js';
 import type { CompileReport } from './live-feed.js';
 import type { Logger } from './logger.js';
@@ -27,6 +30,8 @@ export interface CcHandlerDependencies {
   log: Logger;
   /** Where the dependency files hoard asks for (when the caller did not) are written: the cache's tmp/. */
   tmpDir: string;
+  /** Runs the preprocessor on a direct miss. */
+  runner: ProcessRunner;
   onCompile?(report: CompileReport): void;
 }
 
@@ -35,6 +40,9 @@ export interface CcHandlerDependencies {
  * with one of them would not be found as written in the dependency file to be moved to another place.
  */
 const ESCAPED_IN_DEP_FILES = /[\s#$:\\%*?[\]]/;
+
+/** A preprocessor run that takes longer is given up (and the compile runs). */
+const PREPROCESS_TIMEOUT_MS = 90_000;
 
 /** A source that expands these gives another object at every compile: storing it would replay a stale date. */
 const TIME_MACROS = /__(DATE|TIME|TIMESTAMP)__/;
@@ -121,11 +129,57 @@ export class CcHandler {
           env: () => null,
         },
         ...(extraArgs.length ? { extraArgs } : {}),
+        fallback: () => this.preprocessedKey({ compile, compiler: message.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain }),
         collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason))),
         ...(ownDepFile ? { cleanup: () => rm(ownDepFile, { force: true }) } : {}),
       },
       exchange,
     );
+  }
+
+  /**
+   * The key of the compile's preprocessed output, with the files the preprocessor read and the
+   * dependency file it wrote (what the compile would write). Undefined when the preprocessor fails or
+   * anything is unsure: then the compile runs as on any miss.
+   */
+  private async preprocessedKey(request: {
+    compile: CcCompile;
+    compiler: string;
+    identity: CcCompilerIdentity;
+    cwd: string;
+    env: Record<string, string>;
+    relocation: Relocation;
+    prefixMap: string[];
+    receivedAt: number;
+    explain: boolean;
+  }): Promise<FallbackKey | undefined> {
+    const { compile, compiler, identity, cwd, env, relocation, prefixMap, receivedAt, explain } = request;
+    const { log } = this.deps;
+    const stem = join(this.deps.tmpDir, `cc-preprocessed-${process.pid}-${(this.depFiles += 1)}`);
+    const places = { output: `${stem}.i`, depFile: `${stem}.d`, extraArgs: prefixMap };
+    const args = preprocessArgs(compile, places);
+    if (!args) return undefined;
+    try {
+      const result = await this.deps.runner.run(compiler, args, { cwd, env, timeoutMs: PREPROCESS_TIMEOUT_MS });
+      if (result.exitCode !== 0) {
+        log.debug(`preprocessing ${compile.source} failed (exit ${result.exitCode}); compiling it`);
+        return undefined;
+      }
+      const depText = await readFile(places.depFile, 'utf8');
+      const files = await digestReadFiles(this.deps.memo, parseDepFile(depText), cwd, receivedAt, (path) => relocation.strip(path));
+      if ('changed' in files) return undefined;
+      const digest = await digestPreprocessed(places.output, relocation);
+      const key = ccPreprocessedKey(compile, identity, cwd, env, { digest, stderr: result.stderr }, { extraArgs: prefixMap, relocation, explain });
+      if (explain) log.debug(`preprocessed key ${key.key} for ${compile.source}:\n${key.explanation}`);
+      const depFile = compile.depFile;
+      // The entry's dependency file may differ from this one in line breaks (another checkout's paths): this one is the compiler's.
+      return { key: key.key, manifest: { files, envDeps: [] }, ...(depFile ? { restored: () => writeAtomically(depFile, depText) } : {}) };
+    } catch (error) {
+      log.warn(`preprocessing ${compile.source} in ${cwd}: ${(error as Error).message}; compiling it`);
+      return undefined;
+    } finally {
+      await Promise.all([rm(places.output, { force: true }), rm(places.depFile, { force: true })]).catch(() => undefined);
+    }
   }
 
   /** The manifest of a finished compile: every file its dependency file names, and the outputs. */

@@ -38,6 +38,18 @@ export interface CompileFlowDependencies {
 /** What a finished compile leaves to store, or why it is not stored. */
 export type Collected = { manifest: ManifestInputs; outputs: OutputFile[] } | { refused: string };
 
+/** How long a wrapper is told to wait while the server looks for the entry under a second key. */
+const FALLBACK_WAIT_MS = 2 * 60_000;
+
+/** A second key an entry may be stored under, found after a direct miss (C: the preprocessed output's). */
+export interface FallbackKey {
+  key: string;
+  /** What the direct key's manifest records when an entry is found under it, so the next request hits directly. */
+  manifest: ManifestInputs;
+  /** After its entry was restored: outputs known without compiling that the entry's must not replace (C: the dependency file). */
+  restored?(): Promise<void>;
+}
+
 /** One cacheable compile, as the compiler's handler describes it. */
 export interface CacheableCompile {
   worktree: Worktree;
@@ -52,6 +64,8 @@ export interface CacheableCompile {
   lookup: { path(recorded: string): string; env(name: string): string | null };
   /** Arguments the wrapper adds to the compile. */
   extraArgs?: string[];
+  /** After a direct miss: the second key, or undefined when there is none (never throws). */
+  fallback?(): Promise<FallbackKey | undefined>;
   /** After the compile succeeded: what to store. */
   collect(): Promise<Collected>;
   /** Once the wrapper was told to compile: runs when the compile is stored or given up. */
@@ -121,6 +135,12 @@ export class CompileFlow {
         if (await this.serveHit(compile, reply)) return;
         release = this.deps.singleFlight.claim(compile.direct);
       }
+      let fallback: FallbackKey | undefined;
+      if (compile.fallback) {
+        reply({ type: 'wait', timeoutMs: FALLBACK_WAIT_MS });
+        fallback = await compile.fallback();
+        if (fallback && (await this.serveFallbackHit(compile, fallback, reply))) return;
+      }
       count((counters) => {
         counters.misses += 1;
         tallyKind(counters, compile.kind, 'misses');
@@ -131,7 +151,7 @@ export class CompileFlow {
       if (report?.type !== 'store') return;
       this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs });
       const storeStarted = Date.now();
-      const { refused, committed } = await this.store(compile, report);
+      const { refused, committed } = await this.store(compile, report, fallback?.key);
       // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
       exchange.reply({ type: 'stored', stored: refused === undefined, ...(refused ? { reason: refused } : {}) });
       const outcome = refused ?? (await committed);
@@ -170,6 +190,25 @@ export class CompileFlow {
     return true;
   }
 
+  /** Restores the entry found under the second key and points the direct key's manifest to it. */
+  private async serveFallbackHit(compile: CacheableCompile, fallback: FallbackKey, reply: Exchange['reply']): Promise<boolean> {
+    const { store, stats, log } = this.deps;
+    const lookup = await store.get(fallback.key);
+    if (lookup.status !== 'hit') return false;
+    let bytes: number;
+    try {
+      bytes = await store.restore(lookup.found, compile.places);
+      await fallback.restored?.();
+    } catch (error) {
+      stats.updateFor(compile.worktree, (counters) => increment(counters.errors, 'restore'));
+      log.error(`restoring ${fallback.key} into ${compile.places.outDir}: ${(error as Error).message}`);
+      return false;
+    }
+    await this.deps.manifests.add(compile.direct, { ...fallback.manifest, resultKey: fallback.key });
+    this.replyHit(lookup.found, compile, bytes, reply);
+    return true;
+  }
+
   private replyHit(found: FoundEntry, compile: CacheableCompile, bytes: number, reply: Exchange['reply']): void {
     const { entry } = found;
     reply({
@@ -198,7 +237,7 @@ export class CompileFlow {
    * manifest, copying the outputs aside), and the commit, which hashes and publishes the entry.
    * `refused` says why nothing is stored; `committed` resolves to the reason a commit failed, or undefined.
    */
-  private async store(compile: CacheableCompile, report: StoreRequest): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
+  private async store(compile: CacheableCompile, report: StoreRequest, fallbackKey?: string): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
     const { stats, log, store } = this.deps;
     const done = Promise.resolve(undefined);
     if (report.exitCode !== 0) {
@@ -224,7 +263,7 @@ export class CompileFlow {
     }
     const committed = (async (): Promise<string | undefined> => {
       try {
-        const result = resultKey(compile.direct, manifest).key;
+        const result = fallbackKey ?? resultKey(compile.direct, manifest).key;
         const metadata = {
           stdout: templatedOutput(report.stdout, compile.places),
           stderr: templatedOutput(report.stderr, compile.places),

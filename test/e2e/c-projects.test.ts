@@ -76,6 +76,26 @@ describe('a make-driven C project built with CC="hoard gcc"', () => {
     expect((await execa(join(project, 'demo'))).stdout).toBe('green 24 8');
   });
 
+  it('hits through the preprocessed output when a header changes only in a comment, byte for byte', async () => {
+    const built = digestsOf(project, /\.(o|d)$/);
+    const header = join(project, 'shapes.h');
+    // The direct key's manifest no longer matches (the header's digest changed); the preprocessed text does.
+    writeFileSync(header, readFileSync(header, 'utf8').replace('#define SIDES 8', '#define SIDES 8 /* sides of a square */'));
+    expectSuccess(await make(['clean']), 'make clean');
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await make([]), 'make after a comment edit');
+    const after = (await sandbox.stats()).counters;
+    expect(delta(after, before, 'c', 'hits')).toBe(3);
+    expect(delta(after, before, 'c', 'misses')).toBe(0);
+    expect(sumOf(after.errors)).toBe(0);
+    expect(digestsOf(project, /\.(o|d)$/)).toEqual(built);
+    // The preprocessed hit recorded the new header in the direct key's manifest: the next build hits directly.
+    expectSuccess(await make(['clean']), 'make clean');
+    expectSuccess(await make([]), 'make again');
+    expect(delta((await sandbox.stats()).counters, after, 'c', 'hits')).toBe(3);
+    expect(digestsOf(project, /\.(o|d)$/)).toEqual(built);
+  });
+
   it('runs what it cannot cache, each with its reason', async () => {
     const before = (await sandbox.stats()).counters;
     expectSuccess(await sandbox.hoard(['gcc', '-E', join(project, 'main.c'), '-o', join(project, 'main.i')]), 'hoard gcc -E');
