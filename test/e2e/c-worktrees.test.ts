@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,20 @@ describe('a C project in two worktrees with basedirs = auto', () => {
     expectSuccess(await make(sandbox, b, ['clean'], 'gcc'), 'make clean in B');
     expectSuccess(await make(sandbox, b, [], `gcc -ffile-prefix-map=${b}=.`), 'uncached make in B');
     expect(outputs(b)).toEqual(restored);
+  });
+
+  it('hits in B through the preprocessed output stored from A when B edits a header only in a comment', async () => {
+    const uncached = outputs(b);
+    const header = join(b, 'shapes.h');
+    writeFileSync(header, readFileSync(header, 'utf8').replace('#define SIDES 4', '#define SIDES 4 /* a square */'));
+    expectSuccess(await make(sandbox, b, ['clean'], 'gcc'), 'make clean in B');
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await make(sandbox, b, [], `${HOARD} gcc`, AUTO), 'make in B after a comment edit');
+    const after = (await sandbox.stats()).counters;
+    expect(delta(after, before, 'hits')).toBe(3);
+    expect(delta(after, before, 'misses')).toBe(0);
+    expect(outputs(b)).toEqual(uncached);
+    expect(readFileSync(join(b, 'shapes.d'), 'utf8')).not.toContain(`${a}/`);
   });
 });
 
