@@ -38,7 +38,8 @@ import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
  *  P4. The working directory, as 4, only when debug information is on (an argument -g… other than
  *      -g0): it is the compilation directory there; elsewhere the preprocessed text holds all it changes.
  *  P5. Environment, as 5.
- *  P6. What the preprocessor wrote to stderr (#warning, …): a compile's diagnostics are replayed.
+ *  P6. What the preprocessor wrote to stderr (#warning, …): a compile's diagnostics are replayed
+ *      (with the base directory as `$BASEDIR`; replayed diagnostics name the serving checkout).
  *  P7. The preprocessed text, byte for byte; under a base directory, the file names of its line
  *      markers (`# 12 "/w/a/x.h"`) are written `$BASEDIR/…` (the compile maps them out of the object),
  *      and nothing else is.
@@ -127,7 +128,7 @@ export function ccPreprocessedKey(
   for (const argument of keyedArguments([...compile.keyedArgs, ...extraArgs], relocation)) hasher.section('P3 argument', argument);
   if (writesDebugInfo(compile.args)) hasher.section('P4 cwd', relocation.strip(cwd));
   for (const name of CC_VARIABLES) if (env[name] !== undefined) hasher.section('P5 env', `${name}=${relocation.strip(env[name])}`);
-  hasher.section('P6 stderr', preprocessed.stderr);
+  hasher.section('P6 stderr', relocation.strip(preprocessed.stderr));
   hasher.section('P7 preprocessed', preprocessed.digest);
   return { key: hasher.digest(), explanation: hasher.explanation() };
 }

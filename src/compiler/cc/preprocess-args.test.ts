@@ -24,5 +24,9 @@ describe('preprocessArgs', () => {
     expect(argsFor(['-Wp,-MD,a.d', '-c', 'a.c'])).toBeUndefined();
     expect(argsFor(['-Xclang', '-foo', '-c', 'a.c'])).toBeUndefined();
     expect(argsFor(['-c', 'a.s'])).toBeUndefined();
+    expect(argsFor(['-c', 'a.i'])).toBeUndefined();
+    expect(argsFor(['-P', '-c', 'a.c'])).toBeUndefined();
+    expect(argsFor(['-dD', '-c', 'a.c'])).toBeUndefined();
+    expect(argsFor(['-x', 'c++-cpp-output', '-c', 'a.cc'])).toBeUndefined();
   });
 });

@@ -3,12 +3,13 @@ import { OPTIONS_WITH_SEPARATE_VALUE } from './options.js';
 
 /**
  * Options that would make a preprocessor run write files or do work of its own beyond the two files it
- * is told to write, or preprocess differently from the compile: options passed through to the
+ * is told to write, or write text that does not determine the compile: options passed through to the
  * preprocessor or to clang's front end (`-Wp,-MD,x`, `-Xclang …`), clang's compilation database entry
- * (`-MJ`), modules, dependency rules alone (`-M`, `-MM`). A compile with one of them is not preprocessed
- * by the cache.
+ * (`-MJ`), modules, dependency rules alone (`-M`, `-MM`), output without line markers (`-P`), macro
+ * dumps instead of text (`-dM`, `-dD`, … : every `-d` option), input already preprocessed. A compile with
+ * one of them is not preprocessed by the cache.
  */
-const UNSURE_UNDER_PREPROCESSING = ['-Wp,', '-Xpreprocessor', '-Xclang', '-MJ', '--analyze', '-fmodule', '-fcxx-modules'];
+const UNSURE_UNDER_PREPROCESSING = ['-Wp,', '-Xpreprocessor', '-Xclang', '-MJ', '--analyze', '-fmodule', '-fcxx-modules', '-P', '-d', '-fpreprocessed', '-fdirectives-only'];
 
 export interface PreprocessPlaces {
   /** Where the preprocessed text goes. */
@@ -29,7 +30,8 @@ export interface PreprocessPlaces {
  * target.
  */
 export function preprocessArgs(compile: CcCompile, places: PreprocessPlaces): string[] | undefined {
-  if (compile.language === 'assembler') return undefined;
+  // Already preprocessed input: gcc -E writes nothing for it, and exits 0.
+  if (compile.language === 'assembler' || /\.(i|ii|mi|mii)$/.test(compile.source) || compile.args.some((arg) => arg.endsWith('cpp-output'))) return undefined;
   const args: string[] = [];
   let objectAsGiven: string | undefined;
   const depKind = compile.depFile !== undefined;
