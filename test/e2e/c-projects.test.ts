@@ -105,6 +105,16 @@ describe('a make-driven C project built with CC="hoard gcc"', () => {
     expect((after.notCacheable.profile ?? 0) - (before.notCacheable.profile ?? 0)).toBe(1);
   });
 
+  it('writes the object under the name asked for: a compile to another name is another entry', async () => {
+    const compileTo = (name: string) => sandbox.hoard(['gcc', '-c', join(project, 'colors.c'), '-o', join(project, name)]);
+    expectSuccess(await compileTo('first.o'), 'compile to first.o');
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await compileTo('second.o'), 'compile to second.o');
+    const after = (await sandbox.stats()).counters;
+    expect(delta(after, before, 'c', 'misses')).toBe(1);
+    expect(readFileSync(join(project, 'second.o'))).toEqual(readFileSync(join(project, 'first.o')));
+  });
+
   it('does not store an object whose source expands __DATE__ or __TIME__', async () => {
     writeFileSync(join(project, 'stamp.c'), 'const char *built = __DATE__ " " __TIME__;\n');
     const compile = () => sandbox.hoard(['gcc', '-c', join(project, 'stamp.c'), '-o', join(project, 'stamp.o')]);

@@ -135,6 +135,10 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
   const depFile = depKind ? resolve(cwd, explicitDepFile ?? outputPath.replace(/\.[^./]+$/, '') + '.d') : undefined;
   // A dependency file names the object (unless -MT/-MQ does): then where it goes is part of what is produced.
   if (depFile && !depTargetGiven) keyedArgs.push(`-o=${output ?? ''}`);
+  // An entry's outputs are restored under the names they were stored with: a compile to another name
+  // is another entry (else `-o y.o` would be served by restoring x.o).
+  keyedArgs.push(`-o name=${basename(outputPath)}`);
+  if (depFile) keyedArgs.push(`-MF name=${basename(depFile)}`);
   return {
     kind: 'cacheable',
     compile: {

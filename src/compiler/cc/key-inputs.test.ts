@@ -35,6 +35,11 @@ describe('ccDirectKey', () => {
     expect(await keyOf(base, { env: { PATH: '/opt/bin:/usr/bin', HOME: '/home/u' } })).toBe(key);
   });
 
+  it('keeps the file names of the object and the dependency file, which the entry restores under', async () => {
+    expect(await keyOf(['-O2', '-c', 'a.c', '-o', 'out/b.o'])).not.toBe(await keyOf(base));
+    expect(await keyOf(['-MD', '-MT', 't', '-MF', 'out/x.d', ...base])).not.toBe(await keyOf(['-MD', '-MT', 't', '-MF', 'out/y.d', ...base]));
+  });
+
   it('keeps the object path when a dependency file names it', async () => {
     const withDeps = ['-MMD', ...base];
     expect(await keyOf(['-MMD', '-O2', '-c', 'a.c', '-o', 'other/a.o'])).not.toBe(await keyOf(withDeps));

@@ -14,9 +14,10 @@ import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
  *  2. Compiler identity: the driver's digest, its version line and target (`cc -E -v`).
  *  3. The arguments in order, except the object's path (`-o`): where the object goes does not change
  *     it. When a dependency file names the object (-MD/-MMD without -MT/-MQ), the `-o` value is kept.
- *     The dependency file's own path (-MF) is left out. With a base directory, the
- *     `-ffile-prefix-map=<base>=.` the cache adds comes last, and the base directory is written
- *     `$BASEDIR` in every argument.
+ *     The dependency file's own path (-MF) is left out. The file names of the object and of the
+ *     dependency file are kept: an entry restores its outputs under the names they were stored with.
+ *     With a base directory, the `-ffile-prefix-map=<base>=.` the cache adds comes last, and the base
+ *     directory is written `$BASEDIR` in every argument.
  *  4. The working directory (`$BASEDIR/…` under a base directory): relative paths and the debug
  *     information's compilation directory.
  *  5. Environment the compiler reads: CC_VARIABLES, where set (the base directory written `$BASEDIR`).
