@@ -157,6 +157,8 @@ export class CcHandler {
     const { log } = this.deps;
     const stem = join(this.deps.tmpDir, `cc-preprocessed-${process.pid}-${(this.depFiles += 1)}`);
     const places = { output: `${stem}.i`, depFile: `${stem}.d`, extraArgs: prefixMap };
+    // These make gcc write a dependency file of their own, from the preprocessor run too.
+    if (env.DEPENDENCIES_OUTPUT !== undefined || env.SUNPRO_DEPENDENCIES !== undefined) return undefined;
     const args = preprocessArgs(compile, places);
     if (!args) return undefined;
     try {
