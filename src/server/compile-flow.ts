@@ -205,6 +205,7 @@ export class CompileFlow {
       return false;
     }
     await this.deps.manifests.add(compile.direct, { ...fallback.manifest, resultKey: fallback.key });
+    log.debug(`${compile.label}: direct miss, found under the fallback key ${fallback.key}`);
     this.replyHit(lookup.found, compile, bytes, reply);
     return true;
   }
