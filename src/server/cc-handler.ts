@@ -41,6 +41,17 @@ export interface CcHandlerDependencies {
  */
 const ESCAPED_IN_DEP_FILES = /[\s#$:\\%*?[\]]/;
 
+function depFileBesideObject(compile: CcCompile): boolean {
+  return compile.depFile !== undefined && dirname(compile.depFile) === dirname(compile.output);
+}
+
+/** Whether the cache may run the compile's preprocessor. */
+function preprocessable(compile: CcCompile, env: Record<string, string>): boolean {
+  // These make gcc write a dependency file of their own, from the preprocessor run too.
+  if (env.DEPENDENCIES_OUTPUT !== undefined || env.SUNPRO_DEPENDENCIES !== undefined) return false;
+  return preprocessArgs(compile, { output: '-', depFile: '-', extraArgs: [] }) !== undefined;
+}
+
 /** A preprocessor run that takes longer is given up (and the compile runs). */
 const PREPROCESS_TIMEOUT_MS = 90_000;
 
@@ -85,9 +96,12 @@ export class CcHandler {
     };
     if (classification.kind === 'not-cacheable') return refuse(classification.reason, classification.detail);
     const compile = classification.compile;
-    // Outputs are restored by name into one directory: a dependency file elsewhere is not restored.
-    if (compile.depFile && dirname(compile.depFile) !== dirname(compile.output)) {
-      return refuse('output-file', `-MF ${compile.depFile} is not beside the object ${compile.output}`);
+    // Outputs are restored by name into the object's directory: a dependency file elsewhere (automake's
+    // -MF .deps/x.Tpo) is not in the entry but written by the preprocessor run on every request, so
+    // only the preprocessed key serves its hits.
+    const depElsewhere = compile.depFile !== undefined && !depFileBesideObject(compile);
+    if (depElsewhere && !preprocessable(compile, env)) {
+      return refuse('output-file', `-MF ${compile.depFile} is not beside the object ${compile.output}, and the compile is not preprocessed by the cache`);
     }
 
     const explain = log.level === 'debug';
@@ -129,6 +143,7 @@ export class CcHandler {
           env: () => null,
         },
         ...(extraArgs.length ? { extraArgs } : {}),
+        ...(depElsewhere ? { directHits: false } : {}),
         fallback: () => this.preprocessedKey({ compile, compiler: message.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain }),
         collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason))),
         ...(ownDepFile ? { cleanup: () => rm(ownDepFile, { force: true }) } : {}),
@@ -157,9 +172,7 @@ export class CcHandler {
     const { log } = this.deps;
     const stem = join(this.deps.tmpDir, `cc-preprocessed-${process.pid}-${(this.depFiles += 1)}`);
     const places = { output: `${stem}.i`, depFile: `${stem}.d`, extraArgs: prefixMap };
-    // These make gcc write a dependency file of their own, from the preprocessor run too.
-    if (env.DEPENDENCIES_OUTPUT !== undefined || env.SUNPRO_DEPENDENCIES !== undefined) return undefined;
-    const args = preprocessArgs(compile, places);
+    const args = preprocessable(compile, env) ? preprocessArgs(compile, places) : undefined;
     if (!args) return undefined;
     try {
       const result = await this.deps.runner.run(compiler, args, { cwd, env, timeoutMs: PREPROCESS_TIMEOUT_MS });
@@ -197,7 +210,8 @@ export class CcHandler {
     const depText = await readFile(ownDepFile ?? compile.depFile!, 'utf8');
     const read = parseDepFile(depText);
     // Restored into another worktree, the caller's dependency file must name that worktree's files.
-    const relocated = relocation.baseDir !== undefined && compile.depFile !== undefined;
+    const storedDepFile = compile.depFile !== undefined && depFileBesideObject(compile);
+    const relocated = relocation.baseDir !== undefined && storedDepFile;
     if (relocated && !placesEndWherePathsEnd(depText, places)) return { refused: `${compile.depFile} names a path that only begins like ${places.baseDir} or ${places.outDir}` };
     const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt, (path) => relocation.strip(path));
     if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
@@ -209,7 +223,7 @@ export class CcHandler {
       }
     }
     const outputs = [{ name: basename(compile.output), path: compile.output, templated: false }];
-    if (compile.depFile) outputs.push({ name: basename(compile.depFile), path: compile.depFile, templated: relocated });
+    if (storedDepFile) outputs.push({ name: basename(compile.depFile!), path: compile.depFile!, templated: relocated });
     return { manifest: { files, envDeps: [] }, outputs };
   }
 }

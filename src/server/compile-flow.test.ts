@@ -100,4 +100,14 @@ describe('CompileFlow with a fallback key', () => {
     const other = await answer(compile('e'.repeat(64), '0'.repeat(64)));
     expect(other.map((reply) => reply.type)).toEqual(['wait', 'run', 'stored']);
   });
+
+  it('without direct hits, serves every hit through the fallback key', async () => {
+    const onlyFallback = (): CacheableCompile => ({ ...compile('d'.repeat(64), 'f'.repeat(64)), directHits: false });
+    await answer(onlyFallback());
+    rmSync(join(outDir, 'a.o'));
+    const again = await answer(onlyFallback());
+    expect(again.map((reply) => reply.type)).toEqual(['wait', 'hit']);
+    expect(fallbackCalls).toBe(2);
+    expect(restoredCalls).toBe(1);
+  });
 });

@@ -66,6 +66,8 @@ export interface CacheableCompile {
   extraArgs?: string[];
   /** After a direct miss: the second key, or undefined when there is none (never throws). */
   fallback?(): Promise<FallbackKey | undefined>;
+  /** False when only the fallback key may serve a hit: its entries lack an output the fallback writes. */
+  directHits?: boolean;
   /** After the compile succeeded: what to store. */
   collect(): Promise<Collected>;
   /** Once the wrapper was told to compile: runs when the compile is stored or given up. */
@@ -127,12 +129,13 @@ export class CompileFlow {
     let release: (() => void) | undefined;
     let compiled = false;
     try {
-      if (await this.serveHit(compile, reply)) return;
+      const directHits = compile.directHits !== false;
+      if (directHits && (await this.serveHit(compile, reply))) return;
       release = this.deps.singleFlight.claim(compile.direct);
       if (!release) {
         reply({ type: 'wait', timeoutMs: SAME_KEY_WAIT_MS });
         await this.deps.singleFlight.waitFor(compile.direct, SAME_KEY_WAIT_MS);
-        if (await this.serveHit(compile, reply)) return;
+        if (directHits && (await this.serveHit(compile, reply))) return;
         release = this.deps.singleFlight.claim(compile.direct);
       }
       let fallback: FallbackKey | undefined;

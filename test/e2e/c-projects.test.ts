@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,32 @@ describe('a make-driven C project built with CC="hoard gcc"', () => {
     const after = (await sandbox.stats()).counters;
     expect(delta(after, before, 'c', 'misses')).toBe(1);
     expect(readFileSync(join(project, 'second.o'))).toEqual(readFileSync(join(project, 'first.o')));
+  });
+
+  it('caches a compile whose dependency file goes elsewhere (automake: -MF .deps/x.Tpo) through the preprocessed key', async () => {
+    mkdirSync(join(project, '.deps'), { recursive: true });
+    const outputs = [join(project, 'colors.o'), join(project, '.deps', 'colors.Tpo')];
+    const compile = async (compiler: string[]) => {
+      const [command, ...rest] = compiler;
+      const result = await execa(command!, [...rest, '-MT', 'colors.o', '-MD', '-MP', '-MF', '.deps/colors.Tpo', '-O2', '-g', '-c', '-o', 'colors.o', 'colors.c'], {
+        cwd: project,
+        env: sandbox.env,
+        extendEnv: false,
+        reject: false,
+      });
+      expectSuccess({ exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr }, `${compiler.join(' ')} -MF .deps/colors.Tpo`);
+      const contents = outputs.map((path) => readFileSync(path));
+      for (const path of outputs) rmSync(path);
+      return contents;
+    };
+    const uncached = await compile(['gcc']);
+    const before = (await sandbox.stats()).counters;
+    expect(await compile([HOARD, 'gcc'])).toEqual(uncached);
+    expect(await compile([HOARD, 'gcc'])).toEqual(uncached);
+    const after = (await sandbox.stats()).counters;
+    expect(delta(after, before, 'c', 'misses')).toBe(1);
+    expect(delta(after, before, 'c', 'hits')).toBe(1);
+    expect((after.notCacheable['output-file'] ?? 0) - (before.notCacheable['output-file'] ?? 0)).toBe(0);
   });
 
   it('does not store an object whose source expands __DATE__ or __TIME__', async () => {

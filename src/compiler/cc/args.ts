@@ -1,4 +1,4 @@
-import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { notCacheable, type Classification } from '../classification.js';
 import { OPTIONS_WITH_SEPARATE_VALUE, OUTPUT_WRITING_PREFIXES, UNCACHEABLE_FLAGS } from './options.js';
 
@@ -138,7 +138,8 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
   // An entry's outputs are restored under the names they were stored with: a compile to another name
   // is another entry (else `-o y.o` would be served by restoring x.o).
   keyedArgs.push(`-o name=${basename(outputPath)}`);
-  if (depFile) keyedArgs.push(`-MF name=${basename(depFile)}`);
+  // A dependency file beside the object is in the entry; one elsewhere is not (the preprocessor writes it).
+  if (depFile) keyedArgs.push(`-MF ${dirname(depFile) === dirname(outputPath) ? 'name' : 'elsewhere'}=${basename(depFile)}`);
   return {
     kind: 'cacheable',
     compile: {
