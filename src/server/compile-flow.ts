@@ -207,7 +207,7 @@ export class CompileFlow {
       log.error(`restoring ${fallback.key} into ${compile.places.outDir}: ${(error as Error).message}`);
       return false;
     }
-    await this.deps.manifests.add(compile.direct, { ...fallback.manifest, resultKey: fallback.key });
+    if (compile.directHits !== false) await this.deps.manifests.add(compile.direct, { ...fallback.manifest, resultKey: fallback.key });
     log.debug(`${compile.label}: direct miss, found under the fallback key ${fallback.key}`);
     this.replyHit(lookup.found, compile, bytes, reply);
     return true;
