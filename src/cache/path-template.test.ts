@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromTemplate, toTemplate } from './path-template.js';
+import { fromTemplate, placesEndWherePathsEnd, toTemplate } from './path-template.js';
 
 describe('path templates', () => {
   it('carries raw and JSON-escaped out-dirs to another out-dir', () => {
@@ -19,5 +19,14 @@ describe('path templates', () => {
     expect(fromTemplate(template, { outDir: '/wt/b/target/debug/deps', baseDir: '/wt/b' })).toBe(
       '/wt/b/target/debug/deps/x.d: core/src/lib.rs /wt/b/target/debug/build/core-1/out/gen.rs\n',
     );
+  });
+});
+
+describe('placesEndWherePathsEnd', () => {
+  it('accepts places that end where a path component ends, and rejects a longer name sharing the prefix', () => {
+    const places = { outDir: '/w/a/obj', baseDir: '/w/a' };
+    expect(placesEndWherePathsEnd('/w/a/obj/x.o: /w/a/x.c /w/a/inc/x.h\n/w/a:\n', places)).toBe(true);
+    expect(placesEndWherePathsEnd('/w/a/obj/x.o: /w/abc/x.h\n', places)).toBe(false);
+    expect(placesEndWherePathsEnd('/w/a/objects/x.o: x.c\n', places)).toBe(false);
   });
 });

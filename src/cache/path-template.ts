@@ -45,3 +45,18 @@ export function fromTemplate(text: string, places: BuildPlaces): string {
 export function hasTemplate(text: string): boolean {
   return text.includes('@@HOARD_');
 }
+
+/**
+ * Whether every occurrence of each place in the text ends where a path component ends: otherwise a
+ * longer name sharing the prefix (`/w/a` in `/w/abc`) would be rewritten too.
+ */
+export function placesEndWherePathsEnd(text: string, places: BuildPlaces): boolean {
+  for (const path of [places.outDir, places.baseDir]) {
+    if (!path) continue;
+    for (let at = text.indexOf(path); at !== -1; at = text.indexOf(path, at + 1)) {
+      const next = text[at + path.length];
+      if (next !== undefined && !/[/\s:=]/.test(next)) return false;
+    }
+  }
+  return true;
+}

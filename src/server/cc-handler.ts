@@ -1,16 +1,21 @@
 import { readFile, rm } from 'node:fs/promises';
+import { writeAtomically } from '../fs/write-atomically.js';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { NotCacheableReason } from '../compiler/classification.js';
 import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js';
 import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import { parseDepFile } from '../compiler/cc/dep-file.js';
-import { ccDirectKey } from '../compiler/cc/key-inputs.js';
+import { ccDirectKey, ccPreprocessedKey, digestPreprocessed, filePrefixMapArgument } from '../compiler/cc/key-inputs.js';
 import type { ManifestInputs } from '../compiler/rustc/key-inputs.js';
+import { preprocessArgs } from '../compiler/cc/preprocess-args.js';
+import type { ProcessRunner } from '../exec/process-runner.js';
+import { placesEndWherePathsEnd, type BuildPlaces } from '../cache/path-template.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import type { CompileRequest } from '../protocol/messages.js';
 import { increment, tallyKind, type Counters } from '../stats/counters.js';
+import { chooseBaseDir, relocationFor, type Relocation } from '../worktree/base-dir.js';
 import type { WorktreeLocator } from '../worktree/locate.js';
-import { digestReadFiles, type Collected, type CompileFlow } from './compile-flow.js';
+import { digestReadFiles, type Collected, type CompileFlow, type FallbackKey } from './compile-flow.js';
 import type { Exchange } from './exchange.js';
 import type { CompileReport } from './live-feed.js';
 import type { Logger } from './logger.js';
@@ -21,11 +26,35 @@ export interface CcHandlerDependencies {
   memo: DigestMemo;
   stats: StatsStore;
   worktrees: WorktreeLocator;
+  /** Configured base directories, read per request so that a config change applies at once. */
+  basedirs(): readonly string[];
   log: Logger;
   /** Where the dependency files hoard asks for (when the caller did not) are written: the cache's tmp/. */
   tmpDir: string;
+  /** Runs the preprocessor on a direct miss. */
+  runner: ProcessRunner;
   onCompile?(report: CompileReport): void;
 }
+
+/**
+ * Characters a dependency file escapes (or make reads specially): a base directory or object directory
+ * with one of them would not be found as written in the dependency file to be moved to another place.
+ */
+const ESCAPED_IN_DEP_FILES = /[\s#$:\\%*?[\]]/;
+
+function depFileBesideObject(compile: CcCompile): boolean {
+  return compile.depFile !== undefined && dirname(compile.depFile) === dirname(compile.output);
+}
+
+/** Whether the cache may run the compile's preprocessor. */
+function preprocessable(compile: CcCompile, env: Record<string, string>): boolean {
+  // These make gcc write a dependency file of their own, from the preprocessor run too.
+  if (env.DEPENDENCIES_OUTPUT !== undefined || env.SUNPRO_DEPENDENCIES !== undefined) return false;
+  return preprocessArgs(compile, { output: '-', depFile: '-', extraArgs: [] }) !== undefined;
+}
+
+/** A preprocessor run that takes longer is given up (and the compile runs). */
+const PREPROCESS_TIMEOUT_MS = 90_000;
 
 /** A source that expands these gives another object at every compile: storing it would replay a stale date. */
 const TIME_MACROS = /__(DATE|TIME|TIMESTAMP)__/;
@@ -68,15 +97,25 @@ export class CcHandler {
     };
     if (classification.kind === 'not-cacheable') return refuse(classification.reason, classification.detail);
     const compile = classification.compile;
-    // Outputs are restored by name into one directory: a dependency file elsewhere is not restored.
-    if (compile.depFile && dirname(compile.depFile) !== dirname(compile.output)) {
-      return refuse('output-file', `-MF ${compile.depFile} is not beside the object ${compile.output}`);
+    // Outputs are restored by name into the object's directory: a dependency file elsewhere (automake's
+    // -MF .deps/x.Tpo) is not in the entry but written by the preprocessor run on every request, so
+    // only the preprocessed key serves its hits.
+    const depElsewhere = compile.depFile !== undefined && !depFileBesideObject(compile);
+    if (depElsewhere && !preprocessable(compile, env)) {
+      return refuse('output-file', `-MF ${compile.depFile} is not beside the object ${compile.output}, and the compile is not preprocessed by the cache`);
     }
 
     const explain = log.level === 'debug';
+    // Under a base directory the key and the manifest name paths relative to it, and the compiler is
+    // told to leave it out of the object: only when it can, and when the caller maps no paths itself.
+    const chosen = chooseBaseDir(this.deps.basedirs(), worktree, cwd);
+    const outDir = dirname(compile.output);
+    const baseDir = chosen && identity.filePrefixMap && !compile.ownPrefixMap && !ESCAPED_IN_DEP_FILES.test(chosen + outDir) ? chosen : undefined;
+    const relocation = relocationFor(baseDir);
+    const prefixMap = baseDir ? [filePrefixMapArgument(baseDir)] : [];
     let direct;
     try {
-      direct = await ccDirectKey(compile, identity, cwd, env, explain);
+      direct = await ccDirectKey(compile, identity, cwd, env, { extraArgs: prefixMap, relocation, explain });
     } catch (error) {
       count((counters) => increment(counters.errors, 'internal'));
       log.error(`keying ${compile.source} in ${cwd}: ${(error as Error).stack ?? String(error)}`);
@@ -86,6 +125,8 @@ export class CcHandler {
     if (explain) log.debug(`direct key ${direct.key} for ${compile.source}:\n${direct.explanation}`);
     // The headers a compile read come from its dependency file: asked for here when the caller did not.
     const ownDepFile = compile.depFile ? undefined : join(this.deps.tmpDir, `cc-deps-${process.pid}-${(this.depFiles += 1)}.d`);
+    const places: BuildPlaces = { outDir, ...(baseDir ? { baseDir } : {}) };
+    const extraArgs = [...prefixMap, ...(ownDepFile ? ['-MD', '-MF', ownDepFile] : [])];
     await this.deps.flow.answer(
       {
         worktree,
@@ -94,23 +135,92 @@ export class CcHandler {
         cwd,
         receivedAt,
         direct: direct.key,
-        places: { outDir: dirname(compile.output) },
-        lookup: { path: (recorded) => (isAbsolute(recorded) ? recorded : resolve(cwd, recorded)), env: () => null },
-        ...(ownDepFile ? { extraArgs: ['-MD', '-MF', ownDepFile] } : {}),
-        collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, (reason) => count((counters) => increment(counters.notCacheable, reason))),
+        places,
+        lookup: {
+          path: (recorded) => {
+            const path = relocation.resolve(recorded);
+            return isAbsolute(path) ? path : resolve(cwd, path);
+          },
+          env: () => null,
+        },
+        ...(extraArgs.length ? { extraArgs } : {}),
+        ...(depElsewhere ? { directHits: false } : {}),
+        fallback: () => this.preprocessedKey({ compile, compiler: message.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain }),
+        collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason))),
         ...(ownDepFile ? { cleanup: () => rm(ownDepFile, { force: true }) } : {}),
       },
       exchange,
     );
   }
 
-  /** The outputs of a finished compile, and its manifest: every file its dependency file names. */
-  private async collect(compile: CcCompile, cwd: string, receivedAt: number, ownDepFile: string | undefined, countReason: (reason: NotCacheableReason) => void): Promise<Collected> {
-    const read = parseDepFile(await readFile(ownDepFile ?? compile.depFile!, 'utf8'));
+  /**
+   * The key of the compile's preprocessed output, with the files the preprocessor read and the
+   * dependency file it wrote (what the compile would write). Undefined when the preprocessor fails or
+   * anything is unsure: then the compile runs as on any miss.
+   */
+  private async preprocessedKey(request: {
+    compile: CcCompile;
+    compiler: string;
+    identity: CcCompilerIdentity;
+    cwd: string;
+    env: Record<string, string>;
+    relocation: Relocation;
+    prefixMap: string[];
+    receivedAt: number;
+    explain: boolean;
+  }): Promise<FallbackKey | undefined> {
+    const { compile, compiler, identity, cwd, env, relocation, prefixMap, receivedAt, explain } = request;
+    const { log } = this.deps;
+    const stem = join(this.deps.tmpDir, `cc-preprocessed-${process.pid}-${(this.depFiles += 1)}`);
+    const places = { output: `${stem}.i`, depFile: `${stem}.d`, extraArgs: prefixMap };
+    const args = preprocessable(compile, env) ? preprocessArgs(compile, places) : undefined;
+    if (!args) return undefined;
+    try {
+      const result = await this.deps.runner.run(compiler, args, { cwd, env, timeoutMs: PREPROCESS_TIMEOUT_MS });
+      if (result.exitCode !== 0) {
+        log.debug(`preprocessing ${compile.source} failed (exit ${result.exitCode}); compiling it`);
+        return undefined;
+      }
+      const depText = await readFile(places.depFile, 'utf8');
+      const files = await digestReadFiles(this.deps.memo, parseDepFile(depText), cwd, receivedAt, (path) => relocation.strip(path));
+      if ('changed' in files) return undefined;
+      const digest = await digestPreprocessed(places.output, relocation);
+      const key = ccPreprocessedKey(compile, identity, cwd, env, { digest, stderr: result.stderr }, { extraArgs: prefixMap, relocation, explain });
+      if (explain) log.debug(`preprocessed key ${key.key} for ${compile.source}:\n${key.explanation}`);
+      const depFile = compile.depFile;
+      // The entry's dependency file may differ from this one in line breaks (another checkout's paths): this one is the compiler's.
+      return { key: key.key, manifest: { files, envDeps: [] }, ...(depFile ? { restored: () => writeAtomically(depFile, depText) } : {}) };
+    } catch (error) {
+      log.warn(`preprocessing ${compile.source} in ${cwd}: ${(error as Error).message}; compiling it`);
+      return undefined;
+    } finally {
+      await Promise.all([rm(places.output, { force: true }), rm(places.depFile, { force: true })]).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The outputs of a finished compile, and its manifest: every file its dependency file names (see
+   * Collected: the outputs are taken at once, the sources digested after the wrapper is answered).
+   */
+  private async collect(
+    compile: CcCompile,
+    cwd: string,
+    receivedAt: number,
+    ownDepFile: string | undefined,
+    relocation: Relocation,
+    places: BuildPlaces,
+    countReason: (reason: NotCacheableReason) => void,
+  ): Promise<Collected> {
+    const depText = await readFile(ownDepFile ?? compile.depFile!, 'utf8');
+    const read = parseDepFile(depText);
+    // Restored into another worktree, the caller's dependency file must name that worktree's files.
+    const storedDepFile = compile.depFile !== undefined && depFileBesideObject(compile);
+    const relocated = relocation.baseDir !== undefined && storedDepFile;
+    if (relocated && !placesEndWherePathsEnd(depText, places)) return { refused: `${compile.depFile} names a path that only begins like ${places.baseDir} or ${places.outDir}` };
     const outputs = [{ name: basename(compile.output), path: compile.output, templated: false }];
-    if (compile.depFile) outputs.push({ name: basename(compile.depFile), path: compile.depFile, templated: false });
+    if (storedDepFile) outputs.push({ name: basename(compile.depFile!), path: compile.depFile!, templated: relocated });
     const manifest = async (): Promise<ManifestInputs | { refused: string }> => {
-      const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt);
+      const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt, (path) => relocation.strip(path));
       if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
       for (const file of read) {
         const text = await readFile(isAbsolute(file) ? file : resolve(cwd, file), 'latin1').catch(() => '');

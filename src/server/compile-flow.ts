@@ -42,6 +42,18 @@ export interface CompileFlowDependencies {
  */
 export type Collected = { outputs: OutputFile[]; manifest(): Promise<ManifestInputs | { refused: string }> } | { refused: string };
 
+/** How long a wrapper is told to wait while the server looks for the entry under a second key. */
+const FALLBACK_WAIT_MS = 2 * 60_000;
+
+/** A second key an entry may be stored under, found after a direct miss (C: the preprocessed output's). */
+export interface FallbackKey {
+  key: string;
+  /** What the direct key's manifest records when an entry is found under it, so the next request hits directly. */
+  manifest: ManifestInputs;
+  /** After its entry was restored: outputs known without compiling that the entry's must not replace (C: the dependency file). */
+  restored?(): Promise<void>;
+}
+
 /** One cacheable compile, as the compiler's handler describes it. */
 export interface CacheableCompile {
   worktree: Worktree;
@@ -56,6 +68,10 @@ export interface CacheableCompile {
   lookup: { path(recorded: string): string; env(name: string): string | null };
   /** Arguments the wrapper adds to the compile. */
   extraArgs?: string[];
+  /** After a direct miss: the second key, or undefined when there is none (never throws). */
+  fallback?(): Promise<FallbackKey | undefined>;
+  /** False when only the fallback key may serve a hit: its entries lack an output the fallback writes. */
+  directHits?: boolean;
   /** After the compile succeeded: what to store (see Collected). */
   collect(): Promise<Collected>;
   /** Once the wrapper was told to compile: runs when the compile is stored or given up. */
@@ -123,13 +139,20 @@ export class CompileFlow {
     let release: (() => void) | undefined;
     let compiled = false;
     try {
-      if (await this.serveHit(compile, reply)) return;
+      const directHits = compile.directHits !== false;
+      if (directHits && (await this.serveHit(compile, reply))) return;
       release = this.deps.singleFlight.claim(compile.direct);
       if (!release) {
         reply({ type: 'wait', timeoutMs: SAME_KEY_WAIT_MS });
         await this.deps.singleFlight.waitFor(compile.direct, SAME_KEY_WAIT_MS);
-        if (await this.serveHit(compile, reply)) return;
+        if (directHits && (await this.serveHit(compile, reply))) return;
         release = this.deps.singleFlight.claim(compile.direct);
+      }
+      let fallback: FallbackKey | undefined;
+      if (compile.fallback) {
+        reply({ type: 'wait', timeoutMs: FALLBACK_WAIT_MS });
+        fallback = await compile.fallback();
+        if (fallback && (await this.serveFallbackHit(compile, fallback, reply))) return;
       }
       count((counters) => {
         counters.misses += 1;
@@ -141,7 +164,7 @@ export class CompileFlow {
       if (report?.type !== 'store') return;
       this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs });
       const storeStarted = Date.now();
-      const { refused, committed } = await this.store(compile, report);
+      const { refused, committed } = await this.store(compile, report, fallback?.key);
       // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
       exchange.reply({ type: 'stored', stored: refused === undefined, ...(refused ? { reason: refused } : {}) });
       const outcome = refused ?? (await committed);
@@ -180,6 +203,26 @@ export class CompileFlow {
     return true;
   }
 
+  /** Restores the entry found under the second key and points the direct key's manifest to it. */
+  private async serveFallbackHit(compile: CacheableCompile, fallback: FallbackKey, reply: Exchange['reply']): Promise<boolean> {
+    const { store, stats, log } = this.deps;
+    const lookup = await store.get(fallback.key);
+    if (lookup.status !== 'hit') return false;
+    let bytes: number;
+    try {
+      bytes = await store.restore(lookup.found, compile.places);
+      await fallback.restored?.();
+    } catch (error) {
+      stats.updateFor(compile.worktree, (counters) => increment(counters.errors, 'restore'));
+      log.error(`restoring ${fallback.key} into ${compile.places.outDir}: ${(error as Error).message}`);
+      return false;
+    }
+    if (compile.directHits !== false) await this.deps.manifests.add(compile.direct, { ...fallback.manifest, resultKey: fallback.key });
+    log.debug(`${compile.label}: direct miss, found under the fallback key ${fallback.key}`);
+    this.replyHit(lookup.found, compile, bytes, reply);
+    return true;
+  }
+
   private replyHit(found: FoundEntry, compile: CacheableCompile, bytes: number, reply: Exchange['reply']): void {
     const { entry } = found;
     reply({
@@ -208,7 +251,7 @@ export class CompileFlow {
    * manifest, copying the outputs aside), and the commit, which hashes and publishes the entry.
    * `refused` says why nothing is stored; `committed` resolves to the reason a commit failed, or undefined.
    */
-  private async store(compile: CacheableCompile, report: StoreRequest): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
+  private async store(compile: CacheableCompile, report: StoreRequest, fallbackKey?: string): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
     const { stats, log, store } = this.deps;
     const done = Promise.resolve(undefined);
     if (report.exitCode !== 0) {
@@ -239,7 +282,7 @@ export class CompileFlow {
           await store.discard(staged);
           return manifest.refused;
         }
-        const result = resultKey(compile.direct, manifest).key;
+        const result = fallbackKey ?? resultKey(compile.direct, manifest).key;
         const metadata = {
           stdout: templatedOutput(report.stdout, compile.places),
           stderr: templatedOutput(report.stderr, compile.places),

@@ -140,7 +140,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const flow = new CompileFlow({ store, manifests, memo, stats, singleFlight: new SingleFlight(), log, afterStore: evictIfNeeded, onCompile });
   const worktrees = new WorktreeLocator();
   const ccCompilers = new CcCompilers(execaRunner, memo);
-  const cc = new CcHandler({ flow, memo, stats, worktrees, log, tmpDir: store.tmpDir, onCompile });
+  const cc = new CcHandler({ flow, memo, stats, worktrees, basedirs: () => config.basedirs, log, tmpDir: store.tmpDir, runner: execaRunner, onCompile });
   const rust = new RustHandler({ flow, memo, toolchains, linkers: new Linkers(execaRunner, memo), stats, worktrees, basedirs: () => config.basedirs, linkedCrates: () => config.linked_crates, log, onCompile });
 
   let active = 0;

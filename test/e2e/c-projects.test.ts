@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,26 @@ describe('a make-driven C project built with CC="hoard gcc"', () => {
     expect((await execa(join(project, 'demo'))).stdout).toBe('green 24 8');
   });
 
+  it('hits through the preprocessed output when a header changes only in a comment, byte for byte', async () => {
+    const built = digestsOf(project, /\.(o|d)$/);
+    const header = join(project, 'shapes.h');
+    // The direct key's manifest no longer matches (the header's digest changed); the preprocessed text does.
+    writeFileSync(header, readFileSync(header, 'utf8').replace('#define SIDES 8', '#define SIDES 8 /* sides of a square */'));
+    expectSuccess(await make(['clean']), 'make clean');
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await make([]), 'make after a comment edit');
+    const after = (await sandbox.stats()).counters;
+    expect(delta(after, before, 'c', 'hits')).toBe(3);
+    expect(delta(after, before, 'c', 'misses')).toBe(0);
+    expect(sumOf(after.errors)).toBe(0);
+    expect(digestsOf(project, /\.(o|d)$/)).toEqual(built);
+    // The preprocessed hit recorded the new header in the direct key's manifest: the next build hits directly.
+    expectSuccess(await make(['clean']), 'make clean');
+    expectSuccess(await make([]), 'make again');
+    expect(delta((await sandbox.stats()).counters, after, 'c', 'hits')).toBe(3);
+    expect(digestsOf(project, /\.(o|d)$/)).toEqual(built);
+  });
+
   it('runs what it cannot cache, each with its reason', async () => {
     const before = (await sandbox.stats()).counters;
     expectSuccess(await sandbox.hoard(['gcc', '-E', join(project, 'main.c'), '-o', join(project, 'main.i')]), 'hoard gcc -E');
@@ -83,6 +103,42 @@ describe('a make-driven C project built with CC="hoard gcc"', () => {
     const after = (await sandbox.stats()).counters;
     expect((after.notCacheable.preprocess ?? 0) - (before.notCacheable.preprocess ?? 0)).toBe(1);
     expect((after.notCacheable.profile ?? 0) - (before.notCacheable.profile ?? 0)).toBe(1);
+  });
+
+  it('writes the object under the name asked for: a compile to another name is another entry', async () => {
+    const compileTo = (name: string) => sandbox.hoard(['gcc', '-c', join(project, 'colors.c'), '-o', join(project, name)]);
+    expectSuccess(await compileTo('first.o'), 'compile to first.o');
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await compileTo('second.o'), 'compile to second.o');
+    const after = (await sandbox.stats()).counters;
+    expect(delta(after, before, 'c', 'misses')).toBe(1);
+    expect(readFileSync(join(project, 'second.o'))).toEqual(readFileSync(join(project, 'first.o')));
+  });
+
+  it('caches a compile whose dependency file goes elsewhere (automake: -MF .deps/x.Tpo) through the preprocessed key', async () => {
+    mkdirSync(join(project, '.deps'), { recursive: true });
+    const outputs = [join(project, 'colors.o'), join(project, '.deps', 'colors.Tpo')];
+    const compile = async (compiler: string[]) => {
+      const [command, ...rest] = compiler;
+      const result = await execa(command!, [...rest, '-MT', 'colors.o', '-MD', '-MP', '-MF', '.deps/colors.Tpo', '-O2', '-g', '-c', '-o', 'colors.o', 'colors.c'], {
+        cwd: project,
+        env: sandbox.env,
+        extendEnv: false,
+        reject: false,
+      });
+      expectSuccess({ exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr }, `${compiler.join(' ')} -MF .deps/colors.Tpo`);
+      const contents = outputs.map((path) => readFileSync(path));
+      for (const path of outputs) rmSync(path);
+      return contents;
+    };
+    const uncached = await compile(['gcc']);
+    const before = (await sandbox.stats()).counters;
+    expect(await compile([HOARD, 'gcc'])).toEqual(uncached);
+    expect(await compile([HOARD, 'gcc'])).toEqual(uncached);
+    const after = (await sandbox.stats()).counters;
+    expect(delta(after, before, 'c', 'misses')).toBe(1);
+    expect(delta(after, before, 'c', 'hits')).toBe(1);
+    expect((after.notCacheable['output-file'] ?? 0) - (before.notCacheable['output-file'] ?? 0)).toBe(0);
   });
 
   it('does not store an object whose source expands __DATE__ or __TIME__', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyCc, isCxxDriver } from './args.js';
 import { parseDepFile } from './dep-file.js';
-import { parseVerboseOutput } from './compiler-identity.js';
+import { parseVerboseOutput, takesFilePrefixMap } from './compiler-identity.js';
 import { OPTIONS_WITH_SEPARATE_VALUE, OUTPUT_WRITING_PREFIXES, UNCACHEABLE_FLAGS } from './options.js';
 
 /** A compile as the cc crate issues it (ring's build script). */
@@ -85,5 +85,25 @@ describe('parseVerboseOutput', () => {
     expect(parseVerboseOutput(gcc)).toEqual({ family: 'gcc', version: 'gcc version 12.2.0 (Debian 12.2.0-14)', target: 'Target: x86_64-linux-gnu', includeDirs: ['/usr/lib/gcc/x86_64-linux-gnu/12/include', '/usr/include'] });
     expect(parseVerboseOutput('Debian clang version 14.0.6\nTarget: x86_64-pc-linux-gnu\n')?.family).toBe('clang');
     expect(parseVerboseOutput('rustc 1.95.0')).toBeUndefined();
+  });
+});
+
+describe('takesFilePrefixMap', () => {
+  it('is gcc 8, clang 10 and Apple clang 12 or later', () => {
+    expect(takesFilePrefixMap('gcc', 'gcc version 12.2.0 (Debian 12.2.0-14)')).toBe(true);
+    expect(takesFilePrefixMap('gcc', 'gcc version 7.5.0 (Ubuntu 7.5.0-3ubuntu1~18.04)')).toBe(false);
+    expect(takesFilePrefixMap('clang', 'Debian clang version 14.0.6')).toBe(true);
+    expect(takesFilePrefixMap('clang', 'clang version 9.0.1')).toBe(false);
+    expect(takesFilePrefixMap('clang', 'Apple clang version 11.0.3 (clang-1103.0.32.62)')).toBe(false);
+    expect(takesFilePrefixMap('clang', 'Apple clang version 15.0.0 (clang-1500.3.9.4)')).toBe(true);
+    expect(takesFilePrefixMap('gcc', 'gcc version trunk')).toBe(false);
+  });
+});
+
+describe('ownPrefixMap', () => {
+  it('tells whether the caller maps paths itself', () => {
+    expect(classifyCc('gcc', ['-c', 'a.c'], '/w')).toMatchObject({ compile: { ownPrefixMap: false } });
+    expect(classifyCc('gcc', ['-fdebug-prefix-map=/w=.', '-c', 'a.c'], '/w')).toMatchObject({ compile: { ownPrefixMap: true } });
+    expect(classifyCc('gcc', ['-fmacro-prefix-map=/w=.', '-c', 'a.c'], '/w')).toMatchObject({ compile: { ownPrefixMap: true } });
   });
 });

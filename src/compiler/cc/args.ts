@@ -1,4 +1,4 @@
-import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { notCacheable, type Classification } from '../classification.js';
 import { OPTIONS_WITH_SEPARATE_VALUE, OUTPUT_WRITING_PREFIXES, UNCACHEABLE_FLAGS } from './options.js';
 
@@ -17,6 +17,8 @@ export interface CcCompile {
   userHeadersOnly: boolean;
   /** Arguments that go into the key: the object's path only when a dependency file names it. */
   keyedArgs: string[];
+  /** The caller maps paths in the outputs itself (-ffile-prefix-map and the like): the cache adds no mapping of its own. */
+  ownPrefixMap: boolean;
 }
 
 export type CcClassification = Classification<CcCompile>;
@@ -133,6 +135,11 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
   const depFile = depKind ? resolve(cwd, explicitDepFile ?? outputPath.replace(/\.[^./]+$/, '') + '.d') : undefined;
   // A dependency file names the object (unless -MT/-MQ does): then where it goes is part of what is produced.
   if (depFile && !depTargetGiven) keyedArgs.push(`-o=${output ?? ''}`);
+  // An entry's outputs are restored under the names they were stored with: a compile to another name
+  // is another entry (else `-o y.o` would be served by restoring x.o).
+  keyedArgs.push(`-o name=${basename(outputPath)}`);
+  // A dependency file beside the object is in the entry; one elsewhere is not (the preprocessor writes it).
+  if (depFile) keyedArgs.push(`-MF ${dirname(depFile) === dirname(outputPath) ? 'name' : 'elsewhere'}=${basename(depFile)}`);
   return {
     kind: 'cacheable',
     compile: {
@@ -143,6 +150,7 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
       ...(depFile ? { depFile } : {}),
       userHeadersOnly: depKind === 'MMD',
       keyedArgs,
+      ownPrefixMap: args.some((arg) => arg.includes('prefix-map')),
     },
   };
 }

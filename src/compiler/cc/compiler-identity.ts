@@ -13,6 +13,26 @@ export interface CcCompilerIdentity {
   digest: string;
   /** Where `#include <…>` looks (the compiler's own list), for compiles whose dependency file omits system headers. */
   systemIncludeDirs: string[];
+  /** The major version from the version line, when it has one. */
+  majorVersion?: number;
+  /** Whether it takes -ffile-prefix-map (gcc 8, clang 10, Apple clang 12), which lets outputs leave out a base directory. */
+  filePrefixMap: boolean;
+}
+
+/** The first release of each family that takes -ffile-prefix-map. */
+const FILE_PREFIX_MAP_SINCE = { gcc: 8, clang: 10, 'apple clang': 12 } as const;
+
+/** `gcc version 12.2.0 (Debian …)`, `clang version 17.0.6`, `Apple clang version 15.0.0 (…)`. */
+export function majorVersionOf(versionLine: string): number | undefined {
+  const match = /\bversion (\d+)\./.exec(versionLine);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function takesFilePrefixMap(family: CcFamily, versionLine: string): boolean {
+  const major = majorVersionOf(versionLine);
+  if (major === undefined) return false;
+  const line = family === 'clang' && /^Apple /.test(versionLine.trim()) ? 'apple clang' : family;
+  return major >= FILE_PREFIX_MAP_SINCE[line];
 }
 
 /** Reads `cc -E -v -x c /dev/null`: the version line, the target and the `#include <...>` search list. */
@@ -57,6 +77,14 @@ export class CcCompilers {
     const parsed = parseVerboseOutput(`${result.stdout}\n${result.stderr}`);
     if (!parsed) return undefined;
     const digest = digestBytes([await this.memo.digest(path), parsed.version, parsed.target].join('\n'));
-    return { path, family: parsed.family, digest, systemIncludeDirs: parsed.includeDirs };
+    const majorVersion = majorVersionOf(parsed.version);
+    return {
+      path,
+      family: parsed.family,
+      digest,
+      systemIncludeDirs: parsed.includeDirs,
+      ...(majorVersion === undefined ? {} : { majorVersion }),
+      filePrefixMap: takesFilePrefixMap(parsed.family, parsed.version),
+    };
   }
 }

@@ -1,8 +1,9 @@
-import { stat } from 'node:fs/promises';
-import { KeyHasher } from '../../hash/blake3.js';
+import { readFile, stat } from 'node:fs/promises';
+import { digestBytes, digestFile, KeyHasher } from '../../hash/blake3.js';
 import { CACHE_VERSION } from '../../hash/cache-version.js';
 import type { CcCompile } from './args.js';
 import type { CcCompilerIdentity } from './compiler-identity.js';
+import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
 
 /*
  * The inputs of a C/C++ cache key. docs/architecture.md has the same numbered list; change both
@@ -13,14 +14,37 @@ import type { CcCompilerIdentity } from './compiler-identity.js';
  *  2. Compiler identity: the driver's digest, its version line and target (`cc -E -v`).
  *  3. The arguments in order, except the object's path (`-o`): where the object goes does not change
  *     it. When a dependency file names the object (-MD/-MMD without -MT/-MQ), the `-o` value is kept.
- *     The dependency file's own path (-MF) is left out.
- *  4. The working directory: relative paths and the debug information's compilation directory.
- *  5. Environment the compiler reads: CC_VARIABLES, where set.
+ *     The dependency file's own path (-MF) is left out. The file names of the object and of the
+ *     dependency file are kept: an entry restores its outputs under the names they were stored with;
+ *     and whether the dependency file is beside the object (in the entry) or elsewhere (not in it).
+ *     With a base directory, the `-ffile-prefix-map=<base>=.` the cache adds comes last, and the base
+ *     directory is written `$BASEDIR` in every argument.
+ *  4. The working directory (`$BASEDIR/…` under a base directory): relative paths and the debug
+ *     information's compilation directory.
+ *  5. Environment the compiler reads: CC_VARIABLES, where set (the base directory written `$BASEDIR`).
  *  6. With -MMD (the dependency file leaves system headers out): each of the compiler's system include
  *     directories by its mtime, which a package install changes.
  * Manifest (from the compile's own dependency file, verified on every hit):
- *  7. Each file the preprocessor read (the source and every header): its path and digest.
- * The result key is the direct key plus 7.
+ *  7. Each file the preprocessor read (the source and every header): its path (`$BASEDIR/…` under a
+ *     base directory) and digest.
+ * The result key is the direct key plus 7, unless the compile was stored under its preprocessed key.
+ * In 3 the values of `-D` are never relocated: a macro's value may be embedded as it is.
+ *
+ * Preprocessed key (on a direct miss, after running the preprocessor: `-E` with the same arguments,
+ * without -c, -o and -MF; entries stored since then are stored under it, and the direct key's
+ * manifest points to it):
+ *  P1. CACHE_VERSION, and that this is a preprocessed key.
+ *  P2. Compiler identity, as 2.
+ *  P3. The arguments, as 3 (preprocessor options too: conservative, and they name the dependency
+ *      file's contents).
+ *  P4. The working directory, as 4, only when debug information is on (an argument -g… other than
+ *      -g0): it is the compilation directory there; elsewhere the preprocessed text holds all it changes.
+ *  P5. Environment, as 5.
+ *  P6. What the preprocessor wrote to stderr (#warning, …): a compile's diagnostics are replayed
+ *      (with the base directory as `$BASEDIR`; replayed diagnostics name the serving checkout).
+ *  P7. The preprocessed text, byte for byte; under a base directory, the file names of its line
+ *      markers (`# 12 "/w/a/x.h"`) are written `$BASEDIR/…` (the compile maps them out of the object),
+ *      and nothing else is.
  */
 
 /** Variables gcc and clang read that change what they produce or print. Sorted. */
@@ -39,18 +63,74 @@ export const CC_VARIABLES = [
   'SOURCE_DATE_EPOCH',
 ] as const;
 
-export async function ccDirectKey(compile: CcCompile, identity: CcCompilerIdentity, cwd: string, env: Record<string, string>, explain = false): Promise<{ key: string; explanation: string }> {
+/** What the cache adds to a compile under a base directory, so the outputs name no path inside it. */
+export function filePrefixMapArgument(baseDir: string): string {
+  return `-ffile-prefix-map=${baseDir}=.`;
+}
+
+export interface CcKeyOptions {
+  /** The arguments the cache adds to the compile. */
+  extraArgs?: readonly string[];
+  relocation?: Relocation;
+  explain?: boolean;
+}
+
+/** An argument as keyed: relocated, except a `-D` value (`-DDIR="/w/a"` may be embedded in the object). */
+function keyedArguments(args: readonly string[], relocation: Relocation): string[] {
+  return args.map((argument, index) => (argument.startsWith('-D') || args[index - 1] === '-D' ? argument : relocation.strip(argument)));
+}
+
+export async function ccDirectKey(compile: CcCompile, identity: CcCompilerIdentity, cwd: string, env: Record<string, string>, options: CcKeyOptions = {}): Promise<{ key: string; explanation: string }> {
+  const { extraArgs = [], relocation = NO_RELOCATION, explain = false } = options;
   const hasher = new KeyHasher(explain);
   hasher.section('1 cache-version', String(CACHE_VERSION));
   hasher.section('2 compiler', identity.digest);
-  for (const argument of compile.keyedArgs) hasher.section('3 argument', argument);
-  hasher.section('4 cwd', cwd);
-  for (const name of CC_VARIABLES) if (env[name] !== undefined) hasher.section('5 env', `${name}=${env[name]}`);
+  for (const argument of keyedArguments([...compile.keyedArgs, ...extraArgs], relocation)) hasher.section('3 argument', argument);
+  hasher.section('4 cwd', relocation.strip(cwd));
+  for (const name of CC_VARIABLES) if (env[name] !== undefined) hasher.section('5 env', `${name}=${relocation.strip(env[name])}`);
   if (compile.userHeadersOnly) {
     for (const dir of identity.systemIncludeDirs) {
       const info = await stat(dir, { bigint: true }).catch(() => undefined);
       hasher.section('6 system-include-dir', `${dir} ${info ? `${info.ino}:${info.mtimeNs}` : 'absent'}`);
     }
   }
+  return { key: hasher.digest(), explanation: hasher.explanation() };
+}
+
+/** A line marker of preprocessed output, up to its file name's closing quote. */
+const LINE_MARKER = /^# \d+ "(?:[^"\\\n]|\\.)*"/gm;
+
+/** P7: the digest of the preprocessed text in `path`. */
+export async function digestPreprocessed(path: string, relocation: Relocation): Promise<string> {
+  if (!relocation.baseDir) return digestFile(path);
+  // latin1 maps bytes to characters one to one: text in any encoding comes back unchanged.
+  const text = (await readFile(path)).toString('latin1');
+  return digestBytes(Buffer.from(text.replace(LINE_MARKER, (marker) => relocation.strip(marker)), 'latin1'));
+}
+
+/** Whether the compile writes debug information (then its working directory is in the object). */
+function writesDebugInfo(args: readonly string[]): boolean {
+  let debug = false;
+  for (const argument of args) if (/^-g/.test(argument)) debug = argument !== '-g0';
+  return debug;
+}
+
+export function ccPreprocessedKey(
+  compile: CcCompile,
+  identity: CcCompilerIdentity,
+  cwd: string,
+  env: Record<string, string>,
+  preprocessed: { digest: string; stderr: string },
+  options: CcKeyOptions = {},
+): { key: string; explanation: string } {
+  const { extraArgs = [], relocation = NO_RELOCATION, explain = false } = options;
+  const hasher = new KeyHasher(explain);
+  hasher.section('P1 cache-version', `${CACHE_VERSION} preprocessed`);
+  hasher.section('P2 compiler', identity.digest);
+  for (const argument of keyedArguments([...compile.keyedArgs, ...extraArgs], relocation)) hasher.section('P3 argument', argument);
+  if (writesDebugInfo(compile.args)) hasher.section('P4 cwd', relocation.strip(cwd));
+  for (const name of CC_VARIABLES) if (env[name] !== undefined) hasher.section('P5 env', `${name}=${relocation.strip(env[name])}`);
+  hasher.section('P6 stderr', relocation.strip(preprocessed.stderr));
+  hasher.section('P7 preprocessed', preprocessed.digest);
   return { key: hasher.digest(), explanation: hasher.explanation() };
 }

@@ -1,0 +1,113 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DiskStore } from '../cache/disk-store.js';
+import { ManifestStore } from '../cache/manifest-store.js';
+import { DigestMemo } from '../hash/digest-memo.js';
+import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
+import { OUTSIDE_ANY_REPOSITORY } from '../worktree/locate.js';
+import { CompileFlow, type CacheableCompile, type FallbackKey } from './compile-flow.js';
+import { Logger } from './logger.js';
+import { SingleFlight } from './single-flight.js';
+import { StatsStore } from './stats-store.js';
+
+/** A wrapper that compiles when told to (writes the object) and reports success. */
+function wrapper(object: string, content: string): { replies: ServerMessage[]; reply(message: ServerMessage): void; next(): Promise<ClientMessage | undefined> } {
+  const replies: ServerMessage[] = [];
+  return {
+    replies,
+    reply: (message) => replies.push(message),
+    async next() {
+      writeFileSync(object, content);
+      return { v: PROTOCOL_VERSION, type: 'store', exitCode: 0, stdout: '', stderr: '', durationMs: 100 };
+    },
+  };
+}
+
+describe('CompileFlow with a fallback key', () => {
+  let root: string;
+  let flow: CompileFlow;
+  let stats: StatsStore;
+  let outDir: string;
+  let fallbackCalls = 0;
+  let restoredCalls = 0;
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'hoard-flow-'));
+    outDir = join(root, 'out');
+    const memo = new DigestMemo();
+    const store = new DiskStore(join(root, 'cache'), memo);
+    await store.init();
+    stats = new StatsStore(join(root, 'stats.json'));
+    const log = new Logger('error', { errorLog: join(root, 'error.log') });
+    flow = new CompileFlow({ store, manifests: new ManifestStore(join(root, 'manifests'), memo), memo, stats, singleFlight: new SingleFlight(), log, afterStore: () => undefined });
+    fallbackCalls = 0;
+    restoredCalls = 0;
+    writeFileSync(join(root, 'a.c'), 'int a;\n');
+  });
+
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  function compile(direct: string, fallbackKey: string): CacheableCompile {
+    const files: FallbackKey['manifest']['files'] = [[join(root, 'a.c'), null]];
+    return {
+      worktree: OUTSIDE_ANY_REPOSITORY,
+      kind: 'c',
+      label: 'a.c',
+      cwd: root,
+      receivedAt: Date.now() + 60_000,
+      direct,
+      places: { outDir },
+      lookup: { path: (recorded) => recorded, env: () => null },
+      fallback: async () => {
+        fallbackCalls += 1;
+        const digest = await new DigestMemo().digest(join(root, 'a.c'));
+        files[0]![1] = digest ?? null;
+        return { key: fallbackKey, manifest: { files, envDeps: [] }, restored: async () => void (restoredCalls += 1) };
+      },
+      collect: async () => ({ manifest: async () => ({ files, envDeps: [] }), outputs: [{ name: 'a.o', path: join(outDir, 'a.o'), templated: false }] }),
+    };
+  }
+
+  async function answer(request: CacheableCompile, content = 'object'): Promise<ServerMessage[]> {
+    mkdirSync(outDir, { recursive: true });
+    const exchange = wrapper(join(outDir, 'a.o'), content);
+    await flow.answer(request, exchange);
+    // The store commits after the reply: let it finish.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return exchange.replies;
+  }
+
+  it('stores a miss under the fallback key; another direct key with the same fallback key hits, and then hits directly', async () => {
+    const first = await answer(compile('d'.repeat(64), 'f'.repeat(64)));
+    expect(first.map((reply) => reply.type)).toEqual(['wait', 'run', 'stored']);
+    rmSync(join(outDir, 'a.o'));
+    const second = await answer(compile('e'.repeat(64), 'f'.repeat(64)));
+    expect(second.map((reply) => reply.type)).toEqual(['wait', 'hit']);
+    expect(readFileSync(join(outDir, 'a.o'), 'utf8')).toBe('object');
+    expect(restoredCalls).toBe(1);
+    const third = await answer(compile('e'.repeat(64), 'f'.repeat(64)));
+    expect(third.map((reply) => reply.type)).toEqual(['hit']);
+    expect(fallbackCalls).toBe(2);
+    expect(stats.counters).toMatchObject({ hits: 2, misses: 1 });
+  });
+
+  it('compiles when the fallback finds nothing', async () => {
+    await answer(compile('d'.repeat(64), 'f'.repeat(64)));
+    const other = await answer(compile('e'.repeat(64), '0'.repeat(64)));
+    expect(other.map((reply) => reply.type)).toEqual(['wait', 'run', 'stored']);
+  });
+
+  it('without direct hits, serves every hit through the fallback key', async () => {
+    const onlyFallback = (): CacheableCompile => ({ ...compile('d'.repeat(64), 'f'.repeat(64)), directHits: false });
+    await answer(onlyFallback());
+    rmSync(join(outDir, 'a.o'));
+    const again = await answer(onlyFallback());
+    expect(again.map((reply) => reply.type)).toEqual(['wait', 'hit']);
+    expect(fallbackCalls).toBe(2);
+    expect(restoredCalls).toBe(1);
+  });
+});
