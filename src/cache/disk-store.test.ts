@@ -82,15 +82,20 @@ describe('DiskStore', () => {
     await counting.restore(lookup.found, { outDir: elsewhere });
     expect(await memo.digest(join(elsewhere, 'libdemo.rlib'))).toBe(await digestFile(join(elsewhere, 'libdemo.rlib')));
     expect(hashed).toEqual([]);
-    // Restoring again where the same output already is writes nothing but the templated dep-info.
+    // Restoring again where the same outputs already are writes nothing, the templated dep-info included.
     const rlib = join(elsewhere, 'libdemo.rlib');
-    const inode = statSync(rlib).ino;
-    expect(await counting.restore(lookup.found, { outDir: elsewhere })).toBe(lookup.found.entry.outputs[1]!.size);
-    expect(statSync(rlib).ino).toBe(inode);
+    const written = lookup.found.entry.outputs.map((output) => statSync(join(elsewhere, output.name)).ino);
+    expect(await counting.restore(lookup.found, { outDir: elsewhere })).toBe(0);
+    expect(lookup.found.entry.outputs.map((output) => statSync(join(elsewhere, output.name)).ino)).toEqual(written);
+    expect(lookup.found.entry.outputs.some((output) => output.templated)).toBe(true);
     // Anything else there (here: edited by hand) is replaced.
     writeFileSync(rlib, 'rlib edited');
+    const depInfo = join(elsewhere, lookup.found.entry.outputs.find((output) => output.templated)!.name);
+    const rendered = readFileSync(depInfo, 'utf8');
+    writeFileSync(depInfo, 'edited');
     await counting.restore(lookup.found, { outDir: elsewhere });
     expect(readFileSync(rlib, 'utf8')).toBe('rlib three');
+    expect(readFileSync(depInfo, 'utf8')).toBe(rendered);
     expect(hashed).toEqual([]);
     // A blob rewritten with the same bytes has a new identity: hashed again, and still a hit.
     const blob = join(root, 'counted', 'entries', '34', key, '0');

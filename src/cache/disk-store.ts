@@ -1,4 +1,4 @@
-import { chmodSync, constants, renameSync, statSync } from 'node:fs';
+import { chmodSync, constants, readFileSync, renameSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -35,6 +35,17 @@ export type Lookup = { status: 'hit'; found: FoundEntry } | { status: 'miss' } |
 
 /** How stale entry.json's mtime may be before a hit refreshes it: eviction order needs no finer grain. */
 const TOUCH_INTERVAL_MS = 10 * 60_000;
+
+/** A small text output (dep-info) that is already there as it would be written: left alone, like any output in place. */
+function textInPlace(destination: string, text: string, mode: number): boolean {
+  const info = statSync(destination, { throwIfNoEntry: false });
+  if (!info || (info.mode & 0o777) !== mode || info.size !== Buffer.byteLength(text)) return false;
+  try {
+    return readFileSync(destination, 'utf8') === text;
+  } catch {
+    return false;
+  }
+}
 
 function parseEntry(text: string): Entry | string {
   let parsed: unknown;
@@ -261,10 +272,12 @@ export class DiskStore {
       // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
       // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
       if (!output.templated && (await this.alreadyInPlace(destination, output))) continue;
+      const rendered = output.templated ? fromTemplate(await readFile(blob, 'utf8'), places) : undefined;
+      if (rendered !== undefined && textInPlace(destination, rendered, output.mode)) continue;
       const temporary = `${destination}.hoard-${uniqueSuffix()}`;
       try {
-        if (output.templated) {
-          await writeFile(temporary, fromTemplate(await readFile(blob, 'utf8'), places));
+        if (rendered !== undefined) {
+          await writeFile(temporary, rendered);
         } else {
           await copyFile(blob, temporary, constants.COPYFILE_FICLONE);
         }

@@ -1,5 +1,5 @@
 import { realpathSync, statSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { writeAtomically } from '../../fs/write-atomically.js';
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { digestBytes } from '../../hash/blake3.js';
@@ -43,14 +43,11 @@ export async function locateCompiler(compiler: string, cwd: string, env: Record<
 }
 
 /** A rustup proxy is the rustup binary under another name: which toolchain it runs depends on context. */
-async function isRustupProxy(path: string): Promise<boolean> {
+function isRustupProxy(path: string): boolean {
   if (basename(path).startsWith('rustup')) return true;
-  try {
-    const [self, rustup] = await Promise.all([stat(path), stat(join(dirname(path), 'rustup'))]);
-    return self.ino === rustup.ino && self.dev === rustup.dev;
-  } catch {
-    return false;
-  }
+  const self = statSync(path, { throwIfNoEntry: false });
+  const rustup = statSync(join(dirname(path), 'rustup'), { throwIfNoEntry: false });
+  return self !== undefined && rustup !== undefined && self.ino === rustup.ino && self.dev === rustup.dev;
 }
 
 /**
@@ -72,7 +69,7 @@ export class Toolchains {
   async identify(compiler: string, cwd: string, env: Record<string, string>): Promise<ToolchainIdentity> {
     await this.load();
     const path = await locateCompiler(compiler, cwd, env);
-    const context = (await isRustupProxy(path))
+    const context = isRustupProxy(path)
       ? `proxy toolchain=${env.RUSTUP_TOOLCHAIN ?? ''} home=${env.RUSTUP_HOME ?? ''} cwd=${env.RUSTUP_TOOLCHAIN ? '' : cwd}`
       : '';
     const memoKey = `${path} ${await statIdentity(path)} ${context}`;
