@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileIdentity, type DigestMemo } from '../hash/digest-memo.js';
 import { digestFile } from '../hash/blake3.js';
-import { entrySchema, ENTRY_FORMAT, type Entry } from './entry.js';
+import { entrySchema, ENTRY_FORMAT, type Entry, type EntryOutput } from './entry.js';
 import { ParsedFiles } from '../fs/parsed-files.js';
 import { fromTemplate, toTemplate, type BuildPlaces } from './path-template.js';
 
@@ -264,37 +264,39 @@ export class DiskStore {
    */
   async restore(found: FoundEntry, places: BuildPlaces): Promise<number> {
     const { outDir } = places;
-    let bytes = 0;
     if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) await mkdir(outDir, { recursive: true });
-    for (const [index, output] of found.entry.outputs.entries()) {
-      const blob = join(found.dir, String(index));
-      const destination = join(outDir, output.name);
-      // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
-      // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
-      if (!output.templated && (await this.alreadyInPlace(destination, output))) continue;
-      const rendered = output.templated ? fromTemplate(await readFile(blob, 'utf8'), places) : undefined;
-      if (rendered !== undefined && textInPlace(destination, rendered, output.mode)) continue;
-      const temporary = `${destination}.hoard-${uniqueSuffix()}`;
-      try {
-        if (rendered !== undefined) {
-          await writeFile(temporary, rendered);
-        } else {
-          await copyFile(blob, temporary, constants.COPYFILE_FICLONE);
-        }
-        // Metadata calls on a file just written: synchronous, cheaper than a thread-pool trip each.
-        chmodSync(temporary, output.mode);
-        renameSync(temporary, destination);
-        // The copy has the blob's digest: crates that depend on this one need not hash it again.
-        if (!output.templated) this.memo.remember(destination, statSync(destination, { bigint: true }), output.digest);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw error;
-      }
-      bytes += output.size;
-    }
+    // The outputs side by side: an rlib and its rmeta copy at once in the thread pool.
+    const written = await Promise.all(found.entry.outputs.map((output, index) => this.restoreOutput(join(found.dir, String(index)), join(outDir, output.name), output, places)));
     this.touch(found);
-    return bytes;
+    return written.reduce((sum, bytes) => sum + bytes, 0);
   }
+
+  /** Writes one output where it belongs, whole; returns its size, or 0 when it was already there. */
+  private async restoreOutput(blob: string, destination: string, output: EntryOutput, places: BuildPlaces): Promise<number> {
+    // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
+    // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
+    if (!output.templated && (await this.alreadyInPlace(destination, output))) return 0;
+    const rendered = output.templated ? fromTemplate(await readFile(blob, 'utf8'), places) : undefined;
+    if (rendered !== undefined && textInPlace(destination, rendered, output.mode)) return 0;
+    const temporary = `${destination}.hoard-${uniqueSuffix()}`;
+    try {
+      if (rendered !== undefined) {
+        await writeFile(temporary, rendered);
+      } else {
+        await copyFile(blob, temporary, constants.COPYFILE_FICLONE);
+      }
+      // Metadata calls on a file just written: synchronous, cheaper than a thread-pool trip each.
+      chmodSync(temporary, output.mode);
+      renameSync(temporary, destination);
+      // The copy has the blob's digest: crates that depend on this one need not hash it again.
+      if (!output.templated) this.memo.remember(destination, statSync(destination, { bigint: true }), output.digest);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return output.size;
+  }
+
 
   private async alreadyInPlace(destination: string, output: Entry['outputs'][number]): Promise<boolean> {
     const info = statSync(destination, { bigint: true, throwIfNoEntry: false });
