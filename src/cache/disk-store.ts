@@ -218,9 +218,13 @@ export class DiskStore {
       for (const [index, file] of staged.files.entries()) {
         const blob = join(staged.dir, String(index));
         const info = await stat(blob, { bigint: true });
-        const digest = await digestFile(blob, Number(info.size));
+        // A dependent's key may have digested the original already (cargo starts dependents on the
+        // rmeta): the blob is a copy of that very file.
+        const source = staged.sources[index];
+        const remembered = source ? await this.memo.knownAs(source.path, source.identity)?.catch(() => undefined) : undefined;
+        const digest = remembered ?? (await digestFile(blob, Number(info.size), true));
         // The crates that depend on this one digest the original as an extern: they need not hash it again.
-        await this.rememberOriginal(staged.sources[index], digest);
+        await this.rememberOriginal(source, digest);
         described.push({ ...file, size: Number(info.size), digest, identity: fileIdentity(info) });
       }
       const entry: Entry = { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata };

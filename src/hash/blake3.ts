@@ -17,20 +17,28 @@ const READ_WHOLE_BYTES = 1024 * 1024;
 
 /** Larger files go to a hashing thread, when the process has them (useHashWorkers): the event loop only hashes what takes a few ms. */
 const WORKER_MIN_BYTES = READ_WHOLE_BYTES;
-let workers: HashWorkers | undefined;
+let workers: { now: HashWorkers; background: HashWorkers } | undefined;
 
-/** Large files are hashed in `size` threads running `script` (dist/hash-worker.mjs) from now on. */
-export function useHashWorkers(script: URL, size: number): HashWorkers {
-  workers = new HashWorkers(script, size);
-  return workers;
+/**
+ * Large files are hashed in threads running `script` (dist/hash-worker.mjs) from now on: `size` of
+ * them for what a request waits on (keys), and one at a low priority for what nobody waits on (the
+ * outputs being stored), so that storing a cold build's outputs takes idle CPU, not the compilers'.
+ */
+export function useHashWorkers(script: URL, size: number): { close(): Promise<void> } {
+  const pools = { now: new HashWorkers(script, size), background: new HashWorkers(script, 1, { nice: 10 }) };
+  workers = pools;
+  return { close: async () => void (await Promise.all([pools.now.close(), pools.background.close()])) };
 }
 
-/** `knownSize`, when the caller has just stat-ed the file, picks the cheaper way to read it. */
-export async function digestFile(path: string, knownSize?: number): Promise<string> {
+/**
+ * `knownSize`, when the caller has just stat-ed the file, picks the cheaper way to read it.
+ * `background`: no request waits for this digest.
+ */
+export async function digestFile(path: string, knownSize?: number, background = false): Promise<string> {
   if (knownSize !== undefined && knownSize <= READ_WHOLE_BYTES) return digestBytes(await readFile(path));
   if (workers && knownSize !== undefined && knownSize > WORKER_MIN_BYTES) {
     try {
-      return await workers.digest(path);
+      return await (background ? workers.background : workers.now).digest(path);
     } catch (error) {
       // A missing file is missing on this thread too; anything else about the thread is not the caller's problem.
       if ((error as NodeJS.ErrnoException).code) throw error;

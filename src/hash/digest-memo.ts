@@ -65,8 +65,13 @@ export class DigestMemo {
 
   /** The digest remembered for the file if `info` still says it is the file that was digested; never hashes. */
   known(path: string, info: BigIntStats): Promise<string> | undefined {
+    return this.knownAs(path, fileIdentity(info));
+  }
+
+  /** The digest remembered for the file if it was digested with this identity (fileIdentity). */
+  knownAs(path: string, identity: string): Promise<string> | undefined {
     const known = this.digests.get(path);
-    return known && known.identity === fileIdentity(info) ? known.digest : undefined;
+    return known && known.identity === identity ? known.digest : undefined;
   }
 
   /**

@@ -7,6 +7,12 @@ export interface HashJob {
 
 export type HashResult = { id: number; digest: string } | { id: number; error: string; code?: string };
 
+/** Sent to each thread when it starts. */
+export interface HashWorkerOptions {
+  /** A niceness for the thread (Linux): background hashing gives way to compilers. */
+  nice?: number;
+}
+
 interface Pending {
   job: HashJob;
   resolve(digest: string): void;
@@ -30,6 +36,7 @@ export class HashWorkers {
   constructor(
     private readonly script: URL,
     private readonly size: number,
+    private readonly options: HashWorkerOptions = {},
   ) {}
 
   digest(path: string): Promise<string> {
@@ -59,7 +66,7 @@ export class HashWorkers {
 
   private spawn(): Worker {
     this.started += 1;
-    const worker = new Worker(this.script);
+    const worker = new Worker(this.script, { workerData: this.options });
     worker.on('message', (result: HashResult) => {
       const pending = this.busy.get(worker);
       this.busy.delete(worker);
