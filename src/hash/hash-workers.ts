@@ -32,6 +32,7 @@ export class HashWorkers {
   private readonly queue: Pending[] = [];
   private started = 0;
   private nextId = 1;
+  private closed = false;
 
   constructor(
     private readonly script: URL,
@@ -48,6 +49,8 @@ export class HashWorkers {
 
   /** Stops the threads; jobs in flight are rejected (their callers hash on the main thread). */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.queue.splice(0)) pending.reject(new Error('hashing threads closed'));
     const workers = [...this.idle, ...this.busy.keys()];
     this.idle.length = 0;
     await Promise.all(workers.map((worker) => worker.terminate()));
@@ -55,7 +58,7 @@ export class HashWorkers {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      const worker = this.idle.pop() ?? (this.started < this.size ? this.spawn() : undefined);
+      const worker = this.idle.pop() ?? (this.started < this.size && !this.closed ? this.spawn() : undefined);
       if (!worker) return;
       const pending = this.queue.shift()!;
       this.busy.set(worker, pending);

@@ -13,7 +13,7 @@ import { placesEndWherePathsEnd, type BuildPlaces } from '../cache/path-template
 import type { DigestMemo } from '../hash/digest-memo.js';
 import type { CompileRequest } from '../protocol/messages.js';
 import { increment, tallyKind, type Counters } from '../stats/counters.js';
-import { chooseBaseDir, relocationFor, type Relocation } from '../worktree/base-dir.js';
+import { chooseBaseDir, currentPath, relocationFor, type Relocation } from '../worktree/base-dir.js';
 import type { WorktreeLocator } from '../worktree/locate.js';
 import { digestReadFiles, type Collected, type CompileFlow, type FallbackKey } from './compile-flow.js';
 import type { Exchange } from './exchange.js';
@@ -137,10 +137,7 @@ export class CcHandler {
         direct: direct.key,
         places,
         lookup: {
-          path: (recorded) => {
-            const path = relocation.resolve(recorded);
-            return isAbsolute(path) ? path : resolve(cwd, path);
-          },
+          path: (recorded) => currentPath(relocation, cwd, recorded),
           env: () => null,
         },
         ...(extraArgs.length ? { extraArgs } : {}),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { BuildPlaces } from '../cache/path-template.js';
 import { classifyRustc, type RustCompile } from '../compiler/rustc/args.js';
 import type { NotCacheableReason } from '../compiler/classification.js';
@@ -17,7 +17,7 @@ import { rustCrateKind } from '../compiler/rustc/crate-kind.js';
 import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
 import type { WorktreeLocator } from '../worktree/locate.js';
-import { chooseBaseDir, relocationFor, type Relocation } from '../worktree/base-dir.js';
+import { chooseBaseDir, currentPath, relocationFor, type Relocation } from '../worktree/base-dir.js';
 import type { Counters } from '../stats/counters.js';
 import type { StatsStore } from './stats-store.js';
 import { crateLabel, crateNameOf, type CompileReport } from './live-feed.js';
@@ -122,10 +122,7 @@ export class RustHandler {
         direct: direct.key,
         places,
         lookup: {
-          path: (recorded) => {
-            const path = relocation.resolve(recorded);
-            return isAbsolute(path) ? path : resolve(cwd, path);
-          },
+          path: (recorded) => currentPath(relocation, cwd, recorded),
           env: (name) => recordedEnvDep(relocation, name, env[name] ?? null),
         },
         ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}),

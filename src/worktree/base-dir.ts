@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import type { Worktree } from './locate.js';
 
 export const BASE_TOKEN = '$BASEDIR';
@@ -12,6 +13,12 @@ export interface Relocation {
   strip(value: string): string;
   /** `$BASEDIR/x` → `/w/b/x`. */
   resolve(value: string): string;
+}
+
+/** Where a path a manifest recorded (relative to the base directory, or to the working directory) is now. */
+export function currentPath(relocation: Relocation, cwd: string, recorded: string): string {
+  const path = relocation.resolve(recorded);
+  return isAbsolute(path) ? path : resolve(cwd, path);
 }
 
 export const NO_RELOCATION: Relocation = { strip: (value) => value, resolve: (value) => value };

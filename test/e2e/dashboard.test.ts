@@ -28,10 +28,13 @@ async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boole
   return value;
 }
 
-/** A real terminal: a tmux server of its own, started with the sandbox's environment. */
+/**
+ * A real terminal: a tmux server of its own, started with the sandbox's environment and CI=true, as CI
+ * runs it: Ink, left to itself, draws nothing there until it exits.
+ */
 function terminal(sandbox: Sandbox) {
   const socket = join(sandbox.root, 'tmux.sock');
-  const tmux = (...args: string[]) => execa('tmux', ['-S', socket, ...args], { env: sandbox.env, extendEnv: false, cwd: sandbox.root });
+  const tmux = (...args: string[]) => execa('tmux', ['-S', socket, ...args], { env: { ...sandbox.env, CI: 'true' }, extendEnv: false, cwd: sandbox.root });
   return {
     start: () => tmux('new-session', '-d', '-s', 'dash', '-x', String(WIDTH), '-y', String(HEIGHT), `env PS1='${PROMPT}' sh`),
     type: (text: string) => tmux('send-keys', '-t', 'dash', '-l', text),

@@ -3,6 +3,7 @@ import type { ProcessRunner } from '../../exec/process-runner.js';
 import { digestBytes } from '../../hash/blake3.js';
 import type { DigestMemo } from '../../hash/digest-memo.js';
 import { locateCompiler, statIdentity } from '../rustc/toolchain.js';
+import { RememberedProbes } from '../remembered-probes.js';
 
 export type CcFamily = 'gcc' | 'clang';
 
@@ -52,7 +53,7 @@ export function parseVerboseOutput(text: string): { family: CcFamily; version: s
  * binary, and remembered for the server's lifetime.
  */
 export class CcCompilers {
-  private readonly known = new Map<string, Promise<CcCompilerIdentity | undefined>>();
+  private readonly known = new RememberedProbes<CcCompilerIdentity | undefined>();
 
   constructor(
     private readonly runner: ProcessRunner,
@@ -62,14 +63,7 @@ export class CcCompilers {
   /** The compiler's identity, or undefined when it is not gcc or clang. */
   async identify(compiler: string, cwd: string, env: Record<string, string>): Promise<CcCompilerIdentity | undefined> {
     const path = await locateCompiler(compiler, cwd, env);
-    const memoKey = `${path} ${await statIdentity(path)}`;
-    let identity = this.known.get(memoKey);
-    if (!identity) {
-      identity = this.probe(path, cwd, env);
-      identity.catch(() => this.known.delete(memoKey));
-      this.known.set(memoKey, identity);
-    }
-    return identity;
+    return this.known.get(`${path} ${await statIdentity(path)}`, () => this.probe(path, cwd, env));
   }
 
   private async probe(path: string, cwd: string, env: Record<string, string>): Promise<CcCompilerIdentity | undefined> {

@@ -4,6 +4,7 @@ import type { ProcessRunner } from '../../exec/process-runner.js';
 import type { DigestMemo } from '../../hash/digest-memo.js';
 import type { RustCompile } from './args.js';
 import { locateCompiler, statIdentity } from './toolchain.js';
+import { RememberedProbes } from '../remembered-probes.js';
 
 /**
  * What a linked crate (binary, build script, proc-macro, dylib) depends on beyond what rustc itself
@@ -45,7 +46,7 @@ export function librarySearchDirs(printed: string): string[] {
 }
 
 export class Linkers {
-  private readonly probes = new Map<string, Promise<LinkerProbe>>();
+  private readonly probes = new RememberedProbes<LinkerProbe>();
 
   constructor(
     private readonly runner: ProcessRunner,
@@ -77,13 +78,7 @@ export class Linkers {
   /** Asks a linker driver what it runs and where it searches, once per linker binary. */
   private async probe(linker: string, cwd: string, env: Record<string, string>): Promise<LinkerProbe> {
     const memoKey = `${linker} ${await statIdentity(linker)} ${env.LIBRARY_PATH ?? ''} ${env.COMPILER_PATH ?? ''}`;
-    let probe = this.probes.get(memoKey);
-    if (!probe) {
-      probe = this.runProbe(linker, cwd, env);
-      probe.catch(() => this.probes.delete(memoKey));
-      this.probes.set(memoKey, probe);
-    }
-    return probe;
+    return this.probes.get(memoKey, () => this.runProbe(linker, cwd, env));
   }
 
   private async runProbe(linker: string, cwd: string, env: Record<string, string>): Promise<LinkerProbe> {
