@@ -17,6 +17,8 @@ interface Status {
   socket: string;
   configFile: string;
   configProblem?: string;
+  /** Requests that came through lanes, and lanes ready; absent when lanes could not be made. */
+  lanes: { served: number; ready: number; available: boolean };
 }
 
 function serverScript(): string {
@@ -99,6 +101,9 @@ export async function serverCommand(args: string[]): Promise<number> {
         [
           `hoard server running: pid ${status.pid}, version ${status.version}, protocol ${status.protocol}, up ${formatDuration(status.uptimeMs)}`,
           `socket ${status.socket}`,
+          status.lanes.available
+            ? `lanes ${status.lanes.ready} ready, ${status.lanes.served} requests served through them`
+            : 'lanes unavailable (see the server log): every request uses the socket',
           `config ${status.configFile}${status.configProblem ? ` (NOT IN USE: ${status.configProblem})` : ''}`,
         ].join('\n') + '\n',
       );

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 
 /** Frames are a 4-byte big-endian length followed by that many bytes of UTF-8 JSON. */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -47,7 +47,7 @@ export class FrameDecoder {
 }
 
 export function attachDecoder(
-  socket: Socket,
+  socket: Pick<Readable, 'on'>,
   onMessage: (message: unknown) => void,
   onError: (error: Error) => void,
 ): void {

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { PROTOCOL_VERSION } from './messages.js';
 
 /**
  * Where hoard keeps things, decided from the environment alone so that the wrapper finds the server
@@ -12,6 +13,11 @@ export interface Locations {
   /** The server's socket, in a directory only this user can enter. */
   socketDir: string;
   socketPath: string;
+  /**
+   * The server's ready lanes (see src/protocol/lanes.ts), one directory per protocol version, so a
+   * wrapper of another version never takes one and goes through the socket's version handshake.
+   */
+  lanesDir: string;
   errorLogPath: string;
   serverLogPath: string;
   /** Left by a wrapper whose server did not come up; removed by the next server that does. */
@@ -37,6 +43,7 @@ export function resolveLocations(env: Env): Locations {
     stateDir,
     socketDir,
     socketPath: join(socketDir, 'server.sock'),
+    lanesDir: join(socketDir, `lanes-p${PROTOCOL_VERSION}`),
     errorLogPath: join(stateDir, 'error.log'),
     serverLogPath: join(stateDir, 'server.log'),
     startFailedPath: join(socketDir, 'start-failed'),

@@ -1,5 +1,6 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { basename, join } from 'node:path';
 import { DiskStore } from '../cache/disk-store.js';
 import { ManifestStore } from '../cache/manifest-store.js';
@@ -19,6 +20,7 @@ import type { StatsSnapshot } from '../stats/snapshot.js';
 import { HOARD_VERSION } from '../version.js';
 import type { Exchange } from './exchange.js';
 import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
+import { LanePool, mkfifoWith } from './lane-pool.js';
 import { Logger } from './logger.js';
 import { compileRequestSchema, describeInvalid, envelopeSchema, storeRequestSchema } from './messages.js';
 import { LiveFeed, type CompileReport } from './live-feed.js';
@@ -38,6 +40,8 @@ export interface ServerOptions {
 }
 
 const HOUSEKEEPING_INTERVAL_MS = 2000;
+/** Lanes kept ready: more than the compiles a busy build has waiting at once, and two descriptors each. */
+const READY_LANES = 32;
 /** A draining server gives its open conversations this long before it exits anyway. */
 const DRAIN_LIMIT_MS = 5 * 60_000;
 /** Staging directories older than this were left by a server that died mid-store. */
@@ -147,8 +151,15 @@ export async function runServer(options: ServerOptions): Promise<number> {
   let lastActivity = Date.now();
   let draining = false;
   let socketInode: bigint | undefined;
-  const sockets = new Set<Socket>();
+  const sockets = new Set<Duplex>();
   const netServer = createServer((socket) => handleConnection(socket));
+  const lanes = new LanePool({
+    dir: locations.lanesDir,
+    size: READY_LANES,
+    makeFifos: mkfifoWith(execaRunner),
+    onConversation: (channel) => handleConnection(channel),
+    log,
+  });
 
   let resolveExit!: (code: number) => void;
   const finished = new Promise<number>((resolve) => {
@@ -161,6 +172,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     log.info(`stopping: ${why}`);
     feed.stopping(why);
     if (socketInode !== undefined) await releaseSocketPath(locations.socketPath, socketInode);
+    await lanes.close();
     netServer.close();
     const deadline = Date.now() + DRAIN_LIMIT_MS;
     while (active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -173,7 +185,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
     resolveExit(0);
   };
 
-  function handleConnection(socket: Socket): void {
+  /** One conversation, over the socket or a lane (src/server/lane-pool.ts). */
+  function handleConnection(socket: Duplex): void {
     sockets.add(socket);
     const queue: ClientMessage[] = [];
     let waiter: ((message: ClientMessage | undefined) => void) | undefined;
@@ -236,6 +249,11 @@ export async function runServer(options: ServerOptions): Promise<number> {
         started = true;
         // A subscriber stays connected for as long as the dashboard is open: not an open conversation.
         if ((raw as ClientMessage).type === 'subscribe') {
+          if (!(socket instanceof Socket)) {
+            send({ type: 'error', message: 'subscribe over the socket' });
+            socket.end();
+            return;
+          }
           subscribed = true;
           feed.subscribe(socket);
           return;
@@ -293,7 +311,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
         send({
           type: 'data',
           // The values in force and where they came from, so `hoard doctor` can compare them with its shell's.
-          data: { ...snapshot().server, protocol: PROTOCOL_VERSION, socket: locations.socketPath, configFile: loaded.file, configProblem, config, configSources: loaded.sources },
+          data: { ...snapshot().server, protocol: PROTOCOL_VERSION, socket: locations.socketPath, lanes: lanes.status(), configFile: loaded.file, configProblem, config, configSources: loaded.sources },
         });
         return;
       case 'shutdown':
@@ -314,6 +332,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   }
   socketInode = taken.inode;
   await rm(locations.startFailedPath, { force: true });
+  await lanes.start();
   log.info(`listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`);
 
   const housekeeping = setInterval(() => {
@@ -323,6 +342,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
         await beginDrain('the socket path now belongs to another server');
         return;
       }
+      await lanes.sweep();
       const idleMs = config.idle_timeout * 1000;
       if (idleMs > 0 && active === 0 && Date.now() - lastActivity > idleMs) await beginDrain(`idle for ${config.idle_timeout} s`);
     })();

@@ -1,9 +1,22 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { attachDecoder, encodeFrame } from '../protocol/framing.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 
-/** A client connection that reads replies one at a time, each with its own deadline. */
-export class ServerConnection {
+/** One conversation with the server, over the socket or a lane. */
+export interface Connection {
+  send(message: ClientMessage): void;
+  /** The server's next message, or a rejection once timeoutMs has passed without one. */
+  next(timeoutMs: number): Promise<ServerMessage>;
+  close(): void;
+  /** For a wrapper about to exit: whatever is cheapest that lets the process end. */
+  leave(): void;
+}
+
+/**
+ * A client connection over the socket that reads replies one at a time, each with its own deadline.
+ * node:net costs a few milliseconds to load: a compile request that goes through a lane never loads it.
+ */
+export class ServerConnection implements Connection {
   private readonly queue: ServerMessage[] = [];
   private waiter: ((message: ServerMessage | Error) => void) | undefined;
   private failure: Error | undefined;
@@ -18,7 +31,8 @@ export class ServerConnection {
     socket.on('close', () => this.fail(new Error('the server closed the connection')));
   }
 
-  static open(socketPath: string, timeoutMs: number): Promise<ServerConnection> {
+  static async open(socketPath: string, timeoutMs: number): Promise<ServerConnection> {
+    const { connect } = await import('node:net');
     return new Promise((resolve, reject) => {
       const socket = connect(socketPath);
       const timer = setTimeout(() => {

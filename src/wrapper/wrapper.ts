@@ -1,12 +1,13 @@
-import { writeSync } from 'node:fs';
 import { resolveLocations, type Locations } from '../protocol/locations.js';
-import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
-import type { ServerConnection } from './connection.js';
+import { PROTOCOL_VERSION, type CompileRequest, type ServerMessage } from '../protocol/messages.js';
+import type { Connection } from './connection.js';
+import { LaneClosed, LaneConnection } from './lane-connection.js';
 import { definedOnly, restoredEnvironment } from './environment.js';
 import { logError } from './error-log.js';
 import { callFingerprint, nestedEnvironment, recursionMessage } from './recursion.js';
 import { runCaptured, runDirect } from './run-compiler.js';
 import { connectOrStart } from './start-server.js';
+import { writeFully } from './sync-io.js';
 
 /** The server answers a compile request in milliseconds; this bounds a server that hangs. */
 const DECISION_TIMEOUT_MS = 20_000;
@@ -26,16 +27,37 @@ export interface WrapperOptions {
  * out; a reader that went away loses the text, not the build.
  */
 function replay(descriptor: 1 | 2, base64: string): void {
-  const bytes = Buffer.from(base64, 'base64');
-  let offset = 0;
-  while (offset < bytes.length) {
+  try {
+    writeFully(descriptor, Buffer.from(base64, 'base64'));
+  } catch {
+    // The reader is gone (EPIPE): there is nobody to show the text to.
+  }
+}
+
+/**
+ * Sends the request over a lane when the server has one ready, else over the socket (starting a
+ * server if there is none). A lane whose server went away before answering is not an error: the
+ * request goes to the socket, which finds or starts the current server.
+ */
+async function ask(
+  request: CompileRequest,
+  locations: Locations,
+  serverScript: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ connection: Connection; reply: ServerMessage }> {
+  const lane = LaneConnection.claim(locations.lanesDir);
+  if (lane) {
     try {
-      offset += writeSync(descriptor, bytes, offset);
+      lane.send(request);
+      return { connection: lane, reply: await lane.next(DECISION_TIMEOUT_MS) };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      lane.close();
+      if (!(error instanceof LaneClosed)) throw error;
     }
   }
+  const connection = await connectOrStart(locations, serverScript, env);
+  connection.send(request);
+  return { connection, reply: await connection.next(DECISION_TIMEOUT_MS) };
 }
 
 /**
@@ -59,13 +81,11 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
     return runDirect(compiler, args, compilerEnv);
   };
 
-  let connection: ServerConnection;
+  let connection: Connection;
   let reply: ServerMessage;
   try {
-    connection = await connectOrStart(locations, options.serverScript, compilerEnv);
-    const request = { v: PROTOCOL_VERSION, type: 'compile' as const, cwd: process.cwd(), argv, env: definedOnly(compilerEnv) };
-    connection.send(request);
-    reply = await connection.next(DECISION_TIMEOUT_MS);
+    const request: CompileRequest = { v: PROTOCOL_VERSION, type: 'compile', cwd: process.cwd(), argv, env: definedOnly(compilerEnv) };
+    ({ connection, reply } = await ask(request, locations, options.serverScript, compilerEnv));
     // A server of another version drains and removes its socket once it has said so; until it has
     // (a few milliseconds), it answers the same again. Then a server of this version is started.
     for (let attempt = 1; reply.type === 'version-mismatch'; attempt += 1) {
@@ -100,7 +120,7 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
 }
 
 async function compileAndStore(
-  connection: ServerConnection,
+  connection: Connection,
   compiler: string,
   args: string[],
   env: NodeJS.ProcessEnv,

@@ -1,0 +1,25 @@
+import { writeSync } from 'node:fs';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks this thread for `ms` milliseconds (fractions allowed) without spinning. */
+export function pauseSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/**
+ * Writes all of `bytes` to a descriptor that may be non-blocking (a pipe cargo reads, a lane's FIFO):
+ * a full pipe is waited out until `deadline` (a performance.now() time), then this throws.
+ */
+export function writeFully(descriptor: number, bytes: Uint8Array, deadline = Infinity): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(descriptor, bytes, offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      if (performance.now() >= deadline) throw new Error('the reader took nothing for too long');
+      pauseSync(1);
+    }
+  }
+}

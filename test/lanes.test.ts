@@ -1,0 +1,165 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { execaRunner } from '../src/exec/process-runner.js';
+import { attachDecoder, encodeFrame } from '../src/protocol/framing.js';
+import { isLaneName, TAKEN_DIR } from '../src/protocol/lanes.js';
+import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../src/protocol/messages.js';
+import { LanePool, mkfifoWith, type LanePoolOptions } from '../src/server/lane-pool.js';
+import { LaneClosed, LaneConnection } from '../src/wrapper/lane-connection.js';
+
+/*
+ * The server's pool and the wrapper's client, in one process. The client waits synchronously, which
+ * would stop this process's server from answering, so each test sends, lets the server answer (the
+ * reply then sits in the FIFO), and only then reads.
+ */
+
+const request: ClientMessage = { v: PROTOCOL_VERSION, type: 'stats' };
+
+function laneNames(dir: string): string[] {
+  return readdirSync(dir).filter(isLaneName).sort();
+}
+
+describe('lanes', () => {
+  let dir: string;
+  let pool: LanePool;
+  let received: ClientMessage[];
+  let channels: Duplex[];
+  let warnings: string[];
+  /** What the test's server does with a message on a channel; by default it answers `data`. */
+  let answer: (message: ClientMessage, channel: Duplex) => void;
+
+  async function startPool(overrides: Partial<LanePoolOptions> = {}): Promise<void> {
+    pool = new LanePool({
+      dir,
+      size: 4,
+      makeFifos: mkfifoWith(execaRunner),
+      onConversation: (channel) => {
+        channels.push(channel);
+        attachDecoder(
+          channel,
+          (message) => {
+            received.push(message as ClientMessage);
+            answer(message as ClientMessage, channel);
+          },
+          () => channel.destroy(),
+        );
+      },
+      log: { warn: (message: string) => warnings.push(message) },
+      ...overrides,
+    });
+    await pool.start();
+  }
+
+  beforeEach(() => {
+    dir = join(mkdtempSync(join(tmpdir(), 'hoard-lanes-')), 'lanes');
+    received = [];
+    channels = [];
+    warnings = [];
+    answer = (message, channel) => channel.write(encodeFrame({ type: 'data', data: { echo: message.type } } satisfies ServerMessage));
+  });
+
+  afterEach(async () => {
+    await pool?.close();
+    for (const channel of channels) channel.destroy();
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  });
+
+  it('carries a request to the server and its reply back, then removes the used lane', async () => {
+    await startPool();
+    expect(laneNames(dir)).toHaveLength(4);
+    const lane = LaneConnection.claim(dir)!;
+    expect(lane).toBeDefined();
+    expect(laneNames(dir)).toHaveLength(3);
+    lane.send(request);
+    await vi.waitFor(() => expect(received).toEqual([request]));
+    expect(await lane.next(1000)).toEqual({ type: 'data', data: { echo: 'stats' } });
+    expect(pool.status()).toEqual({ served: 1, ready: 3, available: true });
+    lane.close();
+    await vi.waitFor(() => expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]));
+  });
+
+  it('gives each lane to one wrapper only, and makes new ones once half are in use', async () => {
+    await startPool();
+    const lanes = [1, 2, 3, 4].map(() => LaneConnection.claim(dir));
+    expect(lanes.every(Boolean)).toBe(true);
+    expect(LaneConnection.claim(dir)).toBeUndefined();
+    expect(readdirSync(join(dir, TAKEN_DIR))).toHaveLength(4);
+    for (const lane of lanes) lane!.send(request);
+    await vi.waitFor(() => expect(received).toHaveLength(4));
+    await vi.waitFor(() => expect(laneNames(dir)).toHaveLength(4));
+    for (const lane of lanes) expect(await lane!.next(1000)).toMatchObject({ type: 'data' });
+    for (const lane of lanes) lane!.close();
+  });
+
+  it('tells the wrapper when the server closes the lane before answering, so it can use the socket', async () => {
+    answer = (_message, channel) => channel.destroy();
+    await startPool();
+    const lane = LaneConnection.claim(dir)!;
+    lane.send(request);
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    await vi.waitFor(() => expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]));
+    await expect(lane.next(1000)).rejects.toBeInstanceOf(LaneClosed);
+    lane.close();
+  });
+
+  it('times out on a server that never answers', async () => {
+    answer = () => undefined;
+    await startPool();
+    const lane = LaneConnection.claim(dir)!;
+    lane.send(request);
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    await expect(lane.next(50)).rejects.toThrow('no answer from the server within 50 ms');
+    lane.close();
+  });
+
+  it('skips and removes a lane nobody serves (its server died)', async () => {
+    mkdirSync(join(dir, TAKEN_DIR), { recursive: true });
+    mkdirSync(join(dir, 'dead-1'));
+    await mkfifoWith(execaRunner)([join(dir, 'dead-1', 'request'), join(dir, 'dead-1', 'reply')]);
+    expect(LaneConnection.claim(dir)).toBeUndefined();
+    expect(existsSync(join(dir, 'dead-1'))).toBe(false);
+    expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]);
+  });
+
+  it('clears lanes left by an earlier server when it starts', async () => {
+    mkdirSync(join(dir, 'dead-1'), { recursive: true });
+    await startPool();
+    expect(laneNames(dir)).not.toContain('dead-1');
+    expect(laneNames(dir)).toHaveLength(4);
+  });
+
+  it('closes a lane that was taken and never written to, and replaces it', async () => {
+    await startPool({ abandonedAfterMs: 0 });
+    const lane = LaneConnection.claim(dir)!;
+    expect(pool.status().ready).toBe(4);
+    await pool.sweep();
+    expect(pool.status().ready).toBe(3);
+    expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]);
+    // The abandoned lane's server end is closed: its wrapper, had it lived, would hear so.
+    await expect(lane.next(1000)).rejects.toBeInstanceOf(LaneClosed);
+    lane.close();
+  });
+
+  it('offers no lanes once closed; a conversation in progress goes on', async () => {
+    await startPool();
+    const talking = LaneConnection.claim(dir)!;
+    talking.send(request);
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    await pool.close();
+    expect(laneNames(dir)).toEqual([]);
+    expect(LaneConnection.claim(dir)).toBeUndefined();
+    expect(await talking.next(1000)).toMatchObject({ type: 'data' });
+    talking.close();
+  });
+
+  it('falls back to the socket alone when FIFOs cannot be made, and says why once', async () => {
+    await startPool({ makeFifos: () => Promise.reject(new Error('mkfifo: not found')) });
+    expect(pool.status()).toEqual({ served: 0, ready: 0, available: false });
+    expect(LaneConnection.claim(dir)).toBeUndefined();
+    await pool.sweep();
+    expect(warnings).toEqual(['compile requests use the socket only: lanes could not be made (mkfifo: not found)']);
+  });
+});
