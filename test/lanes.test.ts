@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { execaRunner } from '../src/exec/process-runner.js';
 import { attachDecoder, encodeFrame } from '../src/protocol/framing.js';
-import { isLaneName, TAKEN_DIR } from '../src/protocol/lanes.js';
+import { isLaneName, REPLIES_DIR, TAKEN_DIR } from '../src/protocol/lanes.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../src/protocol/messages.js';
 import { LanePool, mkfifoWith, type LanePoolOptions } from '../src/server/lane-pool.js';
 import { LaneClosed, LaneConnection } from '../src/wrapper/lane-connection.js';
@@ -79,6 +79,7 @@ describe('lanes', () => {
     expect(pool.status()).toEqual({ served: 1, ready: 3, available: true });
     lane.close();
     await vi.waitFor(() => expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]));
+    expect(readdirSync(join(dir, REPLIES_DIR))).toHaveLength(3);
   });
 
   it('gives each lane to one wrapper only, and makes new ones once half are in use', async () => {
@@ -116,12 +117,12 @@ describe('lanes', () => {
   });
 
   it('skips and removes a lane nobody serves (its server died)', async () => {
-    mkdirSync(join(dir, TAKEN_DIR), { recursive: true });
-    mkdirSync(join(dir, 'dead-1'));
-    await mkfifoWith(execaRunner)([join(dir, 'dead-1', 'request'), join(dir, 'dead-1', 'reply')]);
+    for (const sub of [TAKEN_DIR, REPLIES_DIR]) mkdirSync(join(dir, sub), { recursive: true });
+    await mkfifoWith(execaRunner)([join(dir, 'dead-1'), join(dir, REPLIES_DIR, 'dead-1')]);
     expect(LaneConnection.claim(dir)).toBeUndefined();
     expect(existsSync(join(dir, 'dead-1'))).toBe(false);
     expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]);
+    expect(readdirSync(join(dir, REPLIES_DIR))).toEqual([]);
   });
 
   it('clears lanes left by an earlier server when it starts', async () => {

@@ -280,7 +280,10 @@ export class DiskStore {
     // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
     // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
     if (!output.templated && (await this.alreadyInPlace(destination, output))) return 0;
-    const rendered = output.templated ? fromTemplate(await readFile(blob, 'utf8'), places) : undefined;
+    // A templated output is a dep-info of a few kilobytes, in the page cache: read synchronously, which
+    // costs less than the asynchronous call's trips. Creating a file is slow on some filesystems: that
+    // stays off the event loop.
+    const rendered = output.templated ? fromTemplate(readFileSync(blob, 'utf8'), places) : undefined;
     if (rendered !== undefined && textInPlace(destination, rendered, output.mode)) return 0;
     const temporary = `${destination}.hoard-${uniqueSuffix()}`;
     try {

@@ -1,9 +1,9 @@
-import { closeSync, constants, openSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { closeSync, constants, openSync, renameSync, unlinkSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { isLaneName, LANE_REPLY, LANE_REQUEST, NEW_DIR, TAKEN_DIR } from '../protocol/lanes.js';
+import { isLaneName, NEW_DIR, REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
 import type { ProcessRunner } from '../exec/process-runner.js';
 import type { Logger } from './logger.js';
 
@@ -39,6 +39,18 @@ export function mkfifoWith(runner: ProcessRunner): (paths: string[]) => Promise<
   };
 }
 
+/** Removes a file that may be in one of several places, or gone already. */
+function unlinkFirst(paths: string[]): void {
+  for (const path of paths) {
+    try {
+      unlinkSync(path);
+      return;
+    } catch {
+      // Not there: the next place.
+    }
+  }
+}
+
 /**
  * The server's side of lanes (src/protocol/lanes.ts): keeps `size` of them ready, hands each one that a
  * wrapper writes to over as a conversation, and removes it when the wrapper is done or gone. When lanes
@@ -68,8 +80,7 @@ export class LanePool {
   /** Clears lanes left by earlier servers (their FIFOs have nobody behind them) and fills the pool. */
   async start(): Promise<void> {
     await rm(this.options.dir, { recursive: true, force: true });
-    await mkdir(join(this.options.dir, NEW_DIR), { recursive: true, mode: 0o700 });
-    await mkdir(join(this.options.dir, TAKEN_DIR), { recursive: true, mode: 0o700 });
+    for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) await mkdir(join(this.options.dir, sub), { recursive: true, mode: 0o700 });
     await this.fill();
   }
 
@@ -88,23 +99,22 @@ export class LanePool {
 
   private async makeBatch(count: number): Promise<void> {
     const ids = Array.from({ length: count }, () => `${process.pid}-${(this.sequence += 1)}`);
-    for (const id of ids) await mkdir(join(this.options.dir, NEW_DIR, id));
-    await this.options.makeFifos(ids.flatMap((id) => [LANE_REQUEST, LANE_REPLY].map((name) => join(this.options.dir, NEW_DIR, id, name))));
+    await this.options.makeFifos(ids.flatMap((id) => [join(this.options.dir, NEW_DIR, id), join(this.options.dir, REPLIES_DIR, id)]));
     for (const id of ids) {
       if (this.closed) return;
       this.open(id);
-      await rename(join(this.options.dir, NEW_DIR, id), join(this.options.dir, id));
+      // Synchronous: a rename in the server's own small directory costs less than a thread-pool trip.
+      renameSync(join(this.options.dir, NEW_DIR, id), join(this.options.dir, id));
     }
   }
 
   private open(id: string): void {
-    const dir = join(this.options.dir, NEW_DIR, id);
-    const requestFd = openSync(join(dir, LANE_REQUEST), constants.O_RDONLY | constants.O_NONBLOCK);
+    const requestFd = openSync(join(this.options.dir, NEW_DIR, id), constants.O_RDONLY | constants.O_NONBLOCK);
     let replyFd: number;
     try {
       // Read and write: the server is then always a writer, so a wrapper's read never sees end-of-file
       // while the lane lives, and opening never fails for want of a reader.
-      replyFd = openSync(join(dir, LANE_REPLY), constants.O_RDWR | constants.O_NONBLOCK);
+      replyFd = openSync(join(this.options.dir, REPLIES_DIR, id), constants.O_RDWR | constants.O_NONBLOCK);
     } catch (error) {
       closeSync(requestFd);
       throw error;
@@ -136,7 +146,9 @@ export class LanePool {
     if (!this.lanes.delete(lane.id)) return;
     lane.request.destroy();
     lane.reply.destroy();
-    await Promise.all([lane.id, join(TAKEN_DIR, lane.id)].map((name) => rm(join(this.options.dir, name), { recursive: true, force: true })));
+    // The request is where the lane is now: taken (the usual case), still offered, or still being made.
+    unlinkFirst([TAKEN_DIR, '', NEW_DIR].map((place) => join(this.options.dir, place, lane.id)));
+    unlinkFirst([join(this.options.dir, REPLIES_DIR, lane.id)]);
     await this.fill();
   }
 

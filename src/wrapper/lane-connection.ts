@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync, readSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeFrame, FrameDecoder } from '../protocol/framing.js';
-import { isLaneName, LANE_REPLY, LANE_REQUEST, TAKEN_DIR } from '../protocol/lanes.js';
+import { isLaneName, REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 import type { Connection } from './connection.js';
 import { pauseSync, writeFully } from './sync-io.js';
@@ -60,22 +60,22 @@ export class LaneConnection implements Connection {
       } catch {
         continue; // another wrapper took it first
       }
-      return LaneConnection.openTaken(taken);
+      return LaneConnection.openTaken(taken, join(lanesDir, REPLIES_DIR, name!));
     }
     return undefined;
   }
 
-  private static openTaken(laneDir: string): LaneConnection | undefined {
+  private static openTaken(request: string, reply: string): LaneConnection | undefined {
     let requestFd: number;
     try {
-      requestFd = openSync(join(laneDir, LANE_REQUEST), constants.O_WRONLY | constants.O_NONBLOCK);
+      requestFd = openSync(request, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch {
       // ENXIO: nobody reads this lane, its server died. The next server clears the others.
-      rmSync(laneDir, { recursive: true, force: true });
+      for (const path of [request, reply]) rmSync(path, { force: true });
       return undefined;
     }
     try {
-      return new LaneConnection(requestFd, openSync(join(laneDir, LANE_REPLY), constants.O_RDONLY | constants.O_NONBLOCK));
+      return new LaneConnection(requestFd, openSync(reply, constants.O_RDONLY | constants.O_NONBLOCK));
     } catch {
       closeSync(requestFd);
       return undefined;

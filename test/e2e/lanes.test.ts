@@ -66,6 +66,7 @@ describe('compile requests through lanes', () => {
     expect(next.pid).not.toBe(killed.pid);
     expect(readdirSync(lanesDir()).filter((name) => name.startsWith(`${killed.pid}-`))).toEqual([]);
     expect(readdirSync(join(lanesDir(), '.taken'))).toEqual([]);
+    expect(readdirSync(join(lanesDir(), '.replies')).filter((name) => name.startsWith(`${killed.pid}-`))).toEqual([]);
     // The new server counts from the saved statistics: the compile was a hit, not an error.
     const { counters } = await sandbox.stats();
     expect(counters.byKind.c).toMatchObject({ requests: 3, hits: 2 });
