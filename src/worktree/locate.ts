@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { digestBytes } from '../hash/blake3.js';
@@ -22,6 +23,8 @@ interface Found {
   root: string;
   gitDir: string;
   repository: string;
+  /** Worked out once per worktree: a BLAKE3 call per request is not free. */
+  id?: string;
 }
 
 function repositoryName(commonDir: string): string {
@@ -38,12 +41,13 @@ export class WorktreeLocator {
   async locate(directory: string): Promise<Worktree | undefined> {
     const found = await this.find(resolve(directory));
     if (!found) return undefined;
+    found.id ??= digestBytes(`${found.repository}\0${found.root}`).slice(0, 16);
     return {
-      id: digestBytes(`${found.repository}\0${found.root}`).slice(0, 16),
+      id: found.id,
       repository: found.repository,
       name: repositoryName(found.repository),
       root: found.root,
-      branch: await this.branch(found.gitDir),
+      branch: this.branch(found.gitDir),
     };
   }
 
@@ -82,9 +86,10 @@ export class WorktreeLocator {
     return parent === directory ? undefined : this.find(parent);
   }
 
-  private async branch(gitDir: string): Promise<string> {
+  /** HEAD is a line of text read on every request: synchronously, which costs less than four thread-pool trips. */
+  private branch(gitDir: string): string {
     try {
-      const head = (await readFile(join(gitDir, 'HEAD'), 'utf8')).trim();
+      const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
       const ref = /^ref:\s*refs\/heads\/(.+)$/.exec(head);
       if (ref) return ref[1]!;
       return /^[0-9a-f]{7,}$/.test(head) ? `detached at ${head.slice(0, 8)}` : head;
