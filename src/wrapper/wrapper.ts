@@ -56,8 +56,14 @@ async function ask(
     }
   }
   const connection = await connectOrStart(locations, serverScript, env);
-  connection.send(request);
-  return { connection, reply: await connection.next(DECISION_TIMEOUT_MS) };
+  try {
+    connection.send(request);
+    return { connection, reply: await connection.next(DECISION_TIMEOUT_MS) };
+  } catch (error) {
+    // An open socket keeps this process alive: the compile that follows would end, the wrapper not.
+    connection.close();
+    throw error;
+  }
 }
 
 /**
@@ -81,7 +87,7 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
     return runDirect(compiler, args, compilerEnv);
   };
 
-  let connection: Connection;
+  let connection: Connection | undefined;
   let reply: ServerMessage;
   try {
     const request: CompileRequest = { v: PROTOCOL_VERSION, type: 'compile', cwd: process.cwd(), argv, env: definedOnly(compilerEnv) };
@@ -91,6 +97,7 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
     for (let attempt = 1; reply.type === 'version-mismatch'; attempt += 1) {
       if (attempt > REPLACEMENT_ATTEMPTS) throw new Error(`the server of protocol ${reply.serverVersion} did not step aside`);
       connection.close();
+      connection = undefined;
       if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, REPLACEMENT_PAUSE_MS));
       connection = await connectOrStart(locations, options.serverScript, compilerEnv);
       connection.send(request);
@@ -98,6 +105,8 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
     }
     while (reply.type === 'wait') reply = await connection.next(reply.timeoutMs + DECISION_TIMEOUT_MS);
   } catch (error) {
+    // A server that hangs must not keep this process alive after the compile it gave up on.
+    connection?.close();
     return fallBack(`cache server unavailable: ${(error as Error).message}`);
   }
 

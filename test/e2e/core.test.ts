@@ -1,5 +1,5 @@
 import { readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -221,6 +221,28 @@ describe('failures that must not break a build', () => {
     expectSuccess(result, 'build with an unusable cache directory');
     expect((await execa(join(project, 'target', 'debug', 'wt-app'))).stdout).toContain('direct');
   });
+
+  it('compiles directly, and exits, when the server takes the request and never answers', async () => {
+    // A server that hangs: it accepts and reads, and says nothing. No lanes are offered.
+    const cacheDir = join(sandbox.root, 'hung-server');
+    mkdirSync(join(cacheDir, 'run'), { recursive: true, mode: 0o700 });
+    const held: Socket[] = [];
+    const hung = createServer((socket) => held.push(socket.on('error', () => undefined)));
+    await new Promise<void>((resolve) => hung.listen(join(cacheDir, 'run', 'server.sock'), resolve));
+    try {
+      // The wrapper gives up after its decision timeout (20 s), runs the compiler, and must then exit,
+      // though the hung server still holds the connection open.
+      const result = await execa(HOARD, ['rustc', '-vV'], { env: { ...sandbox.env, HOARD_DIR: cacheDir }, extendEnv: false, reject: false, timeout: 60_000 });
+      expect(result.timedOut).toBe(false);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toMatch(/^rustc \d+\.\d+/);
+      expect(held.length).toBe(1);
+      expect(readFileSync(join(cacheDir, 'error.log'), 'utf8')).toMatch(/no answer from the server within 20000 ms; compiling rustc directly/);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  }, 90_000);
 
   it('two builds of the same project at once share the cache without corrupting it', async () => {
     const copyA = sandbox.project(FIXTURE, 'concurrent-a');
