@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { execaRunner } from '../src/exec/process-runner.js';
 import { attachDecoder, encodeFrame } from '../src/protocol/framing.js';
-import { isLaneName, REPLIES_DIR, TAKEN_DIR } from '../src/protocol/lanes.js';
+import { isLaneName, NEW_DIR, REPLIES_DIR, TAKEN_DIR } from '../src/protocol/lanes.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../src/protocol/messages.js';
 import { LanePool, mkfifoWith, type LanePoolOptions } from '../src/server/lane-pool.js';
 import { LaneClosed, LaneConnection } from '../src/wrapper/lane-connection.js';
@@ -157,10 +158,78 @@ describe('lanes', () => {
   });
 
   it('falls back to the socket alone when FIFOs cannot be made, and says why once', async () => {
-    await startPool({ makeFifos: () => Promise.reject(new Error('mkfifo: not found')) });
+    await startPool({ makeFifos: () => Promise.reject(new Error('mkfifo: not found')), retryAfterMs: 0 });
     expect(pool.status()).toEqual({ served: 0, ready: 0, available: false });
     expect(LaneConnection.claim(dir)).toBeUndefined();
     await pool.sweep();
-    expect(warnings).toEqual(['compile requests use the socket only: lanes could not be made (mkfifo: not found)']);
+    await pool.sweep();
+    expect(warnings).toEqual(['compile requests use the socket until lanes can be made (mkfifo: not found); trying again every minute']);
+    // Nothing half-made is left to be taken.
+    expect(readdirSync(join(dir, NEW_DIR))).toEqual([]);
+    expect(readdirSync(join(dir, REPLIES_DIR))).toEqual([]);
+  });
+
+  it('makes lanes again after a failure that passes', async () => {
+    let failures = 1;
+    const mkfifo = mkfifoWith(execaRunner);
+    await startPool({ retryAfterMs: 0, makeFifos: (paths) => (failures-- > 0 ? Promise.reject(new Error('spawn mkfifo EAGAIN')) : mkfifo(paths)) });
+    expect(pool.status().available).toBe(false);
+    await pool.sweep();
+    expect(pool.status()).toEqual({ served: 0, ready: 4, available: true });
+    expect(laneNames(dir)).toHaveLength(4);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('waits before trying again', async () => {
+    let attempts = 0;
+    await startPool({ retryAfterMs: 60_000, makeFifos: () => Promise.reject(new Error(`attempt ${(attempts += 1)}`)) });
+    await pool.sweep();
+    expect(attempts).toBe(1);
+  });
+
+  it('keeps the lanes of a server that still runs, and removes those of servers that are gone', async () => {
+    const gone = (await execa('true', { reject: false })).pid!;
+    for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) mkdirSync(join(dir, sub), { recursive: true });
+    // pid 1 always runs; `gone` has exited.
+    const seeded = ['1-7', join(TAKEN_DIR, '1-8'), join(REPLIES_DIR, '1-8'), join(NEW_DIR, '1-9'), `${gone}-1`, join(TAKEN_DIR, `${gone}-2`), join(REPLIES_DIR, `${gone}-2`)];
+    for (const name of seeded) writeFileSync(join(dir, name), '');
+    await startPool();
+    expect(existsSync(join(dir, '1-7'))).toBe(true);
+    expect(existsSync(join(dir, TAKEN_DIR, '1-8'))).toBe(true);
+    expect(existsSync(join(dir, REPLIES_DIR, '1-8'))).toBe(true);
+    expect(existsSync(join(dir, `${gone}-1`))).toBe(false);
+    expect(existsSync(join(dir, TAKEN_DIR, `${gone}-2`))).toBe(false);
+    expect(existsSync(join(dir, REPLIES_DIR, `${gone}-2`))).toBe(false);
+    // Closing removes this server's lanes only.
+    await pool.close();
+    expect(laneNames(dir)).toEqual(['1-7']);
+    expect(readdirSync(join(dir, NEW_DIR))).toEqual(['1-9']);
+  });
+
+  it('makes lanes again when the directory it makes them in was removed', async () => {
+    await startPool();
+    rmSync(join(dir, NEW_DIR), { recursive: true });
+    const taken = [1, 2, 3, 4].map(() => LaneConnection.claim(dir)!);
+    for (const lane of taken) lane.send(request);
+    await vi.waitFor(() => expect(laneNames(dir)).toHaveLength(4));
+    expect(pool.status().available).toBe(true);
+    for (const lane of taken) lane.close();
+  });
+
+  it('never fails the server when the lanes directory cannot be made', async () => {
+    writeFileSync(join(dir, '..', 'file'), '');
+    dir = join(dir, '..', 'file', 'lanes');
+    await startPool();
+    expect(pool.status()).toEqual({ served: 0, ready: 0, available: false });
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('makes no lanes where FIFOs are not known to behave (not Linux)', async () => {
+    let made = 0;
+    await startPool({ platform: 'darwin', makeFifos: async () => void (made += 1) });
+    await pool.sweep();
+    expect(made).toBe(0);
+    expect(existsSync(dir)).toBe(false);
+    expect(pool.status()).toEqual({ served: 0, ready: 0, available: false, unsupported: true });
   });
 });

@@ -7,6 +7,7 @@ import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../wrapper/
 import { restoredEnvironment } from '../wrapper/environment.js';
 import { askServerData, CliError } from './client.js';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
+import type { LaneStatus } from '../server/lane-pool.js';
 
 interface Status {
   running: boolean;
@@ -17,8 +18,7 @@ interface Status {
   socket: string;
   configFile: string;
   configProblem?: string;
-  /** Requests that came through lanes, and lanes ready; absent when lanes could not be made. */
-  lanes: { served: number; ready: number; available: boolean };
+  lanes: LaneStatus;
 }
 
 function serverScript(): string {
@@ -101,9 +101,11 @@ export async function serverCommand(args: string[]): Promise<number> {
         [
           `hoard server running: pid ${status.pid}, version ${status.version}, protocol ${status.protocol}, up ${formatDuration(status.uptimeMs)}`,
           `socket ${status.socket}`,
-          status.lanes.available
-            ? `lanes ${status.lanes.ready} ready, ${status.lanes.served} requests served through them`
-            : 'lanes unavailable (see the server log): every request uses the socket',
+          status.lanes.unsupported
+            ? 'lanes not used on this system (they need Linux): every request uses the socket'
+            : status.lanes.available
+              ? `lanes ${status.lanes.ready} ready, ${status.lanes.served} requests served through them`
+              : 'lanes unavailable for now (the server log says why): requests use the socket',
           `config ${status.configFile}${status.configProblem ? ` (NOT IN USE: ${status.configProblem})` : ''}`,
         ].join('\n') + '\n',
       );

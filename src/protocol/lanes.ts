@@ -12,6 +12,9 @@
  * open, so an offered lane always has its server behind it, unless that server died, which a wrapper
  * notices at once (ENXIO opening the request) and answers by using the socket. Plain files, not a
  * directory per lane: creating and removing directories costs the server more than the rest of a lane.
+ * A lane's id starts with its server's pid: a starting server removes only lanes whose server is gone.
+ * Linux only: a FIFO opened for reading and writing at once is undefined in POSIX, and end-of-file on a
+ * FIFO that has had no writer yet differs between kernels.
  */
 /** Lanes a wrapper has taken, by their id; dot-names are never offered as lanes. */
 export const TAKEN_DIR = '.taken';
@@ -20,4 +23,10 @@ export const NEW_DIR = '.new';
 
 export function isLaneName(name: string): boolean {
   return !name.startsWith('.');
+}
+
+/** A lane's id is `<pid of its server>-<sequence>`: the pid, or undefined for a name not made that way. */
+export function laneOwner(name: string): number | undefined {
+  const match = /^(\d+)-\d+$/.exec(name);
+  return match ? Number(match[1]) : undefined;
 }

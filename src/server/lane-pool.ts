@@ -1,9 +1,9 @@
-import { closeSync, constants, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { isLaneName, NEW_DIR, REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
+import { isLaneName, laneOwner, NEW_DIR, REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
 import type { ProcessRunner } from '../exec/process-runner.js';
 import type { Logger } from './logger.js';
 
@@ -18,6 +18,21 @@ export interface LanePoolOptions {
   log: Pick<Logger, 'warn'>;
   /** A lane taken but never written to for this long belonged to a wrapper that died in between. */
   abandonedAfterMs?: number;
+  /** After lanes could not be made, how long until the pool tries again. */
+  retryAfterMs?: number;
+  /** Lanes are made on Linux only (see src/protocol/lanes.ts); elsewhere every request uses the socket. */
+  platform?: NodeJS.Platform;
+}
+
+/** For `hoard server status`. */
+export interface LaneStatus {
+  /** Requests that came through lanes. */
+  served: number;
+  ready: number;
+  /** False while lanes cannot be made (the server log says why). */
+  available: boolean;
+  /** Not made on this system at all. */
+  unsupported?: true;
 }
 
 interface Lane {
@@ -30,6 +45,26 @@ interface Lane {
 }
 
 const ABANDONED_AFTER_MS = 10_000;
+/** mkfifo can fail for a moment (no descriptors or processes left under load): lanes come back after this. */
+const RETRY_AFTER_MS = 60_000;
+
+/** Whether the server that made a lane still runs: only its own lanes are any server's to remove. */
+function ownerRuns(name: string): boolean {
+  const pid = laneOwner(name);
+  if (pid === undefined || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A server killed a moment ago stays a zombie until its parent reaps it: it answers kill(0), but is gone.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
 
 /** `mkfifo` makes the FIFOs: Node has no call for it, and the pool makes them in batches, off the request path. */
 export function mkfifoWith(runner: ProcessRunner): (paths: string[]) => Promise<void> {
@@ -61,11 +96,16 @@ export class LanePool {
   private sequence = 0;
   private filling = false;
   private closed = false;
-  private unavailable = false;
+  /** Until when making lanes is not tried again after a failure (0: it works). */
+  private unavailableUntil = 0;
+  private warned = false;
+  private readonly supported: boolean;
   /** Conversations that came through a lane, for `hoard server status`. */
   served = 0;
 
-  constructor(private readonly options: LanePoolOptions) {}
+  constructor(private readonly options: LanePoolOptions) {
+    this.supported = (options.platform ?? process.platform) === 'linux';
+  }
 
   get ready(): number {
     let count = 0;
@@ -73,42 +113,81 @@ export class LanePool {
     return count;
   }
 
-  status(): { served: number; ready: number; available: boolean } {
-    return { served: this.served, ready: this.ready, available: !this.unavailable };
+  status(): LaneStatus {
+    if (!this.supported) return { served: 0, ready: 0, available: false, unsupported: true };
+    return { served: this.served, ready: this.ready, available: this.unavailableUntil === 0 };
   }
 
-  /** Clears lanes left by earlier servers (their FIFOs have nobody behind them) and fills the pool. */
+  /**
+   * Clears lanes left by servers that are gone (their FIFOs have nobody behind them) and fills the pool.
+   * A server that still runs keeps its lanes: two servers can start at once, and one of them then
+   * steps aside. Never throws: without lanes, compile requests use the socket.
+   */
   async start(): Promise<void> {
-    await rm(this.options.dir, { recursive: true, force: true });
-    for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) await mkdir(join(this.options.dir, sub), { recursive: true, mode: 0o700 });
+    if (!this.supported) return;
+    try {
+      await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+      for (const place of ['', NEW_DIR, TAKEN_DIR, REPLIES_DIR]) {
+        const names = await readdir(join(this.options.dir, place)).catch(() => [] as string[]);
+        for (const name of names) {
+          if ((place === '' && !isLaneName(name)) || ownerRuns(name)) continue;
+          await rm(join(this.options.dir, place, name), { recursive: true, force: true });
+        }
+      }
+    } catch (error) {
+      this.cannotMake(error as Error);
+      return;
+    }
     await this.fill();
   }
 
   private async fill(): Promise<void> {
-    if (this.filling) return;
+    if (!this.supported || this.filling || this.closed || Date.now() < this.unavailableUntil) return;
     this.filling = true;
     try {
-      while (!this.closed && !this.unavailable && this.ready <= this.options.size / 2) await this.makeBatch(this.options.size - this.ready);
+      while (!this.closed && this.ready <= this.options.size / 2) await this.makeBatch(this.options.size - this.ready);
+      this.unavailableUntil = 0;
     } catch (error) {
-      this.unavailable = true;
-      this.options.log.warn(`compile requests use the socket only: lanes could not be made (${(error as Error).message})`);
+      this.cannotMake(error as Error);
     } finally {
       this.filling = false;
     }
   }
 
+  private cannotMake(error: Error): void {
+    this.unavailableUntil = Date.now() + (this.options.retryAfterMs ?? RETRY_AFTER_MS);
+    if (this.warned) return;
+    this.warned = true;
+    this.options.log.warn(`compile requests use the socket until lanes can be made (${error.message}); trying again every minute`);
+  }
+
   private async makeBatch(count: number): Promise<void> {
+    const { dir } = this.options;
     const ids = Array.from({ length: count }, () => `${process.pid}-${(this.sequence += 1)}`);
-    await this.options.makeFifos(ids.flatMap((id) => [join(this.options.dir, NEW_DIR, id), join(this.options.dir, REPLIES_DIR, id)]));
-    for (const id of ids) {
-      if (this.closed) return;
-      this.open(id);
-      // Synchronous: a rename in the server's own small directory costs less than a thread-pool trip.
-      renameSync(join(this.options.dir, NEW_DIR, id), join(this.options.dir, id));
+    const madeFor = (id: string): string[] => [join(dir, NEW_DIR, id), join(dir, REPLIES_DIR, id)];
+    // Recreated if something removed them (a cleaner of the runtime directory, a user).
+    for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    await this.options.makeFifos(ids.flatMap(madeFor));
+    let offered = 0;
+    try {
+      for (; offered < ids.length && !this.closed; offered += 1) {
+        const lane = this.open(ids[offered]!);
+        try {
+          // Synchronous: a rename in the server's own small directory costs less than a thread-pool trip.
+          renameSync(join(dir, NEW_DIR, lane.id), join(dir, lane.id));
+        } catch (error) {
+          void this.remove(lane);
+          offered += 1;
+          throw error;
+        }
+      }
+    } finally {
+      // The ones not offered (the pool closed, or one failed) would never be taken: nothing may be left of them.
+      for (const id of ids.slice(offered)) for (const path of madeFor(id)) rmSync(path, { force: true });
     }
   }
 
-  private open(id: string): void {
+  private open(id: string): Lane {
     const requestFd = openSync(join(this.options.dir, NEW_DIR, id), constants.O_RDONLY | constants.O_NONBLOCK);
     let replyFd: number;
     try {
@@ -140,6 +219,7 @@ export class LanePool {
     channel.on('error', () => undefined);
     channel.once('close', () => void this.remove(lane));
     this.options.onConversation(channel);
+    return lane;
   }
 
   private async remove(lane: Lane): Promise<void> {
@@ -175,7 +255,7 @@ export class LanePool {
    */
   async close(): Promise<void> {
     this.closed = true;
+    // Only this server's lanes: another server may be using the same directory.
     await Promise.all([...this.lanes.values()].filter((lane) => !lane.talking).map((lane) => this.remove(lane)));
-    await rm(join(this.options.dir, NEW_DIR), { recursive: true, force: true });
   }
 }

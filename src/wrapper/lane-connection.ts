@@ -12,6 +12,9 @@ const CLAIM_ATTEMPTS = 4;
 const FIRST_PAUSE_MS = 0.05;
 const PAUSE_GROWTH = 1.3;
 const LONGEST_PAUSE_MS = 5;
+/** A wait this long is for another compile (a `wait` reply): wake less often, it will take seconds. */
+const LONG_WAIT_MS = 1000;
+const LONG_WAIT_PAUSE_MS = 25;
 /** A request is kilobytes; a server that has not taken it in this long is not listening. */
 const SEND_TIMEOUT_MS = 5000;
 
@@ -100,7 +103,8 @@ export class LaneConnection implements Connection {
   }
 
   private receive(timeoutMs: number): ServerMessage {
-    const deadline = performance.now() + timeoutMs;
+    const started = performance.now();
+    const deadline = started + timeoutMs;
     let pause = FIRST_PAUSE_MS;
     for (;;) {
       const message = this.received.shift();
@@ -119,9 +123,10 @@ export class LaneConnection implements Connection {
         this.decoder.push(Buffer.from(this.chunk.subarray(0, count)));
         continue;
       }
-      if (performance.now() >= deadline) throw new Error(`no answer from the server within ${timeoutMs} ms`);
-      pauseSync(pause);
-      pause = Math.min(pause * PAUSE_GROWTH, LONGEST_PAUSE_MS);
+      const now = performance.now();
+      if (now >= deadline) throw new Error(`no answer from the server within ${timeoutMs} ms`);
+      pauseSync(Math.min(pause, deadline - now));
+      pause = Math.min(pause * PAUSE_GROWTH, now - started > LONG_WAIT_MS ? LONG_WAIT_PAUSE_MS : LONGEST_PAUSE_MS);
     }
   }
 
