@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { execa } from 'execa';
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { execaRunner } from '../src/exec/process-runner.js';
 import { attachDecoder, encodeFrame } from '../src/protocol/framing.js';
@@ -188,7 +188,7 @@ describe('lanes', () => {
   });
 
   it('keeps the lanes of a server that still runs, and removes those of servers that are gone', async () => {
-    const gone = (await execa('true', { reject: false })).pid!;
+    const gone = spawnSync('true').pid;
     for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) mkdirSync(join(dir, sub), { recursive: true });
     // pid 1 always runs; `gone` has exited.
     const seeded = ['1-7', join(TAKEN_DIR, '1-8'), join(REPLIES_DIR, '1-8'), join(NEW_DIR, '1-9'), `${gone}-1`, join(TAKEN_DIR, `${gone}-2`), join(REPLIES_DIR, `${gone}-2`)];
