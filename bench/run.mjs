@@ -34,7 +34,7 @@ const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startu
 
 // ---------------------------------------------------------------- options
 
-const options = { write: false, keep: false, hits: 10, startupRuns: 30, budget: 900, coldRounds: 2 };
+const options = { write: false, keep: false, hits: 10, startupRuns: 30, budget: 900, coldRounds: 3 };
 for (const arg of process.argv.slice(2)) {
   const [name, value] = arg.split('=', 2);
   const number = () => {
