@@ -1,4 +1,5 @@
 import { stdioWithJobserver } from './jobserver.js';
+import { writeOutput } from './sync-io.js';
 
 /**
  * node:child_process (and node:dgram, which it loads) costs milliseconds at start-up, and a hit,
@@ -35,7 +36,7 @@ export async function runDirect(command: string, args: string[], env: NodeJS.Pro
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: stdioWithJobserver(['inherit', 'inherit', 'inherit'], env), env });
     child.on('error', (error) => {
-      process.stderr.write(cannotRun(command, error));
+      writeOutput(2, cannotRun(command, error));
       resolve(127);
     });
     child.on('close', (code, signal) => resolve(exitStatus(code, signal)));
@@ -55,15 +56,15 @@ export async function runCaptured(command: string, args: string[], env: NodeJS.P
     const stderr: Buffer[] = [];
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout.push(chunk);
-      process.stdout.write(chunk);
+      writeOutput(1, chunk);
     });
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr.push(chunk);
-      process.stderr.write(chunk);
+      writeOutput(2, chunk);
     });
     child.on('error', (error) => {
       const message = Buffer.from(cannotRun(command, error));
-      process.stderr.write(message);
+      writeOutput(2, message);
       resolve({ exitCode: 127, stdout: Buffer.alloc(0), stderr: message, durationMs: performance.now() - started });
     });
     child.on('close', (code, signal) => {

@@ -23,3 +23,17 @@ export function writeFully(descriptor: number, bytes: Uint8Array, deadline = Inf
     }
   }
 }
+
+/**
+ * Writes the wrapper's own output (a hit's replay, the compiler's output relayed, a message) to stdout
+ * or stderr, synchronously: every byte is out when the wrapper exits, on any platform, and
+ * process.stdout and process.stderr, whose streams cost milliseconds to build, are never touched.
+ * A reader that went away (EPIPE) loses the text, not the build.
+ */
+export function writeOutput(descriptor: 1 | 2, data: Uint8Array | string): void {
+  try {
+    writeFully(descriptor, typeof data === 'string' ? Buffer.from(data) : data);
+  } catch {
+    // The reader is gone: there is nobody to show the text to.
+  }
+}

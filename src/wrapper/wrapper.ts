@@ -7,7 +7,7 @@ import { logError } from './error-log.js';
 import { callFingerprint, nestedEnvironment, recursionMessage } from './recursion.js';
 import { runCaptured, runDirect } from './run-compiler.js';
 import { connectOrStart } from './start-server.js';
-import { writeFully } from './sync-io.js';
+import { writeOutput } from './sync-io.js';
 
 /** The server answers a compile request in milliseconds; this bounds a server that hangs. */
 const DECISION_TIMEOUT_MS = 20_000;
@@ -19,19 +19,6 @@ const REPLACEMENT_PAUSE_MS = 25;
 
 export interface WrapperOptions {
   serverScript: string;
-}
-
-/**
- * Replays a hit's output on a descriptor, synchronously: touching process.stdout or process.stderr
- * would build a stream (milliseconds) for a few lines, often none. A full non-blocking pipe is waited
- * out; a reader that went away loses the text, not the build.
- */
-function replay(descriptor: 1 | 2, base64: string): void {
-  try {
-    writeFully(descriptor, Buffer.from(base64, 'base64'));
-  } catch {
-    // The reader is gone (EPIPE): there is nobody to show the text to.
-  }
 }
 
 /**
@@ -76,7 +63,7 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
   const call = callFingerprint(process.cwd(), compiler, args);
   const recursion = recursionMessage(compiler, call, env);
   if (recursion) {
-    process.stderr.write(`${recursion}\n`);
+    writeOutput(2, `${recursion}\n`);
     return 2;
   }
   // The server gets the marked environment too: a compiler it probes (`rustc -vV`) is guarded as well.
@@ -113,8 +100,8 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
   switch (reply.type) {
     case 'hit':
       connection.leave();
-      replay(1, reply.stdout);
-      replay(2, reply.stderr);
+      writeOutput(1, Buffer.from(reply.stdout, 'base64'));
+      writeOutput(2, Buffer.from(reply.stderr, 'base64'));
       return reply.exitCode;
     case 'run':
       if (!reply.store) {
