@@ -502,8 +502,9 @@ async function measure() {
   const cacheDirOf = (name) => configs[name].env.SCCACHE_DIR ?? configs[name].env.HOARD_DIR;
 
   // 1. Cold builds: empty cache (a fresh directory and a server started on it), empty target directory.
-  //    Interleaved across the configurations (with a Node pass-through wrapper as a floor) and repeated, so that a drift in the machine's speed
-  //    lands on all three alike; the fastest round of each counts, and every round is reported.
+  //    Interleaved across the configurations (with a Node pass-through wrapper as a floor) and repeated,
+  //    so that a drift in the machine's speed lands on all of them alike; the fastest round of each
+  //    counts, and every round is reported.
   const coldRounds = { none: [], sccache: [], hoard: [], passthrough: [] };
   const coldStatsOf = {};
   for (let round = 1; round <= options.coldRounds; round += 1) {
@@ -775,7 +776,7 @@ ${loadSummary}${repeatSummary}
 the noise between two builds on this machine. ² A \`git worktree\` of the same commit at another path;
 hoard runs with \`basedirs = auto\` (HOARD_BASEDIRS=auto) throughout, so its workspace crate, bench-core, can hit there${(results.interference['no cache cold build'] ?? 0) >= 0.05 || (results.interference['no cache warm build'] ?? 0) >= 0.05 ? ' (inflated here: one of the two was disturbed, see above)' : ''}.
 
-³ The fastest of ${options.coldRounds} rounds, interleaved (no cache, sccache, hoard, then again): no cache ${results.coldRounds.none.map(s).join(', ')}; sccache ${results.coldRounds.sccache.map(s).join(', ')}; hoard ${results.coldRounds.hoard.map(s).join(', ')}; Node pass-through wrapper ${results.coldRounds.passthrough.map(s).join(', ')}.
+³ The fastest of ${options.coldRounds} rounds, interleaved (no cache, sccache, hoard, Node pass-through, then again): no cache ${results.coldRounds.none.map(s).join(', ')}; sccache ${results.coldRounds.sccache.map(s).join(', ')}; hoard ${results.coldRounds.hoard.map(s).join(', ')}; Node pass-through wrapper ${results.coldRounds.passthrough.map(s).join(', ')}.
 
 The floor of any wrapper written for Node: \`bench/passthrough/wrapper\`, which starts Node as \`bin/hoard\` does and
 only runs the compiler (with cargo's jobserver), took ${s(passthroughCold)} for the cold build in the same rounds,

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { execaRunner } from '../src/exec/process-runner.js';
 import { attachDecoder, encodeFrame } from '../src/protocol/framing.js';
@@ -204,6 +205,21 @@ describe('lanes', () => {
     await pool.close();
     expect(laneNames(dir)).toEqual(['1-7']);
     expect(readdirSync(join(dir, NEW_DIR))).toEqual(['1-9']);
+  });
+
+  it('removes the lanes of a server that is a zombie (killed, not yet reaped)', async () => {
+    // sh starts a child that exits at once, then becomes `sleep`, which never reaps it.
+    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number((await once(parent.stdout!, 'data'))[0].toString().trim());
+      await vi.waitFor(() => expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${zombie}-1`), '');
+      await startPool();
+      expect(existsSync(join(dir, `${zombie}-1`))).toBe(false);
+    } finally {
+      parent.kill();
+    }
   });
 
   it('makes lanes again when the directory it makes them in was removed', async () => {

@@ -48,19 +48,19 @@ const ABANDONED_AFTER_MS = 10_000;
 /** mkfifo can fail for a moment (no descriptors or processes left under load): lanes come back after this. */
 const RETRY_AFTER_MS = 60_000;
 
-/** Whether the server that made a lane still runs: only its own lanes are any server's to remove. */
-function ownerRuns(name: string): boolean {
-  const pid = laneOwner(name);
-  if (pid === undefined || pid === process.pid) return false;
+/** Whether another process with this pid runs (a server whose lanes are not this server's to remove). */
+function otherProcessRuns(pid: number): boolean {
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
   // A server killed a moment ago stays a zombie until its parent reaps it: it answers kill(0), but is gone.
+  // /proc/<pid>/stat is "pid (name) state …", and the name may hold spaces and parentheses.
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return true;
   }
@@ -127,10 +127,17 @@ export class LanePool {
     if (!this.supported) return;
     try {
       await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+      // Asked once per server, not once per lane: a server leaves dozens.
+      const running = new Map<number, boolean>();
+      const ownerRuns = (pid: number | undefined): boolean => {
+        if (pid === undefined) return false;
+        if (!running.has(pid)) running.set(pid, otherProcessRuns(pid));
+        return running.get(pid)!;
+      };
       for (const place of ['', NEW_DIR, TAKEN_DIR, REPLIES_DIR]) {
         const names = await readdir(join(this.options.dir, place)).catch(() => [] as string[]);
         for (const name of names) {
-          if ((place === '' && !isLaneName(name)) || ownerRuns(name)) continue;
+          if ((place === '' && !isLaneName(name)) || ownerRuns(laneOwner(name))) continue;
           await rm(join(this.options.dir, place, name), { recursive: true, force: true });
         }
       }
