@@ -5,6 +5,7 @@ import { isLaneName, REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 import type { Connection } from './connection.js';
 import { pauseSync, writeFully } from './sync-io.js';
+import { monotonicMs } from './clock.js';
 
 /** Lanes a wrapper tries to take (others may take the same ones first) before it uses the socket. */
 const CLAIM_ATTEMPTS = 4;
@@ -87,7 +88,7 @@ export class LaneConnection implements Connection {
 
   send(message: ClientMessage): void {
     try {
-      writeFully(this.requestFd, encodeFrame(message), performance.now() + SEND_TIMEOUT_MS);
+      writeFully(this.requestFd, encodeFrame(message), monotonicMs() + SEND_TIMEOUT_MS);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EPIPE') throw new LaneClosed('the server closed the lane');
       throw error;
@@ -103,7 +104,7 @@ export class LaneConnection implements Connection {
   }
 
   private receive(timeoutMs: number): ServerMessage {
-    const started = performance.now();
+    const started = monotonicMs();
     const deadline = started + timeoutMs;
     let pause = FIRST_PAUSE_MS;
     for (;;) {
@@ -123,7 +124,7 @@ export class LaneConnection implements Connection {
         this.decoder.push(Buffer.from(this.chunk.subarray(0, count)));
         continue;
       }
-      const now = performance.now();
+      const now = monotonicMs();
       if (now >= deadline) throw new Error(`no answer from the server within ${timeoutMs} ms`);
       pauseSync(Math.min(pause, deadline - now));
       pause = Math.min(pause * PAUSE_GROWTH, now - started > LONG_WAIT_MS ? LONG_WAIT_PAUSE_MS : LONGEST_PAUSE_MS);

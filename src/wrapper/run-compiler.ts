@@ -1,5 +1,6 @@
 import { stdioWithJobserver } from './jobserver.js';
 import { writeOutput } from './sync-io.js';
+import { monotonicMs } from './clock.js';
 
 /**
  * node:child_process (and node:dgram, which it loads) costs milliseconds at start-up, and a hit,
@@ -49,7 +50,7 @@ export async function runDirect(command: string, args: string[], env: NodeJS.Pro
  */
 export async function runCaptured(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<CapturedRun> {
   const { spawn } = await loadChildProcess();
-  const started = performance.now();
+  const started = monotonicMs();
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: stdioWithJobserver(['inherit', 'pipe', 'pipe'], env), env });
     const stdout: Buffer[] = [];
@@ -65,14 +66,14 @@ export async function runCaptured(command: string, args: string[], env: NodeJS.P
     child.on('error', (error) => {
       const message = Buffer.from(cannotRun(command, error));
       writeOutput(2, message);
-      resolve({ exitCode: 127, stdout: Buffer.alloc(0), stderr: message, durationMs: performance.now() - started });
+      resolve({ exitCode: 127, stdout: Buffer.alloc(0), stderr: message, durationMs: monotonicMs() - started });
     });
     child.on('close', (code, signal) => {
       resolve({
         exitCode: exitStatus(code, signal),
         stdout: Buffer.concat(stdout),
         stderr: Buffer.concat(stderr),
-        durationMs: performance.now() - started,
+        durationMs: monotonicMs() - started,
       });
     });
   });

@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { monotonicMs } from './clock.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -9,7 +10,7 @@ export function pauseSync(ms: number): void {
 
 /**
  * Writes all of `bytes` to a descriptor that may be non-blocking (a pipe cargo reads, a lane's FIFO):
- * a full pipe is waited out until `deadline` (a performance.now() time), then this throws.
+ * a full pipe is waited out until `deadline` (a monotonicMs() time), then this throws.
  */
 export function writeFully(descriptor: number, bytes: Uint8Array, deadline = Infinity): void {
   let offset = 0;
@@ -18,7 +19,7 @@ export function writeFully(descriptor: number, bytes: Uint8Array, deadline = Inf
       offset += writeSync(descriptor, bytes, offset);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-      if (performance.now() >= deadline) throw new Error('the reader took nothing for too long');
+      if (monotonicMs() >= deadline) throw new Error('the reader took nothing for too long');
       pauseSync(1);
     }
   }
