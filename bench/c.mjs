@@ -1,24 +1,35 @@
 // The C row of hoard's benchmark, called by bench/run.mjs in the same run: one hit of a C file from
 // ring (the crate's own flags, -O2), and a warm rebuild of test/fixtures/c-project (make clean, make),
 // through gcc alone, ccache, sccache and hoard; bare `node` start-up is measured alongside, since
-// hoard's wrapper pays it on every call (the target: a hit within 10 ms of it). Node built-ins only.
+// hoard's wrapper pays it on every call (the target: a hit within 10 ms of it), in interleaved rounds
+// with the hits. Node built-ins only.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const REGISTRY = '/usr/share/cargo/registry';
 
-function hyperfine(tool, label, command, env, { runs, prepare, cwd }) {
+/** One hyperfine measurement; its times in ms. */
+function hyperfineTimes(tool, label, command, env, { runs, prepare, cwd }) {
   const json = join(cwd, `${label.replace(/[^a-z0-9]+/gi, '-')}.json`);
   const args = ['-N', '--warmup', '3', '--runs', String(runs), '--export-json', json, ...(prepare ? ['--prepare', prepare] : []), command];
   const result = spawnSync(tool, args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
   if (result.status !== 0) throw new Error(`hyperfine ${label} failed: ${result.stderr?.toString().slice(-1000)}`);
   const [measured] = JSON.parse(readFileSync(json, 'utf8')).results;
-  return { median: measured.median * 1000, min: measured.min * 1000, mean: measured.mean * 1000 };
+  return measured.times.map((seconds) => seconds * 1000);
+}
+function summary(times) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return { median, min: sorted[0], mean: times.reduce((sum, time) => sum + time, 0) / times.length, runs: times.length };
+}
+function hyperfine(tool, label, command, env, options) {
+  return summary(hyperfineTimes(tool, label, command, env, options));
 }
 
 /** Runs the C measurements; returns the rows and the Markdown section. */
-export function measureC({ repo, work, tools, envFor, log, runs = 20 }) {
+export function measureC({ repo, work, tools, envFor, log, rounds = 5, runs = 10 }) {
   const ring = readdirSync(REGISTRY).find((name) => name.startsWith('ring-'));
   if (!ring || !tools.hyperfine || !tools.ccache) {
     const missing = [!ring && 'librust-ring-dev', !tools.hyperfine && 'hyperfine', !tools.ccache && 'ccache'].filter(Boolean).join(', ');
@@ -41,16 +52,25 @@ export function measureC({ repo, work, tools, envFor, log, runs = 20 }) {
   delete nodeEnv.NODE_EXTRA_CA_CERTS;
   writeFileSync(join(dir, 'empty.cjs'), '');
 
-  const hits = {};
-  for (const [name, prefix] of Object.entries(wrappers)) {
-    const command = `${prefix}gcc ${flags}`;
-    // Fill the cache (and make sure this call is a hit from here on).
+  const commands = Object.fromEntries(Object.entries(wrappers).map(([name, prefix]) => [name, `${prefix}gcc ${flags}`]));
+  // Fill each cache, so that the call is a hit from here on.
+  for (const [name, command] of Object.entries(commands)) {
     for (let index = 0; index < 2; index += 1) spawnSync('sh', ['-c', command], { env: env[name], stdio: 'ignore' });
-    log(`C: one hit of curve25519.c through ${name === 'gcc' ? 'gcc alone' : name}`);
-    hits[name] = hyperfine(tools.hyperfine, `c-hit-${name}`, command, env[name], { runs: name === 'gcc' ? 5 : runs, cwd: dir });
   }
-  log('C: bare node start-up');
-  const node = hyperfine(tools.hyperfine, 'c-node', `node ${join(dir, 'empty.cjs')}`, nodeEnv, { runs, cwd: dir });
+  log('C: one compile of curve25519.c through gcc alone');
+  const hits = { gcc: hyperfine(tools.hyperfine, 'c-hit-gcc', commands.gcc, env.gcc, { runs: 5, cwd: dir }) };
+  // The hits and bare node start-up in interleaved rounds: this machine's speed drifts from one second
+  // to the next by more than the 10 ms being measured, and a drift should land on all of them alike.
+  const samples = { node: [], ccache: [], sccache: [], hoard: [] };
+  for (let round = 1; round <= rounds; round += 1) {
+    log(`C: bare node start-up and one hit of curve25519.c through ccache, sccache and hoard, round ${round} of ${rounds}`);
+    samples.node.push(...hyperfineTimes(tools.hyperfine, `c-node-${round}`, `node ${join(dir, 'empty.cjs')}`, nodeEnv, { runs, cwd: dir }));
+    for (const name of ['ccache', 'sccache', 'hoard']) {
+      samples[name].push(...hyperfineTimes(tools.hyperfine, `c-hit-${name}-${round}`, commands[name], env[name], { runs, cwd: dir }));
+    }
+  }
+  for (const name of ['ccache', 'sccache', 'hoard']) hits[name] = summary(samples[name]);
+  const node = summary(samples.node);
 
   const project = join(dir, 'c-project');
   cpSync(join(repo, 'test', 'fixtures', 'c-project'), project, { recursive: true });
@@ -71,7 +91,8 @@ export function measureC({ repo, work, tools, envFor, log, runs = 20 }) {
   const markdown = `## C
 
 One hit of \`${ring}/crypto/curve25519/curve25519.c\` (\`gcc ${flags.replace(REGISTRY, '<registry>').replace(REGISTRY, '<registry>').replace(dir, '<work>')}\`),
-each tool's cache filled first, then hyperfine -N (3 warm-up runs, ${runs} runs; gcc alone: 5); and a warm
+each tool's cache filled first, then hyperfine -N in ${rounds} interleaved rounds (bare node, ccache, sccache, hoard, then
+again; 3 warm-up runs and ${runs} runs each per round; the medians pool all ${rounds * runs} runs; gcc alone: 5 runs, once); and a warm
 rebuild of \`test/fixtures/c-project\` (3 objects and a link; \`make clean\` before each of 10 runs). Medians:
 
 | | gcc alone | ccache | sccache | hoard |
@@ -79,8 +100,8 @@ rebuild of \`test/fixtures/c-project\` (3 objects and a link; \`make clean\` bef
 ${row('one hit of curve25519.c', hits)}
 ${row('warm rebuild of c-project', rebuild)}
 
-Bare \`node\` on an empty file (without NODE_EXTRA_CA_CERTS, as \`bin/hoard\` runs it) in the same run:
-${ms(node.median)}. hoard's C hit is ${overNode >= 0 ? '+' : ''}${ms(overNode)} over it: target ≤ 10 ms, **${overNode <= 10 ? 'met' : 'missed'}**.
+Bare \`node\` on an empty file (without NODE_EXTRA_CA_CERTS, as \`bin/hoard\` runs it), in the same rounds:
+${ms(node.median)} (fastest ${ms(node.min)}); hoard's fastest hit ${ms(hits.hoard.min)}. hoard's C hit is ${overNode >= 0 ? '+' : ''}${ms(overNode)} over it: target ≤ 10 ms, **${overNode <= 10 ? 'met' : 'missed'}**.
 hoard counted ${cKind.hits} C hits and ${cKind.misses} C misses over these runs (the misses are the first compile of each file).
 `;
   return { hits, rebuild, node, markdown };

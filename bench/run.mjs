@@ -5,15 +5,17 @@
 //   node bench/run.mjs [options]       prints the Markdown report on stdout, progress on stderr
 //
 // What it measures (CARGO_INCREMENTAL=0 and the debug profile throughout):
-//   1. cold build: empty cache, `cargo clean`, `cargo build`;
-//   2. warm build: `cargo clean`, `cargo build` with the cache filled by 1 (with each tool's counters);
+//   1. cold build: empty cache, `cargo clean`, `cargo build`, in interleaved rounds (with a Node
+//      pass-through wrapper as the floor of any Node wrapper);
+//   2. warm build: `cargo clean`, `cargo build` with the cache filled by 1 (with each tool's counters),
+//      in interleaved rounds as well; a second worktree of the same commit with the same cache;
 //   3. one hit of the regex crate: the exact rustc call cargo makes for it (recorded once), replayed
 //      through each wrapper with its cache warm, with its outputs in place and with them removed first,
 //      and once through bare rustc;
 //   4. wrapper start-up: node on an empty file (with and without NODE_EXTRA_CA_CERTS), `bin/hoard -E`
 //      (its quickest path) and `sccache --version` (hyperfine when installed).
 //   5. C (bench/c.mjs): one hit of a ring C file and a warm rebuild of test/fixtures/c-project through
-//      gcc alone, ccache, sccache and hoard, with bare node start-up in the same run.
+//      gcc alone, ccache, sccache and hoard, with bare node start-up in the same rounds as the hits.
 // Everything happens in a temporary directory outside the repository, with its own sccache and hoard
 // servers (stopped at the end). Node built-ins only.
 import { spawnSync } from 'node:child_process';
@@ -24,17 +26,18 @@ import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureC } from './c.mjs';
 
-const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startup-runs=N] [--budget=SECONDS]
+const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startup-runs=N] [--rounds=N] [--budget=SECONDS]
   --write            replace docs/benchmarks.md with the report (npm run bench passes it)
   --keep             keep the temporary work directory (logs, caches) instead of removing it
   --hits=N           timed replays of the regex compile per wrapper (default 10)
   --startup-runs=N   runs per start-up measurement (default 30)
-  --cold-rounds=N    interleaved rounds of cold builds; the fastest of each counts (default 2)
-  --budget=SECONDS   give up when the run takes longer than this (default 900; a normal run is ~3 min)`;
+  --rounds=N         interleaved rounds of cold builds, of warm builds and of C hits; the fastest
+                     build of each tool counts, C hits pool all rounds (default 3)
+  --budget=SECONDS   give up when the run takes longer than this (default 900; a normal run is ~10 min)`;
 
 // ---------------------------------------------------------------- options
 
-const options = { write: false, keep: false, hits: 10, startupRuns: 30, budget: 900, coldRounds: 3 };
+const options = { write: false, keep: false, hits: 10, startupRuns: 30, budget: 900, rounds: 3 };
 for (const arg of process.argv.slice(2)) {
   const [name, value] = arg.split('=', 2);
   const number = () => {
@@ -46,7 +49,7 @@ for (const arg of process.argv.slice(2)) {
   else if (name === '--keep' && value === undefined) options.keep = true;
   else if (name === '--hits') options.hits = number();
   else if (name === '--startup-runs') options.startupRuns = number();
-  else if (name === '--cold-rounds') options.coldRounds = number();
+  else if (name === '--rounds') options.rounds = number();
   else if (name === '--budget') options.budget = number();
   else if (name === '--help' || name === '-h') {
     process.stdout.write(`${USAGE}\n`);
@@ -476,7 +479,7 @@ async function measure() {
   const warmup = run('warm-up build', tools.cargo, ['build'], { ...baseEnv, RUSTC_WRAPPER: recorder });
   if (!existsSync(recording)) throw new BenchError('the warm-up build made no rustc call with --crate-name regex: does bench/project still depend on regex?');
   const regexCall = JSON.parse(readFileSync(recording, 'utf8'));
-  const estimate = Math.round(warmup * (7 + 4 * (options.coldRounds - 1)) + 60);
+  const estimate = Math.round(warmup * (7 + 4.5 * (options.rounds - 1)) + 60);
   log(`warm-up build took ${warmup.toFixed(1)} s; a full run takes roughly ${estimate} s on a quiet machine`);
   if (estimate > options.budget) log(`warning: that is more than the budget of ${options.budget} s; the run will stop when it is spent`);
 
@@ -507,11 +510,11 @@ async function measure() {
   //    counts, and every round is reported.
   const coldRounds = { none: [], sccache: [], hoard: [], passthrough: [] };
   const coldStatsOf = {};
-  for (let round = 1; round <= options.coldRounds; round += 1) {
+  for (let round = 1; round <= options.rounds; round += 1) {
     for (const name of ['none', 'sccache', 'hoard', 'passthrough']) {
       const { label } = configs[name];
       const cached = name === 'sccache' || name === 'hoard';
-      log(`${label}: cold build${cached ? ' (empty cache)' : ''}, round ${round} of ${options.coldRounds}`);
+      log(`${label}: cold build${cached ? ' (empty cache)' : ''}, round ${round} of ${options.rounds}`);
       coldRounds[name].push(
         undisturbed(
           `${label} cold build, round ${round}`,
@@ -531,6 +534,30 @@ async function measure() {
   }
   results.coldRounds = coldRounds;
 
+  // 2. Warm builds: \`cargo clean\`, the cache as the cold builds left it. Interleaved and repeated like
+  //    the cold builds, since the machine's speed drifts by more than the difference being measured;
+  //    the fastest round of each counts (with its counters), and every round is reported.
+  const warmRounds = { sccache: [], hoard: [] };
+  const warmStatsOf = { sccache: [], hoard: [] };
+  for (let round = 1; round <= options.rounds; round += 1) {
+    for (const name of ['sccache', 'hoard']) {
+      const { label } = configs[name];
+      log(`${label}: warm build (cargo clean, cache filled), round ${round} of ${options.rounds}`);
+      warmRounds[name].push(
+        undisturbed(
+          `${label} warm build, round ${round}`,
+          () => {
+            zeroStats(name);
+            clean();
+          },
+          buildWith(name, `warm build ${round}`),
+        ),
+      );
+      warmStatsOf[name].push(readStats(name));
+    }
+  }
+  results.warmRounds = warmRounds;
+
   for (const name of ['none', 'sccache', 'hoard']) {
     const { label } = configs[name];
     const cached = name !== 'none';
@@ -539,17 +566,18 @@ async function measure() {
     const cold = Math.min(...coldRounds[name]);
     const coldStats = coldStatsOf[name];
 
-    // 2. Warm build (for no cache: the same build again, which shows the noise between two builds).
-    log(`${label}: ${cached ? 'warm build (cargo clean, cache filled)' : 'second build (cargo clean)'}`);
-    const warm = undisturbed(
-      `${label} warm build`,
-      () => {
-        if (cached) zeroStats(name);
-        clean();
-      },
-      build('warm build'),
-    );
-    const warmStats = cached ? readStats(name) : undefined;
+    // For no cache, the same build a second time, which shows the noise between two builds.
+    let warm;
+    let warmStats;
+    if (cached) {
+      warm = Math.min(...warmRounds[name]);
+      warmStats = warmStatsOf[name][warmRounds[name].indexOf(warm)];
+      const partial = warmStatsOf[name].filter((counted) => counted.misses > 0 || counted.hits !== warmStats.hits);
+      if (partial.length) log(`warning: ${label}'s warm rounds did not all hit alike (hits ${warmStatsOf[name].map((counted) => counted.hits).join(', ')})`);
+    } else {
+      log(`${label}: second build (cargo clean)`);
+      warm = undisturbed(`${label} warm build`, clean, build('warm build'));
+    }
 
     // 2b. A second worktree of the same commit, empty target directory, the cache as the first left it.
     log(`${label}: build in a second worktree`);
@@ -769,14 +797,16 @@ ${loadSummary}${repeatSummary}
 | | no cache | sccache | hoard | hoard / sccache | hoard / no cache |
 |---|---:|---:|---:|---:|---:|
 | cold build (\`cargo clean\`, empty cache) ³ | ${s(builds.none.cold)} | ${s(builds.sccache.cold)} | ${s(builds.hoard.cold)} | ${x(builds.hoard.cold, builds.sccache.cold)} | ${x(builds.hoard.cold, builds.none.cold)} |
-| warm build (\`cargo clean\`, cache filled) | ${s(builds.none.warm)} ¹ | ${s(builds.sccache.warm)} | ${s(builds.hoard.warm)} | ${x(builds.hoard.warm, builds.sccache.warm)} | ${x(builds.hoard.warm, builds.none.warm)} |
+| warm build (\`cargo clean\`, cache filled) ⁴ | ${s(builds.none.warm)} ¹ | ${s(builds.sccache.warm)} | ${s(builds.hoard.warm)} | ${x(builds.hoard.warm, builds.sccache.warm)} | ${x(builds.hoard.warm, builds.none.warm)} |
 | second worktree (empty target, cache filled by the first) ² | ${s(builds.none.worktree)} | ${s(builds.sccache.worktree)} | ${s(builds.hoard.worktree)} | ${x(builds.hoard.worktree, builds.sccache.worktree)} | ${x(builds.hoard.worktree, builds.none.worktree)} |
 
 ¹ No cache: the same build a second time; it differs from the first by ${(noise * 100).toFixed(1)} %, a rough measure of
 the noise between two builds on this machine. ² A \`git worktree\` of the same commit at another path;
 hoard runs with \`basedirs = auto\` (HOARD_BASEDIRS=auto) throughout, so its workspace crate, bench-core, can hit there${(results.interference['no cache cold build'] ?? 0) >= 0.05 || (results.interference['no cache warm build'] ?? 0) >= 0.05 ? ' (inflated here: one of the two was disturbed, see above)' : ''}.
 
-³ The fastest of ${options.coldRounds} rounds, interleaved (no cache, sccache, hoard, Node pass-through, then again): no cache ${results.coldRounds.none.map(s).join(', ')}; sccache ${results.coldRounds.sccache.map(s).join(', ')}; hoard ${results.coldRounds.hoard.map(s).join(', ')}; Node pass-through wrapper ${results.coldRounds.passthrough.map(s).join(', ')}.
+³ The fastest of ${options.rounds} rounds, interleaved (no cache, sccache, hoard, Node pass-through, then again): no cache ${results.coldRounds.none.map(s).join(', ')}; sccache ${results.coldRounds.sccache.map(s).join(', ')}; hoard ${results.coldRounds.hoard.map(s).join(', ')}; Node pass-through wrapper ${results.coldRounds.passthrough.map(s).join(', ')}.
+
+⁴ sccache and hoard: the fastest of ${options.rounds} rounds, interleaved (sccache, hoard, then again), each with its counters zeroed: sccache ${results.warmRounds.sccache.map(s).join(', ')}; hoard ${results.warmRounds.hoard.map(s).join(', ')}. The counters below are the fastest round's.
 
 The floor of any wrapper written for Node: \`bench/passthrough/wrapper\`, which starts Node as \`bin/hoard\` does and
 only runs the compiler (with cargo's jobserver), took ${s(passthroughCold)} for the cold build in the same rounds,
