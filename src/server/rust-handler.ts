@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BuildPlaces } from '../cache/path-template.js';
-import { classifyRustc, type RustCompile } from '../compiler/rustc/args.js';
+import { classifyRustc, isVerboseVersionQuery, type RustCompile } from '../compiler/rustc/args.js';
 import type { NotCacheableReason } from '../compiler/classification.js';
 import { parseDepInfo } from '../compiler/rustc/dep-info.js';
 import { directKey, RELOCATABLE_ENV_DEPS, remapArgument, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
@@ -70,8 +70,7 @@ export class RustHandler {
       count((counters) => {
         counters.notCompilation += 1;
       });
-      exchange.reply({ type: 'run', store: false });
-      return;
+      return this.answerQuery(message, exchange);
     }
     const kind = rustCrateKind(message.argv.slice(1));
     count((counters) => tallyKind(counters, kind, 'requests'));
@@ -130,6 +129,25 @@ export class RustHandler {
       },
       exchange,
     );
+  }
+
+  /**
+   * A call that compiles nothing. `rustc -vV` is answered from the identified toolchain when there is
+   * one (no rustc process: cargo waits for this before anything else); everything else runs. Either
+   * way the toolchain is identified meanwhile, so the compiles that follow do not wait for it.
+   */
+  private async answerQuery(message: CompileRequest, exchange: Exchange): Promise<void> {
+    const { toolchains, log } = this.deps;
+    const [compiler, ...args] = message.argv as [string, ...string[]];
+    const { cwd, env } = message;
+    const versionOutput = isVerboseVersionQuery(args) ? await toolchains.knownVersionOutput(compiler, cwd, env).catch(() => undefined) : undefined;
+    if (versionOutput !== undefined) {
+      exchange.reply({ type: 'hit', stdout: Buffer.from(versionOutput).toString('base64'), stderr: '', exitCode: 0 });
+      log.debug(`answered ${compiler} ${args.join(' ')} from the identified toolchain`);
+      return;
+    }
+    exchange.reply({ type: 'run', store: false });
+    void toolchains.identify(compiler, cwd, env).catch((error: Error) => log.debug(`identifying ${compiler} after ${args.join(' ')}: ${error.message}`));
   }
 
   /** The manifest of a finished compile, from its dep-info: the sources and env! values it read. */

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -69,6 +69,45 @@ describe('a cargo workspace built through hoard', () => {
     expectSuccess(result, 'no-op build');
     expect(result.stderr).not.toMatch(/Running `/);
   });
+
+  it('answers `rustc -vV` from the identified toolchain, byte for byte, without running rustc', async () => {
+    // A rustc that logs each call, then runs the real one: a toolchain of its own for the server.
+    const calls = join(sandbox.root, 'logged-rustc-calls');
+    const rustc = join(sandbox.root, 'logged-toolchain', 'rustc');
+    mkdirSync(join(sandbox.root, 'logged-toolchain'));
+    const real = join((await execa('rustc', ['--print', 'sysroot'])).stdout, 'bin', 'rustc');
+    const writeScript = (): void => {
+      writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${real}' "$@"\n`);
+      chmodSync(rustc, 0o755);
+    };
+    writeScript();
+    const exact = { env: sandbox.env, extendEnv: false, stripFinalNewline: false, cwd: sandbox.root } as const;
+    const expected = (await execa(real, ['-vV'], exact)).stdout;
+    const logged = (): string[] => readFileSync(calls, 'utf8').split('\n').filter(Boolean);
+
+    // Unknown toolchain: rustc runs, and the server identifies it meanwhile (its own -vV and --print sysroot).
+    expect((await execa(HOARD, [rustc, '-vV'], exact)).stdout).toBe(expected);
+    const toolchains = join(sandbox.root, 'cache', 'hoard', 'toolchains.json');
+    for (let waited = 0; !(existsSync(toolchains) && readFileSync(toolchains, 'utf8').includes(rustc)); waited += 100) {
+      if (waited > 60_000) throw new Error('the server did not identify the logged toolchain within a minute');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(logged().filter((line) => line === '-vV')).toHaveLength(2);
+
+    const before = logged().length;
+    for (const args of [['-vV'], ['--version', '--verbose']]) {
+      const answered = await execa(HOARD, [rustc, ...args], exact);
+      expect(answered.exitCode).toBe(0);
+      expect(answered.stdout).toBe(expected);
+      expect(answered.stderr).toBe('');
+    }
+    expect(logged()).toHaveLength(before);
+
+    // Another compiler binary at that path (an update): rustc runs again.
+    writeScript();
+    expect((await execa(HOARD, [rustc, '-vV'], exact)).stdout).toBe(expected);
+    expect(logged().length).toBeGreaterThan(before);
+  }, 90_000);
 
   it('misses only the edited crate and the crates that depend on it', async () => {
     const source = join(project, 'wt-util', 'src', 'lib.rs');

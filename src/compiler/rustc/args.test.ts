@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRustc as classifyWithKinds, expandArgfiles, tokenizeRustcArgs } from './args.js';
+import { classifyRustc as classifyWithKinds, expandArgfiles, isVerboseVersionQuery, tokenizeRustcArgs } from './args.js';
 import { LINKED_CRATE_KINDS } from './crate-kind.js';
 import { LONG_FLAGS, LONG_OPTIONS_WITH_VALUE, SHORT_FLAGS, SHORT_OPTIONS_WITH_VALUE } from './options.js';
 
@@ -136,5 +136,22 @@ describe('option tables', () => {
     ['SHORT_FLAGS', SHORT_FLAGS],
   ])('%s stays sorted', (_, table) => {
     expect([...table]).toEqual([...table].sort());
+  });
+});
+
+describe('isVerboseVersionQuery', () => {
+  it.each([
+    [['-vV'], true],
+    [['-Vv'], true],
+    [['--version', '--verbose'], true],
+    [['-v', '-V'], true],
+    [['-V'], false],
+    [['--version'], false],
+    [['-vV', '--print', 'sysroot'], false],
+    [['-V', '-V'], false],
+    [['-vV', 'x.rs'], false],
+    [[], false],
+  ])('%j → %s', (args, expected) => {
+    expect(isVerboseVersionQuery(args)).toBe(expected);
   });
 });

@@ -130,6 +130,18 @@ function parseSearchPath(value: string): { kind: string; path: string } {
 }
 
 /**
+ * `rustc -vV` (or `--version --verbose`): what cargo asks first after `cargo clean`, and a pure function
+ * of the toolchain, so the server can answer it from the toolchain it already identified.
+ */
+export function isVerboseVersionQuery(args: readonly string[]): boolean {
+  if (args.length === 1) return args[0] === '-vV' || args[0] === '-Vv';
+  if (args.length !== 2) return false;
+  const version = args.filter((arg) => arg === '-V' || arg === '--version').length;
+  const verbose = args.filter((arg) => arg === '-v' || arg === '--verbose').length;
+  return version === 1 && verbose === 1;
+}
+
+/**
  * Decides what a rustc call is: not a compilation (version queries, --print), a compilation the cache
  * will not take (with the reason), or a cacheable compile of one crate. `linkedCrates` are the kinds of
  * linked crate the configuration lets the cache take.

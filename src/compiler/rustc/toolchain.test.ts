@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,8 @@ function setUp() {
   const runner: ProcessRunner = {
     async run(command, args) {
       calls.push(`${command} ${args.join(' ')}`);
-      return { exitCode: 0, stdout: args[0] === '-vV' ? 'rustc 1.95.0 (59807616e 2026-04-14)\n' : `${sysroot}\n`, stderr: '' };
+      // As the real runner gives it: without the final newline.
+      return { exitCode: 0, stdout: args[0] === '-vV' ? 'rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc' : sysroot, stderr: '' };
     },
   };
   const persistPath = join(root, 'toolchains.json');
@@ -45,5 +46,35 @@ describe('Toolchains', () => {
     const after = await toolchains.identify(rustc, root, { PATH: '' });
     expect(calls).toHaveLength(4);
     expect(after.digest).not.toBe(before.digest);
+  });
+
+  it("answers `rustc -vV` as rustc printed it once the toolchain is identified, and never identifies to answer", async () => {
+    const { rustc, root, calls, newToolchains } = setUp();
+    const toolchains = newToolchains();
+    expect(await toolchains.knownVersionOutput(rustc, root, { PATH: '' })).toBeUndefined();
+    expect(calls).toHaveLength(0);
+    await toolchains.identify(rustc, root, { PATH: '' });
+    expect(await toolchains.knownVersionOutput(rustc, root, { PATH: '' })).toBe('rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\n');
+    // A new server reads it back with the identity.
+    expect(await newToolchains().knownVersionOutput(rustc, root, { PATH: '' })).toBe('rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\n');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does not answer `rustc -vV` for a toolchain changed since, nor from an entry saved without the answer', async () => {
+    const { rustc, root, sysroot, newToolchains } = setUp();
+    const toolchains = newToolchains();
+    await toolchains.identify(rustc, root, { PATH: '' });
+    writeFileSync(join(sysroot, 'lib', 'librustc_driver-1234.so'), 'the compiler, updated in place');
+    expect(await toolchains.knownVersionOutput(rustc, root, { PATH: '' })).toBeUndefined();
+
+    const persisted = join(root, 'toolchains.json');
+    await newToolchains().identify(rustc, root, { PATH: '' });
+    const saved = JSON.parse(readFileSync(persisted, 'utf8')) as Record<string, { versionOutput?: unknown }>;
+    for (const entry of Object.values(saved)) delete entry.versionOutput;
+    writeFileSync(persisted, JSON.stringify(saved));
+    expect(await newToolchains().knownVersionOutput(rustc, root, { PATH: '' })).toBeUndefined();
+    for (const entry of Object.values(saved)) entry.versionOutput = 42;
+    writeFileSync(persisted, JSON.stringify(saved));
+    expect(await newToolchains().knownVersionOutput(rustc, root, { PATH: '' })).toBeUndefined();
   });
 });

@@ -16,6 +16,8 @@ export interface ToolchainIdentity {
 interface RememberedToolchain extends ToolchainIdentity {
   /** The sysroot libraries and their stat identities: if any changed, the toolchain was replaced. */
   libraries: Array<[path: string, identity: string]>;
+  /** What `rustc -vV` printed, whole (remembered since this field was added; older entries lack it). */
+  versionOutput?: string;
 }
 
 export async function statIdentity(path: string): Promise<string> {
@@ -68,11 +70,7 @@ export class Toolchains {
 
   async identify(compiler: string, cwd: string, env: Record<string, string>): Promise<ToolchainIdentity> {
     await this.load();
-    const path = await locateCompiler(compiler, cwd, env);
-    const context = isRustupProxy(path)
-      ? `proxy toolchain=${env.RUSTUP_TOOLCHAIN ?? ''} home=${env.RUSTUP_HOME ?? ''} cwd=${env.RUSTUP_TOOLCHAIN ? '' : cwd}`
-      : '';
-    const memoKey = `${path} ${await statIdentity(path)} ${context}`;
+    const { path, memoKey } = await this.memoKeyOf(compiler, cwd, env);
     const remembered = this.known.get(memoKey);
     if (remembered && (await this.unchanged(remembered))) return remembered;
     let computing = this.pending.get(memoKey);
@@ -87,6 +85,27 @@ export class Toolchains {
       this.pending.set(memoKey, computing);
     }
     return computing;
+  }
+
+  /**
+   * What `rustc -vV` prints for this compiler, when its toolchain is already identified and unchanged:
+   * cargo asks it at the start of every build after `cargo clean`, and waits. Never starts identifying
+   * (that hashes hundreds of MB): undefined means "run the compiler".
+   */
+  async knownVersionOutput(compiler: string, cwd: string, env: Record<string, string>): Promise<string | undefined> {
+    await this.load();
+    const remembered = this.known.get((await this.memoKeyOf(compiler, cwd, env)).memoKey);
+    if (remembered?.versionOutput === undefined || !(await this.unchanged(remembered))) return undefined;
+    return remembered.versionOutput;
+  }
+
+  /** A rustup proxy's toolchain depends on its context, which is then part of the key. */
+  private async memoKeyOf(compiler: string, cwd: string, env: Record<string, string>): Promise<{ path: string; memoKey: string }> {
+    const path = await locateCompiler(compiler, cwd, env);
+    const context = isRustupProxy(path)
+      ? `proxy toolchain=${env.RUSTUP_TOOLCHAIN ?? ''} home=${env.RUSTUP_HOME ?? ''} cwd=${env.RUSTUP_TOOLCHAIN ? '' : cwd}`
+      : '';
+    return { path, memoKey: `${path} ${await statIdentity(path)} ${context}` };
   }
 
   private async unchanged(toolchain: RememberedToolchain): Promise<boolean> {
@@ -115,7 +134,9 @@ export class Toolchains {
     const parts = [version.stdout, ...names.map((name, index) => `${name} ${digests[index]}`)];
     const libraries: Array<[string, string]> = [];
     for (const libraryPath of paths) libraries.push([libraryPath, await statIdentity(libraryPath)]);
-    return { digest: digestBytes(parts.join('\n')), version: version.stdout.trim(), sysroot, libraries };
+    // The runner drops the final newline of what it captures; rustc ends every line with one.
+    const versionOutput = `${version.stdout}\n`;
+    return { digest: digestBytes(parts.join('\n')), version: version.stdout.trim(), sysroot, libraries, versionOutput };
   }
 
   /** Reads the remembered identities once; concurrent first requests all wait for the same read. */
@@ -128,7 +149,10 @@ export class Toolchains {
     try {
       const saved = JSON.parse(await readFile(this.persistPath, 'utf8')) as Record<string, RememberedToolchain>;
       for (const [key, value] of Object.entries(saved)) {
-        if (typeof value?.digest === 'string' && Array.isArray(value.libraries)) this.known.set(key, value);
+        if (typeof value?.digest !== 'string' || !Array.isArray(value.libraries)) continue;
+        // A file edited by hand or by another version: a version answer that is not text is not replayed.
+        if (value.versionOutput !== undefined && typeof value.versionOutput !== 'string') delete value.versionOutput;
+        this.known.set(key, value);
       }
     } catch {
       // Missing or unreadable: identities are worked out again.
