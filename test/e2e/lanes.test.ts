@@ -35,7 +35,13 @@ describe('compile requests through lanes', () => {
   it('serves hits through lanes, replaying output larger than a pipe holds exactly', async () => {
     const direct = await sandbox.hoard(['server', 'start']);
     expectSuccess(direct, 'server start');
-    const before = await status();
+    // The server answers on its socket first and makes its lanes just after: on a busy machine the
+    // first status can come in between.
+    let before = await status();
+    for (let waited = 0; before.lanes.ready === 0 && waited < 10_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      before = await status();
+    }
     expect(before.lanes.available).toBe(true);
     expect(before.lanes.ready).toBeGreaterThan(0);
 
