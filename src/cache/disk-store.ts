@@ -240,6 +240,8 @@ export class DiskStore {
         throw error;
       }
       this.remember(key, bytes, Date.now());
+      // Renaming the directory leaves entry.json's identity as it was written.
+      this.entries.remember(join(this.entryDir(key), 'entry.json'), entryText);
       return bytes;
     } finally {
       await this.discard(staged);

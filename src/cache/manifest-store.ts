@@ -70,7 +70,9 @@ export class ManifestStore {
       entries.unshift(entry);
       const path = this.path(directKey);
       await mkdir(join(this.dir, directKey.slice(0, 2)), { recursive: true });
-      await writeAtomically(path, JSON.stringify({ format: 1, entries: entries.slice(0, MAX_ENTRIES_PER_MANIFEST) }));
+      const text = JSON.stringify({ format: 1, entries: entries.slice(0, MAX_ENTRIES_PER_MANIFEST) });
+      await writeAtomically(path, text);
+      this.files.remember(path, text);
     });
     const settled = next.catch(() => undefined);
     this.writes.set(directKey, settled);

@@ -54,4 +54,30 @@ describe('ParsedFiles', () => {
     await expect(files.read(path)).rejects.toThrow(SyntaxError);
     expect(parsed).toHaveLength(2);
   });
+
+  it('takes a file it was told it just wrote as read, until the file is replaced', async () => {
+    const { dir, parsed, files, replace } = setUp();
+    const path = join(dir, 'a.json');
+    replace(path, '{"n":1}');
+    files.remember(path, '{"n":1}');
+    expect(parsed).toHaveLength(1);
+    expect((await files.read(path))?.value).toEqual({ n: 1 });
+    expect(parsed).toHaveLength(1);
+    replace(path, '{"n":2}');
+    expect((await files.read(path))?.value).toEqual({ n: 2 });
+    expect(parsed).toHaveLength(2);
+  });
+
+  it('does not take a text as the file when the file there is another (not that size), nor a text that does not parse', async () => {
+    const { dir, parsed, files, replace } = setUp();
+    const path = join(dir, 'a.json');
+    replace(path, '{"n":10}');
+    files.remember(path, '{"n":1}');
+    expect((await files.read(path))?.value).toEqual({ n: 10 });
+    const other = join(dir, 'b.json');
+    replace(other, '{"n":3}');
+    files.remember(other, 'no json');
+    expect((await files.read(other))?.value).toEqual({ n: 3 });
+    expect(parsed).toEqual(['{"n":10}', 'no json', '{"n":3}']);
+  });
 });

@@ -38,6 +38,24 @@ export class ParsedFiles<T> {
     return { value, modifiedMs };
   }
 
+  /**
+   * Takes a file this process has just written as read, from the text it wrote: the first read after
+   * a store (the next build's hit, usually) then costs one stat instead of a read and a parse. Skipped
+   * when the file there is not that text's size (replaced meanwhile) or the text does not parse.
+   */
+  remember(path: string, text: string): void {
+    const info = statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (!info || info.size !== BigInt(Buffer.byteLength(text))) return;
+    let value: T;
+    try {
+      value = this.parse(text);
+    } catch {
+      return;
+    }
+    if (this.known.size >= this.maxFiles) this.known.clear();
+    this.known.set(path, { identity: fileIdentity(info), value });
+  }
+
   forget(path: string): void {
     this.known.delete(path);
   }
