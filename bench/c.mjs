@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mean, median } from './stats.mjs';
 
 const REGISTRY = '/usr/share/cargo/registry';
 
@@ -19,10 +20,7 @@ function hyperfineTimes(tool, label, command, env, { runs, prepare, cwd }) {
   return measured.times.map((seconds) => seconds * 1000);
 }
 function summary(times) {
-  const sorted = [...times].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  return { median, min: sorted[0], mean: times.reduce((sum, time) => sum + time, 0) / times.length, runs: times.length };
+  return { median: median(times), min: Math.min(...times), mean: mean(times), runs: times.length };
 }
 function hyperfine(tool, label, command, env, options) {
   return summary(hyperfineTimes(tool, label, command, env, options));

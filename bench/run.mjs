@@ -25,6 +25,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureC } from './c.mjs';
+import { mean, median, stddev } from './stats.mjs';
 
 const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startup-runs=N] [--rounds=N] [--budget=SECONDS]
   --write            replace docs/benchmarks.md with the report (npm run bench passes it)
@@ -96,18 +97,6 @@ function isExecutable(path) {
 function firstLine(command, args, env = process.env) {
   const result = spawnSync(command, args, { env, encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim().split('\n')[0] : undefined;
-}
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-function mean(values) {
-  return values.reduce((a, b) => a + b, 0) / values.length;
-}
-function stddev(values) {
-  const m = mean(values);
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - m) ** 2, 0) / Math.max(1, values.length - 1));
 }
 function tailOf(path, lines) {
   try {
