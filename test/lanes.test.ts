@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +8,7 @@ import { execaRunner } from '../src/exec/process-runner.js';
 import { attachDecoder, encodeFrame } from '../src/protocol/framing.js';
 import { isLaneName, NEW_DIR, REPLIES_DIR, TAKEN_DIR } from '../src/protocol/lanes.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../src/protocol/messages.js';
+import type { Conversation } from '../src/server/conversation.js';
 import { LanePool, mkfifoWith, type LanePoolOptions } from '../src/server/lane-pool.js';
 import { LaneClosed, LaneConnection } from '../src/wrapper/lane-connection.js';
 
@@ -28,10 +28,10 @@ describe('lanes', () => {
   let dir: string;
   let pool: LanePool;
   let received: ClientMessage[];
-  let channels: Duplex[];
+  let channels: Conversation[];
   let warnings: string[];
   /** What the test's server does with a message on a channel; by default it answers `data`. */
-  let answer: (message: ClientMessage, channel: Duplex) => void;
+  let answer: (message: ClientMessage, channel: Conversation) => void;
 
   async function startPool(overrides: Partial<LanePoolOptions> = {}): Promise<void> {
     pool = new LanePool({
@@ -95,6 +95,36 @@ describe('lanes', () => {
     await vi.waitFor(() => expect(laneNames(dir)).toHaveLength(4));
     for (const lane of lanes) expect(await lane!.next(1000)).toMatchObject({ type: 'data' });
     for (const lane of lanes) lane!.close();
+  });
+
+  it('opens a big batch a few lanes per turn of the event loop, so requests arriving meanwhile are answered', async () => {
+    const mkfifo = mkfifoWith(execaRunner);
+    const offeredWhenOthersRan: number[] = [];
+    await startPool({
+      size: 16,
+      makeFifos: async (paths) => {
+        await mkfifo(paths);
+        // Runs at the first turn of the event loop after the FIFOs exist: the batch has yielded.
+        setImmediate(() => offeredWhenOthersRan.push(laneNames(dir).length));
+      },
+    });
+    expect(laneNames(dir)).toHaveLength(16);
+    expect(offeredWhenOthersRan).toHaveLength(1);
+    expect(offeredWhenOthersRan[0]).toBeLessThan(16);
+  });
+
+  it('leaves nothing behind when it closes in the middle of a batch', async () => {
+    const mkfifo = mkfifoWith(execaRunner);
+    await startPool({
+      size: 16,
+      makeFifos: async (paths) => {
+        await mkfifo(paths);
+        setImmediate(() => void pool.close());
+      },
+    });
+    await vi.waitFor(() => expect(readdirSync(join(dir, REPLIES_DIR))).toEqual([]));
+    expect(laneNames(dir)).toEqual([]);
+    expect(readdirSync(join(dir, NEW_DIR))).toEqual([]);
   });
 
   it('tells the wrapper when the server closes the lane before answering, so it can use the socket', async () => {

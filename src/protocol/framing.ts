@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 /** Frames are a 4-byte big-endian length followed by that many bytes of UTF-8 JSON. */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
@@ -47,7 +45,7 @@ export class FrameDecoder {
 }
 
 export function attachDecoder(
-  socket: Pick<Readable, 'on'>,
+  socket: { on(event: 'data', listener: (chunk: Buffer) => void): unknown },
   onMessage: (message: unknown) => void,
   onError: (error: Error) => void,
 ): void {

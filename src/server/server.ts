@@ -1,6 +1,5 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { basename, join } from 'node:path';
 import { DiskStore } from '../cache/disk-store.js';
 import { ManifestStore } from '../cache/manifest-store.js';
@@ -21,6 +20,7 @@ import { HOARD_VERSION } from '../version.js';
 import type { Exchange } from './exchange.js';
 import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
 import { LanePool, mkfifoWith } from './lane-pool.js';
+import type { Conversation } from './conversation.js';
 import { Logger } from './logger.js';
 import { compileRequestSchema, describeInvalid, envelopeSchema, storeRequestSchema } from './messages.js';
 import { LiveFeed, type CompileReport } from './live-feed.js';
@@ -154,7 +154,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   let lastActivity = Date.now();
   let draining = false;
   let socketInode: bigint | undefined;
-  const sockets = new Set<Duplex>();
+  const sockets = new Set<Conversation>();
   const netServer = createServer((socket) => handleConnection(socket));
   const lanes = new LanePool({
     dir: locations.lanesDir,
@@ -189,7 +189,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   };
 
   /** One conversation, over the socket or a lane (src/server/lane-pool.ts). */
-  function handleConnection(socket: Duplex): void {
+  function handleConnection(socket: Conversation): void {
     sockets.add(socket);
     const queue: ClientMessage[] = [];
     let waiter: ((message: ClientMessage | undefined) => void) | undefined;
