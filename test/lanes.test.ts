@@ -238,8 +238,9 @@ describe('lanes', () => {
   });
 
   it('removes the lanes of a server that is a zombie (killed, not yet reaped)', async () => {
-    // sh starts a child that exits at once, then becomes `sleep`, which never reaps it.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // sh starts a child that exits shortly, then becomes `sleep`, which never reaps it. The child outlives
+    // the exec: one that exited before it could be reaped by sh (it was, once).
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombie = Number((await once(parent.stdout!, 'data'))[0].toString().trim());
       await vi.waitFor(() => expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /));

@@ -1,10 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DigestMemo } from '../hash/digest-memo.js';
 import { digestFile } from '../hash/blake3.js';
-import { DiskStore } from './disk-store.js';
+import { restoreFiles } from '../wrapper/restore-files.js';
+import type { RestoreFile } from '../protocol/messages.js';
+import { DiskStore, type FoundEntry } from './disk-store.js';
+import type { BuildPlaces } from './path-template.js';
 
 let root: string;
 let outDir: string;
@@ -20,6 +23,13 @@ function makeOutputs(dir: string, content: string) {
     { name: 'libdemo.rlib', path: join(dir, 'libdemo.rlib'), templated: false },
     { name: 'demo.d', path: join(dir, 'demo.d'), templated: true },
   ];
+}
+
+/** A hit as the server and the wrapper carry it out: plan, write (the wrapper's code), report. Returns the bytes written. */
+async function restore(into: DiskStore, found: FoundEntry, places: BuildPlaces, overrides?: RestoreFile[]): Promise<number> {
+  const plan = await into.planRestore(found, places, overrides);
+  into.restored(plan, restoreFiles(plan.files));
+  return plan.bytes;
 }
 
 beforeEach(async () => {
@@ -38,7 +48,7 @@ describe('DiskStore', () => {
     expect(lookup.status).toBe('hit');
     if (lookup.status !== 'hit') return;
     const otherOut = join(root, 'target-b', 'deps');
-    await store.restore(lookup.found, { outDir: otherOut });
+    await restore(store, lookup.found, { outDir: otherOut });
     expect(readFileSync(join(otherOut, 'libdemo.rlib'), 'utf8')).toBe('rlib one');
     expect(readFileSync(join(otherOut, 'demo.d'), 'utf8')).toBe(`${otherOut}/libdemo.rlib: src/lib.rs\n`);
   });
@@ -79,13 +89,13 @@ describe('DiskStore', () => {
     expect(hashed).toEqual([]);
     // A restored file's digest comes from the entry, not from reading it again.
     const elsewhere = join(root, 'target-b', 'deps');
-    await counting.restore(lookup.found, { outDir: elsewhere });
+    await restore(counting, lookup.found, { outDir: elsewhere });
     expect(await memo.digest(join(elsewhere, 'libdemo.rlib'))).toBe(await digestFile(join(elsewhere, 'libdemo.rlib')));
     expect(hashed).toEqual([]);
     // Restoring again where the same outputs already are writes nothing, the templated dep-info included.
     const rlib = join(elsewhere, 'libdemo.rlib');
     const written = lookup.found.entry.outputs.map((output) => statSync(join(elsewhere, output.name)).ino);
-    expect(await counting.restore(lookup.found, { outDir: elsewhere })).toBe(0);
+    expect(await restore(counting, lookup.found, { outDir: elsewhere })).toBe(0);
     expect(lookup.found.entry.outputs.map((output) => statSync(join(elsewhere, output.name)).ino)).toEqual(written);
     expect(lookup.found.entry.outputs.some((output) => output.templated)).toBe(true);
     // Anything else there (here: edited by hand) is replaced.
@@ -93,7 +103,7 @@ describe('DiskStore', () => {
     const depInfo = join(elsewhere, lookup.found.entry.outputs.find((output) => output.templated)!.name);
     const rendered = readFileSync(depInfo, 'utf8');
     writeFileSync(depInfo, 'edited');
-    await counting.restore(lookup.found, { outDir: elsewhere });
+    await restore(counting, lookup.found, { outDir: elsewhere });
     expect(readFileSync(rlib, 'utf8')).toBe('rlib three');
     expect(readFileSync(depInfo, 'utf8')).toBe(rendered);
     expect(hashed).toEqual([]);
@@ -102,6 +112,42 @@ describe('DiskStore', () => {
     writeFileSync(blob, readFileSync(blob));
     expect((await counting.get(key)).status).toBe('hit');
     expect(hashed).toEqual([blob]);
+  });
+
+  it('is told the digest of a restored copy only while the file is the one the wrapper wrote', async () => {
+    const hashed: string[] = [];
+    const memo = new DigestMemo(1000, (path, size) => {
+      hashed.push(path);
+      return digestFile(path, size);
+    });
+    const counting = new DiskStore(join(root, 'counted'), memo);
+    await counting.init();
+    const key = '56'.repeat(32);
+    await counting.put(key, makeOutputs(outDir, 'four'), metadata, { outDir });
+    const lookup = await counting.get(key);
+    if (lookup.status !== 'hit') throw new Error('expected a hit');
+    const elsewhere = join(root, 'target-c', 'deps');
+    const plan = await counting.planRestore(lookup.found, { outDir: elsewhere });
+    const identities = restoreFiles(plan.files);
+    // Replaced between the wrapper's write and its report: the entry's digest would be wrong for it.
+    const rlib = join(elsewhere, 'libdemo.rlib');
+    writeFileSync(`${rlib}.new`, 'rlib else');
+    renameSync(`${rlib}.new`, rlib);
+    counting.restored(plan, identities);
+    expect(await memo.digest(rlib)).toBe(await digestFile(rlib));
+    expect(hashed).toEqual([rlib]);
+  });
+
+  it('writes an override instead of the output at the same path', async () => {
+    const key = '78'.repeat(32);
+    await store.put(key, makeOutputs(outDir, 'five'), metadata, { outDir });
+    const lookup = await store.get(key);
+    if (lookup.status !== 'hit') throw new Error('expected a hit');
+    const elsewhere = join(root, 'target-d', 'deps');
+    const depInfo = join(elsewhere, 'demo.d');
+    await restore(store, lookup.found, { outDir: elsewhere }, [{ path: depInfo, text: 'this compile\'s own\n' }]);
+    expect(readFileSync(depInfo, 'utf8')).toBe("this compile's own\n");
+    expect(readFileSync(join(elsewhere, 'libdemo.rlib'), 'utf8')).toBe('rlib five');
   });
 
   it('treats an unreadable entry.json as corrupt', async () => {
@@ -118,7 +164,7 @@ describe('DiskStore', () => {
     }
     // Use the first entry so that the second is now the least recently used.
     const first = await store.get(keys[0]!);
-    if (first.status === 'hit') await store.restore(first.found, { outDir: join(root, 'restored') });
+    if (first.status === 'hit') await restore(store, first.found, { outDir: join(root, 'restored') });
     const oneEntry = store.sizeBytes / 3;
     const { removed } = await store.evict(Math.ceil(oneEntry * 2));
     expect(removed).toBe(1);

@@ -1,12 +1,14 @@
-import { chmodSync, constants, readFileSync, renameSync, statSync } from 'node:fs';
+import { constants, readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { fileIdentity, type DigestMemo } from '../hash/digest-memo.js';
+import type { DigestMemo } from '../hash/digest-memo.js';
+import { fileIdentity } from '../fs/file-identity.js';
 import { digestFile } from '../hash/blake3.js';
-import { entrySchema, ENTRY_FORMAT, type Entry, type EntryOutput } from './entry.js';
+import { entrySchema, ENTRY_FORMAT, type Entry } from './entry.js';
 import { ParsedFiles } from '../fs/parsed-files.js';
 import { fromTemplate, toTemplate, type BuildPlaces } from './path-template.js';
+import type { RestoreFile } from '../protocol/messages.js';
 
 export interface OutputFile {
   name: string;
@@ -29,6 +31,15 @@ export interface FoundEntry {
   dir: string;
   /** When the entry was last marked as used (entry.json's mtime). */
   usedMs: number;
+}
+
+/** A hit's files for the wrapper to write, and what the server learns once they are written. */
+export interface RestorePlan {
+  files: RestoreFile[];
+  /** Per file: the digest a copy of a blob has (undefined for a text). */
+  digests: Array<string | undefined>;
+  /** What the files add up to, for the statistics. */
+  bytes: number;
 }
 
 export type Lookup = { status: 'hit'; found: FoundEntry } | { status: 'miss' } | { status: 'corrupt'; why: string };
@@ -265,47 +276,55 @@ export class DiskStore {
   }
 
   /**
-   * Writes an entry's outputs into outDir, each file appearing whole; a file that is already the output
-   * (by the memo) is left alone. Returns the bytes written.
+   * What a hit writes into outDir (see HitReply: the wrapper writes it): the entry's outputs, except
+   * those already in place, and `overrides`, written instead of an output at the same path.
    */
-  async restore(found: FoundEntry, places: BuildPlaces): Promise<number> {
+  async planRestore(found: FoundEntry, places: BuildPlaces, overrides: readonly RestoreFile[] = []): Promise<RestorePlan> {
     const { outDir } = places;
     if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) await mkdir(outDir, { recursive: true });
-    // The outputs side by side: an rlib and its rmeta copy at once in the thread pool.
-    const written = await Promise.all(found.entry.outputs.map((output, index) => this.restoreOutput(join(found.dir, String(index)), join(outDir, output.name), output, places)));
-    this.touch(found);
-    return written.reduce((sum, bytes) => sum + bytes, 0);
-  }
-
-  /** Writes one output where it belongs, whole; returns its size, or 0 when it was already there. */
-  private async restoreOutput(blob: string, destination: string, output: EntryOutput, places: BuildPlaces): Promise<number> {
-    // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
-    // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
-    if (!output.templated && (await this.alreadyInPlace(destination, output))) return 0;
-    // A templated output is a dep-info of a few kilobytes, in the page cache: read synchronously, which
-    // costs less than the asynchronous call's trips. Creating a file is slow on some filesystems: that
-    // stays off the event loop.
-    const rendered = output.templated ? fromTemplate(readFileSync(blob, 'utf8'), places) : undefined;
-    if (rendered !== undefined && textInPlace(destination, rendered, output.mode)) return 0;
-    const temporary = `${destination}.hoard-${uniqueSuffix()}`;
-    try {
-      if (rendered !== undefined) {
-        await writeFile(temporary, rendered);
-      } else {
-        await copyFile(blob, temporary, constants.COPYFILE_FICLONE);
+    const plan: RestorePlan = { files: [], digests: [], bytes: 0 };
+    const overridden = new Set(overrides.map((file) => file.path));
+    for (const [index, output] of found.entry.outputs.entries()) {
+      const blob = join(found.dir, String(index));
+      const path = join(outDir, output.name);
+      if (overridden.has(path)) continue;
+      if (output.templated) {
+        // A dep-info of a few kilobytes, in the page cache: read synchronously, cheaper than a trip through the thread pool.
+        const text = fromTemplate(readFileSync(blob, 'utf8'), places);
+        if (textInPlace(path, text, output.mode)) continue;
+        plan.files.push({ path, mode: output.mode, text });
+        plan.digests.push(undefined);
+        plan.bytes += Buffer.byteLength(text);
+        continue;
       }
-      // Metadata calls on a file just written: synchronous, cheaper than a thread-pool trip each.
-      chmodSync(temporary, output.mode);
-      renameSync(temporary, destination);
-      // The copy has the blob's digest: crates that depend on this one need not hash it again.
-      if (!output.templated) this.memo.remember(destination, statSync(destination, { bigint: true }), output.digest);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
+      // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
+      // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
+      if (await this.alreadyInPlace(path, output)) continue;
+      plan.files.push({ path, mode: output.mode, from: blob });
+      plan.digests.push(output.digest);
+      plan.bytes += output.size;
     }
-    return output.size;
+    for (const file of overrides) {
+      plan.files.push(file);
+      plan.digests.push(undefined);
+      plan.bytes += 'text' in file ? Buffer.byteLength(file.text) : 0;
+    }
+    this.touch(found);
+    return plan;
   }
 
+  /**
+   * After the wrapper wrote a plan's files: each copy has its blob's digest, so crates that depend on
+   * it need not hash it again. Told only for a file that is still the one the wrapper wrote.
+   */
+  restored(plan: RestorePlan, identities: readonly string[]): void {
+    for (const [index, file] of plan.files.entries()) {
+      const digest = plan.digests[index];
+      if (digest === undefined || identities[index] === undefined) continue;
+      const info = statSync(file.path, { bigint: true, throwIfNoEntry: false });
+      if (info && fileIdentity(info) === identities[index]) this.memo.remember(file.path, info, digest);
+    }
+  }
 
   private async alreadyInPlace(destination: string, output: Entry['outputs'][number]): Promise<boolean> {
     const info = statSync(destination, { bigint: true, throwIfNoEntry: false });

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { fileIdentity } from '../hash/digest-memo.js';
+import { fileIdentity } from './file-identity.js';
 
 /**
  * Small JSON files read on every cache hit (manifests, entry descriptions), parsed and validated once

@@ -2,14 +2,7 @@ import { statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { digestFile } from './blake3.js';
-
-/**
- * What says a file has not been rewritten: (device, inode, size, mtime, ctime). ctime is in it because
- * tools that restore mtimes (tar, git checkout of a cached blob, cp -p) cannot set it.
- */
-export function fileIdentity(info: BigIntStats): string {
-  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
-}
+import { fileIdentity } from '../fs/file-identity.js';
 
 /**
  * A file modified this recently may be written again within the same timestamp tick without its

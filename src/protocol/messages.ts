@@ -5,7 +5,7 @@
  *
  * Bump PROTOCOL_VERSION whenever a message changes shape.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** What the wrapper sends for every compiler call. Byte payloads are base64. */
 export interface CompileRequest {
@@ -41,11 +41,41 @@ export interface SubscribeRequest {
   type: 'subscribe';
 }
 
-export type ClientMessage = CompileRequest | StoreRequest | SimpleRequest | SubscribeRequest;
+/**
+ * Sent after a hit's files are written: the identity (src/fs/file-identity.ts) of each, in the order
+ * of the hit's `files`, so the server knows their digests without hashing them.
+ */
+export interface RestoredReport {
+  v: number;
+  type: 'restored';
+  identities: string[];
+}
 
-/** The outputs are already in place; replay these and exit with exitCode. */
+/** A hit's files could not be written: the wrapper compiles instead, uncached. */
+export interface RestoreFailedReport {
+  v: number;
+  type: 'restore-failed';
+  message: string;
+}
+
+export type ClientMessage = CompileRequest | StoreRequest | SimpleRequest | SubscribeRequest | RestoredReport | RestoreFailedReport;
+
+/**
+ * A file a hit writes, each appearing whole (written beside it, then renamed): a copy of a cache blob,
+ * or a text the server rendered for this build (a dep-info naming its paths). Without `mode` the file
+ * gets the default permissions.
+ */
+export type RestoreFile = { path: string; mode?: number } & ({ from: string } | { text: string });
+
+/**
+ * Write `files` (outputs not already in place) and, when there were any, report them with a
+ * RestoredReport (or a RestoreFailedReport, then compile); replay stdout and stderr, and exit with exitCode. The wrapper
+ * writes them, not the server: the copies then run in the build's own processes, side by side, and
+ * a hit costs the server no trips through its thread pool.
+ */
 export interface HitReply {
   type: 'hit';
+  files: RestoreFile[];
   stdout: string;
   stderr: string;
   exitCode: number;

@@ -1,5 +1,4 @@
 import { readFile, rm } from 'node:fs/promises';
-import { writeAtomically } from '../fs/write-atomically.js';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { NotCacheableReason } from '../compiler/classification.js';
 import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js';
@@ -186,7 +185,7 @@ export class CcHandler {
       if (explain) log.debug(`preprocessed key ${key.key} for ${compile.source}:\n${key.explanation}`);
       const depFile = compile.depFile;
       // The entry's dependency file may differ from this one in line breaks (another checkout's paths): this one is the compiler's.
-      return { key: key.key, manifest: { files, envDeps: [] }, ...(depFile ? { restored: () => writeAtomically(depFile, depText) } : {}) };
+      return { key: key.key, manifest: { files, envDeps: [] }, ...(depFile ? { overrides: [{ path: depFile, text: depText }] } : {}) };
     } catch (error) {
       log.warn(`preprocessing ${compile.source} in ${cwd}: ${(error as Error).message}; compiling it`);
       return undefined;

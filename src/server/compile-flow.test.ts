@@ -11,14 +11,27 @@ import { CompileFlow, type CacheableCompile, type FallbackKey } from './compile-
 import { Logger } from './logger.js';
 import { SingleFlight } from './single-flight.js';
 import { StatsStore } from './stats-store.js';
+import { restoreFiles } from '../wrapper/restore-files.js';
 
-/** A wrapper that compiles when told to (writes the object) and reports success. */
-function wrapper(object: string, content: string): { replies: ServerMessage[]; reply(message: ServerMessage): void; next(): Promise<ClientMessage | undefined> } {
+/**
+ * A wrapper: compiles when told to (writes the object) and reports success; on a hit, writes the files
+ * with the wrapper's own code and reports them, or says it could not.
+ */
+function wrapper(
+  object: string,
+  content: string,
+  onHit: 'write' | 'fail' = 'write',
+): { replies: ServerMessage[]; reply(message: ServerMessage): void; next(): Promise<ClientMessage | undefined> } {
   const replies: ServerMessage[] = [];
   return {
     replies,
     reply: (message) => replies.push(message),
     async next() {
+      const last = replies.at(-1);
+      if (last?.type === 'hit') {
+        if (onHit === 'fail') return { v: PROTOCOL_VERSION, type: 'restore-failed', message: 'ENOSPC: no space left on device' };
+        return { v: PROTOCOL_VERSION, type: 'restored', identities: restoreFiles(last.files) };
+      }
       writeFileSync(object, content);
       return { v: PROTOCOL_VERSION, type: 'store', exitCode: 0, stdout: '', stderr: '', durationMs: 100 };
     },
@@ -31,7 +44,6 @@ describe('CompileFlow with a fallback key', () => {
   let stats: StatsStore;
   let outDir: string;
   let fallbackCalls = 0;
-  let restoredCalls = 0;
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), 'hoard-flow-'));
@@ -43,7 +55,6 @@ describe('CompileFlow with a fallback key', () => {
     const log = new Logger('error', { errorLog: join(root, 'error.log') });
     flow = new CompileFlow({ store, manifests: new ManifestStore(join(root, 'manifests'), memo), memo, stats, singleFlight: new SingleFlight(), log, afterStore: () => undefined });
     fallbackCalls = 0;
-    restoredCalls = 0;
     writeFileSync(join(root, 'a.c'), 'int a;\n');
   });
 
@@ -66,15 +77,15 @@ describe('CompileFlow with a fallback key', () => {
         fallbackCalls += 1;
         const digest = await new DigestMemo().digest(join(root, 'a.c'));
         files[0]![1] = digest ?? null;
-        return { key: fallbackKey, manifest: { files, envDeps: [] }, restored: async () => void (restoredCalls += 1) };
+        return { key: fallbackKey, manifest: { files, envDeps: [] }, overrides: [{ path: join(outDir, 'a.d'), text: 'a.o: a.c\n' }] };
       },
       collect: async () => ({ manifest: async () => ({ files, envDeps: [] }), outputs: [{ name: 'a.o', path: join(outDir, 'a.o'), templated: false }] }),
     };
   }
 
-  async function answer(request: CacheableCompile, content = 'object'): Promise<ServerMessage[]> {
+  async function answer(request: CacheableCompile, content = 'object', onHit: 'write' | 'fail' = 'write'): Promise<ServerMessage[]> {
     mkdirSync(outDir, { recursive: true });
-    const exchange = wrapper(join(outDir, 'a.o'), content);
+    const exchange = wrapper(join(outDir, 'a.o'), content, onHit);
     await flow.answer(request, exchange);
     // The store commits after the reply: let it finish.
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -88,7 +99,8 @@ describe('CompileFlow with a fallback key', () => {
     const second = await answer(compile('e'.repeat(64), 'f'.repeat(64)));
     expect(second.map((reply) => reply.type)).toEqual(['wait', 'hit']);
     expect(readFileSync(join(outDir, 'a.o'), 'utf8')).toBe('object');
-    expect(restoredCalls).toBe(1);
+    // This compile's own dependency file, known from its preprocessing.
+    expect(readFileSync(join(outDir, 'a.d'), 'utf8')).toBe('a.o: a.c\n');
     const third = await answer(compile('e'.repeat(64), 'f'.repeat(64)));
     expect(third.map((reply) => reply.type)).toEqual(['hit']);
     expect(fallbackCalls).toBe(2);
@@ -108,6 +120,24 @@ describe('CompileFlow with a fallback key', () => {
     const again = await answer(onlyFallback());
     expect(again.map((reply) => reply.type)).toEqual(['wait', 'hit']);
     expect(fallbackCalls).toBe(2);
-    expect(restoredCalls).toBe(1);
+    expect(readFileSync(join(outDir, 'a.d'), 'utf8')).toBe('a.o: a.c\n');
+  });
+
+  it('counts a hit whose files the wrapper could not write as a restore error, not a hit', async () => {
+    await answer(compile('d'.repeat(64), 'f'.repeat(64)));
+    rmSync(join(outDir, 'a.o'));
+    const failed = await answer(compile('d'.repeat(64), 'f'.repeat(64)), 'object', 'fail');
+    expect(failed.map((reply) => reply.type)).toEqual(['hit']);
+    expect(stats.counters).toMatchObject({ hits: 0, misses: 1, errors: { restore: 1 } });
+    await answer(compile('d'.repeat(64), 'f'.repeat(64)));
+    expect(stats.counters).toMatchObject({ hits: 1, misses: 1, errors: { restore: 1 } });
+  });
+
+  it('asks for no report when every output is already in place', async () => {
+    await answer(compile('d'.repeat(64), 'f'.repeat(64)));
+    const exchange = wrapper(join(outDir, 'a.o'), 'object', 'fail');
+    await flow.answer(compile('d'.repeat(64), 'f'.repeat(64)), exchange);
+    expect(exchange.replies).toEqual([expect.objectContaining({ type: 'hit', files: [] })]);
+    expect(stats.counters).toMatchObject({ hits: 1, misses: 1 });
   });
 });

@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { DiskStore, FoundEntry, OutputFile, StagedOutputs } from '../cache/disk-store.js';
+import type { DiskStore, FoundEntry, OutputFile, RestorePlan, StagedOutputs } from '../cache/disk-store.js';
 import type { ManifestStore } from '../cache/manifest-store.js';
 import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
 import { resultKey, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
-import type { StoreRequest } from '../protocol/messages.js';
+import type { RestoreFile, StoreRequest } from '../protocol/messages.js';
 import { increment, tallyKind, type Counters } from '../stats/counters.js';
 import type { Worktree } from '../worktree/locate.js';
 import type { Exchange } from './exchange.js';
@@ -21,6 +21,8 @@ import type { StatsStore } from './stats-store.js';
 
 /** How long a request waits for another wrapper compiling the same key before compiling itself. */
 export const SAME_KEY_WAIT_MS = 10 * 60_000;
+/** How long the server waits for a wrapper to write a hit's files: copies of a few hundred megabytes at most. */
+const RESTORE_REPORT_WAIT_MS = 5 * 60_000;
 /** How long the server waits for a wrapper to report its compile; a wrapper that dies hangs up sooner. */
 const STORE_REPORT_WAIT_MS = 6 * 60 * 60_000;
 
@@ -50,8 +52,8 @@ export interface FallbackKey {
   key: string;
   /** What the direct key's manifest records when an entry is found under it, so the next request hits directly. */
   manifest: ManifestInputs;
-  /** After its entry was restored: outputs known without compiling that the entry's must not replace (C: the dependency file). */
-  restored?(): Promise<void>;
+  /** Files written with the entry's outputs, instead of any at the same path: what is known without compiling (C: this compile's dependency file). */
+  overrides?: RestoreFile[];
 }
 
 /** One cacheable compile, as the compiler's handler describes it. */
@@ -140,19 +142,19 @@ export class CompileFlow {
     let compiled = false;
     try {
       const directHits = compile.directHits !== false;
-      if (directHits && (await this.serveHit(compile, reply))) return;
+      if (directHits && (await this.serveHit(compile, exchange, reply))) return;
       release = this.deps.singleFlight.claim(compile.direct);
       if (!release) {
         reply({ type: 'wait', timeoutMs: SAME_KEY_WAIT_MS });
         await this.deps.singleFlight.waitFor(compile.direct, SAME_KEY_WAIT_MS);
-        if (directHits && (await this.serveHit(compile, reply))) return;
+        if (directHits && (await this.serveHit(compile, exchange, reply))) return;
         release = this.deps.singleFlight.claim(compile.direct);
       }
       let fallback: FallbackKey | undefined;
       if (compile.fallback) {
         reply({ type: 'wait', timeoutMs: FALLBACK_WAIT_MS });
         fallback = await compile.fallback();
-        if (fallback && (await this.serveFallbackHit(compile, fallback, reply))) return;
+        if (fallback && (await this.serveFallbackHit(compile, fallback, exchange, reply))) return;
       }
       count((counters) => {
         counters.misses += 1;
@@ -179,8 +181,8 @@ export class CompileFlow {
     }
   }
 
-  /** Restores a matching entry, if there is one. Returns whether the request was answered. */
-  private async serveHit(compile: CacheableCompile, reply: Exchange['reply']): Promise<boolean> {
+  /** Serves a matching entry, if there is one. Returns whether the request was answered. */
+  private async serveHit(compile: CacheableCompile, exchange: Exchange, reply: Exchange['reply']): Promise<boolean> {
     const { manifests, store, stats, log } = this.deps;
     const key = await manifests.find(compile.direct, compile.lookup);
     if (!key) return false;
@@ -191,59 +193,66 @@ export class CompileFlow {
       return false;
     }
     if (lookup.status === 'miss') return false;
-    let bytes: number;
-    try {
-      bytes = await store.restore(lookup.found, compile.places);
-    } catch (error) {
-      stats.updateFor(compile.worktree, (counters) => increment(counters.errors, 'restore'));
-      log.error(`restoring ${key} into ${compile.places.outDir}: ${(error as Error).message}`);
-      return false;
-    }
-    this.replyHit(lookup.found, compile, bytes, reply);
-    return true;
+    return this.serve(lookup.found, compile, exchange, reply);
   }
 
-  /** Restores the entry found under the second key and points the direct key's manifest to it. */
-  private async serveFallbackHit(compile: CacheableCompile, fallback: FallbackKey, reply: Exchange['reply']): Promise<boolean> {
-    const { store, stats, log } = this.deps;
-    const lookup = await store.get(fallback.key);
+  /** Serves the entry found under the second key and points the direct key's manifest to it. */
+  private async serveFallbackHit(compile: CacheableCompile, fallback: FallbackKey, exchange: Exchange, reply: Exchange['reply']): Promise<boolean> {
+    const lookup = await this.deps.store.get(fallback.key);
     if (lookup.status !== 'hit') return false;
-    let bytes: number;
-    try {
-      bytes = await store.restore(lookup.found, compile.places);
-      await fallback.restored?.();
-    } catch (error) {
-      stats.updateFor(compile.worktree, (counters) => increment(counters.errors, 'restore'));
-      log.error(`restoring ${fallback.key} into ${compile.places.outDir}: ${(error as Error).message}`);
-      return false;
-    }
+    if (!(await this.serve(lookup.found, compile, exchange, reply, fallback.overrides))) return false;
     if (compile.directHits !== false) await this.deps.manifests.add(compile.direct, { ...fallback.manifest, resultKey: fallback.key });
-    log.debug(`${compile.label}: direct miss, found under the fallback key ${fallback.key}`);
-    this.replyHit(lookup.found, compile, bytes, reply);
+    this.deps.log.debug(`${compile.label}: direct miss, found under the fallback key ${fallback.key}`);
     return true;
   }
 
-  private replyHit(found: FoundEntry, compile: CacheableCompile, bytes: number, reply: Exchange['reply']): void {
+  /**
+   * Answers with a hit whose files the wrapper writes (see HitReply), then waits for it to say they
+   * are written before counting the hit. False, unanswered, when the hit cannot even be planned.
+   */
+  private async serve(found: FoundEntry, compile: CacheableCompile, exchange: Exchange, reply: Exchange['reply'], overrides?: RestoreFile[]): Promise<boolean> {
+    const { store, stats, log } = this.deps;
+    const count = (change: (counters: Counters) => void): void => stats.updateFor(compile.worktree, change);
+    let plan: RestorePlan;
+    try {
+      plan = await store.planRestore(found, compile.places, overrides);
+    } catch (error) {
+      count((counters) => increment(counters.errors, 'restore'));
+      log.error(`restoring ${found.key} into ${compile.places.outDir}: ${(error as Error).message}`);
+      return false;
+    }
     const { entry } = found;
     reply({
       type: 'hit',
+      files: plan.files,
       stdout: restoredOutput(entry.stdout, compile.places),
       stderr: restoredOutput(entry.stderr, compile.places),
       exitCode: entry.exitCode,
     });
+    if (plan.files.length > 0) {
+      const report = await exchange.next(RESTORE_REPORT_WAIT_MS);
+      if (report?.type !== 'restored') {
+        count((counters) => increment(counters.errors, 'restore'));
+        const why = report?.type === 'restore-failed' ? report.message : 'the wrapper did not say whether it could';
+        log.warn(`writing ${compile.label}'s outputs into ${compile.places.outDir} failed (${why}); the wrapper compiled it instead`);
+        return true;
+      }
+      store.restored(plan, report.identities);
+    }
     const elapsed = Date.now() - compile.receivedAt;
-    this.deps.stats.updateFor(
+    stats.updateFor(
       compile.worktree,
       (counters) => {
         counters.hits += 1;
         tallyKind(counters, compile.kind, 'hits');
         counters.timeSavedMs += Math.max(0, entry.durationMs - elapsed);
-        counters.bytesRestored += bytes;
+        counters.bytesRestored += plan.bytes;
       },
       (record) => increment(record.servedBy, entry.producer ?? 'unknown'),
     );
-    this.deps.log.debug(`hit ${compile.label} (${found.key}) in ${elapsed} ms`);
+    log.debug(`hit ${compile.label} (${found.key}) in ${elapsed} ms`);
     this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: 'hit', durationMs: elapsed, savedMs: entry.durationMs });
+    return true;
   }
 
   /**

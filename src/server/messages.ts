@@ -20,6 +20,18 @@ export const storeRequestSchema = z.object({
   durationMs: z.number().nonnegative(),
 });
 
+export const restoredReportSchema = z.object({
+  v: z.number(),
+  type: z.literal('restored'),
+  identities: z.array(z.string()),
+});
+
+export const restoreFailedReportSchema = z.object({
+  v: z.number(),
+  type: z.literal('restore-failed'),
+  message: z.string(),
+});
+
 export function describeInvalid(error: z.ZodError): string {
   const issue = error.issues[0];
   return issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'invalid message';

@@ -142,7 +142,7 @@ export class RustHandler {
     const { cwd, env } = message;
     const versionOutput = isVerboseVersionQuery(args) ? await toolchains.knownVersionOutput(compiler, cwd, env).catch(() => undefined) : undefined;
     if (versionOutput !== undefined) {
-      exchange.reply({ type: 'hit', stdout: Buffer.from(versionOutput).toString('base64'), stderr: '', exitCode: 0 });
+      exchange.reply({ type: 'hit', files: [], stdout: Buffer.from(versionOutput).toString('base64'), stderr: '', exitCode: 0 });
       log.debug(`answered ${compiler} ${args.join(' ')} from the identified toolchain`);
       return;
     }

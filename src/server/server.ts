@@ -22,7 +22,7 @@ import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js
 import { LanePool, mkfifoWith } from './lane-pool.js';
 import type { Conversation } from './conversation.js';
 import { Logger } from './logger.js';
-import { compileRequestSchema, describeInvalid, envelopeSchema, storeRequestSchema } from './messages.js';
+import { compileRequestSchema, describeInvalid, envelopeSchema, restoredReportSchema, restoreFailedReportSchema, storeRequestSchema } from './messages.js';
 import { LiveFeed, type CompileReport } from './live-feed.js';
 import { RustHandler } from './rust-handler.js';
 import { CompileFlow } from './compile-flow.js';
@@ -47,6 +47,8 @@ const HOUSEKEEPING_INTERVAL_MS = 2000;
 const READY_LANES = 64;
 /** A draining server gives its open conversations this long before it exits anyway. */
 const DRAIN_LIMIT_MS = 5 * 60_000;
+/** What may follow a compile request on its conversation; a malformed one counts as none. */
+const followUpSchemas = { store: storeRequestSchema, restored: restoredReportSchema, 'restore-failed': restoreFailedReportSchema };
 /** Staging directories older than this were left by a server that died mid-store. */
 const STALE_STAGING_MS = 60 * 60_000;
 
@@ -291,7 +293,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
           reply: exchange.reply,
           next: async (timeoutMs) => {
             const next = await exchange.next(timeoutMs);
-            if (next?.type === 'store' && !storeRequestSchema.safeParse(next).success) return undefined;
+            const schema = next && Object.hasOwn(followUpSchemas, next.type) ? followUpSchemas[next.type as keyof typeof followUpSchemas] : undefined;
+            if (schema && !schema.safeParse(next).success) return undefined;
             return next;
           },
         };

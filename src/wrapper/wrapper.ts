@@ -8,6 +8,7 @@ import { callFingerprint, nestedEnvironment, recursionMessage } from './recursio
 import { runCaptured, runDirect } from './run-compiler.js';
 import { connectOrStart } from './start-server.js';
 import { writeOutput } from './sync-io.js';
+import { restoreFiles } from './restore-files.js';
 
 /** The server answers a compile request in milliseconds; this bounds a server that hangs. */
 const DECISION_TIMEOUT_MS = 20_000;
@@ -99,6 +100,20 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
 
   switch (reply.type) {
     case 'hit':
+      if (reply.files.length > 0) {
+        try {
+          connection.send({ v: PROTOCOL_VERSION, type: 'restored', identities: restoreFiles(reply.files) });
+        } catch (error) {
+          const message = (error as Error).message;
+          try {
+            connection.send({ v: PROTOCOL_VERSION, type: 'restore-failed', message });
+          } catch {
+            // The server is gone: it learns nothing, the compile still happens.
+          }
+          connection.close();
+          return fallBack(`writing the cached outputs failed: ${message}`);
+        }
+      }
       connection.leave();
       writeOutput(1, Buffer.from(reply.stdout, 'base64'));
       writeOutput(2, Buffer.from(reply.stderr, 'base64'));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sumOf } from '../../src/stats/counters.js';
 import { createSandbox, expectSuccess, type Sandbox } from './harness.js';
+import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 
 interface LaneStatus {
   pid: number;
@@ -20,7 +21,7 @@ describe('compile requests through lanes', () => {
   let source: string;
   const compile = (): ReturnType<Sandbox['hoard']> => sandbox.hoard(['gcc', '-Wunused-variable', '-c', source, '-o', join(sandbox.root, 'noisy.o')]);
   const status = async (): Promise<LaneStatus> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as LaneStatus;
-  const lanesDir = (): string => join(sandbox.root, 'run', 'hoard', 'lanes-p2');
+  const lanesDir = (): string => join(sandbox.root, 'run', 'hoard', `lanes-p${PROTOCOL_VERSION}`);
 
   beforeAll(() => {
     sandbox = createSandbox();
