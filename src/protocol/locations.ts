@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION } from './messages.js';
 
@@ -26,10 +25,16 @@ export interface Locations {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * HOME, or the user database's home directory where HOME is unset. node:os is loaded only then: loading
+ * it costs the wrapper about 0.45 ms, on every compiler call.
+ */
+function homeDirectory(env: Env): string {
+  return env.HOME || process.getBuiltinModule('node:os').homedir();
+}
+
 export function defaultCacheHome(env: Env): string {
-  return env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/')
-    ? env.XDG_CACHE_HOME
-    : join(env.HOME || homedir(), '.cache');
+  return env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homeDirectory(env), '.cache');
 }
 
 export function resolveLocations(env: Env): Locations {
