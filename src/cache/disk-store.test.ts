@@ -32,6 +32,18 @@ async function restore(into: DiskStore, found: FoundEntry, places: BuildPlaces, 
   return plan.bytes;
 }
 
+/** A store whose memo records every file it hashes. */
+async function countingStore(): Promise<{ hashed: string[]; memo: DigestMemo; counting: DiskStore }> {
+  const hashed: string[] = [];
+  const memo = new DigestMemo(1000, (path, size) => {
+    hashed.push(path);
+    return digestFile(path, size);
+  });
+  const counting = new DiskStore(join(root, 'counted'), memo);
+  await counting.init();
+  return { hashed, memo, counting };
+}
+
 beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), 'hoard-store-'));
   outDir = join(root, 'target-a', 'deps');
@@ -70,13 +82,7 @@ describe('DiskStore', () => {
   });
 
   it('hashes each blob once: known to dependents after commit, trusted by identity on read, known after restore', async () => {
-    const hashed: string[] = [];
-    const memo = new DigestMemo(1000, (path, size) => {
-      hashed.push(path);
-      return digestFile(path, size);
-    });
-    const counting = new DiskStore(join(root, 'counted'), memo);
-    await counting.init();
+    const { hashed, memo, counting } = await countingStore();
     const key = '34'.repeat(32);
     await counting.put(key, makeOutputs(outDir, 'three'), metadata, { outDir });
     // The commit hashed the staged copy and told the memo: the compile's own rlib, which dependents'
@@ -115,13 +121,7 @@ describe('DiskStore', () => {
   });
 
   it('is told the digest of a restored copy only while the file is the one the wrapper wrote', async () => {
-    const hashed: string[] = [];
-    const memo = new DigestMemo(1000, (path, size) => {
-      hashed.push(path);
-      return digestFile(path, size);
-    });
-    const counting = new DiskStore(join(root, 'counted'), memo);
-    await counting.init();
+    const { hashed, memo, counting } = await countingStore();
     const key = '56'.repeat(32);
     await counting.put(key, makeOutputs(outDir, 'four'), metadata, { outDir });
     const lookup = await counting.get(key);
