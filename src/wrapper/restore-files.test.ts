@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fileIdentity } from '../fs/file-identity.js';
-import { restoreFiles } from './restore-files.js';
+import type { ClientMessage } from '../protocol/messages.js';
+import { restoreFiles, restoreHit } from './restore-files.js';
 
 let dir: string;
 
@@ -32,5 +33,23 @@ describe('restoreFiles', () => {
     expect(() => restoreFiles([{ path: join(dir, 'out.rlib'), mode: 0o644, from: join(dir, 'evicted-blob') }])).toThrow(/ENOENT/);
     expect(readFileSync(join(dir, 'out.rlib'), 'utf8')).toBe('new');
     expect(readdirSync(dir)).toEqual(['out.rlib']);
+  });
+
+  it('reports a hit written, and keeps it when the server is gone before the report', () => {
+    writeFileSync(join(dir, 'blob'), 'rlib');
+    const sent: ClientMessage[] = [];
+    const files = [{ path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob') }];
+    expect(restoreHit({ send: (message) => sent.push(message) }, files)).toBeUndefined();
+    expect(sent).toEqual([expect.objectContaining({ type: 'restored', identities: [expect.any(String)] })]);
+    const gone = { send: (): void => { throw new Error('the server closed the lane'); } };
+    expect(restoreHit(gone, files)).toBeUndefined();
+    expect(readFileSync(join(dir, 'libdemo.rlib'), 'utf8')).toBe('rlib');
+  });
+
+  it('says why a hit could not be written, to the server and to the wrapper, which then compiles', () => {
+    const sent: ClientMessage[] = [];
+    const failure = restoreHit({ send: (message) => sent.push(message) }, [{ path: join(dir, 'libdemo.rlib'), from: join(dir, 'evicted-blob') }]);
+    expect(failure).toMatch(/ENOENT/);
+    expect(sent).toEqual([expect.objectContaining({ type: 'restore-failed', message: failure })]);
   });
 });

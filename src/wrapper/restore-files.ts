@@ -1,6 +1,7 @@
 import { chmodSync, constants, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileIdentity } from '../fs/file-identity.js';
-import type { RestoreFile } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type RestoreFile } from '../protocol/messages.js';
+import type { Connection } from './connection.js';
 
 /**
  * Writes a hit's files (see HitReply), each beside its place and renamed into it, so a reader never
@@ -22,4 +23,30 @@ export function restoreFiles(files: readonly RestoreFile[]): string[] {
     }
     return fileIdentity(statSync(file.path, { bigint: true }));
   });
+}
+
+/**
+ * A hit's files written and reported to the server (`restored`, or `restore-failed`). Returns why they
+ * could not be written, for the wrapper to compile instead; a server gone meanwhile is no such reason,
+ * as the files are in place all the same.
+ */
+export function restoreHit(connection: Pick<Connection, 'send'>, files: readonly RestoreFile[]): string | undefined {
+  let identities: string[];
+  try {
+    identities = restoreFiles(files);
+  } catch (error) {
+    const message = (error as Error).message;
+    tell(connection, { v: PROTOCOL_VERSION, type: 'restore-failed', message });
+    return message;
+  }
+  tell(connection, { v: PROTOCOL_VERSION, type: 'restored', identities });
+  return undefined;
+}
+
+function tell(connection: Pick<Connection, 'send'>, message: Parameters<Connection['send']>[0]): void {
+  try {
+    connection.send(message);
+  } catch {
+    // The server is gone: it learns nothing, and the build goes on.
+  }
 }

@@ -8,7 +8,7 @@ import { callFingerprint, nestedEnvironment, recursionMessage } from './recursio
 import { runCaptured, runDirect } from './run-compiler.js';
 import { connectOrStart } from './start-server.js';
 import { writeOutput } from './sync-io.js';
-import { restoreFiles } from './restore-files.js';
+import { restoreHit } from './restore-files.js';
 
 /** The server answers a compile request in milliseconds; this bounds a server that hangs. */
 const DECISION_TIMEOUT_MS = 20_000;
@@ -101,17 +101,10 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
   switch (reply.type) {
     case 'hit':
       if (reply.files.length > 0) {
-        try {
-          connection.send({ v: PROTOCOL_VERSION, type: 'restored', identities: restoreFiles(reply.files) });
-        } catch (error) {
-          const message = (error as Error).message;
-          try {
-            connection.send({ v: PROTOCOL_VERSION, type: 'restore-failed', message });
-          } catch {
-            // The server is gone: it learns nothing, the compile still happens.
-          }
+        const failure = restoreHit(connection, reply.files);
+        if (failure !== undefined) {
           connection.close();
-          return fallBack(`writing the cached outputs failed: ${message}`);
+          return fallBack(`writing the cached outputs failed: ${failure}`);
         }
       }
       connection.leave();
