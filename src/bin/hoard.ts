@@ -26,7 +26,11 @@ async function main(): Promise<number> {
   const compilerArgv = withoutLeadingHoard(argv);
   const misuse = misuseMessage(compilerArgv, compilerArgv.length < argv.length);
   if (misuse) return refuse(misuse);
-  const code = await runWrapper(compilerArgv, process.env, { serverScript: join(__dirname, 'server.mjs') });
+  const code = await runWrapper(compilerArgv, process.env, {
+    serverScript: join(__dirname, 'server.mjs'),
+    // Not bundled in here (scripts/build.mjs): a hit over a lane never parses it.
+    loadSlowPath: () => require(join(__dirname, 'wrapper-slow-path.cjs')) as typeof import('../wrapper/slow-path.js'),
+  });
   // Every byte the wrapper writes is written synchronously (sync-io.ts), and nothing else is left to
   // do: exiting at once skips Node's winding down (its heap and threads), milliseconds on every call.
   process.exit(code);

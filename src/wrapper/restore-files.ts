@@ -1,7 +1,8 @@
 import { chmodSync, constants, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileIdentity } from '../fs/file-identity.js';
-import { PROTOCOL_VERSION, type RestoreFile } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type HitReply, type RestoreFile } from '../protocol/messages.js';
 import type { Connection } from './connection.js';
+import { writeOutput } from './sync-io.js';
 
 /**
  * Writes a hit's files (see HitReply), each beside its place and renamed into it, so a reader never
@@ -49,4 +50,20 @@ function tell(connection: Pick<Connection, 'send'>, message: Parameters<Connecti
   } catch {
     // The server is gone: it learns nothing, and the build goes on.
   }
+}
+
+/**
+ * A hit replayed: its files written, the compiler's output repeated, and the connection left for the
+ * process to end. Gives the compiler's exit code, or why the files could not be written (the caller
+ * then compiles instead).
+ */
+export function replayHit(connection: Connection, reply: HitReply): { exitCode: number } | { failure: string } {
+  if (reply.files.length > 0) {
+    const failure = restoreHit(connection, reply.files);
+    if (failure !== undefined) return { failure };
+  }
+  connection.leave();
+  writeOutput(1, Buffer.from(reply.stdout, 'base64'));
+  writeOutput(2, Buffer.from(reply.stderr, 'base64'));
+  return { exitCode: reply.exitCode };
 }

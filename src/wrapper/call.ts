@@ -1,0 +1,29 @@
+import type { Locations } from '../protocol/locations.js';
+import type { CompileRequest, ServerMessage } from '../protocol/messages.js';
+import type { Connection } from './connection.js';
+
+/** The server answers a compile request in milliseconds; this bounds a server that hangs. */
+export const DECISION_TIMEOUT_MS = 20_000;
+
+/** One compiler call, as prepared by the wrapper before it asks the server. */
+export interface WrapperCall {
+  compiler: string;
+  args: string[];
+  /** The compiler's environment: bin/hoard's changes undone, marked with this call (recursion.ts). */
+  compilerEnv: NodeJS.ProcessEnv;
+  locations: Locations;
+  request: CompileRequest;
+  serverScript: string;
+}
+
+/**
+ * What a call needs beyond a hit over a lane: the socket, starting a server, compiling and storing,
+ * falling back. It is a bundle of its own (dist/wrapper-slow-path.cjs, from slow-path.ts), loaded only
+ * then: a hit does not pay for parsing it.
+ */
+export interface SlowPath {
+  /** Settles the call from the server's first reply over a lane, or asks over the socket when there is none. */
+  finish(call: WrapperCall, first?: { connection: Connection; reply: ServerMessage }): Promise<number>;
+  /** Logs why the cache could not serve the call, then runs the compiler directly. */
+  fallBack(call: WrapperCall, why: string): Promise<number>;
+}
