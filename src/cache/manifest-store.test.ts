@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestBytes } from '../hash/blake3.js';
 import { DigestMemo } from '../hash/digest-memo.js';
+import { countingMemo, writeSettled } from '../hash/test-factory.js';
 import { isAbsolute, resolve } from 'node:path';
 import { ManifestStore, type CurrentState } from './manifest-store.js';
 
@@ -26,6 +27,23 @@ describe('ManifestStore', () => {
     expect(await manifests.find(direct, state(dir, { GREETING: 'hi' }))).toBe('r2');
     writeFileSync(join(dir, 'lib.rs'), 'v3');
     expect(await manifests.find(direct, state(dir, { GREETING: 'hi' }))).toBeUndefined();
+  });
+
+  it('decides on files the memo knows without hashing, and passes a combination with a file known to differ', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hoard-manifest-'));
+    const [a, b, c] = ['a.h', 'b.h', 'c.h'].map((name) => join(dir, name)) as [string, string, string];
+    for (const file of [a, b, c]) writeSettled(file, `// ${file} v1`);
+    const { memo, hashed } = countingMemo();
+    const manifests = new ManifestStore(join(dir, 'manifests'), memo);
+    const direct = 'cc'.repeat(32);
+    await manifests.add(direct, { files: [[a, digestBytes(`// ${a} v1`)]], envDeps: [], resultKey: 'with-a' });
+    // Newest first, so tried first: b.h is not what it recorded, which the memo knows once b.h was hashed.
+    await manifests.add(direct, { files: [[b, digestBytes(`// ${b} v0`)], [c, digestBytes(`// ${c} v1`)]], envDeps: [], resultKey: 'with-old-b' });
+    await memo.digest(b);
+    expect(await manifests.find(direct, state(dir, {}))).toBe('with-a');
+    expect(hashed).toEqual([b, a]);
+    expect(await manifests.find(direct, state(dir, {}))).toBe('with-a');
+    expect(hashed).toEqual([b, a]);
   });
 
   it('reads a damaged manifest as empty', async () => {

@@ -57,7 +57,12 @@ export class ManifestStore {
   async find(directKey: string, now: CurrentState): Promise<string | undefined> {
     for (const entry of await this.read(directKey)) {
       if (!entry.envDeps.every(([name, value]) => now.env(name) === value)) continue;
-      const digests = await Promise.all(entry.files.map(([path]) => this.memo.digest(now.path(path))));
+      const paths = entry.files.map(([path]) => now.path(path));
+      // What the memo knows at once decides most lookups: a hit, or a file known to have changed.
+      const known = paths.map((path) => this.memo.digestNow(path));
+      if (known.some((digest, index) => digest !== undefined && digest !== entry.files[index]![1])) continue;
+      if (!known.includes(undefined)) return entry.resultKey;
+      const digests = await Promise.all(paths.map((path) => this.memo.digest(path)));
       if (digests.every((digest, index) => (digest ?? null) === entry.files[index]![1])) return entry.resultKey;
     }
     return undefined;

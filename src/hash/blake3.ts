@@ -60,7 +60,11 @@ export async function digestFileHere(path: string): Promise<string> {
  * two explanations says why two keys differ.
  */
 export class KeyHasher {
-  private readonly hash = blake3.createHash();
+  /**
+   * The framed sections, hashed in one call by digest(): the same bytes as hashing each as it comes,
+   * without a trip into the wasm module for every one (a key has dozens, and every request makes one).
+   */
+  private readonly framed: string[] = [];
   private readonly lines: string[] | undefined;
 
   constructor(explain = false) {
@@ -68,15 +72,13 @@ export class KeyHasher {
   }
 
   section(label: string, value: string): this {
-    const bytes = Buffer.from(value, 'utf8');
-    this.hash.update(`${label}\0${bytes.length}\0`);
-    this.hash.update(bytes);
+    this.framed.push(`${label}\0${Buffer.byteLength(value, 'utf8')}\0${value}`);
     this.lines?.push(`${label}: ${value}`);
     return this;
   }
 
   digest(): string {
-    return this.hash.digest('hex');
+    return digestBytes(Buffer.from(this.framed.join(''), 'utf8'));
   }
 
   explanation(): string {

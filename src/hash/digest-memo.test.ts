@@ -3,23 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { digestFile } from './blake3.js';
-import { DigestMemo } from './digest-memo.js';
-
-/** Writes a file as it would be a while after its last edit. */
-function writeSettled(path: string, text: string): void {
-  writeFileSync(path, text);
-  const aMinuteAgo = Date.now() / 1000 - 60;
-  utimesSync(path, aMinuteAgo, aMinuteAgo);
-}
-
-function countingMemo() {
-  const hashed: string[] = [];
-  const memo = new DigestMemo(1000, (path, size) => {
-    hashed.push(path);
-    return digestFile(path, size);
-  });
-  return { memo, hashed };
-}
+import { countingMemo, writeSettled } from './test-factory.js';
 
 describe('DigestMemo', () => {
   it('hashes a file once while it is unchanged, and again once it changed', async () => {
@@ -34,6 +18,20 @@ describe('DigestMemo', () => {
     expect(await memo.digest(file)).not.toBe(first);
     expect(hashed).toHaveLength(2);
     expect(await memo.digest(join(dir, 'absent.rs'))).toBeUndefined();
+  });
+
+  it('tells a digest at once only when it knows it for the file as it is now', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hoard-memo-'));
+    const file = join(dir, 'a.h');
+    writeSettled(file, '#define A 1');
+    const { memo, hashed } = countingMemo();
+    expect(memo.digestNow(join(dir, 'absent.h'))).toBeNull();
+    expect(memo.digestNow(file)).toBeUndefined();
+    const digest = await memo.digest(file);
+    expect(memo.digestNow(file)).toBe(digest);
+    writeSettled(file, '#define A 2');
+    expect(memo.digestNow(file)).toBeUndefined();
+    expect(hashed).toEqual([file]);
   });
 
   it('carries what it knows to a later server, which hashes only the files changed meanwhile', async () => {

@@ -19,6 +19,19 @@ function tooFresh(info: BigIntStats): boolean {
 }
 
 /**
+ * Synchronous: microseconds, where a trip through libuv's thread pool costs more than the call, and a
+ * hit checks every file of its manifest this way. Undefined when there is no such file.
+ */
+function statNow(path: string): BigIntStats | undefined {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/**
  * File digests remembered by (device, inode, size, mtime, ctime): a hit hashes nothing that did not
  * change (see fileIdentity).
  */
@@ -34,15 +47,7 @@ export class DigestMemo {
 
   /** The file's digest, or undefined when it does not exist (absence is a valid manifest value). */
   async digest(path: string): Promise<string | undefined> {
-    // A synchronous stat: microseconds, where a trip through libuv's thread pool costs more than the
-    // call, and a hit checks every file of its manifest this way.
-    let info;
-    try {
-      info = statSync(path, { bigint: true, throwIfNoEntry: false });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-      throw error;
-    }
+    const info = statNow(path);
     if (!info) return undefined;
     const identity = fileIdentity(info);
     const known = this.digests.get(path);
@@ -54,6 +59,17 @@ export class DigestMemo {
     });
     this.set(path, identity, digest);
     return digest;
+  }
+
+  /**
+   * The file's digest if it is known for the file as it is now, at once: null when the file does not
+   * exist, undefined when it would have to be hashed first (or is being hashed). For a hit, which
+   * checks every file of its manifest: a promise for each costs more than its stat.
+   */
+  digestNow(path: string): string | null | undefined {
+    const info = statNow(path);
+    if (!info) return null;
+    return this.digests.get(path)?.identity === fileIdentity(info) ? this.settled.get(path) : undefined;
   }
 
   /** The digest remembered for the file if `info` still says it is the file that was digested; never hashes. */
