@@ -154,6 +154,8 @@ if (problems.length > 0) {
   process.exit(1);
 }
 if (!tools.hyperfine) log('hyperfine not found (apt-get install -y hyperfine): timing start-up with a Node loop instead');
+// Now, not when the report is written: files edited during the run are not what was measured.
+const hoardBuiltFrom = describeHoard();
 
 // ---------------------------------------------------------------- work directory and environments
 
@@ -681,12 +683,18 @@ function readHoardLogs() {
 
 // ---------------------------------------------------------------- the report
 
-function facts() {
+/** The commit hoard was built from, and the files changed since; read when the run starts, right after the build. */
+function describeHoard() {
   const commit = firstLine('git', ['-C', repo, 'rev-parse', '--short', 'HEAD']);
+  if (!commit) return 'unknown commit';
   const changed = (spawnSync('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=no', '--', 'src', 'bin', 'scripts', 'package.json'], { encoding: 'utf8' }).stdout ?? '')
     .split('\n')
     .filter(Boolean)
     .map((line) => line.slice(3));
+  return `commit ${commit}${changed.length ? ` plus uncommitted changes to ${changed.length} files (${changed.slice(0, 4).join(', ')}${changed.length > 4 ? ', …' : ''})` : ''}`;
+}
+
+function facts() {
   const debian = existsSync('/etc/debian_version') ? `Debian ${readFileSync('/etc/debian_version', 'utf8').trim()}` : process.platform;
   return {
     cores: availableParallelism(),
@@ -697,9 +705,7 @@ function facts() {
     cargo: firstLine(tools.cargo, ['--version']) ?? 'cargo (unknown version)',
     sccache: firstLine(tools.sccache, ['--version']) ?? 'sccache (unknown version)',
     hyperfine: tools.hyperfine ? firstLine(tools.hyperfine, ['--version']) : undefined,
-    hoard: commit
-      ? `commit ${commit}${changed.length ? ` plus uncommitted changes to ${changed.length} files (${changed.slice(0, 4).join(', ')}${changed.length > 4 ? ', …' : ''})` : ''}`
-      : 'unknown commit',
+    hoard: hoardBuiltFrom,
     crates: (readFileSync(join(projectSource, 'Cargo.lock'), 'utf8').match(/^\[\[package\]\]$/gm) ?? []).length,
   };
 }
