@@ -637,6 +637,13 @@ async function measure() {
   const cases = [
     { key: 'node', label: '`node empty.js`, environment as is', command: nodeBin, args: [empty], env: baseEnv },
     { key: 'nodeNoCa', label: '`node empty.js` without NODE_EXTRA_CA_CERTS', command: nodeBin, args: [empty], env: withoutCa },
+    {
+      key: 'nodeAsHoard',
+      label: '`node --no-rehash-snapshot empty.js` without NODE_EXTRA_CA_CERTS (node as bin/hoard starts it)',
+      command: nodeBin,
+      args: ['--no-rehash-snapshot', empty],
+      env: withoutCa,
+    },
     { key: 'hoard', label: '`bin/hoard -E` (sh script, node, wrapper bundle, misuse message, exit 2)', command: hoard, args: ['-E'], env: baseEnv },
     { key: 'sccache', label: '`sccache --version` (native binary, for comparison)', command: tools.sccache, args: ['--version'], env: baseEnv },
   ];
@@ -858,7 +865,9 @@ ${startup.map((e) => `| ${e.label} | ${ms(e.median)} | ${e.mean.toFixed(1)} ± $
 This machine sets NODE_EXTRA_CA_CERTS, which Node reads at every start (${ms(st.node.median - st.nodeNoCa.median)} here);
 \`bin/hoard\` hides it from its own Node (the wrapper does no TLS) and gives it back to the compiler. hoard
 minus bare node: ${overNode >= 0 ? '+' : ''}${ms(overNode)} against node without the variable (like for like), ${overNodeAsIs >= 0 ? '+' : ''}${ms(overNodeAsIs)} against
-node with the environment as is.
+node with the environment as is. \`bin/hoard\` also starts node with \`--no-rehash-snapshot\` (docs/architecture.md), which
+took ${ms(st.nodeNoCa.median - st.nodeAsHoard.median)} off bare node's start here; against node started that way, hoard's own start-up (the sh script,
+the bundle, the misuse check) is ${st.hoard.median - st.nodeAsHoard.median >= 0 ? '+' : ''}${ms(st.hoard.median - st.nodeAsHoard.median)}.
 
 ## Targets
 
