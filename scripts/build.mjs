@@ -14,6 +14,9 @@ const common = {
   define: { __HOARD_VERSION__: JSON.stringify(version) },
 };
 
+// What a call needs beyond a hit over a lane (SlowPath in src/wrapper/call.ts), required only then.
+// Written first: a wrapper started during a rebuild finds the new one beside the new hoard.cjs.
+await build({ ...common, entryPoints: ['src/wrapper/slow-path.ts'], outfile: 'dist/wrapper-slow-path.cjs', format: 'cjs' });
 await build({
   ...common,
   entryPoints: ['src/bin/hoard.ts'],
@@ -25,8 +28,6 @@ await build({
   minifySyntax: true,
   // Anything that is not a Node built-in would be bundled in; the test in src/bin checks there is none.
 });
-// What a call needs beyond a hit over a lane (SlowPath in src/wrapper/call.ts), required only then.
-await build({ ...common, entryPoints: ['src/wrapper/slow-path.ts'], outfile: 'dist/wrapper-slow-path.cjs', format: 'cjs' });
 const esm = { ...common, outdir: 'dist', outExtension: { '.js': '.mjs' }, format: 'esm', packages: 'external' };
 // The server stays one self-contained file, beside the script of its hashing threads.
 await build({ ...esm, entryPoints: { server: 'src/bin/server.ts', 'hash-worker': 'src/hash/hash-worker.ts' } });

@@ -42,6 +42,17 @@ describe('bin/hoard, the launcher', () => {
     ]);
   });
 
+  it('starts the server commands with V8 defaults (a foreground server runs in that process)', () => {
+    expect(launch(['server', 'start', '--foreground'], { HOARD_NODE: fakeNode() })).toEqual([bundle, 'server', 'start', '--foreground', 'CA=unset SAVED=unset']);
+  });
+
+  it('splits HOARD_NODE_FLAGS at spaces but never expands patterns in it', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'hoard-glob-'));
+    writeFileSync(join(cwd, '--x=a'), '');
+    const result = spawnSync(HOARD, ['gcc'], { cwd, env: { PATH: process.env.PATH!, HOME: cwd, HOARD_NODE: fakeNode(), HOARD_NODE_FLAGS: '--x=[ab]' }, encoding: 'utf8' });
+    expect(result.stdout.split('\n')[0]).toBe('--x=[ab]');
+  });
+
   it("runs on this machine's node with its flag", () => {
     expect(launch(['--version'], {})).toEqual([expect.stringMatching(/^hoard \d+\.\d+\.\d+/)]);
   });

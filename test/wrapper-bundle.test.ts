@@ -1,4 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +40,18 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
   it('loads node:os only where HOME is unset (loading it costs about 0.45 ms per compile)', () => {
     const source = readFileSync(bundle, 'utf8');
     expect(source).not.toMatch(/require\(["']node:os["']\)/);
+  });
+
+  it('compiles directly, saying why, when the slow path cannot be loaded (a broken install fails no build)', () => {
+    const install = mkdtempSync(join(tmpdir(), 'hoard-broken-'));
+    mkdirSync(join(install, 'dist'));
+    copyFileSync(bundle, join(install, 'dist', 'hoard.cjs'));
+    // No server and no lanes in this HOARD_DIR: the call needs the slow path at once.
+    const env = { PATH: process.env.PATH!, HOME: install, HOARD_DIR: join(install, 'state') };
+    const result = spawnSync(process.execPath, [join(install, 'dist', 'hoard.cjs'), 'sh', '-c', 'echo compiled; exit 3'], { env, encoding: 'utf8' });
+    expect(result.stdout).toBe('compiled\n');
+    expect(result.status).toBe(3);
+    expect(result.stderr).toMatch(/^hoard: cannot load .*wrapper-slow-path\.cjs .*; compiling directly\. Reinstall hoard\.\n$/);
   });
 
   it('stays small: every compiler call parses it', () => {

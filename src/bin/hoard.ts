@@ -9,11 +9,39 @@ import { runWrapper } from '../wrapper/wrapper.js';
 import { misuseMessage, withoutLeadingHoard } from '../wrapper/misuse.js';
 import { masqueradeMessage } from '../wrapper/recursion.js';
 import { writeOutput } from '../wrapper/sync-io.js';
+import type { SlowPath, WrapperCall } from '../wrapper/call.js';
 
 /** Not process.stderr: building its stream costs this one-line answer about 5 ms (sync-io.ts). */
 function refuse(message: string): number {
   writeOutput(2, `${message}\n`);
   return 2;
+}
+
+/**
+ * The rest of the wrapper (src/wrapper/slow-path.ts), or, where it cannot be loaded (an install cut
+ * short, a rebuild under way), a stand-in that says so on stderr and compiles directly: a broken install
+ * must not fail builds. A last resort: the compiler gets no jobserver (it warns) and nothing is cached.
+ */
+function loadSlowPath(): SlowPath {
+  const path = join(__dirname, 'wrapper-slow-path.cjs');
+  try {
+    return require(path) as typeof import('../wrapper/slow-path.js');
+  } catch (error) {
+    const compileDirectly = (call: WrapperCall): Promise<number> => {
+      writeOutput(2, `hoard: cannot load ${path} (${(error as Error).message.split('\n')[0]}); compiling directly. Reinstall hoard.\n`);
+      const run = process.getBuiltinModule('node:child_process').spawnSync(call.compiler, call.args, { stdio: 'inherit', env: call.compilerEnv });
+      if (run.error) writeOutput(2, `hoard: cannot run ${call.compiler}: ${run.error.message}\n`);
+      const signal = run.signal ? process.getBuiltinModule('node:os').constants.signals[run.signal] : undefined;
+      return Promise.resolve(run.status ?? (signal ? 128 + signal : 127));
+    };
+    return {
+      finish: (call, first) => {
+        first?.connection.close();
+        return compileDirectly(call);
+      },
+      fallBack: (call) => compileDirectly(call),
+    };
+  }
 }
 
 async function main(): Promise<number> {
@@ -31,7 +59,7 @@ async function main(): Promise<number> {
   const code = await runWrapper(compilerArgv, process.env, {
     serverScript: join(__dirname, 'server.mjs'),
     // Not bundled in here (scripts/build.mjs): a hit over a lane never parses it.
-    loadSlowPath: () => require(join(__dirname, 'wrapper-slow-path.cjs')) as typeof import('../wrapper/slow-path.js'),
+    loadSlowPath,
   });
   // Every byte the wrapper writes is written synchronously (sync-io.ts), and nothing else is left to
   // do: exiting at once skips Node's winding down (its heap and threads), milliseconds on every call.

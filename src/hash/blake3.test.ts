@@ -19,6 +19,9 @@ describe('KeyHasher', () => {
     ['3 argument', '-DNAME="é ü 日本"'],
     ['3 argument', ''],
     ['4 cwd', '$BASEDIR/crates/a b'],
+    // Lone surrogates (from a path that is not UTF-8) are encoded as U+FFFD either way.
+    ['3 argument', 'x\uD83D'],
+    ['3 argument', '\uDE00y'],
   ];
 
   it('gives the keys it gave when it hashed section by section, so stored entries still hit', () => {

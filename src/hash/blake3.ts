@@ -71,6 +71,7 @@ export class KeyHasher {
     this.lines = explain ? [] : undefined;
   }
 
+  /** `label` is an ASCII constant: a value's trailing surrogate can then never pair across a boundary. */
   section(label: string, value: string): this {
     this.framed.push(`${label}\0${Buffer.byteLength(value, 'utf8')}\0${value}`);
     this.lines?.push(`${label}: ${value}`);
