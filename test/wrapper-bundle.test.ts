@@ -31,6 +31,10 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
     }
   });
 
+  it('never loads a built-in with import(), which starts the ESM loader too (21M instructions on each compile that runs)', () => {
+    for (const file of [bundle, slowPath]) expect(readFileSync(file, 'utf8')).not.toMatch(/\bimport\(["']node:/);
+  });
+
   it('never reads the performance global, whose first use loads perf_hooks (1.3–1.8 ms per compile)', () => {
     const source = readFileSync(bundle, 'utf8');
     expect(source).toContain('hrtime');

@@ -10,6 +10,7 @@ import { misuseMessage, withoutLeadingHoard } from '../wrapper/misuse.js';
 import { masqueradeMessage } from '../wrapper/recursion.js';
 import { writeOutput } from '../wrapper/sync-io.js';
 import type { SlowPath, WrapperCall } from '../wrapper/call.js';
+import { cannotRun, exitStatus } from '../wrapper/exit-status.js';
 
 /** Not process.stderr: building its stream costs this one-line answer about 5 ms (sync-io.ts). */
 function refuse(message: string): number {
@@ -30,9 +31,8 @@ function loadSlowPath(): SlowPath {
     const compileDirectly = (call: WrapperCall): Promise<number> => {
       writeOutput(2, `hoard: cannot load ${path} (${(error as Error).message.split('\n')[0]}); compiling directly. Reinstall hoard.\n`);
       const run = process.getBuiltinModule('node:child_process').spawnSync(call.compiler, call.args, { stdio: 'inherit', env: call.compilerEnv });
-      if (run.error) writeOutput(2, `hoard: cannot run ${call.compiler}: ${run.error.message}\n`);
-      const signal = run.signal ? process.getBuiltinModule('node:os').constants.signals[run.signal] : undefined;
-      return Promise.resolve(run.status ?? (signal ? 128 + signal : 127));
+      if (run.error) writeOutput(2, cannotRun(call.compiler, run.error));
+      return Promise.resolve(run.error ? 127 : exitStatus(run.status, run.signal));
     };
     return {
       finish: (call, first) => {
@@ -57,7 +57,6 @@ async function main(): Promise<number> {
   const misuse = misuseMessage(compilerArgv, compilerArgv.length < argv.length);
   if (misuse) return refuse(misuse);
   const code = await runWrapper(compilerArgv, process.env, {
-    serverScript: join(__dirname, 'server.mjs'),
     // Not bundled in here (scripts/build.mjs): a hit over a lane never parses it.
     loadSlowPath,
   });

@@ -10,10 +10,9 @@ export interface WrapperCall {
   compiler: string;
   args: string[];
   /** The compiler's environment: bin/hoard's changes undone, marked with this call (recursion.ts). */
-  compilerEnv: NodeJS.ProcessEnv;
+  compilerEnv: Record<string, string>;
   locations: Locations;
   request: CompileRequest;
-  serverScript: string;
 }
 
 /**

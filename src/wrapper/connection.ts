@@ -32,7 +32,8 @@ export class ServerConnection implements Connection {
   }
 
   static async open(socketPath: string, timeoutMs: number): Promise<ServerConnection> {
-    const { connect } = await import('node:net');
+    // Not import(): it would start the ESM loader too (see loadChildProcess).
+    const { connect } = process.getBuiltinModule('node:net');
     return new Promise((resolve, reject) => {
       const socket = connect(socketPath);
       const timer = setTimeout(() => {

@@ -10,9 +10,3 @@ export function restoredEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   delete restored[SAVED_CA_CERTS_VARIABLE];
   return restored;
 }
-
-export function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) result[name] = value;
-  return result;
-}

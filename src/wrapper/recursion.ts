@@ -79,9 +79,13 @@ export function recursionMessage(compiler: string, call: string, env: NodeJS.Pro
   return undefined;
 }
 
-/** The environment of a compiler the wrapper runs: marked with this call, rid of bin/hoard's note. */
-export function nestedEnvironment(env: NodeJS.ProcessEnv, call: string): NodeJS.ProcessEnv {
-  const nested: NodeJS.ProcessEnv = { ...env, [NESTING_VARIABLE]: env[NESTING_VARIABLE] ? `${env[NESTING_VARIABLE]} ${call}` : call };
-  delete nested[INVOKED_AS_VARIABLE];
+/**
+ * The environment of a compiler the wrapper runs, and of its request: the variables that are set,
+ * marked with this call, rid of bin/hoard's note. One copy, on every compiler call.
+ */
+export function nestedEnvironment(env: NodeJS.ProcessEnv, call: string): Record<string, string> {
+  const nested: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && name !== INVOKED_AS_VARIABLE) nested[name] = value;
+  nested[NESTING_VARIABLE] = env[NESTING_VARIABLE] ? `${env[NESTING_VARIABLE]} ${call}` : call;
   return nested;
 }

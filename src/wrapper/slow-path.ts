@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import { DECISION_TIMEOUT_MS, type WrapperCall } from './call.js';
 import type { Connection } from './connection.js';
@@ -11,6 +12,8 @@ const STORE_ACK_TIMEOUT_MS = 15_000;
 /** How often, and how far apart, a wrapper asks again while a server of another version steps aside. */
 const REPLACEMENT_ATTEMPTS = 40;
 const REPLACEMENT_PAUSE_MS = 25;
+/** The server's script, beside this bundle in dist/. */
+const SERVER_SCRIPT = join(__dirname, 'server.mjs');
 
 /** See SlowPath in call.ts: everything a call needs beyond a hit over a lane. */
 export async function finish(call: WrapperCall, first?: { connection: Connection; reply: ServerMessage }): Promise<number> {
@@ -60,7 +63,7 @@ export function fallBack(call: WrapperCall, why: string): Promise<number> {
 
 /** Sends the request over the socket, starting a server if there is none. */
 async function askOverSocket(call: WrapperCall): Promise<{ connection: Connection; reply: ServerMessage }> {
-  const connection = await connectOrStart(call.locations, call.serverScript, call.compilerEnv);
+  const connection = await connectOrStart(call.locations, SERVER_SCRIPT, call.compilerEnv);
   try {
     connection.send(call.request);
     return { connection, reply: await connection.next(DECISION_TIMEOUT_MS) };

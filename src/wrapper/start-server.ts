@@ -40,7 +40,7 @@ export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export async function spawnServer(serverScript: string, locations: Locations, env: NodeJS.ProcessEnv): Promise<void> {
-  const { spawn } = await loadChildProcess();
+  const { spawn } = loadChildProcess();
   mkdirSync(locations.stateDir, { recursive: true });
   const child = spawn(process.execPath, [serverScript, '--daemon'], {
     detached: true,

@@ -2,13 +2,12 @@ import { resolveLocations } from '../protocol/locations.js';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import { DECISION_TIMEOUT_MS, type SlowPath, type WrapperCall } from './call.js';
 import { LaneClosed, LaneConnection } from './lane-connection.js';
-import { definedOnly, restoredEnvironment } from './environment.js';
+import { restoredEnvironment } from './environment.js';
 import { callFingerprint, nestedEnvironment, recursionMessage } from './recursion.js';
 import { writeOutput } from './sync-io.js';
 import { replayHit } from './restore-files.js';
 
 export interface WrapperOptions {
-  serverScript: string;
   /** Loads the rest of the wrapper (slow-path.ts), for anything but a hit over a lane. */
   loadSlowPath(): SlowPath;
 }
@@ -37,8 +36,7 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
     args,
     compilerEnv,
     locations: resolveLocations(env),
-    request: { v: PROTOCOL_VERSION, type: 'compile', cwd, argv, env: definedOnly(compilerEnv) },
-    serverScript: options.serverScript,
+    request: { v: PROTOCOL_VERSION, type: 'compile', cwd, argv, env: compilerEnv },
   };
 
   const lane = LaneConnection.claim(call.locations.lanesDir);
