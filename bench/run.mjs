@@ -879,7 +879,7 @@ the bundle, the misuse check) is ${st.hoard.median - st.nodeAsHoard.median >= 0 
 | regex hit ≤ 0.25 × sccache's (medians), outputs in place | ${against(hitRatio, 0.25)}${allHits('sccache') && allHits('hoard') ? '' : ' (not all calls were hits)'} | ${verdict(hitRatio <= 0.25 && allHits('hoard'))} |
 | regex hit ≤ 0.25 × sccache's (medians), outputs removed | ${against(removedRatio, 0.25)}${removed.hoard.hits === options.hits ? '' : ' (not all calls were hits)'} | ${verdict(removedRatio <= 0.25 && removed.hoard.hits === options.hits)} |
 | cold build ≤ 1.10 × no cache | ${against(coldRatio, 1.1)} (a Node wrapper that only runs the compiler: ${passthroughRatio.toFixed(2)}×) | ${verdict(coldRatio <= 1.1)} |
-| wrapper start-up ≤ bare node + 15 ms (node without NODE_EXTRA_CA_CERTS) | +${overNode.toFixed(1)} ms | ${verdict(overNode <= 15)} |
+| wrapper start-up ≤ bare node + 15 ms (node without NODE_EXTRA_CA_CERTS) | ${overNode >= 0 ? "+" : ""}${overNode.toFixed(1)} ms | ${verdict(overNode <= 15)} |
 
 ${[
   warmRatio <= 0.7
