@@ -60,7 +60,7 @@ describe('lanes', () => {
     received = [];
     channels = [];
     warnings = [];
-    answer = (message, channel) => channel.write(encodeFrame({ type: 'data', data: { echo: message.type } } satisfies ServerMessage));
+    answer = (message, channel) => channel.write(encodeFrame({ type: 'error', message: `echo ${message.type}` } satisfies ServerMessage));
   });
 
   afterEach(async () => {
@@ -77,7 +77,7 @@ describe('lanes', () => {
     expect(laneNames(dir)).toHaveLength(3);
     lane.send(request);
     await vi.waitFor(() => expect(received).toEqual([request]));
-    expect(await lane.next(1000)).toEqual({ type: 'data', data: { echo: 'stats' } });
+    expect(await lane.next(1000)).toEqual({ type: 'error', message: 'echo stats' });
     expect(pool.status()).toEqual({ served: 1, ready: 3, available: true });
     lane.close();
     await vi.waitFor(() => expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]));

@@ -7,7 +7,7 @@ import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../wrapper/
 import { restoredEnvironment } from '../wrapper/environment.js';
 import { askServerData, CliError } from './client.js';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
-import type { LaneStatus } from '../server/lane-pool.js';
+import type { LaneStatus } from '../protocol/messages.js';
 
 interface Status {
   running: boolean;

@@ -1,3 +1,5 @@
+import type { StatsSnapshot } from '../stats/snapshot.js';
+
 /**
  * Messages between the wrapper (and other clients) and the cache server. Every message a client sends
  * carries `v`; a server that sees another version answers `version-mismatch`, finishes what it is doing
@@ -27,9 +29,12 @@ export interface StoreRequest {
   durationMs: number;
 }
 
-export interface SimpleRequest {
+/** The questions of the command-line tool: each is answered with one DataReply (see DataReplies). */
+export type SimpleRequestType = 'stats' | 'zero-stats' | 'status' | 'shutdown';
+
+export interface SimpleRequest<Type extends SimpleRequestType = SimpleRequestType> {
   v: number;
-  type: 'stats' | 'zero-stats' | 'status' | 'shutdown';
+  type: Type;
 }
 
 /**
@@ -115,9 +120,46 @@ export interface ErrorReply {
   message: string;
 }
 
-export interface DataReply {
+/** What `hoard server status` shows of the lanes. */
+export interface LaneStatus {
+  /** Requests that came through lanes. */
+  served: number;
+  ready: number;
+  /** False while lanes cannot be made (the server log says why). */
+  available: boolean;
+  /** Not made on this system at all. */
+  unsupported?: true;
+}
+
+/** The answer to `status`: the server, and the configuration in force with where each value came from. */
+export interface ServerStatus {
+  running: true;
+  pid: number;
+  version: string;
+  uptimeMs: number;
+  protocol: number;
+  socket: string;
+  lanes: LaneStatus;
+  configFile: string;
+  /** The config file's problem: the server then runs with the last good configuration (or the defaults). */
+  configProblem?: string | undefined;
+  /** By key (src/config/schema.ts), so `hoard doctor` can compare them with its shell's. */
+  config: Record<string, unknown>;
+  configSources: Record<string, 'default' | 'file' | 'environment'>;
+}
+
+/** The data each simple request is answered with. */
+export interface DataReplies {
+  stats: StatsSnapshot;
+  /** The statistics just after zeroing them. */
+  'zero-stats': StatsSnapshot;
+  status: ServerStatus;
+  shutdown: { stopping: true };
+}
+
+export interface DataReply<Type extends SimpleRequestType = SimpleRequestType> {
   type: 'data';
-  data: unknown;
+  data: DataReplies[Type];
 }
 
 /** One compile as the stream of latest compiles shows it. */
@@ -144,12 +186,12 @@ export interface HitRatePoint {
 }
 
 /**
- * Pushed to subscribers at once and whenever something changed. `snapshot` is a StatsSnapshot;
- * `stopping` says why a draining server will soon close the connection.
+ * Pushed to subscribers at once and whenever something changed. `stopping` says why a draining server
+ * will soon close the connection.
  */
 export interface LiveUpdate {
   type: 'live';
-  snapshot: unknown;
+  snapshot: StatsSnapshot;
   recent: CompileEvent[];
   history: HitRatePoint[];
   config: { file: string; problem?: string };

@@ -10,29 +10,19 @@ import { preprocessArgs } from '../compiler/cc/preprocess-args.js';
 import type { ProcessRunner } from '../exec/process-runner.js';
 import { placesEndWherePathsEnd, type BuildPlaces } from '../cache/path-template.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
-import type { CompileRequest } from '../protocol/messages.js';
-import { increment, tallyKind, type Counters } from '../stats/counters.js';
-import { chooseBaseDir, currentPath, relocationFor, type Relocation } from '../worktree/base-dir.js';
-import type { WorktreeLocator } from '../worktree/locate.js';
-import { digestReadFiles, type Collected, type CompileFlow, type FallbackKey } from './compile-flow.js';
-import type { Exchange } from './exchange.js';
-import type { CompileReport } from './live-feed.js';
+import { increment } from '../stats/counters.js';
+import { currentPath, relocationFor, type Relocation } from '../worktree/base-dir.js';
+import { digestReadFiles, type CacheableCompile, type Collected, type FallbackKey } from './compile-flow.js';
+import type { CompileContext, CompilerHandler, Refusal } from './compiler-handler.js';
 import type { Logger } from './logger.js';
-import type { StatsStore } from './stats-store.js';
 
 export interface CcHandlerDependencies {
-  flow: CompileFlow;
   memo: DigestMemo;
-  stats: StatsStore;
-  worktrees: WorktreeLocator;
-  /** Configured base directories, read per request so that a config change applies at once. */
-  basedirs(): readonly string[];
   log: Logger;
   /** Where the dependency files hoard asks for (when the caller did not) are written: the cache's tmp/. */
   tmpDir: string;
   /** Runs the preprocessor on a direct miss. */
   runner: ProcessRunner;
-  onCompile?(report: CompileReport): void;
 }
 
 /**
@@ -58,95 +48,84 @@ const PREPROCESS_TIMEOUT_MS = 90_000;
 /** A source that expands these gives another object at every compile: storing it would replay a stale date. */
 const TIME_MACROS = /__(DATE|TIME|TIMESTAMP)__/;
 
-/** Answers compile requests for gcc and clang: classify, key, then the shared flow (hit, or compile and store). */
+/** What keying a gcc or clang compile needs beyond its arguments. */
+interface CcPlan {
+  compile: CcCompile;
+  /** The dependency file was asked for elsewhere than beside the object (see prepare). */
+  depElsewhere: boolean;
+  baseDir: string | undefined;
+  relocation: Relocation;
+  /** `-ffile-prefix-map` under a base directory. */
+  prefixMap: string[];
+}
+
+/** Answers compile requests for gcc and clang: one per compiler binary (forCompiler), sharing the server's temporary names. */
 export class CcHandler {
   /** Names the dependency files hoard asks for: unique within this server, whose pid is in the name. */
   private depFiles = 0;
 
   constructor(private readonly deps: CcHandlerDependencies) {}
 
-  async handle(message: CompileRequest, exchange: Exchange, identity: CcCompilerIdentity): Promise<void> {
-    const { stats, log } = this.deps;
-    const receivedAt = Date.now();
-    const { cwd, env } = message;
-    const classification = classifyCc(message.argv[0]!, message.argv.slice(1), cwd);
-    const outputDir = classification.kind === 'cacheable' ? dirname(classification.compile.output) : undefined;
-    const worktree = await this.deps.worktrees.attribute(outputDir, cwd);
-    const count = (change: (counters: Counters) => void): void => stats.updateFor(worktree, change);
-    count((counters) => {
-      counters.requests += 1;
-    });
-    if (classification.kind === 'not-compilation') {
-      count((counters) => {
-        counters.notCompilation += 1;
-      });
-      exchange.reply({ type: 'run', store: false });
-      return;
-    }
-    const kind = classification.kind === 'cacheable' ? classification.compile.language : isCxxDriver(message.argv[0]!) ? 'c++' : 'c';
-    count((counters) => tallyKind(counters, kind, 'requests'));
-    const refuse = (reason: NotCacheableReason, detail: string): void => {
-      count((counters) => {
-        increment(counters.notCacheable, reason);
-        tallyKind(counters, kind, 'notCacheable');
-      });
-      log.debug(`not cacheable (${reason}: ${detail}) in ${cwd}`);
-      this.deps.onCompile?.({ crate: basename(message.argv[0]!), kind, worktree, outcome: 'not-cacheable', reason });
-      exchange.reply({ type: 'run', store: false, reason });
+  /** The handler of calls to one compiler, as identified (`cc -E -v`). */
+  forCompiler(identity: CcCompilerIdentity): CompilerHandler<CcCompile, CcPlan> {
+    return {
+      classify: (message) => classifyCc(message.argv[0]!, message.argv.slice(1), message.cwd),
+      outputDir: (_message, classification) => (classification.kind === 'cacheable' ? dirname(classification.compile.output) : undefined),
+      kindOf: (message, classification) => (classification.kind === 'cacheable' ? classification.compile.language : isCxxDriver(message.argv[0]!) ? 'c++' : 'c'),
+      refusedLabel: (message) => basename(message.argv[0]!),
+      answerQuery: async (_message, exchange) => exchange.reply({ type: 'run', store: false }),
+      subject: (compile) => compile.source,
+      prepare: async (compile, context) => this.prepare(compile, context, identity),
+      directKey: (plan, context) => {
+        const { cwd, env } = context.request;
+        return ccDirectKey(plan.compile, identity, cwd, env, { extraArgs: plan.prefixMap, relocation: plan.relocation, explain: context.explain });
+      },
+      describe: (plan, direct, context) => this.describe(plan, direct, context, identity),
     };
-    if (classification.kind === 'not-cacheable') return refuse(classification.reason, classification.detail);
-    const compile = classification.compile;
+  }
+
+  private prepare(compile: CcCompile, context: CompileContext, identity: CcCompilerIdentity): CcPlan | Refusal {
     // Outputs are restored by name into the object's directory: a dependency file elsewhere (automake's
     // -MF .deps/x.Tpo) is not in the entry but written by the preprocessor run on every request, so
     // only the preprocessed key serves its hits.
     const depElsewhere = compile.depFile !== undefined && !depFileBesideObject(compile);
-    if (depElsewhere && !preprocessable(compile, env)) {
-      return refuse('output-file', `-MF ${compile.depFile} is not beside the object ${compile.output}, and the compile is not preprocessed by the cache`);
+    if (depElsewhere && !preprocessable(compile, context.request.env)) {
+      return { refuse: 'output-file', detail: `-MF ${compile.depFile} is not beside the object ${compile.output}, and the compile is not preprocessed by the cache` };
     }
-
-    const explain = log.level === 'debug';
     // Under a base directory the key and the manifest name paths relative to it, and the compiler is
     // told to leave it out of the object: only when it can, and when the caller maps no paths itself.
-    const chosen = chooseBaseDir(this.deps.basedirs(), worktree, cwd);
+    const chosen = context.baseDir;
     const outDir = dirname(compile.output);
     const baseDir = chosen && identity.filePrefixMap && !compile.ownPrefixMap && !ESCAPED_IN_DEP_FILES.test(chosen + outDir) ? chosen : undefined;
-    const relocation = relocationFor(baseDir);
-    const prefixMap = baseDir ? [filePrefixMapArgument(baseDir)] : [];
-    let direct;
-    try {
-      direct = await ccDirectKey(compile, identity, cwd, env, { extraArgs: prefixMap, relocation, explain });
-    } catch (error) {
-      count((counters) => increment(counters.errors, 'internal'));
-      log.error(`keying ${compile.source} in ${cwd}: ${(error as Error).stack ?? String(error)}`);
-      exchange.reply({ type: 'run', store: false, reason: 'error' });
-      return;
-    }
-    if (explain) log.debug(`direct key ${direct.key} for ${compile.source}:\n${direct.explanation}`);
+    return { compile, depElsewhere, baseDir, relocation: relocationFor(baseDir), prefixMap: baseDir ? [filePrefixMapArgument(baseDir)] : [] };
+  }
+
+  private describe(plan: CcPlan, direct: string, context: CompileContext, identity: CcCompilerIdentity): CacheableCompile {
+    const { compile, depElsewhere, baseDir, relocation, prefixMap } = plan;
+    const { request, receivedAt, explain, count } = context;
+    const { cwd, env } = request;
     // The headers a compile read come from its dependency file: asked for here when the caller did not.
     const ownDepFile = compile.depFile ? undefined : join(this.deps.tmpDir, `cc-deps-${process.pid}-${(this.depFiles += 1)}.d`);
-    const places: BuildPlaces = { outDir, ...(baseDir ? { baseDir } : {}) };
+    const places: BuildPlaces = { outDir: dirname(compile.output), ...(baseDir ? { baseDir } : {}) };
     const extraArgs = [...prefixMap, ...(ownDepFile ? ['-MD', '-MF', ownDepFile] : [])];
-    await this.deps.flow.answer(
-      {
-        worktree,
-        kind,
-        label: basename(compile.source),
-        cwd,
-        receivedAt,
-        direct: direct.key,
-        places,
-        lookup: {
-          path: (recorded) => currentPath(relocation, cwd, recorded),
-          env: () => null,
-        },
-        ...(extraArgs.length ? { extraArgs } : {}),
-        ...(depElsewhere ? { directHits: false } : {}),
-        fallback: () => this.preprocessedKey({ compile, compiler: message.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain }),
-        collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason))),
-        ...(ownDepFile ? { cleanup: () => rm(ownDepFile, { force: true }) } : {}),
+    return {
+      worktree: context.worktree,
+      kind: context.kind,
+      label: basename(compile.source),
+      cwd,
+      receivedAt,
+      direct,
+      places,
+      lookup: {
+        path: (recorded) => currentPath(relocation, cwd, recorded),
+        env: () => null,
       },
-      exchange,
-    );
+      ...(extraArgs.length ? { extraArgs } : {}),
+      ...(depElsewhere ? { directHits: false } : {}),
+      fallback: () => this.preprocessedKey({ compile, compiler: request.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain }),
+      collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason))),
+      ...(ownDepFile ? { cleanup: () => rm(ownDepFile, { force: true }) } : {}),
+    };
   }
 
   /**

@@ -4,6 +4,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { isLaneName, laneOwner, NEW_DIR, REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
+import type { LaneStatus } from '../protocol/messages.js';
 import type { ProcessRunner } from '../exec/process-runner.js';
 import type { Logger } from './logger.js';
 import { LaneConversation, type Conversation } from './conversation.js';
@@ -25,16 +26,6 @@ export interface LanePoolOptions {
   platform?: NodeJS.Platform;
 }
 
-/** For `hoard server status`. */
-export interface LaneStatus {
-  /** Requests that came through lanes. */
-  served: number;
-  ready: number;
-  /** False while lanes cannot be made (the server log says why). */
-  available: boolean;
-  /** Not made on this system at all. */
-  unsupported?: true;
-}
 
 interface Lane {
   id: string;

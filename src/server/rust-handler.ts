@@ -2,41 +2,30 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { BuildPlaces } from '../cache/path-template.js';
+import type { Classification } from '../compiler/classification.js';
 import { classifyRustc, isVerboseVersionQuery, type RustCompile } from '../compiler/rustc/args.js';
-import type { NotCacheableReason } from '../compiler/classification.js';
 import { parseDepInfo } from '../compiler/rustc/dep-info.js';
 import { directKey, RELOCATABLE_ENV_DEPS, remapArgument, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
 import { depInfoPath, expectedOutputs } from '../compiler/rustc/outputs.js';
 import type { Toolchains } from '../compiler/rustc/toolchain.js';
 import type { Linkers, LabelledInput } from '../compiler/rustc/linker.js';
-import type { LinkedCrateKind } from '../compiler/rustc/crate-kind.js';
+import { rustCrateKind, type LinkedCrateKind } from '../compiler/rustc/crate-kind.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import type { CompileRequest } from '../protocol/messages.js';
-import { increment, tallyKind } from '../stats/counters.js';
-import { rustCrateKind } from '../compiler/rustc/crate-kind.js';
+import { currentPath, relocationFor, type Relocation } from '../worktree/base-dir.js';
+import { digestReadFiles, type CacheableCompile, type Collected } from './compile-flow.js';
+import type { CompileContext, CompilerHandler, Refusal } from './compiler-handler.js';
 import type { Exchange } from './exchange.js';
+import { crateLabel, crateNameOf } from './live-feed.js';
 import type { Logger } from './logger.js';
-import type { WorktreeLocator } from '../worktree/locate.js';
-import { chooseBaseDir, currentPath, relocationFor, type Relocation } from '../worktree/base-dir.js';
-import type { Counters } from '../stats/counters.js';
-import type { StatsStore } from './stats-store.js';
-import { crateLabel, crateNameOf, type CompileReport } from './live-feed.js';
-import { digestReadFiles, type CompileFlow, type Collected } from './compile-flow.js';
 
 export interface RustHandlerDependencies {
-  flow: CompileFlow;
   toolchains: Toolchains;
   linkers: Linkers;
-  stats: StatsStore;
-  worktrees: WorktreeLocator;
-  /** Configured base directories, read per request so that a config change applies at once. */
-  basedirs(): readonly string[];
-  /** Configured kinds of linked crate to cache, read per request like basedirs. */
+  /** Configured kinds of linked crate to cache, read per request so that a config change applies at once. */
   linkedCrates(): readonly LinkedCrateKind[];
   log: Logger;
   memo: DigestMemo;
-  /** Feeds the dashboard's stream of latest compiles. */
-  onCompile?(report: CompileReport): void;
 }
 
 /** The out-dir named in the arguments, for attributing calls that are not parsed further. */
@@ -53,82 +42,78 @@ function recordedEnvDep(relocation: Relocation, name: string, value: string | nu
   return value !== null && (RELOCATABLE_ENV_DEPS as readonly string[]).includes(name) ? relocation.strip(value) : value;
 }
 
-/** Answers compile requests for rustc: classify, key, then the shared flow (hit, or compile and store). */
-export class RustHandler {
+/** What keying a rustc compile needs beyond its arguments. */
+interface RustPlan {
+  compile: RustCompile;
+  linkInputs: LabelledInput[] | undefined;
+  baseDir: string | undefined;
+  relocation: Relocation;
+}
+
+/** Answers compile requests for rustc: classify and key; the shared path (answerCompile) does the rest. */
+export class RustHandler implements CompilerHandler<RustCompile, RustPlan> {
   constructor(private readonly deps: RustHandlerDependencies) {}
 
-  async handle(message: CompileRequest, exchange: Exchange): Promise<void> {
-    const { stats, log } = this.deps;
-    const receivedAt = Date.now();
-    const worktree = await this.deps.worktrees.attribute(outDirArgument(message.argv, message.cwd), message.cwd);
-    const count = (change: (counters: Counters) => void): void => stats.updateFor(worktree, change);
-    count((counters) => {
-      counters.requests += 1;
-    });
-    const classification = classifyRustc(message.argv.slice(1), message.cwd, (path) => readFileSync(path, 'utf8'), this.deps.linkedCrates());
-    if (classification.kind === 'not-compilation') {
-      count((counters) => {
-        counters.notCompilation += 1;
-      });
-      return this.answerQuery(message, exchange);
-    }
-    const kind = rustCrateKind(message.argv.slice(1));
-    count((counters) => tallyKind(counters, kind, 'requests'));
-    const refuse = (reason: NotCacheableReason, detail: string): void => {
-      count((counters) => {
-        increment(counters.notCacheable, reason);
-        tallyKind(counters, kind, 'notCacheable');
-      });
-      log.debug(`not cacheable (${reason}: ${detail}) in ${message.cwd}`);
-      this.deps.onCompile?.({ crate: crateNameOf(message.argv, message.env), kind, worktree, outcome: 'not-cacheable', reason });
-      exchange.reply({ type: 'run', store: false, reason });
-    };
-    if (classification.kind === 'not-cacheable') return refuse(classification.reason, classification.detail);
-    const compile = classification.compile;
+  classify(message: CompileRequest): Classification<RustCompile> {
+    return classifyRustc(message.argv.slice(1), message.cwd, (path) => readFileSync(path, 'utf8'), this.deps.linkedCrates());
+  }
+
+  outputDir(message: CompileRequest): string | undefined {
+    return outDirArgument(message.argv, message.cwd);
+  }
+
+  kindOf(message: CompileRequest): string {
+    return rustCrateKind(message.argv.slice(1));
+  }
+
+  refusedLabel(message: CompileRequest): string {
+    return crateNameOf(message.argv, message.env);
+  }
+
+  subject(compile: RustCompile): string {
+    return compile.crateName;
+  }
+
+  async prepare(compile: RustCompile, context: CompileContext): Promise<RustPlan | Refusal> {
+    const { cwd, env } = context.request;
     let linkInputs: LabelledInput[] | undefined;
     if (compile.linkedKind) {
       try {
-        linkInputs = await this.deps.linkers.inputs(compile, message.cwd, message.env);
+        linkInputs = await this.deps.linkers.inputs(compile, cwd, env);
       } catch (error) {
-        log.warn(`linking ${compile.crateName} in ${message.cwd}: ${(error as Error).message}; compiling it uncached`);
-        return refuse('linker-not-found', (error as Error).message);
+        this.deps.log.warn(`linking ${compile.crateName} in ${cwd}: ${(error as Error).message}; compiling it uncached`);
+        return { refuse: 'linker-not-found', detail: (error as Error).message };
       }
     }
+    return { compile, linkInputs, baseDir: context.baseDir, relocation: relocationFor(context.baseDir) };
+  }
 
-    const explain = log.level === 'debug';
-    const baseDir = chooseBaseDir(this.deps.basedirs(), worktree, message.cwd);
-    const relocation = relocationFor(baseDir);
-    const { cwd, env } = message;
-    let direct;
-    try {
-      const identity = await this.deps.toolchains.identify(message.argv[0]!, cwd, env);
-      direct = await directKey({ compile, compilerIdentity: identity.digest, cwd, env, memo: this.deps.memo, relocation, explain, ...(linkInputs ? { linkInputs } : {}) });
-    } catch (error) {
-      count((counters) => increment(counters.errors, 'internal'));
-      log.error(`keying ${compile.crateName} in ${cwd}: ${(error as Error).stack ?? String(error)}`);
-      exchange.reply({ type: 'run', store: false, reason: 'error' });
-      return;
-    }
-    if (explain) log.debug(`direct key ${direct.key} for ${compile.crateName}:\n${direct.explanation}`);
+  async directKey(plan: RustPlan, context: CompileContext): Promise<{ key: string; explanation?: string | undefined }> {
+    const { argv, cwd, env } = context.request;
+    const { compile, linkInputs, relocation } = plan;
+    const identity = await this.deps.toolchains.identify(argv[0]!, cwd, env);
+    return directKey({ compile, compilerIdentity: identity.digest, cwd, env, memo: this.deps.memo, relocation, explain: context.explain, ...(linkInputs ? { linkInputs } : {}) });
+  }
+
+  describe(plan: RustPlan, direct: string, context: CompileContext): CacheableCompile {
+    const { compile, baseDir, relocation } = plan;
+    const { cwd, env } = context.request;
     const places: BuildPlaces = { outDir: compile.outDir, ...(baseDir ? { baseDir } : {}) };
-    await this.deps.flow.answer(
-      {
-        worktree,
-        kind,
-        label: crateLabel(compile.crateName, env),
-        cwd,
-        receivedAt,
-        direct: direct.key,
-        places,
-        lookup: {
-          path: (recorded) => currentPath(relocation, cwd, recorded),
-          env: (name) => recordedEnvDep(relocation, name, env[name] ?? null),
-        },
-        ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}),
-        collect: () => this.collect(compile, cwd, receivedAt, relocation),
+    return {
+      worktree: context.worktree,
+      kind: context.kind,
+      label: crateLabel(compile.crateName, env),
+      cwd,
+      receivedAt: context.receivedAt,
+      direct,
+      places,
+      lookup: {
+        path: (recorded) => currentPath(relocation, cwd, recorded),
+        env: (name) => recordedEnvDep(relocation, name, env[name] ?? null),
       },
-      exchange,
-    );
+      ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}),
+      collect: () => this.collect(compile, cwd, context.receivedAt, relocation),
+    };
   }
 
   /**
@@ -136,7 +121,7 @@ export class RustHandler {
    * one (no rustc process: cargo waits for this before anything else); everything else runs. Either
    * way the toolchain is identified meanwhile, so the compiles that follow do not wait for it.
    */
-  private async answerQuery(message: CompileRequest, exchange: Exchange): Promise<void> {
+  async answerQuery(message: CompileRequest, exchange: Exchange): Promise<void> {
     const { toolchains, log } = this.deps;
     const [compiler, ...args] = message.argv as [string, ...string[]];
     const { cwd, env } = message;
