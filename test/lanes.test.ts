@@ -93,7 +93,7 @@ describe('lanes', () => {
     for (const lane of lanes) lane!.send(request);
     await vi.waitFor(() => expect(received).toHaveLength(4));
     await vi.waitFor(() => expect(laneNames(dir)).toHaveLength(4));
-    for (const lane of lanes) expect(await lane!.next(1000)).toMatchObject({ type: 'data' });
+    for (const lane of lanes) expect(await lane!.next(1000)).toMatchObject({ type: 'error' });
     for (const lane of lanes) lane!.close();
   });
 
@@ -184,7 +184,7 @@ describe('lanes', () => {
     await pool.close();
     expect(laneNames(dir)).toEqual([]);
     expect(LaneConnection.claim(dir)).toBeUndefined();
-    expect(await talking.next(1000)).toMatchObject({ type: 'data' });
+    expect(await talking.next(1000)).toMatchObject({ type: 'error' });
     talking.close();
   });
 

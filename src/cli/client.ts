@@ -1,11 +1,11 @@
 import { resolveLocations } from '../protocol/locations.js';
-import { PROTOCOL_VERSION, type ServerMessage, type SimpleRequest } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type DataReplies, type ServerMessage, type SimpleRequestType } from '../protocol/messages.js';
 import { ServerConnection } from '../wrapper/connection.js';
 
 const REPLY_TIMEOUT_MS = 5000;
 
 /** Asks the running server one question; undefined when no server runs. */
-export async function askServer(type: SimpleRequest['type'], env: NodeJS.ProcessEnv = process.env): Promise<ServerMessage | undefined> {
+export async function askServer(type: SimpleRequestType, env: NodeJS.ProcessEnv = process.env): Promise<ServerMessage | undefined> {
   const { socketPath } = resolveLocations(env);
   let connection: ServerConnection;
   try {
@@ -23,10 +23,12 @@ export async function askServer(type: SimpleRequest['type'], env: NodeJS.Process
   }
 }
 
-export async function askServerData<T>(type: SimpleRequest['type'], env: NodeJS.ProcessEnv = process.env): Promise<T | undefined> {
+/** The data a request type is answered with (DataReplies); undefined when no server runs. */
+export async function askServerData<Type extends SimpleRequestType>(type: Type, env: NodeJS.ProcessEnv = process.env): Promise<DataReplies[Type] | undefined> {
   const reply = await askServer(type, env);
   if (reply === undefined) return undefined;
-  if (reply.type === 'data') return reply.data as T;
+  // A server of this protocol version answers each request type with its DataReplies entry.
+  if (reply.type === 'data') return reply.data as DataReplies[Type];
   if (reply.type === 'version-mismatch') {
     throw new CliError(`the running server speaks protocol ${reply.serverVersion}, this hoard ${PROTOCOL_VERSION}; it is stopping now, run the command again.`);
   }

@@ -77,7 +77,7 @@ export async function configSetCommand(args: string[]): Promise<number> {
 
   const was = existing === undefined ? 'new file' : edit.previous !== undefined ? `was ${edit.previous}` : 'added';
   const lines = [`${file}: ${key} = ${tomlValue(newValue)} (${was})${rewroteWholeFile ? '; the whole file was rewritten, without its comments' : ''}`];
-  const server = await askServerData<{ pid: number }>('status').catch(() => undefined);
+  const server = await askServerData('status').catch(() => undefined);
   lines.push(whenItApplies(configKey, server));
   const variable = ENV_VARIABLES.find((entry) => entry.key === configKey)?.variable;
   if (variable && process.env[variable]) {

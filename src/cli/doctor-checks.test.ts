@@ -48,7 +48,7 @@ describe('hoard doctor checks', () => {
   });
 
   it('compares the configuration the server runs with this shell’s', () => {
-    const server = { pid: 7, version: '1.0.0', protocol: 1, config: { ...loaded.config, cache_size: 10 * 1024 ** 3 }, configSources: { cache_size: 'environment' } };
+    const server = { pid: 7, version: '1.0.0', protocol: 1, config: { ...loaded.config, cache_size: 10 * 1024 ** 3 }, configSources: { cache_size: 'environment' as const } };
     const [, config] = serverCheck({ ...healthy, server });
     expect(config).toMatchObject({ status: 'warn', message: expect.stringContaining('cache_size 10.0 GiB (environment) where this shell says 20.0 GiB (file)') });
     expect(serverCheck({ ...healthy, server: { ...server, version: '0.9.0' } })[0]!.message).toMatch(/is hoard 0\.9\.0, this is 1\.0\.0/);

@@ -3,6 +3,7 @@ import type { ConfigKey } from '../config/schema.js';
 import { formatBytes } from '../config/units.js';
 import { sumOf } from '../stats/counters.js';
 import { REASON_HINTS } from '../stats/format.js';
+import type { ServerStatus } from '../protocol/messages.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import type { CargoSetting } from './cargo-settings.js';
 
@@ -18,15 +19,8 @@ export interface Check {
   message: string;
 }
 
-export interface ServerStatus {
-  pid: number;
-  version: string;
-  protocol: number;
-  configFile?: string;
-  configProblem?: string;
-  config?: Record<string, unknown>;
-  configSources?: Record<string, string>;
-}
+/** What the doctor reads of the server's status reply. */
+export type ServerFacts = Pick<ServerStatus, 'pid' | 'version'> & Partial<ServerStatus>;
 
 export interface DoctorFacts {
   version: string;
@@ -40,7 +34,7 @@ export interface DoctorFacts {
   config?: LoadedConfig;
   configError?: string;
   /** undefined: no server runs; a string: it could not be asked. */
-  server?: ServerStatus | string;
+  server?: ServerFacts | string;
   stats?: StatsSnapshot;
   cacheDirProblem?: string;
   freeBytes?: number;

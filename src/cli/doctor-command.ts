@@ -7,7 +7,7 @@ import { HOARD_VERSION } from '../version.js';
 import { restoredEnvironment } from '../wrapper/environment.js';
 import { incrementalSetting, isHoard, resolveTool, rustcWrapperSetting } from './cargo-settings.js';
 import { askServerData, CliError } from './client.js';
-import { runChecks, somethingWrong, type Check, type DoctorFacts, type ServerStatus } from './doctor-checks.js';
+import { runChecks, somethingWrong, type Check, type DoctorFacts, type ServerFacts } from './doctor-checks.js';
 import { currentStats } from './stats-command.js';
 
 /** Why hoard could not write its cache directory, or undefined when it can. */
@@ -44,9 +44,9 @@ async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
     if (!(error instanceof ConfigError)) throw error;
     configError = error.message;
   }
-  let server: ServerStatus | string | undefined;
+  let server: ServerFacts | string | undefined;
   try {
-    server = await askServerData<ServerStatus>('status', env);
+    server = await askServerData('status', env);
   } catch (error) {
     server = `the server could not be asked: ${(error as Error).message}`;
   }

@@ -7,19 +7,6 @@ import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../wrapper/
 import { restoredEnvironment } from '../wrapper/environment.js';
 import { askServerData, CliError } from './client.js';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
-import type { LaneStatus } from '../protocol/messages.js';
-
-interface Status {
-  running: boolean;
-  pid: number;
-  version: string;
-  uptimeMs: number;
-  protocol: number;
-  socket: string;
-  configFile: string;
-  configProblem?: string;
-  lanes: LaneStatus;
-}
 
 function serverScript(): string {
   return join(dirname(fileURLToPath(import.meta.url)), 'server.mjs');
@@ -62,7 +49,7 @@ export async function serverCommand(args: string[]): Promise<number> {
         const { runServer } = await import('../server/server.js');
         return runServer({ foreground: true, hashWorkerScript: pathToFileURL(join(dirname(serverScript()), 'hash-worker.mjs')), ...(level ? { logLevel: level as LogLevel } : {}) });
       }
-      const running = await askServerData<Status>('status', env);
+      const running = await askServerData('status', env);
       if (running) {
         process.stdout.write(`hoard server already running (pid ${running.pid}, version ${running.version})\n`);
         return 0;
@@ -72,13 +59,13 @@ export async function serverCommand(args: string[]): Promise<number> {
         throw new CliError(`${error.message}; see ${locations.serverLogPath} and ${locations.errorLogPath}`);
       });
       connection.close();
-      const status = await askServerData<Status>('status', env);
+      const status = await askServerData('status', env);
       process.stdout.write(`hoard server started (pid ${status?.pid}, socket ${locations.socketPath})\n`);
       return 0;
     }
     case 'stop': {
-      const running = await askServerData<Status>('status', env);
-      const stopped = await askServerData<unknown>('shutdown', env);
+      const running = await askServerData('status', env);
+      const stopped = await askServerData('shutdown', env);
       if (stopped === undefined) {
         process.stdout.write('hoard server is not running\n');
         return 0;
@@ -88,7 +75,7 @@ export async function serverCommand(args: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
-      const status = await askServerData<Status>('status', env);
+      const status = await askServerData('status', env);
       if (rest.includes('--json')) {
         process.stdout.write(`${JSON.stringify(status ?? { running: false }, null, 2)}\n`);
         return status ? 0 : 1;

@@ -14,7 +14,7 @@ import { askServerData, CliError } from './client.js';
 
 /** The statistics from the server, or from disk when no server runs (they persist). */
 export async function currentStats(): Promise<StatsSnapshot> {
-  const live = await askServerData<StatsSnapshot>('stats');
+  const live = await askServerData('stats');
   if (live) return live;
   const { config } = loadConfig(process.env);
   return savedStatsIn(config.cache_dir, config.cache_size);
@@ -34,7 +34,7 @@ async function savedStatsIn(cacheDir: string, limitBytes: number): Promise<Stats
 }
 
 async function zeroStats(): Promise<void> {
-  const zeroed = await askServerData<StatsSnapshot>('zero-stats');
+  const zeroed = await askServerData('zero-stats');
   if (zeroed) return;
   const { config } = loadConfig(process.env);
   const stats = new StatsStore(join(config.cache_dir, 'stats.json'));

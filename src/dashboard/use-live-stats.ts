@@ -1,5 +1,4 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { StatsSnapshot } from '../stats/snapshot.js';
 import { subscribeLive } from './live-connection.js';
 import { EMPTY_VIEW, type LiveView, type SavedState } from './live-view.js';
 
@@ -50,7 +49,7 @@ export function useLiveStats(source: LiveStatsSource): { view: LiveView; zero():
           lastNote = undefined;
           setView((previous) => ({
             connection: 'live',
-            snapshot: update.snapshot as StatsSnapshot,
+            snapshot: update.snapshot,
             recent: update.recent,
             history: update.history,
             config: update.config,

@@ -63,14 +63,14 @@ describe('LiveFeed', () => {
     const last = updates.at(-1)!;
     expect(last.recent[0]).toMatchObject({ crate: 'serde', outcome: 'hit', worktree: { id: 'w1', name: 'app', root: '/src/app' } });
     expect(last.history.map((point) => [point.hits, point.misses])).toEqual([[1, 0]]);
-    expect((last.snapshot as StatsSnapshot).counters.hits).toBe(1);
+    expect(last.snapshot.counters.hits).toBe(1);
   });
 
   it('pushes counter changes that come without a compile', async () => {
     const { updates } = await subscriber();
     await vi.waitFor(() => expect(updates).toHaveLength(1));
     hits = 7;
-    await vi.waitFor(() => expect((updates.at(-1)?.snapshot as StatsSnapshot).counters.hits).toBe(7), { timeout: 5000 });
+    await vi.waitFor(() => expect(updates.at(-1)?.snapshot.counters.hits).toBe(7), { timeout: 5000 });
   });
 
   it('keeps the latest compiles only; zeroing clears them and the history', async () => {

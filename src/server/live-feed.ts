@@ -143,7 +143,7 @@ export class LiveFeed {
 
   /** What identifies a state worth sending: everything but the server's uptime, which clients count on. */
   private signature(update?: LiveUpdate): string {
-    const snapshot = (update?.snapshot as StatsSnapshot | undefined) ?? this.sources.snapshot();
+    const snapshot = update?.snapshot ?? this.sources.snapshot();
     return JSON.stringify([snapshot.counters, snapshot.worktrees, snapshot.cache, this.events, update?.config ?? this.sources.config(), this.stoppingReason]);
   }
 

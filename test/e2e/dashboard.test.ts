@@ -163,7 +163,7 @@ describe('a dashboard subscription does not keep the server alive', () => {
     expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
     const subscriber = await subscribe(socketPath());
     await eventually(async () => subscriber.updates.length, (count) => count > 0, 'the first update', 10_000);
-    expect((subscriber.updates[0]!.snapshot as StatsSnapshot).server.running).toBe(true);
+    expect(subscriber.updates[0]!.snapshot.server.running).toBe(true);
     const stop = await sandbox.hoard(['server', 'stop']);
     expect(stop.stdout).toContain('hoard server stopped');
     await subscriber.closed;

@@ -3,12 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sumOf } from '../../src/stats/counters.js';
 import { createSandbox, expectSuccess, type Sandbox } from './harness.js';
-import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
-
-interface LaneStatus {
-  pid: number;
-  lanes: { served: number; ready: number; available: boolean };
-}
+import { PROTOCOL_VERSION, type ServerStatus } from '../../src/protocol/messages.js';
 
 /** A C file whose compile warns on every line: well over a pipe's 64 KiB of stderr. */
 function noisySource(lines: number): string {
@@ -20,7 +15,7 @@ describe('compile requests through lanes', () => {
   let sandbox: Sandbox;
   let source: string;
   const compile = (): ReturnType<Sandbox['hoard']> => sandbox.hoard(['gcc', '-Wunused-variable', '-c', source, '-o', join(sandbox.root, 'noisy.o')]);
-  const status = async (): Promise<LaneStatus> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as LaneStatus;
+  const status = async (): Promise<ServerStatus> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as ServerStatus;
   const lanesDir = (): string => join(sandbox.root, 'run', 'hoard', `lanes-p${PROTOCOL_VERSION}`);
 
   beforeAll(() => {
