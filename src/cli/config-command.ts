@@ -1,7 +1,7 @@
 import { ENV_VARIABLES } from '../config/env-table.js';
 import { loadConfig } from '../config/load.js';
 import { CONFIG_KEYS } from '../config/schema.js';
-import { formatBytes, formatDuration } from '../config/units.js';
+import { formatBytes, formatDuration } from '../stats/format-units.js';
 import { CliError } from './client.js';
 import { configSetCommand } from './config-set.js';
 

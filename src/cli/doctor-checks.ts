@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { ConfigKey } from '../config/schema.js';
-import { formatBytes } from '../config/units.js';
+import { formatBytes } from '../stats/format-units.js';
 import { sumOf } from '../stats/counters.js';
 import { REASON_HINTS } from '../stats/format.js';
 import type { ServerStatus } from '../protocol/messages.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatDuration } from '../config/units.js';
+import { formatDuration } from '../stats/format-units.js';
 import { resolveLocations } from '../protocol/locations.js';
 import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../wrapper/start-server.js';
 import { restoredEnvironment } from '../wrapper/environment.js';

@@ -5,11 +5,10 @@ import { ConfigError, defaultConfig, loadConfig, type LoadedConfig } from '../co
 import { DigestMemo } from '../hash/digest-memo.js';
 import { formatStatsTable, formatWorktreeTable, worktreeRows } from '../stats/format.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
-import { StatsStore } from '../server/stats-store.js';
-import { readSavedHistory } from '../server/live-feed.js';
+import { StatsStore } from '../stats/stats-store.js';
 import { resolveLocations } from '../protocol/locations.js';
 import type { HitRatePoint } from '../protocol/messages.js';
-import { HitRateHistory } from '../stats/history.js';
+import { HitRateHistory, readSavedHistory } from '../stats/history.js';
 import { askServerData, CliError } from './client.js';
 
 /** The statistics from the server, or from disk when no server runs (they persist). */

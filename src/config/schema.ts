@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LINKED_CRATE_KINDS } from '../compiler/rustc/crate-kind.js';
+import { LINKED_CRATE_KINDS } from './linked-crate-kinds.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A string or number read by `parse`, with `expected` as the message when it cannot be. */

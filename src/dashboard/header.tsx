@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { formatBytes, formatDuration } from '../config/units.js';
+import { formatBytes, formatDuration } from '../stats/format-units.js';
 import { shortPath } from '../stats/format.js';
 import { truncateStart } from './glyphs.js';
 import type { LiveView } from './live-view.js';

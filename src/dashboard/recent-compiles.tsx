@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { formatDuration } from '../config/units.js';
+import { formatDuration } from '../stats/format-units.js';
 import type { CompileEvent } from '../protocol/messages.js';
 import { fitColumns, renderLine, type Column } from './columns.js';
 import { truncateStart } from './glyphs.js';

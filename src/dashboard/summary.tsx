@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { formatDuration } from '../config/units.js';
+import { formatDuration } from '../stats/format-units.js';
 import type { HitRatePoint } from '../protocol/messages.js';
 import { hitRate, sumOf, type Counters } from '../stats/counters.js';
 import { REASON_HINTS } from '../stats/format.js';

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { formatDuration } from '../config/units.js';
+import { formatDuration } from '../stats/format-units.js';
 import { sumOf } from '../stats/counters.js';
 import { shortPath, type WorktreeRow } from '../stats/format.js';
 import { fitColumns, renderHeader, renderLine, type Column } from './columns.js';

@@ -1,4 +1,7 @@
+import type { HitRatePoint } from '../stats/history.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
+
+export type { HitRatePoint } from '../stats/history.js';
 
 /**
  * Messages between the wrapper (and other clients) and the cache server. Every message a client sends
@@ -178,12 +181,6 @@ export interface CompileEvent {
   savedMs?: number;
 }
 
-/** Hits and misses in one minute (start in epoch milliseconds). */
-export interface HitRatePoint {
-  minute: number;
-  hits: number;
-  misses: number;
-}
 
 /**
  * Pushed to subscribers at once and whenever something changed. `stopping` says why a draining server

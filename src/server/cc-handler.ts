@@ -5,7 +5,7 @@ import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js'
 import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import { parseDepFile } from '../compiler/cc/dep-file.js';
 import { ccDirectKey, ccPreprocessedKey, digestPreprocessed, filePrefixMapArgument } from '../compiler/cc/key-inputs.js';
-import type { ManifestInputs } from '../compiler/rustc/key-inputs.js';
+import type { ManifestInputs } from '../compiler/result-key.js';
 import { preprocessArgs } from '../compiler/cc/preprocess-args.js';
 import type { ProcessRunner } from '../exec/process-runner.js';
 import { placesEndWherePathsEnd, type BuildPlaces } from '../cache/path-template.js';

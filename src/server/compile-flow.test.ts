@@ -10,7 +10,7 @@ import { OUTSIDE_ANY_REPOSITORY } from '../worktree/locate.js';
 import { CompileFlow, type CacheableCompile, type FallbackKey } from './compile-flow.js';
 import { Logger } from './logger.js';
 import { SingleFlight } from './single-flight.js';
-import { StatsStore } from './stats-store.js';
+import { StatsStore } from '../stats/stats-store.js';
 import { restoreFiles } from '../wrapper/restore-files.js';
 
 /**

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { DiskStore, FoundEntry, OutputFile, RestorePlan, StagedOutputs } from '../cache/disk-store.js';
 import type { ManifestStore } from '../cache/manifest-store.js';
 import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
-import { resultKey, type ManifestInputs } from '../compiler/rustc/key-inputs.js';
+import { resultKey, type ManifestInputs } from '../compiler/result-key.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import type { RestoreFile, StoreRequest } from '../protocol/messages.js';
 import { increment, tallyKind, type Counters } from '../stats/counters.js';
@@ -12,7 +12,7 @@ import type { Exchange } from './exchange.js';
 import type { CompileReport } from './live-feed.js';
 import type { Logger } from './logger.js';
 import type { SingleFlight } from './single-flight.js';
-import type { StatsStore } from './stats-store.js';
+import type { StatsStore } from '../stats/stats-store.js';
 
 /*
  * What happens to a cacheable compile once its direct key is known, whatever the compiler: serve a

@@ -9,7 +9,7 @@ import { compileRequestHandler, type CompileRequestDependencies } from './compil
 import type { CompilerHandler } from './compiler-handler.js';
 import type { Exchange } from './exchange.js';
 import { Logger } from './logger.js';
-import { StatsStore } from './stats-store.js';
+import { StatsStore } from '../stats/stats-store.js';
 
 /** A handler that answers every call as one that compiles nothing, saying who it is; and reads one follow-up. */
 function namedHandler(name: string, followUps: (ClientMessage | undefined)[]): CompilerHandler<unknown, unknown> {

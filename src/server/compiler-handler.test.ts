@@ -10,7 +10,7 @@ import { answerCompile, type CompileContext, type CompilerHandler, type SharedCo
 import type { Exchange } from './exchange.js';
 import type { CompileReport } from './live-feed.js';
 import { Logger } from './logger.js';
-import { StatsStore } from './stats-store.js';
+import { StatsStore } from '../stats/stats-store.js';
 
 interface ToyCompile {
   source: string;

@@ -7,7 +7,7 @@ import type { CacheableCompile, CompileFlow } from './compile-flow.js';
 import type { Exchange } from './exchange.js';
 import type { CompileReport } from './live-feed.js';
 import type { Logger } from './logger.js';
-import type { StatsStore } from './stats-store.js';
+import type { StatsStore } from '../stats/stats-store.js';
 
 /** A call that compiles something: cacheable or not. */
 export type CompilationClassification<Compile> = Exclude<Classification<Compile>, { kind: 'not-compilation' }>;

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { encodeFrame } from '../protocol/framing.js';
 import type { CompileEvent, LiveUpdate } from '../protocol/messages.js';
-import { HitRateHistory } from '../stats/history.js';
+import { HitRateHistory, readSavedHistory } from '../stats/history.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import type { Worktree } from '../worktree/locate.js';
 
@@ -48,14 +47,6 @@ export function crateNameOf(argv: readonly string[], env: Readonly<Record<string
 /** How the stream names a crate: every build script is build_script_build, so by its package instead. */
 export function crateLabel(crateName: string, env: Readonly<Record<string, string>>): string {
   return crateName.startsWith('build_script_') && env.CARGO_PKG_NAME ? env.CARGO_PKG_NAME : crateName;
-}
-
-export function readSavedHistory(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  } catch {
-    return [];
-  }
 }
 
 /**

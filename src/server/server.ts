@@ -32,7 +32,7 @@ import { LiveFeed, type CompileReport } from './live-feed.js';
 import { Logger } from './logger.js';
 import { RustHandler } from './rust-handler.js';
 import { SingleFlight } from './single-flight.js';
-import { StatsStore } from './stats-store.js';
+import { StatsStore } from '../stats/stats-store.js';
 
 /*
  * The composition root: builds the server's parts and wires them together. Conversations are

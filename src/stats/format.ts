@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from '../config/units.js';
+import { formatBytes, formatDuration } from './format-units.js';
 import { hitRate, sumOf } from './counters.js';
 import type { StatsSnapshot } from './snapshot.js';
 

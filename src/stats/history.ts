@@ -1,4 +1,11 @@
-import type { HitRatePoint } from '../protocol/messages.js';
+import { readFileSync } from 'node:fs';
+
+/** Hits and misses in one minute (start in epoch milliseconds). */
+export interface HitRatePoint {
+  minute: number;
+  hits: number;
+  misses: number;
+}
 
 const MINUTE_MS = 60_000;
 /** An hour of minutes: what a sparkline in a side pane can show. */
@@ -63,4 +70,13 @@ export function hitRatePerMinute(points: readonly HitRatePoint[], now: number, m
     slots.push(point && answered > 0 ? point.hits / answered : undefined);
   }
   return slots;
+}
+
+/** The history a server saved when it exited (hit-history.json); nothing when there is none. */
+export function readSavedHistory(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch {
+    return [];
+  }
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { ProcessRunner } from '../../exec/process-runner.js';
 import { digestBytes } from '../../hash/blake3.js';
 import type { DigestMemo } from '../../hash/digest-memo.js';
-import { locateCompiler, statIdentity } from '../rustc/toolchain.js';
+import { locateCompiler, statIdentity } from '../locate-compiler.js';
 import { RememberedProbes } from '../remembered-probes.js';
 
 export type CcFamily = 'gcc' | 'clang';

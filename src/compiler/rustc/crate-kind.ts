@@ -2,9 +2,9 @@
  * The kind of crate a rustc call builds, for the statistics by kind. Read from the raw arguments, so that
  * calls the cache does not take are counted by kind too.
  */
-/** Kinds of linked crate the cache can take; each can be turned off (config `linked_crates`). Sorted. */
-export const LINKED_CRATE_KINDS = ['binary', 'build-script', 'dylib', 'proc-macro'] as const;
-export type LinkedCrateKind = (typeof LINKED_CRATE_KINDS)[number];
+import type { LinkedCrateKind } from '../../config/linked-crate-kinds.js';
+
+export { LINKED_CRATE_KINDS, type LinkedCrateKind } from '../../config/linked-crate-kinds.js';
 
 /** Which linked kind a compile with these crate types is, or undefined for libraries rustc does not link. */
 export function linkedKindOf(crateTypes: readonly string[], crateName: string, isTest: boolean): LinkedCrateKind | undefined {

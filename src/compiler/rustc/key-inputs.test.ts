@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DigestMemo } from '../../hash/digest-memo.js';
 import { LINKED_CRATE_KINDS } from './crate-kind.js';
 import { classifyRustc } from './args.js';
-import { directKey, EXCLUDED_CARGO_VARIABLES, keyedEnvironment, resultKey } from './key-inputs.js';
+import { resultKey } from '../result-key.js';
+import { directKey, EXCLUDED_CARGO_VARIABLES, keyedEnvironment } from './key-inputs.js';
 
 let dir: string;
 const baseEnv = { CARGO_PKG_NAME: 'demo', CARGO_PKG_VERSION: '1.0.0', CARGO_MANIFEST_DIR: '/w/demo', PATH: '/usr/bin', TMPDIR: '/tmp/a' };

@@ -142,16 +142,3 @@ export async function directKey(input: DirectKeyInput): Promise<{ key: string; e
   for (const [label, value] of input.linkInputs ?? []) hasher.section(label, value);
   return { key: hasher.digest(), explanation: hasher.explanation() };
 }
-
-export interface ManifestInputs {
-  files: Array<[path: string, digest: string | null]>;
-  envDeps: Array<[name: string, value: string | null]>;
-}
-
-export function resultKey(direct: string, manifest: ManifestInputs, explain = false): { key: string; explanation: string } {
-  const hasher = new KeyHasher(explain);
-  hasher.section('direct', direct);
-  for (const [path, digest] of manifest.files) hasher.section('9 source', `${path} ${digest ?? 'absent'}`);
-  for (const [name, value] of manifest.envDeps) hasher.section('10 env-dep', value === null ? `${name} unset` : `${name}=${value}`);
-  return { key: hasher.digest(), explanation: hasher.explanation() };
-}

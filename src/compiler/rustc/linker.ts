@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { ProcessRunner } from '../../exec/process-runner.js';
 import type { DigestMemo } from '../../hash/digest-memo.js';
 import type { RustCompile } from './args.js';
-import { locateCompiler, statIdentity } from './toolchain.js';
+import { locateCompiler, statIdentity } from '../locate-compiler.js';
 import { RememberedProbes } from '../remembered-probes.js';
 
 /**

@@ -1,10 +1,11 @@
-import { realpathSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { writeAtomically } from '../../fs/write-atomically.js';
-import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { digestBytes } from '../../hash/blake3.js';
 import type { DigestMemo } from '../../hash/digest-memo.js';
 import type { ProcessRunner } from '../../exec/process-runner.js';
+import { locateCompiler, statIdentity } from '../locate-compiler.js';
 
 export interface ToolchainIdentity {
   /** What goes into keys: `rustc -vV` and the sysroot's shared libraries. */
@@ -18,31 +19,6 @@ interface RememberedToolchain extends ToolchainIdentity {
   libraries: Array<[path: string, identity: string]>;
   /** What `rustc -vV` printed, whole (remembered since this field was added; older entries lack it). */
   versionOutput?: string;
-}
-
-export async function statIdentity(path: string): Promise<string> {
-  const info = statSync(path, { bigint: true });
-  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
-}
-
-/**
- * Finds the compiler the way the shell would, with the requesting process's PATH. Every request does
- * this, so the calls are synchronous: a stat per PATH entry costs microseconds, a thread-pool trip more.
- * The C library's realpath: Node's own lstats each component in JavaScript, about 10 times slower here.
- */
-export async function locateCompiler(compiler: string, cwd: string, env: Record<string, string>): Promise<string> {
-  if (compiler.includes('/')) return realpathSync.native(isAbsolute(compiler) ? compiler : resolve(cwd, compiler));
-  for (const directory of (env.PATH ?? '').split(delimiter)) {
-    if (!directory) continue;
-    const candidate = join(directory, compiler);
-    try {
-      const info = statSync(candidate, { throwIfNoEntry: false });
-      if (info?.isFile() && (info.mode & 0o111) !== 0) return realpathSync.native(candidate);
-    } catch {
-      // Not in this directory (or a PATH entry that is not a readable directory).
-    }
-  }
-  throw new Error(`${compiler} not found on PATH`);
 }
 
 /** A rustup proxy is the rustup binary under another name: which toolchain it runs depends on context. */

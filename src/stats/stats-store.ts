@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { writeAtomically } from '../fs/write-atomically.js';
-import { countersFrom, emptyCounters, type Counters } from '../stats/counters.js';
-import { worktreeRecordsFrom, type WorktreeRecord } from '../stats/worktree-record.js';
+import { countersFrom, emptyCounters, type Counters } from './counters.js';
+import { worktreeRecordsFrom, type WorktreeRecord } from './worktree-record.js';
 import type { Worktree } from '../worktree/locate.js';
 
 const SAVE_DELAY_MS = 500;
