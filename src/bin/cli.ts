@@ -25,7 +25,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'stats':
         return await statsCommand(args);
       case 'server':
-        return await serverCommand(args);
+        // The server's code is loaded only to run it here, in the foreground.
+        return await serverCommand(args, async (options) => (await import('../server/server.js')).runServer(options));
       case 'config':
         return await configCommand(args);
       case 'doctor':

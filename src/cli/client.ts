@@ -1,6 +1,6 @@
 import { resolveLocations } from '../protocol/locations.js';
 import { PROTOCOL_VERSION, type DataReplies, type ServerMessage, type SimpleRequestType } from '../protocol/messages.js';
-import { ServerConnection } from '../wrapper/connection.js';
+import { ServerConnection } from '../client/connection.js';
 
 const REPLY_TIMEOUT_MS = 5000;
 

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { MAX_SOCKET_PATH_BYTES, resolveLocations } from '../protocol/locations.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import { HOARD_VERSION } from '../version.js';
-import { restoredEnvironment } from '../wrapper/environment.js';
+import { restoredEnvironment } from '../client/environment.js';
 import { incrementalSetting, isHoard, resolveTool, rustcWrapperSetting } from './cargo-settings.js';
 import { askServerData, CliError } from './client.js';
 import { runChecks, somethingWrong, type Check, type DoctorFacts, type ServerFacts } from './doctor-checks.js';

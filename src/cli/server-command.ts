@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formatDuration } from '../stats/format-units.js';
 import { resolveLocations } from '../protocol/locations.js';
-import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../wrapper/start-server.js';
-import { restoredEnvironment } from '../wrapper/environment.js';
+import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../client/start-server.js';
+import { restoredEnvironment } from '../client/environment.js';
 import { askServerData, CliError } from './client.js';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 
@@ -34,7 +34,10 @@ async function waitUntilGone(socketPath: string, pid: number | undefined, timeou
   return false;
 }
 
-export async function serverCommand(args: string[]): Promise<number> {
+/** Runs the server in this process (`hoard server start --foreground`): given by src/bin/cli.ts, which may import the server. */
+export type RunForeground = (options: { foreground: true; logLevel?: LogLevel; hashWorkerScript: URL }) => Promise<number>;
+
+export async function serverCommand(args: string[], runForeground: RunForeground): Promise<number> {
   const [action, ...rest] = args;
   const env = restoredEnvironment(process.env);
   const locations = resolveLocations(env);
@@ -46,8 +49,7 @@ export async function serverCommand(args: string[]): Promise<number> {
         if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
           throw new CliError(`--log-level takes one of ${LOG_LEVELS.join(', ')}`);
         }
-        const { runServer } = await import('../server/server.js');
-        return runServer({ foreground: true, hashWorkerScript: pathToFileURL(join(dirname(serverScript()), 'hash-worker.mjs')), ...(level ? { logLevel: level as LogLevel } : {}) });
+        return runForeground({ foreground: true, hashWorkerScript: pathToFileURL(join(dirname(serverScript()), 'hash-worker.mjs')), ...(level ? { logLevel: level as LogLevel } : {}) });
       }
       const running = await askServerData('status', env);
       if (running) {

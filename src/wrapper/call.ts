@@ -1,6 +1,6 @@
 import type { Locations } from '../protocol/locations.js';
 import type { CompileRequest, ServerMessage } from '../protocol/messages.js';
-import type { Connection } from './connection.js';
+import type { Connection } from '../client/connection.js';
 
 /** The server answers a compile request in milliseconds; this bounds a server that hangs. */
 export const DECISION_TIMEOUT_MS = 20_000;

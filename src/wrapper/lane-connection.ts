@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { encodeFrame, FrameDecoder } from '../protocol/framing.js';
 import { isLaneName, REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
-import type { Connection } from './connection.js';
+import type { Connection } from '../client/connection.js';
 import { pauseSync, writeFully } from './sync-io.js';
 import { monotonicMs } from './clock.js';
 

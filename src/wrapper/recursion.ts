@@ -1,17 +1,9 @@
 import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
+import { INVOKED_AS_VARIABLE, NESTING_VARIABLE } from '../client/environment.js';
 
-/**
- * bin/hoard records here the name it was started by ($0). Anything but a name of hoard means a link
- * named like a compiler (`rustc` → hoard) was run as the compiler.
- */
-export const INVOKED_AS_VARIABLE = 'HOARD_INVOKED_AS';
-/**
- * Set by the wrapper for the compiler it runs: one fingerprint per hoard call in progress, outermost
- * first. A hoard started underneath sees them, so a compiler that leads back to hoard stops at once
- * instead of recursing, at no cost of an extra process.
- */
-export const NESTING_VARIABLE = 'HOARD_NESTING';
+export { INVOKED_AS_VARIABLE, NESTING_VARIABLE };
+
 /**
  * hoard legitimately runs inside a hoard-run process (`hoard cargo build` makes cargo run
  * `hoard rustc …`); this many levels is a loop whose calls change on the way.

@@ -1,7 +1,7 @@
 import { chmodSync, constants, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileIdentity } from '../fs/file-identity.js';
 import { PROTOCOL_VERSION, type HitReply, type RestoreFile } from '../protocol/messages.js';
-import type { Connection } from './connection.js';
+import type { Connection } from '../client/connection.js';
 import { writeOutput } from './sync-io.js';
 
 /**

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import { DECISION_TIMEOUT_MS, type WrapperCall } from './call.js';
-import type { Connection } from './connection.js';
+import type { Connection } from '../client/connection.js';
 import { logError } from './error-log.js';
 import { replayHit } from './restore-files.js';
 import { runCaptured, runDirect } from './run-compiler.js';
-import { connectOrStart } from './start-server.js';
+import { connectOrStart } from '../client/start-server.js';
 
 /** After the compile the wrapper waits this long for the store to be acknowledged, then leaves. */
 const STORE_ACK_TIMEOUT_MS = 15_000;

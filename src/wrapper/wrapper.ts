@@ -2,7 +2,7 @@ import { resolveLocations } from '../protocol/locations.js';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import { DECISION_TIMEOUT_MS, type SlowPath, type WrapperCall } from './call.js';
 import { LaneClosed, LaneConnection } from './lane-connection.js';
-import { restoredEnvironment } from './environment.js';
+import { restoredEnvironment } from '../client/environment.js';
 import { callFingerprint, nestedEnvironment, recursionMessage } from './recursion.js';
 import { writeOutput } from './sync-io.js';
 import { replayHit } from './restore-files.js';

@@ -1,8 +1,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Locations } from '../protocol/locations.js';
 import { ServerConnection } from './connection.js';
-import { loadChildProcess } from './run-compiler.js';
-import { INVOKED_AS_VARIABLE, NESTING_VARIABLE } from './recursion.js';
+import { INVOKED_AS_VARIABLE, NESTING_VARIABLE } from './environment.js';
 
 /** How long a wrapper waits for a server it started before it compiles on its own. */
 export const SERVER_START_TIMEOUT_MS = 5000;
@@ -40,7 +39,7 @@ export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export async function spawnServer(serverScript: string, locations: Locations, env: NodeJS.ProcessEnv): Promise<void> {
-  const { spawn } = loadChildProcess();
+  const { spawn } = process.getBuiltinModule('node:child_process');
   mkdirSync(locations.stateDir, { recursive: true });
   const child = spawn(process.execPath, [serverScript, '--daemon'], {
     detached: true,
