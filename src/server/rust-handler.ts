@@ -21,8 +21,8 @@ import { crateLabel, crateNameOf } from './live-feed.js';
 import type { Logger } from './logger.js';
 
 export interface RustHandlerDependencies {
-  toolchains: Toolchains;
-  linkers: Linkers;
+  toolchains: Pick<Toolchains, 'identify' | 'knownVersionOutput'>;
+  linkers: Pick<Linkers, 'inputs'>;
   /** Configured kinds of linked crate to cache, read per request so that a config change applies at once. */
   linkedCrates(): readonly LinkedCrateKind[];
   log: Logger;

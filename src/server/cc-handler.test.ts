@@ -1,0 +1,87 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
+import type { ProcessRunner } from '../exec/process-runner.js';
+import { DigestMemo } from '../hash/digest-memo.js';
+import { PROTOCOL_VERSION, type CompileRequest, type ServerMessage } from '../protocol/messages.js';
+import { StatsStore } from '../stats/stats-store.js';
+import { OUTSIDE_ANY_REPOSITORY } from '../worktree/locate.js';
+import { CcHandler } from './cc-handler.js';
+import type { CacheableCompile } from './compile-flow.js';
+import { answerCompile, type SharedCompileDependencies } from './compiler-handler.js';
+import type { Exchange } from './exchange.js';
+import { Logger } from './logger.js';
+
+describe('CcHandler behind the shared path', () => {
+  let root: string;
+  let stats: StatsStore;
+  let answered: CacheableCompile[];
+  let deps: SharedCompileDependencies;
+  let cc: CcHandler;
+  const gcc = (filePrefixMap: boolean): CcCompilerIdentity => ({ path: '/usr/bin/gcc-12', family: 'gcc', digest: 'gcc 12', systemIncludeDirs: [], majorVersion: 12, filePrefixMap });
+  const runner: ProcessRunner = {
+    run: async () => {
+      throw new Error('no compiler runs in this test');
+    },
+  };
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'hoard-cc-handler-'));
+    mkdirSync(join(root, 'out'));
+    writeFileSync(join(root, 'a.c'), 'int a;\n');
+    stats = new StatsStore(join(root, 'stats.json'));
+    answered = [];
+    const log = new Logger('info', { file: join(root, 'server.log'), errorLog: join(root, 'error.log') });
+    deps = {
+      flow: { answer: async (compile, exchange) => void (answered.push(compile), exchange.reply({ type: 'run', store: true })) },
+      stats,
+      worktrees: { attribute: async () => ({ ...OUTSIDE_ANY_REPOSITORY, id: 'w', root }) },
+      basedirs: () => ['auto'],
+      log,
+    };
+    cc = new CcHandler({ memo: new DigestMemo(), log, tmpDir: root, runner });
+  });
+
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function ask(argv: string[], identity = gcc(true), env: Record<string, string> = {}): Promise<ServerMessage[]> {
+    const replies: ServerMessage[] = [];
+    const exchange: Exchange = { reply: (message) => replies.push(message), next: async () => undefined };
+    const request: CompileRequest = { v: PROTOCOL_VERSION, type: 'compile', cwd: root, argv, env };
+    await answerCompile(deps, cc.forCompiler(identity), request, exchange);
+    return replies;
+  }
+
+  it('keys a one-source compile under the base directory, asking for a dependency file of its own', async () => {
+    expect(await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o'])).toEqual([{ type: 'run', store: true }]);
+    const [compile] = answered;
+    expect(compile).toMatchObject({ kind: 'c', label: 'a.c', places: { outDir: join(root, 'out'), baseDir: root } });
+    expect(compile!.extraArgs).toEqual([`-ffile-prefix-map=${root}=.`, '-MD', '-MF', expect.stringMatching(/cc-deps-\d+-1\.d$/)]);
+  });
+
+  it('keys without the base directory when the compiler cannot leave it out of the object', async () => {
+    await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MMD'], gcc(false));
+    expect(answered[0]!.places).toEqual({ outDir: join(root, 'out') });
+    expect(answered[0]!.extraArgs).toBeUndefined();
+  });
+
+  it('counts a link by the driver language and runs it uncached', async () => {
+    expect(await ask(['g++', 'a.o', '-o', 'app'])).toEqual([{ type: 'run', store: false, reason: 'link' }]);
+    expect(stats.counters.byKind['c++']).toMatchObject({ requests: 1, notCacheable: 1 });
+  });
+
+  it('refuses a dependency file away from the object when the preprocessor may not run', async () => {
+    const replies = await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.Tpo'], gcc(true), { DEPENDENCIES_OUTPUT: 'x.d' });
+    expect(replies).toEqual([{ type: 'run', store: false, reason: 'output-file' }]);
+    expect(answered).toEqual([]);
+  });
+
+  it('serves a dependency file away from the object through the preprocessed key only', async () => {
+    await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.Tpo']);
+    expect(answered[0]).toMatchObject({ directHits: false });
+  });
+});
