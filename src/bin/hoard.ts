@@ -40,6 +40,10 @@ function loadSlowPath(): SlowPath {
         return compileDirectly(call);
       },
       fallBack: (call) => compileDirectly(call),
+      replaceCorrupt: (call, connection) => {
+        connection.close();
+        return compileDirectly(call);
+      },
     };
   }
 }

@@ -1,11 +1,13 @@
 import { constants, readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import { fileIdentity } from '../fs/file-identity.js';
 import { digestFile } from '../hash/blake3.js';
-import { entrySchema, ENTRY_FORMAT, type Entry } from './entry.js';
+import { entrySchema, ENTRY_FORMAT, refusal, sealOf, type Entry } from './entry.js';
+import type { EntryContent } from './entry-object.js';
+import { sha256File } from './sha256-file.js';
 import { ParsedFiles } from '../fs/parsed-files.js';
 import { fromTemplate, toTemplate, type BuildPlaces } from './path-template.js';
 import type { RestoreFile } from '../protocol/messages.js';
@@ -16,7 +18,12 @@ export interface OutputFile {
   templated: boolean;
 }
 
-export type EntryMetadata = Omit<Entry, 'format' | 'outputs' | 'createdAt'>;
+export type EntryMetadata = Omit<Entry, 'format' | 'outputs' | 'createdAt' | 'seal'>;
+
+export interface CommitOptions {
+  /** Replace an entry already under the key (one found corrupt); otherwise the one there is kept. */
+  overwrite?: boolean;
+}
 
 export interface StagedOutputs {
   dir: string;
@@ -36,6 +43,8 @@ export interface FoundEntry {
 /** A hit's files for the wrapper to write, and what the server learns once they are written. */
 export interface RestorePlan {
   files: RestoreFile[];
+  /** The entry the files come from. */
+  key: string;
   /** Per file: the digest a copy of a blob has (undefined for a text). */
   digests: Array<string | undefined>;
   /** What the files add up to, for the statistics. */
@@ -84,6 +93,8 @@ export class DiskStore {
   private readonly index = new Map<string, { bytes: number; lastUsed: number }>();
   /** entry.json files parsed: an entry, or why it is not one. */
   private readonly entries = new ParsedFiles<Entry | string>(parseEntry);
+  /** Entries whose seal was checked: parsed once per file version, so checked once too. */
+  private readonly sealed = new WeakSet<Entry>();
   private totalBytes = 0;
   private scanned: Promise<void> | undefined;
 
@@ -169,7 +180,7 @@ export class DiskStore {
     const dir = this.entryDir(key);
     const read = await this.entries.read(join(dir, 'entry.json'));
     if (!read) return { status: 'miss' };
-    const why = typeof read.value === 'string' ? read.value : await this.verifyBlobs(dir, read.value);
+    const why = typeof read.value === 'string' ? read.value : (this.refused(key, read.value) ?? (await this.verifyBlobs(dir, read.value)));
     if (typeof why === 'string') {
       await this.remove(key);
       return { status: 'corrupt', why };
@@ -177,7 +188,18 @@ export class DiskStore {
     return { status: 'hit', found: { key, entry: why, dir, usedMs: read.modifiedMs } };
   }
 
-  /** The entry, or why its blobs are not what it describes. */
+  /** Why an entry must not be replayed (see refusal), checked once per version of its entry.json. */
+  private refused(key: string, entry: Entry): string | undefined {
+    if (this.sealed.has(entry)) return undefined;
+    const why = refusal(key, entry);
+    if (why === undefined) this.sealed.add(entry);
+    return why;
+  }
+
+  /**
+   * The entry, or why its blobs are not what it describes. Sizes only, and a digest where the identity
+   * changed: the bytes themselves are checked against their sha256 as the wrapper writes them.
+   */
   private async verifyBlobs(dir: string, entry: Entry): Promise<Entry | string> {
     for (const [index, output] of entry.outputs.entries()) {
       const blob = join(dir, String(index));
@@ -223,7 +245,7 @@ export class DiskStore {
   }
 
   /** Makes staged outputs the entry `key`. Returns the bytes added, 0 if the entry already existed. */
-  async commit(key: string, staged: StagedOutputs, metadata: EntryMetadata): Promise<number> {
+  async commit(key: string, staged: StagedOutputs, metadata: EntryMetadata, options: CommitOptions = {}): Promise<number> {
     try {
       const described: Entry['outputs'] = [];
       for (const [index, file] of staged.files.entries()) {
@@ -233,30 +255,82 @@ export class DiskStore {
         // rmeta): the blob is a copy of that very file.
         const source = staged.sources[index];
         const remembered = source ? await this.memo.knownAs(source.path, source.identity)?.catch(() => undefined) : undefined;
-        const digest = remembered ?? (await digestFile(blob, Number(info.size), true));
+        const [digest, sha256] = await Promise.all([remembered ?? digestFile(blob, Number(info.size), true), sha256File(blob)]);
         // The crates that depend on this one digest the original as an extern: they need not hash it again.
         await this.rememberOriginal(source, digest);
-        described.push({ ...file, size: Number(info.size), digest, identity: fileIdentity(info) });
+        described.push({ ...file, size: Number(info.size), digest, sha256, identity: fileIdentity(info) });
       }
-      const entry: Entry = { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata };
-      const entryText = JSON.stringify(entry);
-      await writeFile(join(staged.dir, 'entry.json'), entryText);
-      const bytes = described.reduce((sum, output) => sum + output.size, 0) + Buffer.byteLength(entryText);
-      await mkdir(join(this.entriesDir, key.slice(0, 2)), { recursive: true });
-      try {
-        await rename(staged.dir, this.entryDir(key));
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOTEMPTY' || code === 'EEXIST') return 0;
-        throw error;
-      }
-      this.remember(key, bytes, Date.now());
-      // Renaming the directory leaves entry.json's identity as it was written.
-      this.entries.remember(join(this.entryDir(key), 'entry.json'), entryText);
-      return bytes;
+      return await this.publish(key, staged.dir, { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata }, options);
     } finally {
       await this.discard(staged);
     }
+  }
+
+  /** Seals the entry described, writes its entry.json into `dir` (which holds its blobs) and renames `dir` into place. */
+  private async publish(key: string, dir: string, described: Omit<Entry, 'seal'>, options: CommitOptions): Promise<number> {
+    const entry: Entry = { ...described, seal: sealOf(key, described) };
+    const entryText = JSON.stringify(entry);
+    await writeFile(join(dir, 'entry.json'), entryText);
+    const bytes = entry.outputs.reduce((sum, output) => sum + output.size, 0) + Buffer.byteLength(entryText);
+    await mkdir(join(this.entriesDir, key.slice(0, 2)), { recursive: true });
+    if (!(await this.renameIntoPlace(key, dir, options))) return 0;
+    this.remember(key, bytes, Date.now());
+    // Renaming the directory leaves entry.json's identity as it was written.
+    this.entries.remember(join(this.entryDir(key), 'entry.json'), entryText);
+    return bytes;
+  }
+
+  /** False when an entry is already there and is kept. With overwrite, the one there is moved away first. */
+  private async renameIntoPlace(key: string, dir: string, options: CommitOptions): Promise<boolean> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await rename(dir, this.entryDir(key));
+        return true;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+        if (!options.overwrite || attempt > 2) return false;
+        await this.remove(key);
+      }
+    }
+  }
+
+  /** Writes an entry read from another level (already verified) as the local entry `key`. Returns the bytes added. */
+  async importEntry(key: string, content: EntryContent, options: CommitOptions = {}): Promise<number> {
+    const dir = join(this.tmpDir, `imported-${uniqueSuffix()}`);
+    await mkdir(dir, { recursive: true });
+    try {
+      const described: Entry['outputs'] = [];
+      for (const [index, output] of content.entry.outputs.entries()) {
+        const blob = join(dir, String(index));
+        await writeFile(blob, content.blobs[index]!);
+        described.push({ ...output, identity: fileIdentity(await stat(blob, { bigint: true })) });
+      }
+      const { seal: _seal, ...rest } = content.entry;
+      return await this.publish(key, dir, { ...rest, outputs: described }, options);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The local entry `key` with its outputs' bytes, for another level (an upload), or undefined when
+   * there is none or it is not what it says (each blob is checked against its sha256: never upload bit rot).
+   */
+  async exportEntry(key: string): Promise<EntryContent | undefined> {
+    const lookup = await this.get(key);
+    if (lookup.status !== 'hit') return undefined;
+    const { entry, dir } = lookup.found;
+    const blobs: Buffer[] = [];
+    for (const [index, output] of entry.outputs.entries()) {
+      const bytes = await readFile(join(dir, String(index)));
+      if (createHash('sha256').update(bytes).digest('hex') !== output.sha256) {
+        await this.remove(key);
+        return undefined;
+      }
+      blobs.push(bytes);
+    }
+    return { entry, blobs };
   }
 
   /** Tells the memo the digest of a staged file's original, if it is still the file that was staged. */
@@ -282,7 +356,7 @@ export class DiskStore {
   async planRestore(found: FoundEntry, places: BuildPlaces, overrides: readonly RestoreFile[] = []): Promise<RestorePlan> {
     const { outDir } = places;
     if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) await mkdir(outDir, { recursive: true });
-    const plan: RestorePlan = { files: [], digests: [], bytes: 0 };
+    const plan: RestorePlan = { key: found.key, files: [], digests: [], bytes: 0 };
     const overridden = new Set(overrides.map((file) => file.path));
     for (const [index, output] of found.entry.outputs.entries()) {
       const blob = join(found.dir, String(index));
@@ -300,7 +374,7 @@ export class DiskStore {
       // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
       // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
       if (await this.alreadyInPlace(path, output)) continue;
-      plan.files.push({ path, mode: output.mode, from: blob });
+      plan.files.push({ path, mode: output.mode, from: blob, sha256: output.sha256 });
       plan.digests.push(output.digest);
       plan.bytes += output.size;
     }

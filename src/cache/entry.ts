@@ -1,18 +1,25 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
-export const ENTRY_FORMAT = 1;
+/** 2: per-output sha256 (what the wrapper checks as it writes) and the seal. */
+export const ENTRY_FORMAT = 2;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** entry.json: what a compile produced. Output blobs sit beside it as 0, 1, 2, … */
 export const entrySchema = z.object({
   format: z.literal(ENTRY_FORMAT),
   outputs: z.array(
     z.object({
-      name: z.string().min(1).refine((name) => !name.includes('/') && name !== '..', 'a plain file name'),
+      name: z.string().min(1).refine((name) => !name.includes('/') && name !== '..' && name !== '.', 'a plain file name'),
       size: z.number().int().nonnegative(),
-      digest: z.string().regex(/^[0-9a-f]{64}$/),
-      mode: z.number().int(),
+      /** BLAKE3, as keys digest files: told to the digest memo for a restored copy. */
+      digest: sha256Hex,
+      /** sha256 of the bytes: the wrapper checks every restored file against it as it writes it. */
+      sha256: sha256Hex,
+      mode: z.number().int().min(0).max(0o777),
       templated: z.boolean(),
-      /** fileIdentity() of the blob when it was committed: unchanged, it needs no hashing to verify. */
+      /** fileIdentity() of the blob when it was committed (local disk only; not sealed, not sent to remotes). */
       identity: z.string().optional(),
     }),
   ),
@@ -23,7 +30,35 @@ export const entrySchema = z.object({
   createdAt: z.string(),
   /** Where the entry was made (a worktree label), for "served by" statistics. */
   producer: z.string().optional(),
+  /** sealOf(key, entry): covers everything a hit replays, and the key the entry was stored under. */
+  seal: sha256Hex,
 });
 
 export type Entry = z.infer<typeof entrySchema>;
 export type EntryOutput = Entry['outputs'][number];
+
+/**
+ * The seal: sha256 of the key and everything a hit replays (output names, sizes, digests, modes,
+ * whether templated; stdout, stderr, exit status). A flipped exit status, a changed character of
+ * stderr, a mode or a renamed output, or an entry moved under another key, no longer matches it.
+ */
+export function sealOf(key: string, entry: Omit<Entry, 'seal'>): string {
+  const sealed = [
+    'hoard-entry-seal-1',
+    key,
+    entry.outputs.map((output) => [output.name, output.size, output.digest, output.sha256, output.mode, output.templated]),
+    entry.stdout,
+    entry.stderr,
+    entry.exitCode,
+  ];
+  return createHash('sha256').update(JSON.stringify(sealed)).digest('hex');
+}
+
+/** Why an entry read under `key` must not be replayed, or undefined when it may. */
+export function refusal(key: string, entry: Entry): string | undefined {
+  if (sealOf(key, entry) !== entry.seal) return 'its seal does not match what it holds (changed after it was stored, or stored under another key)';
+  if (entry.exitCode !== 0) return `it records exit status ${entry.exitCode}; only successful compiles are cached`;
+  const names = new Set(entry.outputs.map((output) => output.name));
+  if (names.size !== entry.outputs.length) return 'it names an output twice';
+  return undefined;
+}

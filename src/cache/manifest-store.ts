@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { ParsedFiles } from '../fs/parsed-files.js';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { join } from 'node:path';
@@ -18,6 +18,28 @@ const manifestSchema = z.object({
 
 export type ManifestEntry = z.infer<typeof manifestSchema>['entries'][number];
 
+/** A manifest's combinations from its JSON text (as stored locally and in a manifest object); throws when it is not one. */
+export function parseManifest(text: string): ManifestEntry[] {
+  return manifestSchema.parse(JSON.parse(text)).entries;
+}
+
+/** A manifest's JSON text. */
+export function manifestText(entries: readonly ManifestEntry[]): string {
+  return JSON.stringify({ format: 1, entries: entries.slice(0, MAX_ENTRIES_PER_MANIFEST) });
+}
+
+/** `incoming` before `known`, each result key once, newest first, as many as a manifest keeps. */
+export function mergeManifests(incoming: readonly ManifestEntry[], known: readonly ManifestEntry[]): ManifestEntry[] {
+  const seen = new Set<string>();
+  const merged: ManifestEntry[] = [];
+  for (const entry of [...incoming, ...known]) {
+    if (seen.has(entry.resultKey)) continue;
+    seen.add(entry.resultKey);
+    merged.push(entry);
+  }
+  return merged.slice(0, MAX_ENTRIES_PER_MANIFEST);
+}
+
 /** How the requesting build sees things: recorded paths resolved, env! values as recorded. */
 export interface CurrentState {
   path(recorded: string): string;
@@ -33,7 +55,7 @@ const MAX_ENTRIES_PER_MANIFEST = 16;
  */
 export class ManifestStore {
   private readonly writes = new Map<string, Promise<void>>();
-  private readonly files = new ParsedFiles((text) => manifestSchema.parse(JSON.parse(text)).entries);
+  private readonly files = new ParsedFiles(parseManifest);
 
   constructor(
     private readonly dir: string,
@@ -45,7 +67,7 @@ export class ManifestStore {
   }
 
   /** The remembered combinations; none when the manifest is missing or unreadable (it is rewritten on the next store). */
-  private async read(directKey: string): Promise<ManifestEntry[]> {
+  async read(directKey: string): Promise<ManifestEntry[]> {
     try {
       return (await this.files.read(this.path(directKey)))?.value ?? [];
     } catch {
@@ -68,14 +90,19 @@ export class ManifestStore {
     return undefined;
   }
 
-  async add(directKey: string, entry: ManifestEntry): Promise<void> {
+  /** Puts a combination first (replacing an older one with the same result key). */
+  add(directKey: string, entry: ManifestEntry): Promise<void> {
+    return this.merge(directKey, [entry]);
+  }
+
+  /** Puts combinations learnt elsewhere (a remote's manifest, a new compile) first, each result key once. */
+  merge(directKey: string, incoming: readonly ManifestEntry[]): Promise<void> {
     const previous = this.writes.get(directKey) ?? Promise.resolve();
     const next = previous.then(async () => {
-      const entries = (await this.read(directKey)).filter((known) => known.resultKey !== entry.resultKey);
-      entries.unshift(entry);
+      const entries = mergeManifests(incoming, await this.read(directKey));
       const path = this.path(directKey);
       await mkdir(join(this.dir, directKey.slice(0, 2)), { recursive: true });
-      const text = JSON.stringify({ format: 1, entries: entries.slice(0, MAX_ENTRIES_PER_MANIFEST) });
+      const text = manifestText(entries);
       await writeAtomically(path, text);
       this.files.remember(path, text);
     });
@@ -85,5 +112,11 @@ export class ManifestStore {
       if (this.writes.get(directKey) === settled) this.writes.delete(directKey);
     });
     return next;
+  }
+
+  /** Forgets a direct key's manifest. */
+  async remove(directKey: string): Promise<void> {
+    await (this.writes.get(directKey) ?? Promise.resolve());
+    await rm(this.path(directKey), { force: true });
   }
 }

@@ -10,7 +10,7 @@ export type { HitRatePoint } from '../stats/history.js';
  *
  * Bump PROTOCOL_VERSION whenever a message changes shape.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** What the wrapper sends for every compiler call. Byte payloads are base64. */
 export interface CompileRequest {
@@ -59,11 +59,16 @@ export interface RestoredReport {
   identities: string[];
 }
 
-/** A hit's files could not be written: the wrapper compiles instead, uncached. */
+/**
+ * A hit's files could not be written: the wrapper compiles instead, uncached. With `corrupt`, a copy did
+ * not match its sha256 (the cached blob is damaged): the wrapper then waits for the server's `run`
+ * (store: true), so the compile it runs replaces the entry.
+ */
 export interface RestoreFailedReport {
   v: number;
   type: 'restore-failed';
   message: string;
+  corrupt?: boolean;
 }
 
 export type ClientMessage = CompileRequest | StoreRequest | SimpleRequest | SubscribeRequest | RestoredReport | RestoreFailedReport;
@@ -71,9 +76,10 @@ export type ClientMessage = CompileRequest | StoreRequest | SimpleRequest | Subs
 /**
  * A file a hit writes, each appearing whole (written beside it, then renamed): a copy of a cache blob,
  * or a text the server rendered for this build (a dep-info naming its paths). Without `mode` the file
- * gets the default permissions.
+ * gets the default permissions. A copy with `sha256` is checked against it as it is written: a copy
+ * that does not match is removed and reported as corrupt.
  */
-export type RestoreFile = { path: string; mode?: number } & ({ from: string } | { text: string });
+export type RestoreFile = { path: string; mode?: number } & ({ from: string; sha256?: string } | { text: string });
 
 /**
  * Write `files` (outputs not already in place) and, when there were any, report them with a

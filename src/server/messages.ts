@@ -31,6 +31,7 @@ export const restoreFailedReportSchema = z.object({
   v: z.number(),
   type: z.literal('restore-failed'),
   message: z.string(),
+  corrupt: z.boolean().optional(),
 });
 
 /**

@@ -16,6 +16,20 @@ export interface Counters {
   timeSavedMs: number;
   bytesRestored: number;
   bytesStored: number;
+  /** Hits served from a remote (fetched once into the local disk), by remote label; local hits are `hits` minus their sum. */
+  remoteHits: Record<string, number>;
+  /** Bytes of objects read from each remote (entries and manifests), by remote label. */
+  remoteBytesDown: Record<string, number>;
+  /** Bytes of objects written to each remote, by remote label. */
+  remoteBytesUp: Record<string, number>;
+  /** Objects written to each remote, by remote label. */
+  remoteUploads: Record<string, number>;
+  /** Uploads not made: `queue-full` (the bounded queue was full) or a remote's label (its put failed). */
+  uploadsDropped: Record<string, number>;
+  /** Reads from each remote that failed (an error or timeout, taken as a miss), by remote label. */
+  remoteReadFailures: Record<string, number>;
+  /** Objects that were not what their key says (truncated, corrupt, stored under another key, refused), by level label. */
+  corruptObjects: Record<string, number>;
   /** The same outcomes by kind of compile (rust library, proc-macro, build script, binary, c, c++): where hits come from. */
   byKind: Record<string, KindCounters>;
 }
@@ -41,6 +55,13 @@ export function emptyCounters(): Counters {
     timeSavedMs: 0,
     bytesRestored: 0,
     bytesStored: 0,
+    remoteHits: {},
+    remoteBytesDown: {},
+    remoteBytesUp: {},
+    remoteUploads: {},
+    uploadsDropped: {},
+    remoteReadFailures: {},
+    corruptObjects: {},
     byKind: {},
   };
 }

@@ -25,4 +25,6 @@ export interface SlowPath {
   finish(call: WrapperCall, first?: { connection: Connection; reply: ServerMessage }): Promise<number>;
   /** Logs why the cache could not serve the call, then runs the compiler directly. */
   fallBack(call: WrapperCall, why: string): Promise<number>;
+  /** After a hit whose copy did not match its sha256: compiles as the server's next answer says, so the entry is replaced. */
+  replaceCorrupt(call: WrapperCall, connection: Connection, failure: string): Promise<number>;
 }

@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fileIdentity } from '../fs/file-identity.js';
-import type { ClientMessage } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type ClientMessage } from '../protocol/messages.js';
 import { restoreFiles, restoreHit } from './restore-files.js';
 
 let dir: string;
@@ -48,8 +49,26 @@ describe('restoreFiles', () => {
 
   it('says why a hit could not be written, to the server and to the wrapper, which then compiles', () => {
     const sent: ClientMessage[] = [];
-    const failure = restoreHit({ send: (message) => sent.push(message) }, [{ path: join(dir, 'libdemo.rlib'), from: join(dir, 'evicted-blob') }]);
-    expect(failure).toMatch(/ENOENT/);
-    expect(sent).toEqual([expect.objectContaining({ type: 'restore-failed', message: failure })]);
+    const failed = restoreHit({ send: (message) => sent.push(message) }, [{ path: join(dir, 'libdemo.rlib'), from: join(dir, 'evicted-blob') }]);
+    expect(failed?.failure).toMatch(/ENOENT/);
+    expect(failed?.corrupt).toBe(false);
+    expect(sent).toEqual([{ v: PROTOCOL_VERSION, type: 'restore-failed', message: failed?.failure }]);
+  });
+
+  it('checks each copy against its sha256 as written: a damaged blob is reported corrupt and leaves nothing behind', () => {
+    writeFileSync(join(dir, 'blob'), 'rlib');
+    const good = createHash('sha256').update('rlib').digest('hex');
+    const target = join(dir, 'libdemo.rlib');
+    expect(restoreFiles([{ path: target, from: join(dir, 'blob'), sha256: good }])).toHaveLength(1);
+    expect(readFileSync(target, 'utf8')).toBe('rlib');
+    rmSync(target);
+    // Same size, one byte different: what bit rot under an unchanged file identity looks like to a copy.
+    writeFileSync(join(dir, 'blob'), 'rlIb');
+    const sent: ClientMessage[] = [];
+    const failed = restoreHit({ send: (message) => sent.push(message) }, [{ path: target, from: join(dir, 'blob'), sha256: good }]);
+    expect(failed?.corrupt).toBe(true);
+    expect(failed?.failure).toMatch(/does not match its recorded sha256/);
+    expect(sent).toEqual([expect.objectContaining({ type: 'restore-failed', corrupt: true })]);
+    expect(readdirSync(dir).sort()).toEqual(['blob']);
   });
 });

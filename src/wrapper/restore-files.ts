@@ -1,8 +1,32 @@
-import { chmodSync, constants, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, constants, copyFileSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileIdentity } from '../fs/file-identity.js';
 import { PROTOCOL_VERSION, type HitReply, type RestoreFile } from '../protocol/messages.js';
 import type { Connection } from '../client/connection.js';
 import { writeOutput } from './sync-io.js';
+
+/** A copy whose bytes are not the ones the entry recorded: the cached blob is damaged. */
+export class CorruptCopy extends Error {
+  constructor(path: string) {
+    super(`the cached copy of ${path} does not match its recorded sha256 (a damaged cache file); it was removed`);
+    this.name = 'CorruptCopy';
+  }
+}
+
+let chunk: Buffer | undefined;
+
+/** sha256 of a file as written: read back in chunks from the page cache it was just written to. */
+function sha256Of(path: string): string {
+  const hash = createHash('sha256');
+  chunk ??= Buffer.allocUnsafe(1 << 20);
+  const descriptor = openSync(path, 'r');
+  try {
+    for (let read; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
+  } finally {
+    closeSync(descriptor);
+  }
+  return hash.digest('hex');
+}
 
 /**
  * Writes a hit's files (see HitReply), each beside its place and renamed into it, so a reader never
@@ -14,8 +38,12 @@ export function restoreFiles(files: readonly RestoreFile[]): string[] {
   return files.map((file, index) => {
     const temporary = `${file.path}.hoard-${process.pid}-${index}`;
     try {
-      if ('from' in file) copyFileSync(file.from, temporary, constants.COPYFILE_FICLONE);
-      else writeFileSync(temporary, file.text);
+      if ('from' in file) {
+        copyFileSync(file.from, temporary, constants.COPYFILE_FICLONE);
+        // What reaches the out-dir is checked, not what the cache holds: bit rot under an unchanged
+        // file identity, and a copy gone wrong, both show here.
+        if (file.sha256 !== undefined && sha256Of(temporary) !== file.sha256) throw new CorruptCopy(file.path);
+      } else writeFileSync(temporary, file.text);
       if (file.mode !== undefined) chmodSync(temporary, file.mode);
       renameSync(temporary, file.path);
     } catch (error) {
@@ -31,14 +59,15 @@ export function restoreFiles(files: readonly RestoreFile[]): string[] {
  * could not be written, for the wrapper to compile instead; a server gone meanwhile is no such reason,
  * as the files are in place all the same.
  */
-export function restoreHit(connection: Pick<Connection, 'send'>, files: readonly RestoreFile[]): string | undefined {
+export function restoreHit(connection: Pick<Connection, 'send'>, files: readonly RestoreFile[]): RestoreFailure | undefined {
   let identities: string[];
   try {
     identities = restoreFiles(files);
   } catch (error) {
     const message = (error as Error).message;
-    tell(connection, { v: PROTOCOL_VERSION, type: 'restore-failed', message });
-    return message;
+    const corrupt = error instanceof CorruptCopy;
+    tell(connection, { v: PROTOCOL_VERSION, type: 'restore-failed', message, ...(corrupt ? { corrupt } : {}) });
+    return { failure: message, corrupt };
   }
   tell(connection, { v: PROTOCOL_VERSION, type: 'restored', identities });
   return undefined;
@@ -52,15 +81,21 @@ function tell(connection: Pick<Connection, 'send'>, message: Parameters<Connecti
   }
 }
 
+/** Why a hit's files could not be written; `corrupt`: a cached blob is damaged, and the server answers with `run`. */
+export interface RestoreFailure {
+  failure: string;
+  corrupt: boolean;
+}
+
 /**
  * A hit replayed: its files written, the compiler's output repeated, and the connection left for the
  * process to end. Gives the compiler's exit code, or why the files could not be written (the caller
- * then compiles instead).
+ * then compiles instead; after a corrupt copy, as the server's `run` says, so the entry is replaced).
  */
-export function replayHit(connection: Connection, reply: HitReply): { exitCode: number } | { failure: string } {
+export function replayHit(connection: Connection, reply: HitReply): { exitCode: number } | RestoreFailure {
   if (reply.files.length > 0) {
-    const failure = restoreHit(connection, reply.files);
-    if (failure !== undefined) return { failure };
+    const failed = restoreHit(connection, reply.files);
+    if (failed !== undefined) return failed;
   }
   connection.leave();
   writeOutput(1, Buffer.from(reply.stdout, 'base64'));

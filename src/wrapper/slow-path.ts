@@ -41,6 +41,7 @@ export async function finish(call: WrapperCall, first?: { connection: Connection
     case 'hit': {
       const replayed = replayHit(connection, reply);
       if ('exitCode' in replayed) return replayed.exitCode;
+      if (replayed.corrupt) return replaceCorrupt(call, connection, replayed.failure);
       connection.close();
       return fallBack(call, `writing the cached outputs failed: ${replayed.failure}`);
     }
@@ -54,6 +55,24 @@ export async function finish(call: WrapperCall, first?: { connection: Connection
       connection.close();
       return fallBack(call, reply.type === 'error' ? `server error: ${reply.message}` : `unexpected reply ${reply.type}`);
   }
+}
+
+/**
+ * A cached blob turned out damaged as it was written: the server removed the entry and answers `run`
+ * with store, so this compile replaces it. Any other answer, or none, is a direct compile.
+ */
+export async function replaceCorrupt(call: WrapperCall, connection: Connection, failure: string): Promise<number> {
+  logError(call.locations.errorLogPath, 'wrapper', `${failure}; compiling ${call.compiler} to replace the cache entry`);
+  let reply: ServerMessage;
+  try {
+    reply = await connection.next(DECISION_TIMEOUT_MS);
+  } catch {
+    connection.close();
+    return runDirect(call.compiler, call.args, call.compilerEnv);
+  }
+  if (reply.type === 'run' && reply.store) return compileAndStore(connection, call, [...call.args, ...(reply.extraArgs ?? [])]);
+  connection.close();
+  return runDirect(call.compiler, call.args, call.compilerEnv);
 }
 
 export function fallBack(call: WrapperCall, why: string): Promise<number> {

@@ -54,6 +54,7 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
   if (reply.type !== 'hit') return options.loadSlowPath().finish(call, { connection: lane, reply });
   const replayed = replayHit(lane, reply);
   if ('exitCode' in replayed) return replayed.exitCode;
+  if (replayed.corrupt) return options.loadSlowPath().replaceCorrupt(call, lane, replayed.failure);
   lane.close();
   return options.loadSlowPath().fallBack(call, `writing the cached outputs failed: ${replayed.failure}`);
 }

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { entrySchema, refusal, type Entry } from './entry.js';
+
+/*
+ * Objects that travel between cache levels: one object per entry (its description and every output's
+ * bytes) or per manifest, compressed with zstd and carrying a sha256 of the key and the uncompressed
+ * body, checked on every read. Layout:
+ *
+ *   0   8 bytes  "HOARDOBJ"
+ *   8   1 byte   layout version (1)
+ *   9   1 byte   kind: 'e' entry, 'm' manifest
+ *   10  1 byte   compression: 0 none, 1 zstd
+ *   11  1 byte   0
+ *   12  4 bytes  body length, uncompressed (big-endian)
+ *   16  32 bytes sha256("hoard-object-1", kind, key, body)
+ *   48  …        body, compressed as byte 10 says
+ *
+ * An entry's body: a 4-byte length, the entry's description (entry.json without local-only fields),
+ * then each output's bytes in order. A manifest's body: its JSON text.
+ */
+
+const MAGIC = Buffer.from('HOARDOBJ', 'latin1');
+const LAYOUT_VERSION = 1;
+const HEADER_BYTES = 48;
+/** Larger bodies are refused before they are decompressed: no compile produces them, a zstd bomb might. */
+export const MAX_OBJECT_BODY_BYTES = 2 ** 31 - 1;
+
+export type ObjectKind = 'e' | 'm';
+
+/** An object that is not what its key says: a miss, counted, never restored. */
+export class CorruptObject extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptObject';
+  }
+}
+
+interface Zstd {
+  compress(data: Buffer, level?: number): Promise<Buffer>;
+  decompress(data: Buffer): Promise<Buffer>;
+}
+
+let zstd: Promise<Zstd> | undefined;
+
+/** Loaded when first needed: a server with no remote never loads the native addon. */
+function loadZstd(): Promise<Zstd> {
+  zstd ??= import('@mongodb-js/zstd').then((module) => module as unknown as Zstd);
+  return zstd;
+}
+
+function digestOf(kind: ObjectKind, key: string, body: Uint8Array): Buffer {
+  return createHash('sha256').update(`hoard-object-1\0${kind}\0${key}\0`).update(body).digest();
+}
+
+/** Wraps a body as an object stored under `key`. Level 0 stores it uncompressed. */
+export async function encodeObject(kind: ObjectKind, key: string, body: Buffer, level: number): Promise<Buffer> {
+  if (body.length > MAX_OBJECT_BODY_BYTES) throw new Error(`an object of ${body.length} bytes is larger than a cache object may be`);
+  const header = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(header, 0);
+  header[8] = LAYOUT_VERSION;
+  header[9] = kind.charCodeAt(0);
+  header[10] = level > 0 ? 1 : 0;
+  header.writeUInt32BE(body.length, 12);
+  digestOf(kind, key, body).copy(header, 16);
+  const payload = level > 0 ? await (await loadZstd()).compress(body, level) : body;
+  return Buffer.concat([header, payload]);
+}
+
+/** The body of an object read under `key`; throws CorruptObject when it is not exactly what was stored there. */
+export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Array): Promise<Buffer> {
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC)) throw new CorruptObject('not a hoard cache object (truncated or foreign)');
+  if (bytes[8] !== LAYOUT_VERSION) throw new CorruptObject(`an object of layout ${bytes[8]}, this hoard reads ${LAYOUT_VERSION}`);
+  if (bytes[9] !== kind.charCodeAt(0)) throw new CorruptObject(`an object of kind '${String.fromCharCode(bytes[9]!)}' where '${kind}' belongs`);
+  const length = bytes.readUInt32BE(12);
+  if (length > MAX_OBJECT_BODY_BYTES) throw new CorruptObject(`declares ${length} bytes, more than a cache object may hold`);
+  const payload = bytes.subarray(HEADER_BYTES);
+  let body: Buffer;
+  if (bytes[10] === 0) body = payload;
+  else if (bytes[10] === 1) {
+    try {
+      body = await (await loadZstd()).decompress(payload);
+    } catch (error) {
+      throw new CorruptObject(`does not decompress: ${(error as Error).message}`);
+    }
+  } else throw new CorruptObject(`unknown compression ${bytes[10]}`);
+  if (body.length !== length) throw new CorruptObject(`holds ${body.length} bytes, its header says ${length} (truncated?)`);
+  if (!digestOf(kind, key, body).equals(bytes.subarray(16, HEADER_BYTES))) throw new CorruptObject('its content does not match its digest (corrupt, or stored under another key)');
+  return body;
+}
+
+/** What an entry object carries: the description and each output's bytes, in order. */
+export interface EntryContent {
+  entry: Entry;
+  blobs: Buffer[];
+}
+
+/** An entry's description as it travels: without what only the local disk knows. */
+function travelling(entry: Entry): Entry {
+  return { ...entry, outputs: entry.outputs.map(({ identity: _identity, ...output }) => output) };
+}
+
+export function entryBody(content: EntryContent): Buffer {
+  const description = Buffer.from(JSON.stringify(travelling(content.entry)), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(description.length, 0);
+  return Buffer.concat([length, description, ...content.blobs]);
+}
+
+/** Parses an entry's body (already checked against its digest) and checks the entry's own seal. */
+export function parseEntryBody(key: string, body: Buffer): EntryContent {
+  if (body.length < 4) throw new CorruptObject('an entry body without a description');
+  const length = body.readUInt32BE(0);
+  if (4 + length > body.length) throw new CorruptObject('an entry description longer than its object');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.subarray(4, 4 + length).toString('utf8'));
+  } catch {
+    throw new CorruptObject('an entry description that is not JSON');
+  }
+  const result = entrySchema.safeParse(parsed);
+  if (!result.success) throw new CorruptObject(`an entry description that does not match the entry format: ${result.error.issues[0]?.message ?? ''}`);
+  const entry = result.data;
+  const refused = refusal(key, entry);
+  if (refused) throw new CorruptObject(`an entry refused: ${refused}`);
+  const blobs: Buffer[] = [];
+  let offset = 4 + length;
+  for (const output of entry.outputs) {
+    if (offset + output.size > body.length) throw new CorruptObject(`${output.name} is cut short`);
+    blobs.push(body.subarray(offset, offset + output.size));
+    offset += output.size;
+  }
+  if (offset !== body.length) throw new CorruptObject('an entry object with bytes after its last output');
+  return { entry, blobs };
+}
+
+export async function encodeEntryObject(key: string, content: EntryContent, level: number): Promise<Buffer> {
+  return encodeObject('e', key, entryBody(content), level);
+}
+
+export async function decodeEntryObject(key: string, value: Uint8Array): Promise<EntryContent> {
+  return parseEntryBody(key, await decodeObject('e', key, value));
+}

@@ -1,0 +1,229 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DigestMemo } from '../hash/digest-memo.js';
+import { emptyCounters, type Counters } from '../stats/counters.js';
+import { DiskStore } from './disk-store.js';
+import { decodeEntryObject, encodeEntryObject } from './entry-object.js';
+import { ManifestStore } from './manifest-store.js';
+import { entryObjectKey, manifestObjectKey } from './object-keys.js';
+import { StorageError, type CacheStorage, type PutOptions } from './storage.js';
+import { TieredStore, type RemoteLevel } from './tiered-store.js';
+
+/** A remote in memory that records what is asked of it; `failing` makes every call throw. */
+class MemoryStorage implements CacheStorage {
+  readonly objects = new Map<string, Uint8Array>();
+  readonly gets: string[] = [];
+  readonly puts: string[] = [];
+  failing = false;
+  /** Puts wait for this before they finish, when set. */
+  gate: Promise<void> | undefined;
+
+  constructor(readonly label: string) {}
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    this.gets.push(key);
+    if (this.failing) throw new StorageError('timeout', 'no answer');
+    return this.objects.get(key);
+  }
+
+  async put(key: string, value: Uint8Array, options: PutOptions): Promise<void> {
+    this.puts.push(key);
+    await this.gate;
+    if (this.failing) throw new StorageError('error', 'refused');
+    if (options.overwrite || !this.objects.has(key)) this.objects.set(key, value);
+  }
+
+  async remove(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+
+  async close(): Promise<void> {}
+}
+
+const KEY = 'ab'.repeat(32);
+const DIRECT = 'cd'.repeat(32);
+const metadata = { stdout: '', stderr: 'warning: unused\n', exitCode: 0, durationMs: 900 };
+const log = { warn: () => undefined, debug: () => undefined };
+
+let root: string;
+let counters: Counters;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'hoard-tiers-'));
+  counters = emptyCounters();
+});
+
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+/** A "machine": its own local disk and manifests, and the remotes given. */
+async function machine(name: string, remotes: RemoteLevel[], uploadQueueLimit?: number): Promise<TieredStore> {
+  const queue = uploadQueueLimit ? { uploadQueueLimit, uploadConcurrency: 1 } : {};
+  const memo = new DigestMemo();
+  const local = new DiskStore(join(root, name, 'cache'), memo);
+  await local.init();
+  const manifests = new ManifestStore(join(root, name, 'cache', 'manifests'), memo);
+  return new TieredStore({ local, manifests, remotes, count: (change) => change(counters), log, compressionLevel: 3, ...queue });
+}
+
+/** Compiles "demo" on a machine: outputs written, staged and committed under KEY, manifest added. */
+async function compileAndStore(tiers: TieredStore, name: string, content = 'rlib bytes '.repeat(1000)): Promise<void> {
+  const outDir = join(root, name, 'target');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'libdemo.rlib'), content);
+  const source = join(root, name, 'lib.rs');
+  writeFileSync(source, 'pub fn demo() {}');
+  const staged = await tiers.local.stage([{ name: 'libdemo.rlib', path: join(outDir, 'libdemo.rlib'), templated: false }], { outDir });
+  await tiers.commit(KEY, staged, metadata);
+  await tiers.addManifest(DIRECT, { files: [['lib.rs', null]], envDeps: [], resultKey: KEY });
+}
+
+const anywhere = { path: (recorded: string) => join(root, 'nowhere', recorded), env: () => null };
+
+describe('TieredStore', () => {
+  it('uploads a new entry and its manifest to every writable remote in the background, never to a read-only one', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const mirror = new MemoryStorage('s3://mirror');
+    const tiers = await machine('a', [{ storage: mirror, readOnly: true }, { storage: shared, readOnly: false }]);
+    await compileAndStore(tiers, 'a');
+    expect(await tiers.drain(10_000)).toBe(true);
+    expect([...shared.objects.keys()].sort()).toEqual([entryObjectKey(KEY), manifestObjectKey(DIRECT)]);
+    expect(mirror.puts).toEqual([]);
+    expect(counters.remoteUploads['redis://shared']).toBe(2);
+    expect(counters.remoteBytesUp['redis://shared']).toBeGreaterThan(0);
+    // Compressed: the repetitive output travels in far fewer bytes than it has.
+    expect(shared.objects.get(entryObjectKey(KEY))!.byteLength).toBeLessThan(2000);
+  });
+
+  it('serves another machine from the remote: fetched once into its local disk, then local', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    expect(await b.findResult(DIRECT, anywhere)).toBe(KEY);
+    const [first, second] = await Promise.all([b.get(KEY), b.get(KEY)]);
+    expect(first.status).toBe('hit');
+    expect(second.status).toBe('hit');
+    expect(shared.gets.filter((key) => key === entryObjectKey(KEY))).toHaveLength(1);
+    expect(counters.remoteHits['redis://shared']).toBe(1);
+    // From now on the local disk answers: no more remote reads.
+    shared.gets.length = 0;
+    expect(await b.findResult(DIRECT, anywhere)).toBe(KEY);
+    expect((await b.get(KEY)).status).toBe('hit');
+    expect(shared.gets).toEqual([]);
+    if ((await b.get(KEY)).status !== 'hit') throw new Error('unreachable');
+    const found = await b.local.get(KEY);
+    if (found.status !== 'hit') throw new Error('no local hit');
+    expect(readFileSync(join(found.found.dir, '0'), 'utf8')).toBe('rlib bytes '.repeat(1000));
+  });
+
+  it('asks the remotes in order and takes the first that has the entry', async () => {
+    const empty = new MemoryStorage('first');
+    const full = new MemoryStorage('second');
+    const a = await machine('a', [{ storage: full, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const b = await machine('b', [
+      { storage: empty, readOnly: true },
+      { storage: full, readOnly: true },
+    ]);
+    expect((await b.get(KEY)).status).toBe('hit');
+    expect(empty.gets).toEqual([entryObjectKey(KEY)]);
+    expect(counters.remoteHits).toEqual({ second: 1 });
+  });
+
+  it('takes a failing remote as a miss on read and a dropped upload on write, and still fills the local disk', async () => {
+    const broken = new MemoryStorage('redis://down');
+    broken.failing = true;
+    const tiers = await machine('a', [{ storage: broken, readOnly: false }]);
+    expect(await tiers.findResult(DIRECT, anywhere)).toBeUndefined();
+    expect((await tiers.get(KEY)).status).toBe('miss');
+    await compileAndStore(tiers, 'a');
+    await tiers.drain();
+    expect((await tiers.local.get(KEY)).status).toBe('hit');
+    // The manifest, the entry, and the remote's manifest an upload merges with.
+    expect(counters.remoteReadFailures['redis://down']).toBe(3);
+    expect(counters.uploadsDropped['redis://down']).toBe(2);
+  });
+
+  it('a read-only remote never stops the local disk from filling', async () => {
+    const readOnly = new MemoryStorage('s3://team');
+    const tiers = await machine('a', [{ storage: readOnly, readOnly: true }]);
+    await compileAndStore(tiers, 'a');
+    expect((await tiers.local.get(KEY)).status).toBe('hit');
+    expect(await tiers.findResult(DIRECT, anywhere)).toBe(KEY);
+    expect(readOnly.puts).toEqual([]);
+    expect(tiers.uploadQueueLength).toBe(0);
+  });
+
+  it('never lets a truncated, corrupt or misplaced object reach the local disk, and counts each', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const good = shared.objects.get(entryObjectKey(KEY))!;
+    const otherKey = 'ef'.repeat(32);
+    const bad: Array<[string, Uint8Array]> = [
+      ['truncated', good.subarray(0, good.byteLength - 10)],
+      ['flipped', Buffer.from(good).fill(0x55, 60, 61)],
+      ['empty', new Uint8Array()],
+    ];
+    for (const [name, value] of bad) {
+      shared.objects.set(entryObjectKey(KEY), value);
+      const b = await machine(`b-${name}`, [{ storage: shared, readOnly: true }]);
+      expect((await b.get(KEY)).status).toBe('miss');
+      expect(b.local.entryCount).toBe(0);
+    }
+    // A valid object, but the one of another key: the key is bound into what is verified.
+    shared.objects.set(entryObjectKey(otherKey), good);
+    const c = await machine('c', [{ storage: shared, readOnly: true }]);
+    expect((await c.get(otherKey)).status).toBe('miss');
+    expect(counters.corruptObjects['redis://shared']).toBe(4);
+    expect(counters.errors['corrupt-object']).toBe(4);
+    expect(counters.remoteHits).toEqual({});
+  });
+
+  it('refuses a well-formed object whose entry records a failed compile', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const content = await decodeEntryObject(KEY, shared.objects.get(entryObjectKey(KEY))!);
+    // Re-wrapped with a correct object digest (as a writer with access could): the entry's own seal still refuses it.
+    const forged = await encodeEntryObject(KEY, { ...content, entry: { ...content.entry, exitCode: 1 } }, 1);
+    shared.objects.set(entryObjectKey(KEY), forged);
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    expect((await b.get(KEY)).status).toBe('miss');
+    expect(counters.corruptObjects['redis://shared']).toBe(1);
+  });
+
+  it('bounds the upload queue: what does not fit is dropped and counted, and the reply never waits', async () => {
+    const slow = new MemoryStorage('redis://slow');
+    let open!: () => void;
+    slow.gate = new Promise((resolve) => (open = resolve));
+    const tiers = await machine('a', [{ storage: slow, readOnly: false }], 1);
+    // commit and addManifest return while the uploads wait on the gate.
+    await compileAndStore(tiers, 'a');
+    await compileAndStore(tiers, 'a', 'another');
+    expect(tiers.uploadQueueLength).toBeGreaterThan(0);
+    expect(counters.uploadsDropped['queue-full']).toBeGreaterThan(0);
+    open();
+    expect(await tiers.drain(10_000)).toBe(true);
+    expect(tiers.uploadQueueLength).toBe(0);
+  });
+
+  it('merges manifests: two machines adding to one direct key both keep theirs', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    const b = await machine('b', [{ storage: shared, readOnly: false }]);
+    await a.addManifest(DIRECT, { files: [], envDeps: [['A', '1']], resultKey: '11'.repeat(32) });
+    await a.drain();
+    await b.addManifest(DIRECT, { files: [], envDeps: [['A', '2']], resultKey: '22'.repeat(32) });
+    await b.drain();
+    const c = await machine('c', [{ storage: shared, readOnly: true }]);
+    expect(await c.findResult(DIRECT, { path: (path) => path, env: () => '1' })).toBe('11'.repeat(32));
+    expect(await c.findResult(DIRECT, { path: (path) => path, env: () => '2' })).toBe('22'.repeat(32));
+  });
+});

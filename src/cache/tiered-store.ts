@@ -1,0 +1,233 @@
+import type { Counters } from '../stats/counters.js';
+import { increment } from '../stats/counters.js';
+import type { CommitOptions, DiskStore, EntryMetadata, Lookup, StagedOutputs } from './disk-store.js';
+import { CorruptObject, decodeEntryObject, decodeObject, encodeEntryObject, encodeObject } from './entry-object.js';
+import { mergeManifests, parseManifest, manifestText, type CurrentState, type ManifestEntry, type ManifestStore } from './manifest-store.js';
+import { entryObjectKey, manifestObjectKey } from './object-keys.js';
+import type { CacheStorage } from './storage.js';
+import { UploadQueue } from './upload-queue.js';
+
+/*
+ * The cache as the compile flow sees it: the local disk first, then each remote in the configured
+ * order. A remote hit is written to the local disk once and restored from there; a new entry is stored
+ * locally and uploaded to every writable remote in the background. A remote that throws is a miss for
+ * a read and a dropped upload for a write: timeouts and cool-off are its wrapper's (GuardedStorage).
+ */
+
+export interface RemoteLevel {
+  storage: CacheStorage;
+  /** Read from, never written to (developer machines read what CI wrote). */
+  readOnly: boolean;
+}
+
+/** Applies a change to counters: a request's worktree and the global ones, or only the global ones. */
+export type CountChange = (change: (counters: Counters) => void) => void;
+
+export interface TierLog {
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+export interface TieredStoreOptions {
+  local: DiskStore;
+  manifests: ManifestStore;
+  remotes?: readonly RemoteLevel[];
+  /** zstd level of the objects sent to remotes (1–19); 0 sends them uncompressed. */
+  compressionLevel?: number;
+  /** Uploads waiting at most (each an entry or a manifest for every writable remote). */
+  uploadQueueLimit?: number;
+  uploadConcurrency?: number;
+  /** The global counters, for what happens off any request (uploads). */
+  count: CountChange;
+  log: TierLog;
+}
+
+export const DEFAULT_COMPRESSION_LEVEL = 3;
+const DEFAULT_UPLOAD_QUEUE_LIMIT = 512;
+const DEFAULT_UPLOAD_CONCURRENCY = 2;
+
+export class TieredStore {
+  readonly local: DiskStore;
+  readonly manifests: ManifestStore;
+  private levels: readonly RemoteLevel[];
+  private compressionLevel: number;
+  private readonly uploads: UploadQueue;
+  /** Entries being fetched from a remote: a second request for one waits for the first fetch. */
+  private readonly fetching = new Map<string, Promise<boolean>>();
+
+  constructor(private readonly options: TieredStoreOptions) {
+    this.local = options.local;
+    this.manifests = options.manifests;
+    this.levels = options.remotes ?? [];
+    this.compressionLevel = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
+    this.uploads = new UploadQueue({
+      limit: options.uploadQueueLimit ?? DEFAULT_UPLOAD_QUEUE_LIMIT,
+      concurrency: options.uploadConcurrency ?? DEFAULT_UPLOAD_CONCURRENCY,
+      onDropped: () => options.count((counters) => increment(counters.uploadsDropped, 'queue-full')),
+      onFailed: (error) => options.log.warn(`an upload failed: ${(error as Error).message}`),
+    });
+  }
+
+  /** The remotes, in the order they are asked. */
+  get remotes(): readonly RemoteLevel[] {
+    return this.levels;
+  }
+
+  /** Takes a new list of remotes (the config changed). Uploads already queued go to the remotes they were queued for. */
+  configure(settings: { remotes?: readonly RemoteLevel[]; compressionLevel?: number }): void {
+    if (settings.remotes) this.levels = settings.remotes;
+    if (settings.compressionLevel !== undefined) this.compressionLevel = settings.compressionLevel;
+  }
+
+  /** Uploads waiting or under way. */
+  get uploadQueueLength(): number {
+    return this.uploads.length;
+  }
+
+  /**
+   * The result key for a direct key: from the local manifest, else from each remote's manifest in
+   * turn (its combinations are merged into the local manifest, so the next lookup is local).
+   */
+  async findResult(directKey: string, now: CurrentState, count: CountChange = this.options.count): Promise<string | undefined> {
+    const local = await this.manifests.find(directKey, now);
+    if (local !== undefined) return local;
+    for (const remote of this.levels) {
+      const entries = await this.readManifest(remote, directKey, count);
+      if (!entries?.length) continue;
+      await this.manifests.merge(directKey, entries);
+      const found = await this.manifests.find(directKey, now);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  private async readManifest(remote: RemoteLevel, directKey: string, count: CountChange): Promise<ManifestEntry[] | undefined> {
+    const value = await this.read(remote, manifestObjectKey(directKey), count);
+    if (!value) return undefined;
+    try {
+      return parseManifest((await decodeObject('m', directKey, value)).toString('utf8'));
+    } catch (error) {
+      this.corrupt(remote, manifestObjectKey(directKey), error, count);
+      return undefined;
+    }
+  }
+
+  /** One read from a remote: its bytes, or undefined for a miss and for any failure (counted). */
+  private async read(remote: RemoteLevel, key: string, count: CountChange): Promise<Uint8Array | undefined> {
+    try {
+      const value = await remote.storage.get(key);
+      if (value) count((counters) => increment(counters.remoteBytesDown, remote.storage.label, value.byteLength));
+      return value;
+    } catch (error) {
+      count((counters) => increment(counters.remoteReadFailures, remote.storage.label));
+      this.options.log.debug(`reading ${key} from ${remote.storage.label} failed: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private corrupt(remote: RemoteLevel, key: string, error: unknown, count: CountChange): void {
+    count((counters) => {
+      increment(counters.corruptObjects, remote.storage.label);
+      increment(counters.errors, 'corrupt-object');
+    });
+    const why = error instanceof CorruptObject ? error.message : `not a manifest: ${(error as Error).message}`;
+    this.options.log.warn(`${remote.storage.label}: ignored ${key}, ${why}`);
+  }
+
+  /** The entry `key`: from the local disk, else fetched once from the first remote that has it into the local disk. */
+  async get(key: string, count: CountChange = this.options.count): Promise<Lookup> {
+    const local = await this.local.get(key);
+    if (local.status !== 'miss' || this.levels.length === 0) return local;
+    let fetch = this.fetching.get(key);
+    if (!fetch) {
+      fetch = this.fetch(key, count).finally(() => this.fetching.delete(key));
+      this.fetching.set(key, fetch);
+    }
+    return (await fetch) ? this.local.get(key) : local;
+  }
+
+  private async fetch(key: string, count: CountChange): Promise<boolean> {
+    for (const remote of this.levels) {
+      const value = await this.read(remote, entryObjectKey(key), count);
+      if (!value) continue;
+      let content;
+      try {
+        content = await decodeEntryObject(key, value);
+      } catch (error) {
+        this.corrupt(remote, entryObjectKey(key), error, count);
+        continue;
+      }
+      await this.local.importEntry(key, content, { overwrite: true });
+      count((counters) => increment(counters.remoteHits, remote.storage.label));
+      return true;
+    }
+    return false;
+  }
+
+  /** Stores staged outputs as the local entry `key` and queues its upload. Returns the bytes added locally. */
+  async commit(key: string, staged: StagedOutputs, metadata: EntryMetadata, options: CommitOptions = {}): Promise<number> {
+    const bytes = await this.local.commit(key, staged, metadata, options);
+    if (bytes > 0) this.queueUpload(() => this.uploadEntry(key, options.overwrite === true));
+    return bytes;
+  }
+
+  /** Adds a combination to the direct key's manifest, locally and (in the background) in each writable remote. */
+  async addManifest(directKey: string, entry: ManifestEntry): Promise<void> {
+    await this.manifests.add(directKey, entry);
+    this.queueUpload(() => this.uploadManifest(directKey));
+  }
+
+  private writable(): RemoteLevel[] {
+    return this.levels.filter((remote) => !remote.readOnly);
+  }
+
+  private queueUpload(job: () => Promise<void>): void {
+    if (this.writable().length > 0) this.uploads.push(job);
+  }
+
+  private async uploadEntry(key: string, overwrite: boolean): Promise<void> {
+    const content = await this.local.exportEntry(key);
+    if (!content) return;
+    const value = await encodeEntryObject(key, content, this.compressionLevel);
+    await Promise.all(this.writable().map((remote) => this.write(remote, entryObjectKey(key), value, overwrite)));
+  }
+
+  /** The remote's combinations merged with the local ones: two machines adding to one manifest both keep theirs. */
+  private async uploadManifest(directKey: string): Promise<void> {
+    const local = await this.manifests.read(directKey);
+    if (local.length === 0) return;
+    await Promise.all(
+      this.writable().map(async (remote) => {
+        const remoteEntries = (await this.readManifest(remote, directKey, this.options.count)) ?? [];
+        const body = Buffer.from(manifestText(mergeManifests(local, remoteEntries)), 'utf8');
+        const value = await encodeObject('m', directKey, body, this.compressionLevel);
+        await this.write(remote, manifestObjectKey(directKey), value, true);
+      }),
+    );
+  }
+
+  private async write(remote: RemoteLevel, key: string, value: Uint8Array, overwrite: boolean): Promise<void> {
+    const label = remote.storage.label;
+    try {
+      await remote.storage.put(key, value, { overwrite });
+      this.options.count((counters) => {
+        increment(counters.remoteBytesUp, label, value.byteLength);
+        increment(counters.remoteUploads, label);
+      });
+    } catch (error) {
+      this.options.count((counters) => increment(counters.uploadsDropped, label));
+      this.options.log.debug(`uploading ${key} to ${label} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Waits for the queued uploads (`hoard server stop`); true when all finished within `timeoutMs`. */
+  drain(timeoutMs?: number): Promise<boolean> {
+    return this.uploads.drain(timeoutMs);
+  }
+
+  /** Drains the uploads, then closes every remote. */
+  async close(timeoutMs?: number): Promise<void> {
+    await this.drain(timeoutMs);
+    await Promise.all(this.levels.map((remote) => remote.storage.close().catch(() => undefined)));
+  }
+}
