@@ -4,6 +4,7 @@ import type { ConfigKey } from './schema.js';
 export const ENV_VARIABLES: ReadonlyArray<{ variable: string; key: ConfigKey }> = [
   { variable: 'HOARD_BASEDIRS', key: 'basedirs' },
   { variable: 'HOARD_CACHE_SIZE', key: 'cache_size' },
+  { variable: 'HOARD_COMPRESSION_LEVEL', key: 'compression_level' },
   { variable: 'HOARD_DIR', key: 'cache_dir' },
   { variable: 'HOARD_IDLE_TIMEOUT', key: 'idle_timeout' },
   { variable: 'HOARD_LINKED_CRATES', key: 'linked_crates' },

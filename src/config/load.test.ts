@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     const { home, env } = withConfig(undefined);
     const loaded = loadConfig(env);
     expect(loaded.fileExists).toBe(false);
-    expect(loaded.config).toEqual({ basedirs: [], cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, idle_timeout: 600, linked_crates: ['binary', 'build-script', 'dylib', 'proc-macro'], log_level: 'info' });
+    expect(loaded.config).toEqual({ basedirs: [], cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, compression_level: 3, idle_timeout: 600, linked_crates: ['binary', 'build-script', 'dylib', 'proc-macro'], log_level: 'info' });
     expect(new Set(Object.values(loaded.sources))).toEqual(new Set(['default']));
   });
 
@@ -51,6 +51,14 @@ describe('loadConfig', () => {
     expect(loadConfig(withConfig('linked_crates = []\n').env).config.linked_crates).toEqual([]);
     expect(loadConfig(withConfig(undefined, { HOARD_LINKED_CRATES: 'binary, dylib' }).env).config.linked_crates).toEqual(['binary', 'dylib']);
     expect(() => loadConfig(withConfig('linked_crates = ["bins"]\n').env)).toThrow(/linked_crates.*expected a list of binary, build-script, dylib, proc-macro/);
+  });
+
+  it('reads the compression level from the file or the environment, a whole number from 0 to 19', () => {
+    expect(loadConfig(withConfig('compression_level = 1\n').env).config.compression_level).toBe(1);
+    expect(loadConfig(withConfig(undefined, { HOARD_COMPRESSION_LEVEL: '0' }).env).config.compression_level).toBe(0);
+    expect(() => loadConfig(withConfig('compression_level = 22\n').env)).toThrow(/compression_level: expected a whole number from 0 to 19/);
+    expect(() => loadConfig(withConfig('compression_level = 2.5\n').env)).toThrow(/compression_level: expected a whole number from 0 to 19/);
+    expect(() => loadConfig(withConfig(undefined, { HOARD_COMPRESSION_LEVEL: 'max' }).env)).toThrow(/HOARD_COMPRESSION_LEVEL: compression_level: expected a whole number from 0 to 19/);
   });
 
   it('blames the environment variable when that is where a bad value came from', () => {

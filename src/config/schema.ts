@@ -33,6 +33,13 @@ const linkedKinds = z
   .transform((value) => (typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : value))
   .pipe(z.array(z.enum(LINKED_CRATE_KINDS, { message: `expected a list of ${LINKED_CRATE_KINDS.join(', ')} (or [] for none)` })));
 
+/** zstd levels of the objects sent to remotes: 0 sends them uncompressed; above 19 zstd needs far more memory. */
+const compressionLevelMessage = 'expected a whole number from 0 to 19 (0: uncompressed; 1–3 are fast, higher levels compress a little more, much slower)';
+const compressionLevel = z.preprocess(
+  (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+  z.number({ message: compressionLevelMessage }).int({ message: compressionLevelMessage }).min(0, { message: compressionLevelMessage }).max(19, { message: compressionLevelMessage }),
+);
+
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -46,6 +53,7 @@ export const configSchema = z
     // Relative to what? The server, the CLI and every wrapper run in different directories.
     cache_dir: z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute directory' }).optional(),
     cache_size: size.default(10 * 1024 ** 3),
+    compression_level: compressionLevel.default(3),
     idle_timeout: duration.default(600),
     linked_crates: linkedKinds.default([...LINKED_CRATE_KINDS]),
     log_level: z.enum(LOG_LEVELS).default('info'),

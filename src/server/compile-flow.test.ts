@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiskStore } from '../cache/disk-store.js';
 import { ManifestStore } from '../cache/manifest-store.js';
+import { TieredStore } from '../cache/tiered-store.js';
 import { DigestMemo } from '../hash/digest-memo.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
 import { OUTSIDE_ANY_REPOSITORY } from '../worktree/locate.js';
@@ -20,7 +21,7 @@ import { restoreFiles } from '../wrapper/restore-files.js';
 function wrapper(
   object: string,
   content: string,
-  onHit: 'write' | 'fail' = 'write',
+  onHit: 'write' | 'fail' | 'corrupt' = 'write',
 ): { replies: ServerMessage[]; reply(message: ServerMessage): void; next(): Promise<ClientMessage | undefined> } {
   const replies: ServerMessage[] = [];
   return {
@@ -30,6 +31,7 @@ function wrapper(
       const last = replies.at(-1);
       if (last?.type === 'hit') {
         if (onHit === 'fail') return { v: PROTOCOL_VERSION, type: 'restore-failed', message: 'ENOSPC: no space left on device' };
+        if (onHit === 'corrupt') return { v: PROTOCOL_VERSION, type: 'restore-failed', message: 'does not match its recorded sha256', corrupt: true };
         return { v: PROTOCOL_VERSION, type: 'restored', identities: restoreFiles(last.files) };
       }
       writeFileSync(object, content);
@@ -53,7 +55,9 @@ describe('CompileFlow with a fallback key', () => {
     await store.init();
     stats = new StatsStore(join(root, 'stats.json'));
     const log = new Logger('error', { errorLog: join(root, 'error.log') });
-    flow = new CompileFlow({ store, manifests: new ManifestStore(join(root, 'manifests'), memo), memo, stats, singleFlight: new SingleFlight(), log, afterStore: () => undefined });
+    const manifests = new ManifestStore(join(root, 'manifests'), memo);
+    const tiers = new TieredStore({ local: store, manifests, count: (change) => stats.update(change), log });
+    flow = new CompileFlow({ store: tiers, memo, stats, singleFlight: new SingleFlight(), log, afterStore: () => undefined });
     fallbackCalls = 0;
     writeFileSync(join(root, 'a.c'), 'int a;\n');
   });
@@ -83,7 +87,7 @@ describe('CompileFlow with a fallback key', () => {
     };
   }
 
-  async function answer(request: CacheableCompile, content = 'object', onHit: 'write' | 'fail' = 'write'): Promise<ServerMessage[]> {
+  async function answer(request: CacheableCompile, content = 'object', onHit: 'write' | 'fail' | 'corrupt' = 'write'): Promise<ServerMessage[]> {
     mkdirSync(outDir, { recursive: true });
     const exchange = wrapper(join(outDir, 'a.o'), content, onHit);
     await flow.answer(request, exchange);
@@ -139,5 +143,18 @@ describe('CompileFlow with a fallback key', () => {
     await flow.answer(compile('d'.repeat(64), 'f'.repeat(64)), exchange);
     expect(exchange.replies).toEqual([expect.objectContaining({ type: 'hit', files: [] })]);
     expect(stats.counters).toMatchObject({ hits: 1, misses: 1 });
+  });
+
+  it('after a copy found corrupt, has the wrapper compile, replaces the entry, and the next request hits it', async () => {
+    await answer(compile('d'.repeat(64), 'f'.repeat(64)), 'old object');
+    rmSync(join(outDir, 'a.o'));
+    const replaced = await answer(compile('d'.repeat(64), 'f'.repeat(64)), 'new object', 'corrupt');
+    expect(replaced.map((reply) => reply.type)).toEqual(['hit', 'wait', 'run', 'stored']);
+    expect(stats.counters).toMatchObject({ hits: 0, misses: 2, errors: { 'corrupt-entry': 1 } });
+    rmSync(join(outDir, 'a.o'));
+    const next = await answer(compile('d'.repeat(64), 'f'.repeat(64)));
+    expect(next.map((reply) => reply.type)).toEqual(['hit']);
+    expect(readFileSync(join(outDir, 'a.o'), 'utf8')).toBe('new object');
+    expect(stats.counters).toMatchObject({ hits: 1, misses: 2 });
   });
 });

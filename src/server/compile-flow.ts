@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { DiskStore, FoundEntry, OutputFile, RestorePlan, StagedOutputs } from '../cache/disk-store.js';
-import type { ManifestStore } from '../cache/manifest-store.js';
+import type { FoundEntry, OutputFile, RestorePlan, StagedOutputs } from '../cache/disk-store.js';
+import type { CountChange, TieredStore } from '../cache/tiered-store.js';
 import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
 import { resultKey, type ManifestInputs } from '../compiler/result-key.js';
 import type { DigestMemo } from '../hash/digest-memo.js';
@@ -27,8 +27,8 @@ const RESTORE_REPORT_WAIT_MS = 5 * 60_000;
 const STORE_REPORT_WAIT_MS = 6 * 60 * 60_000;
 
 export interface CompileFlowDependencies {
-  store: DiskStore;
-  manifests: ManifestStore;
+  /** The local disk, then the remotes. */
+  store: TieredStore;
   memo: DigestMemo;
   stats: StatsStore;
   singleFlight: SingleFlight;
@@ -43,6 +43,9 @@ export interface CompileFlowDependencies {
  * source the compile read, is worked out after, off the build's critical path.
  */
 export type Collected = { outputs: OutputFile[]; manifest(): Promise<ManifestInputs | { refused: string }> } | { refused: string };
+
+/** What came of offering a hit: served, nothing to serve, or a damaged entry that the compile now replaces. */
+type Served = 'served' | 'unserved' | 'corrupt';
 
 /** How long a wrapper is told to wait while the server looks for the entry under a second key. */
 const FALLBACK_WAIT_MS = 2 * 60_000;
@@ -142,19 +145,33 @@ export class CompileFlow {
     let compiled = false;
     try {
       const directHits = compile.directHits !== false;
-      if (directHits && (await this.serveHit(compile, exchange, reply))) return;
+      // A copy that did not match its sha256: the wrapper waits for `run`, and this compile replaces the entry.
+      let replace = false;
+      if (directHits) {
+        const served = await this.serveHit(compile, exchange, reply);
+        if (served === 'served') return;
+        replace = served === 'corrupt';
+      }
       release = this.deps.singleFlight.claim(compile.direct);
-      if (!release) {
+      if (!release && !replace) {
         reply({ type: 'wait', timeoutMs: SAME_KEY_WAIT_MS });
         await this.deps.singleFlight.waitFor(compile.direct, SAME_KEY_WAIT_MS);
-        if (directHits && (await this.serveHit(compile, exchange, reply))) return;
+        if (directHits) {
+          const served = await this.serveHit(compile, exchange, reply);
+          if (served === 'served') return;
+          replace = served === 'corrupt';
+        }
         release = this.deps.singleFlight.claim(compile.direct);
       }
       let fallback: FallbackKey | undefined;
       if (compile.fallback) {
         reply({ type: 'wait', timeoutMs: FALLBACK_WAIT_MS });
         fallback = await compile.fallback();
-        if (fallback && (await this.serveFallbackHit(compile, fallback, exchange, reply))) return;
+        if (fallback && !replace) {
+          const served = await this.serveFallbackHit(compile, fallback, exchange, reply);
+          if (served === 'served') return;
+          replace = served === 'corrupt';
+        }
       }
       count((counters) => {
         counters.misses += 1;
@@ -166,7 +183,7 @@ export class CompileFlow {
       if (report?.type !== 'store') return;
       this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs });
       const storeStarted = Date.now();
-      const { refused, committed } = await this.store(compile, report, fallback?.key);
+      const { refused, committed } = await this.store(compile, report, fallback?.key, replace);
       // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
       exchange.reply({ type: 'stored', stored: refused === undefined, ...(refused ? { reason: refused } : {}) });
       const outcome = refused ?? (await committed);
@@ -181,37 +198,41 @@ export class CompileFlow {
     }
   }
 
-  /** Serves a matching entry, if there is one. Returns whether the request was answered. */
-  private async serveHit(compile: CacheableCompile, exchange: Exchange, reply: Exchange['reply']): Promise<boolean> {
-    const { manifests, store, stats, log } = this.deps;
-    const key = await manifests.find(compile.direct, compile.lookup);
-    if (!key) return false;
-    const lookup = await store.get(key);
+  /** Serves a matching entry, if there is one. */
+  private async serveHit(compile: CacheableCompile, exchange: Exchange, reply: Exchange['reply']): Promise<Served> {
+    const { store, stats, log } = this.deps;
+    const count: CountChange = (change) => stats.updateFor(compile.worktree, change);
+    const key = await store.findResult(compile.direct, compile.lookup, count);
+    if (!key) return 'unserved';
+    const lookup = await store.get(key, count);
     if (lookup.status === 'corrupt') {
-      stats.updateFor(compile.worktree, (counters) => increment(counters.errors, 'corrupt-entry'));
+      count((counters) => increment(counters.errors, 'corrupt-entry'));
       log.warn(`removed corrupt entry ${key}: ${lookup.why}`);
-      return false;
+      return 'unserved';
     }
-    if (lookup.status === 'miss') return false;
+    if (lookup.status === 'miss') return 'unserved';
     return this.serve(lookup.found, compile, exchange, reply);
   }
 
   /** Serves the entry found under the second key and points the direct key's manifest to it. */
-  private async serveFallbackHit(compile: CacheableCompile, fallback: FallbackKey, exchange: Exchange, reply: Exchange['reply']): Promise<boolean> {
-    const lookup = await this.deps.store.get(fallback.key);
-    if (lookup.status !== 'hit') return false;
-    if (!(await this.serve(lookup.found, compile, exchange, reply, fallback.overrides))) return false;
-    if (compile.directHits !== false) await this.deps.manifests.add(compile.direct, { ...fallback.manifest, resultKey: fallback.key });
+  private async serveFallbackHit(compile: CacheableCompile, fallback: FallbackKey, exchange: Exchange, reply: Exchange['reply']): Promise<Served> {
+    const count: CountChange = (change) => this.deps.stats.updateFor(compile.worktree, change);
+    const lookup = await this.deps.store.get(fallback.key, count);
+    if (lookup.status !== 'hit') return 'unserved';
+    const served = await this.serve(lookup.found, compile, exchange, reply, fallback.overrides);
+    if (served !== 'served') return served;
+    if (compile.directHits !== false) await this.deps.store.addManifest(compile.direct, { ...fallback.manifest, resultKey: fallback.key });
     this.deps.log.debug(`${compile.label}: direct miss, found under the fallback key ${fallback.key}`);
-    return true;
+    return 'served';
   }
 
   /**
    * Answers with a hit whose files the wrapper writes (see HitReply), then waits for it to say they
    * are written before counting the hit. False, unanswered, when the hit cannot even be planned.
    */
-  private async serve(found: FoundEntry, compile: CacheableCompile, exchange: Exchange, reply: Exchange['reply'], overrides?: RestoreFile[]): Promise<boolean> {
-    const { store, stats, log } = this.deps;
+  private async serve(found: FoundEntry, compile: CacheableCompile, exchange: Exchange, reply: Exchange['reply'], overrides?: RestoreFile[]): Promise<Served> {
+    const { stats, log } = this.deps;
+    const store = this.deps.store.local;
     const count = (change: (counters: Counters) => void): void => stats.updateFor(compile.worktree, change);
     let plan: RestorePlan;
     try {
@@ -219,7 +240,7 @@ export class CompileFlow {
     } catch (error) {
       count((counters) => increment(counters.errors, 'restore'));
       log.error(`restoring ${found.key} into ${compile.places.outDir}: ${(error as Error).message}`);
-      return false;
+      return 'unserved';
     }
     const { entry } = found;
     reply({
@@ -231,11 +252,17 @@ export class CompileFlow {
     });
     if (plan.files.length > 0) {
       const report = await exchange.next(RESTORE_REPORT_WAIT_MS);
+      if (report?.type === 'restore-failed' && report.corrupt) {
+        count((counters) => increment(counters.errors, 'corrupt-entry'));
+        log.warn(`removed corrupt entry ${found.key} (${report.message}); ${compile.label} is compiled to replace it`);
+        await store.remove(found.key);
+        return 'corrupt';
+      }
       if (report?.type !== 'restored') {
         count((counters) => increment(counters.errors, 'restore'));
         const why = report?.type === 'restore-failed' ? report.message : 'the wrapper did not say whether it could';
         log.warn(`writing ${compile.label}'s outputs into ${compile.places.outDir} failed (${why}); the wrapper compiled it instead`);
-        return true;
+        return 'served';
       }
       store.restored(plan, report.identities);
     }
@@ -252,7 +279,7 @@ export class CompileFlow {
     );
     log.debug(`hit ${compile.label} (${found.key}) in ${elapsed} ms`);
     this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: 'hit', durationMs: elapsed, savedMs: entry.durationMs });
-    return true;
+    return 'served';
   }
 
   /**
@@ -260,8 +287,10 @@ export class CompileFlow {
    * manifest, copying the outputs aside), and the commit, which hashes and publishes the entry.
    * `refused` says why nothing is stored; `committed` resolves to the reason a commit failed, or undefined.
    */
-  private async store(compile: CacheableCompile, report: StoreRequest, fallbackKey?: string): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
-    const { stats, log, store } = this.deps;
+  private async store(compile: CacheableCompile, report: StoreRequest, fallbackKey: string | undefined, replace: boolean): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
+    const { stats, log } = this.deps;
+    const tiers = this.deps.store;
+    const store = tiers.local;
     const done = Promise.resolve(undefined);
     if (report.exitCode !== 0) {
       stats.updateFor(compile.worktree, (counters) => {
@@ -299,8 +328,9 @@ export class CompileFlow {
           durationMs: report.durationMs,
           producer: compile.worktree.id,
         };
-        const bytes = await store.commit(result, staged, metadata);
-        await this.deps.manifests.add(compile.direct, { ...manifest, resultKey: result });
+        // A replaced entry is written over whatever is under its key (a damaged one, or one stored meanwhile).
+        const bytes = await tiers.commit(result, staged, metadata, { overwrite: replace });
+        await tiers.addManifest(compile.direct, { ...manifest, resultKey: result });
         stats.updateFor(compile.worktree, (counters) => {
           counters.bytesStored += bytes;
         });

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DiskStore } from '../cache/disk-store.js';
 import { ManifestStore } from '../cache/manifest-store.js';
+import { TieredStore } from '../cache/tiered-store.js';
 import { CcCompilers } from '../compiler/cc/compiler-identity.js';
 import { Linkers } from '../compiler/rustc/linker.js';
 import { Toolchains } from '../compiler/rustc/toolchain.js';
@@ -53,6 +54,8 @@ const HOUSEKEEPING_INTERVAL_MS = 2000;
  * refilled in batches of half this, so each `mkfifo` run (~10 ms of the server's CPU) serves 32 compiles.
  */
 const READY_LANES = 64;
+/** How long a stopping server waits for the uploads still queued. */
+const UPLOAD_DRAIN_LIMIT_MS = 60_000;
 /** Staging directories older than this were left by a server that died mid-store. */
 const STALE_STAGING_MS = 60 * 60_000;
 
@@ -91,6 +94,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   await removeStaleStaging(store.tmpDir);
   const manifests = new ManifestStore(join(cacheDir, 'manifests'), memo);
   const stats = new StatsStore(join(cacheDir, 'stats.json'));
+  const tiers = new TieredStore({ local: store, manifests, remotes: [], compressionLevel: start.loaded.config.compression_level, count: (change) => stats.update(change), log });
   const toolchains = new Toolchains(execaRunner, memo, join(cacheDir, 'toolchains.json'));
   const startedAt = Date.now();
 
@@ -109,14 +113,18 @@ export async function runServer(options: ServerOptions): Promise<number> {
         });
     });
   };
-  const settings = new ConfigInForce({ start, load: () => loadConfig(env), log, ...(options.logLevel ? { logLevel: options.logLevel } : {}), onApplied: evictIfNeeded });
+  const onConfigApplied = (): void => {
+    tiers.configure({ compressionLevel: settings.config.compression_level });
+    evictIfNeeded();
+  };
+  const settings = new ConfigInForce({ start, load: () => loadConfig(env), log, ...(options.logLevel ? { logLevel: options.logLevel } : {}), onApplied: onConfigApplied });
   const configWatcher = watchConfigFile(settings.loaded.file, () => settings.reload());
 
   const snapshot = (): StatsSnapshot => ({
     counters: stats.counters,
     worktrees: stats.worktrees,
     since: stats.since,
-    cache: { dir: cacheDir, sizeBytes: store.sizeBytes, limitBytes: settings.config.cache_size, entries: store.entryCount },
+    cache: { dir: cacheDir, sizeBytes: store.sizeBytes, limitBytes: settings.config.cache_size, entries: store.entryCount, uploadQueue: tiers.uploadQueueLength },
     server: serverPart(startedAt, Date.now()),
   });
   // The dashboard's subscriptions and the stream of latest compiles.
@@ -127,7 +135,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   });
 
   const onCompile = (report: CompileReport): void => feed.record(report);
-  const flow = new CompileFlow({ store, manifests, memo, stats, singleFlight: new SingleFlight(), log, afterStore: evictIfNeeded, onCompile });
+  const flow = new CompileFlow({ store: tiers, memo, stats, singleFlight: new SingleFlight(), log, afterStore: evictIfNeeded, onCompile });
   const ccCompilers = new CcCompilers(execaRunner, memo);
   const compile = compileRequestHandler({
     flow,
@@ -159,6 +167,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
       netServer.close();
     },
     finish: async () => {
+      // Uploads still queued go out before the server exits (bounded: a slow remote does not hold it).
+      await tiers.close(UPLOAD_DRAIN_LIMIT_MS);
       await stats.flush();
       await feed.close();
       await memo.save(digestsPath).catch((error: Error) => log.warn(`could not save known digests: ${error.message}`));

@@ -7,6 +7,7 @@ export interface StatsSnapshot {
   /** By worktree id. */
   worktrees: Record<string, WorktreeRecord>;
   since: string;
-  cache: { dir: string; sizeBytes: number; limitBytes: number; entries: number };
+  /** uploadQueue: uploads to remotes waiting or under way (a running server's only). */
+  cache: { dir: string; sizeBytes: number; limitBytes: number; entries: number; uploadQueue?: number };
   server: { running: boolean; pid?: number; version?: string; uptimeMs?: number };
 }

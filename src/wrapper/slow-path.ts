@@ -66,6 +66,7 @@ export async function replaceCorrupt(call: WrapperCall, connection: Connection, 
   let reply: ServerMessage;
   try {
     reply = await connection.next(DECISION_TIMEOUT_MS);
+    while (reply.type === 'wait') reply = await connection.next(reply.timeoutMs + DECISION_TIMEOUT_MS);
   } catch {
     connection.close();
     return runDirect(call.compiler, call.args, call.compilerEnv);
