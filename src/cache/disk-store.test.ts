@@ -6,6 +6,7 @@ import { DigestMemo } from '../hash/digest-memo.js';
 import { digestFile } from '../hash/blake3.js';
 import { restoreFiles } from '../wrapper/restore-files.js';
 import type { RestoreFile } from '../protocol/messages.js';
+import { fileIdentity } from '../fs/file-identity.js';
 import { DiskStore, type FoundEntry } from './disk-store.js';
 import type { BuildPlaces } from './path-template.js';
 
@@ -155,6 +156,71 @@ describe('DiskStore', () => {
     await store.put(key, makeOutputs(outDir, 'three'), metadata, { outDir });
     writeFileSync(join(root, 'cache', 'entries', '12', key, 'entry.json'), '{"format": 1, "outputs": "nope"}');
     expect((await store.get(key)).status).toBe('corrupt');
+  });
+
+  it('refuses an entry whose seal does not match (exit status, stderr, mode, output name, another key) or that records a failure', async () => {
+    const key = '34'.repeat(32);
+    const entryJson = join(root, 'cache', 'entries', '34', key, 'entry.json');
+    const flips: Array<(entry: Record<string, any>) => void> = [
+      (entry) => (entry.exitCode = 1),
+      (entry) => (entry.stderr = Buffer.from('warning: x').toString('base64')),
+      (entry) => (entry.outputs[0].mode = 0o777),
+      (entry) => (entry.outputs[0].name = 'libother.rlib'),
+    ];
+    for (const flip of flips) {
+      await store.put(key, makeOutputs(outDir, 'sealed'), metadata, { outDir });
+      const entry = JSON.parse(readFileSync(entryJson, 'utf8'));
+      flip(entry);
+      writeFileSync(entryJson, JSON.stringify(entry));
+      expect(await store.get(key)).toMatchObject({ status: 'corrupt', why: expect.stringContaining('seal') });
+      expect(existsSync(entryJson)).toBe(false);
+    }
+    // An intact entry moved under another key: the key is sealed too.
+    await store.put(key, makeOutputs(outDir, 'sealed'), metadata, { outDir });
+    const other = '35'.repeat(32);
+    mkdirSync(join(root, 'cache', 'entries', '35'), { recursive: true });
+    renameSync(join(root, 'cache', 'entries', '34', key), join(root, 'cache', 'entries', '35', other));
+    expect(await store.get(other)).toMatchObject({ status: 'corrupt', why: expect.stringContaining('another key') });
+    // A failed compile, sealed as such, is still refused.
+    await store.put(key, makeOutputs(outDir, 'failed'), { ...metadata, exitCode: 1 }, { outDir });
+    expect(await store.get(key)).toMatchObject({ status: 'corrupt', why: expect.stringContaining('exit status 1') });
+  });
+
+  it('replaces an entry damaged under an unchanged identity when the same result is stored again, and keeps an intact one', async () => {
+    const key = '56'.repeat(32);
+    await store.put(key, makeOutputs(outDir, 'good'), metadata, { outDir });
+    const blob = join(root, 'cache', 'entries', '56', key, '0');
+    const entryJson = join(root, 'cache', 'entries', '56', key, 'entry.json');
+    const intact = statSync(blob).ino;
+    // Storing it again keeps the intact entry.
+    expect(await store.put(key, makeOutputs(outDir, 'good'), metadata, { outDir })).toBe(0);
+    expect(statSync(blob).ino).toBe(intact);
+    // Damaged, with the damage's identity recorded (as bit rot would leave it): the read trusts the identity...
+    writeFileSync(blob, 'rlib g0od');
+    const entry = JSON.parse(readFileSync(entryJson, 'utf8'));
+    entry.outputs[0].identity = fileIdentity(statSync(blob, { bigint: true }));
+    writeFileSync(entryJson, JSON.stringify(entry));
+    expect((await store.get(key)).status).toBe('hit');
+    // ...and the store of the same result replaces it.
+    expect(await store.put(key, makeOutputs(outDir, 'good'), metadata, { outDir })).toBeGreaterThan(0);
+    expect(readFileSync(blob, 'utf8')).toBe('rlib good');
+  });
+
+  it('exports an entry with its bytes and imports it into another store as the same entry', async () => {
+    const key = '78'.repeat(32);
+    await store.put(key, makeOutputs(outDir, 'travels'), metadata, { outDir });
+    const content = await store.exportEntry(key);
+    expect(content?.blobs.map((blob) => blob.toString('utf8'))).toEqual(['rlib travels', expect.stringContaining('libdemo.rlib')]);
+    const other = new DiskStore(join(root, 'other'), new DigestMemo());
+    await other.init();
+    expect(await other.importEntry(key, content!)).toBeGreaterThan(0);
+    const found = await other.get(key);
+    if (found.status !== 'hit') throw new Error(`not a hit: ${found.status}`);
+    await restore(other, found.found, { outDir: join(root, 'target-b') });
+    expect(readFileSync(join(root, 'target-b', 'libdemo.rlib'), 'utf8')).toBe('rlib travels');
+    // A blob damaged on disk is never exported.
+    writeFileSync(join(root, 'cache', 'entries', '78', key, '0'), 'rlib trave1s');
+    expect(await store.exportEntry(key)).toBeUndefined();
   });
 
   it('evicts least recently used entries down to the target size', async () => {

@@ -280,7 +280,10 @@ export class DiskStore {
     return bytes;
   }
 
-  /** False when an entry is already there and is kept. With overwrite, the one there is moved away first. */
+  /**
+   * False when an intact entry is already there and is kept. One that is not intact (damaged in any
+   * way, even under an unchanged file identity), or any with overwrite, is moved away first.
+   */
   private async renameIntoPlace(key: string, dir: string, options: CommitOptions): Promise<boolean> {
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -289,7 +292,7 @@ export class DiskStore {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-        if (!options.overwrite || attempt > 2) return false;
+        if (attempt > 2 || (!options.overwrite && (await this.exportEntry(key)) !== undefined)) return false;
         await this.remove(key);
       }
     }
