@@ -39,8 +39,17 @@ describe('a damaged cache entry', () => {
   let baseline: Map<string, string>;
   let entriesDir: string;
 
-  /** The entry one of whose outputs matches `pattern`. */
-  function entryWith(pattern: RegExp): EntryOnDisk {
+  /** The entry one of whose outputs matches `pattern`; the last compiles of a build are committed just after it ends. */
+  async function entryWith(pattern: RegExp): Promise<EntryOnDisk> {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const found = findEntry(pattern);
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no entry has an output matching ${pattern}`);
+  }
+
+  function findEntry(pattern: RegExp): EntryOnDisk | undefined {
     for (const shard of readdirSync(entriesDir)) {
       for (const key of readdirSync(join(entriesDir, shard))) {
         const dir = join(entriesDir, shard, key);
@@ -48,7 +57,7 @@ describe('a damaged cache entry', () => {
         if (json.outputs.some((output) => pattern.test(output.name))) return { dir, json };
       }
     }
-    throw new Error(`no entry has an output matching ${pattern}`);
+    return undefined;
   }
 
   function rewrite(entry: EntryOnDisk, change: (json: EntryOnDisk['json']) => void): void {
@@ -84,7 +93,7 @@ describe('a damaged cache entry', () => {
   });
 
   it('a flipped byte in a blob whose file identity is as recorded is caught as it is restored, and replaced', async () => {
-    const entry = entryWith(/^libwt_util-.*\.rlib$/);
+    const entry = await entryWith(/^libwt_util-.*\.rlib$/);
     const index = entry.json.outputs.findIndex((output) => /\.rlib$/.test(output.name));
     const blob = join(entry.dir, String(index));
     // One byte flipped in place: same size, same inode. Writing moves mtime and ctime, which no tool can
@@ -142,7 +151,7 @@ describe('a damaged cache entry', () => {
 
   for (const [what, pattern, flip, check] of flips) {
     it(`an entry.json with ${what} is refused, counted, compiled and replaced`, async () => {
-      rewrite(entryWith(pattern), flip);
+      rewrite(await entryWith(pattern), flip);
       const { before, after, stderr } = await cleanBuild(`build over an entry with ${what}`);
       check(stderr);
       expect(corrupt(after) - corrupt(before)).toBe(1);
