@@ -44,7 +44,12 @@ let zstd: Promise<Zstd> | undefined;
 
 /** Loaded when first needed: a server with no remote never loads the native addon. */
 function loadZstd(): Promise<Zstd> {
-  zstd ??= import('@mongodb-js/zstd').then((module) => module as unknown as Zstd);
+  zstd ??= import('@mongodb-js/zstd').then(
+    (module) => module as unknown as Zstd,
+    (error: Error) => {
+      throw new Error(`cannot load zstd (@mongodb-js/zstd): ${error.message.split('\n')[0]}. Reinstall hoard, or set compression_level = 0 and clear the remote.`);
+    },
+  );
   return zstd;
 }
 
@@ -78,8 +83,10 @@ export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Ar
   let body: Buffer;
   if (bytes[10] === 0) body = payload;
   else if (bytes[10] === 1) {
+    // Outside the try: a zstd that cannot be loaded is this installation's problem, not the object's.
+    const codec = await loadZstd();
     try {
-      body = await (await loadZstd()).decompress(payload);
+      body = await codec.decompress(payload);
     } catch (error) {
       throw new CorruptObject(`does not decompress: ${(error as Error).message}`);
     }

@@ -126,6 +126,12 @@ export class TieredStore {
   }
 
   private corrupt(remote: RemoteLevel, key: string, error: unknown, count: CountChange): void {
+    if (!(error instanceof CorruptObject) && !(error instanceof SyntaxError) && (error as { name?: string }).name !== 'ZodError') {
+      // Not the object's fault (zstd could not be loaded): a miss, said in the log, not a corrupt object.
+      count((counters) => increment(counters.remoteReadFailures, remote.storage.label));
+      this.options.log.warn(`${remote.storage.label}: could not read ${key}: ${(error as Error).message}`);
+      return;
+    }
     count((counters) => {
       increment(counters.corruptObjects, remote.storage.label);
       increment(counters.errors, 'corrupt-object');
