@@ -206,6 +206,16 @@ describe('DiskStore', () => {
     expect(readFileSync(blob, 'utf8')).toBe('rlib good');
   });
 
+  it('refuses to render a damaged text output (a dep-info the server writes, not the wrapper)', async () => {
+    const key = '9a'.repeat(32);
+    await store.put(key, makeOutputs(outDir, 'text'), metadata, { outDir });
+    const found = await store.get(key);
+    if (found.status !== 'hit') throw new Error('no hit');
+    const blob = join(found.found.dir, '1');
+    writeFileSync(blob, readFileSync(blob, 'utf8').replace('src/lib.rs', 'src/lib.rz'));
+    await expect(store.planRestore(found.found, { outDir: join(root, 'target-c') })).rejects.toThrow(/demo\.d does not match its sha256/);
+  });
+
   it('exports an entry with its bytes and imports it into another store as the same entry', async () => {
     const key = '78'.repeat(32);
     await store.put(key, makeOutputs(outDir, 'travels'), metadata, { outDir });

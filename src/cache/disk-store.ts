@@ -53,6 +53,14 @@ export interface RestorePlan {
 
 export type Lookup = { status: 'hit'; found: FoundEntry } | { status: 'miss' } | { status: 'corrupt'; why: string };
 
+/** An entry found damaged while a hit was planned: removed, counted, and the request compiles. */
+export class CorruptEntry extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptEntry';
+  }
+}
+
 /** How stale entry.json's mtime may be before a hit refreshes it: eviction order needs no finer grain. */
 const TOUCH_INTERVAL_MS = 10 * 60_000;
 
@@ -367,7 +375,10 @@ export class DiskStore {
       if (overridden.has(path)) continue;
       if (output.templated) {
         // A dep-info of a few kilobytes, in the page cache: read synchronously, cheaper than a trip through the thread pool.
-        const text = fromTemplate(readFileSync(blob, 'utf8'), places);
+        // The server renders it, so the server checks it (the wrapper checks the copies).
+        const bytes = readFileSync(blob);
+        if (createHash('sha256').update(bytes).digest('hex') !== output.sha256) throw new CorruptEntry(`${output.name} does not match its sha256`);
+        const text = fromTemplate(bytes.toString('utf8'), places);
         if (textInPlace(path, text, output.mode)) continue;
         plan.files.push({ path, mode: output.mode, text });
         plan.digests.push(undefined);

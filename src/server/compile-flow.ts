@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { FoundEntry, OutputFile, RestorePlan, StagedOutputs } from '../cache/disk-store.js';
+import { CorruptEntry, type FoundEntry, type OutputFile, type RestorePlan, type StagedOutputs } from '../cache/disk-store.js';
 import type { CountChange, TieredStore } from '../cache/tiered-store.js';
 import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
 import { resultKey, type ManifestInputs } from '../compiler/result-key.js';
@@ -238,6 +238,12 @@ export class CompileFlow {
     try {
       plan = await store.planRestore(found, compile.places, overrides);
     } catch (error) {
+      if (error instanceof CorruptEntry) {
+        count((counters) => increment(counters.errors, 'corrupt-entry'));
+        log.warn(`removed corrupt entry ${found.key}: ${error.message}`);
+        await store.remove(found.key);
+        return 'unserved';
+      }
       count((counters) => increment(counters.errors, 'restore'));
       log.error(`restoring ${found.key} into ${compile.places.outDir}: ${(error as Error).message}`);
       return 'unserved';
