@@ -226,4 +226,21 @@ describe('TieredStore', () => {
     expect(await c.findResult(DIRECT, { path: (path) => path, env: () => '1' })).toBe('11'.repeat(32));
     expect(await c.findResult(DIRECT, { path: (path) => path, env: () => '2' })).toBe('22'.repeat(32));
   });
+
+  it('takes a new list of remotes live, and closes a storage no longer in it once the queued uploads are done', async () => {
+    const old = new MemoryStorage('redis://old');
+    let closed = false;
+    old.close = async () => {
+      closed = true;
+    };
+    const next = new MemoryStorage('redis://new');
+    const tiers = await machine('a', [{ storage: old, readOnly: false }]);
+    tiers.configure({ remotes: [{ storage: next, readOnly: false }] });
+    await compileAndStore(tiers, 'a');
+    await tiers.drain();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(true);
+    expect(old.puts).toEqual([]);
+    expect([...next.objects.keys()].sort()).toEqual([entryObjectKey(KEY), manifestObjectKey(DIRECT)]);
+  });
 });

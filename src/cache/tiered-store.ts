@@ -73,9 +73,20 @@ export class TieredStore {
     return this.levels;
   }
 
-  /** Takes a new list of remotes (the config changed). Uploads already queued go to the remotes they were queued for. */
+  /**
+   * Takes a new list of remotes (the config changed). Queued uploads go to the writable remotes of the
+   * new list. A storage no longer in the list (compared by reference) is closed once the uploads queued
+   * now have finished.
+   */
   configure(settings: { remotes?: readonly RemoteLevel[]; compressionLevel?: number }): void {
-    if (settings.remotes) this.levels = settings.remotes;
+    if (settings.remotes) {
+      const kept = new Set(settings.remotes.map((remote) => remote.storage));
+      const dropped = this.levels.filter((remote) => !kept.has(remote.storage));
+      this.levels = settings.remotes;
+      if (dropped.length > 0) {
+        void this.uploads.drain().then(() => Promise.all(dropped.map((remote) => remote.storage.close().catch(() => undefined))));
+      }
+    }
     if (settings.compressionLevel !== undefined) this.compressionLevel = settings.compressionLevel;
   }
 
