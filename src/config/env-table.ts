@@ -9,6 +9,7 @@ export const ENV_VARIABLES: ReadonlyArray<{ variable: string; key: ConfigKey }> 
   { variable: 'HOARD_IDLE_TIMEOUT', key: 'idle_timeout' },
   { variable: 'HOARD_LINKED_CRATES', key: 'linked_crates' },
   { variable: 'HOARD_LOG_LEVEL', key: 'log_level' },
+  { variable: 'HOARD_REMOTES', key: 'remotes' },
 ];
 
 /** Not config keys, but read from the environment too; listed for the docs and `hoard config`. */

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     const { home, env } = withConfig(undefined);
     const loaded = loadConfig(env);
     expect(loaded.fileExists).toBe(false);
-    expect(loaded.config).toEqual({ basedirs: [], cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, compression_level: 3, idle_timeout: 600, linked_crates: ['binary', 'build-script', 'dylib', 'proc-macro'], log_level: 'info' });
+    expect(loaded.config).toEqual({ basedirs: [], cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, compression_level: 3, idle_timeout: 600, linked_crates: ['binary', 'build-script', 'dylib', 'proc-macro'], log_level: 'info', remotes: [] });
     expect(new Set(Object.values(loaded.sources))).toEqual(new Set(['default']));
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { resolveLocations } from '../protocol/locations.js';
 import { ENV_VARIABLES } from './env-table.js';
+import { remoteSchema } from './remotes.js';
 import { configSchema, type Config, type ConfigKey } from './schema.js';
 
 export type ValueSource = 'default' | 'file' | 'environment';
@@ -47,6 +48,11 @@ function readToml(file: string, text: string): Record<string, unknown> {
   }
 }
 
+/** `remotes[1].timeout` for the second remote's timeout (counted from 1, as a reader counts tables). */
+function issuePath(path: readonly PropertyKey[]): string {
+  return path.map((part, index) => (typeof part === 'number' ? `[${part + 1}]` : index === 0 ? String(part) : `.${String(part)}`)).join('');
+}
+
 /** Validates the merged values; every error names where the offending value came from. */
 function validate(values: Record<string, unknown>, origin: (key: string) => string): Config {
   const result = configSchema.safeParse(values);
@@ -55,9 +61,12 @@ function validate(values: Record<string, unknown>, origin: (key: string) => stri
   const key = String(issue.path[0] ?? '');
   if (issue.code === 'unrecognized_keys') {
     const unknown = issue.keys[0]!;
+    if (issue.path.length > 0) {
+      throw new ConfigError(`${origin(key)}: ${issuePath(issue.path)}: unknown key '${unknown}'. Known keys of a remote: ${Object.keys(remoteSchema.shape).join(', ')}.`);
+    }
     throw new ConfigError(`${origin(unknown)}: unknown key '${unknown}'. Known keys: ${Object.keys(configSchema.shape).join(', ')}.`);
   }
-  throw new ConfigError(`${origin(key)}: ${key}: ${issue.message}.`);
+  throw new ConfigError(`${origin(key)}: ${issuePath(issue.path)}: ${issue.message}.`);
 }
 
 export function parseConfigText(text: string, file: string): Record<string, unknown> {

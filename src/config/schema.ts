@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LINKED_CRATE_KINDS } from './linked-crate-kinds.js';
+import { remotesSchema } from './remotes.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A string or number read by `parse`, with `expected` as the message when it cannot be. */
@@ -57,6 +58,8 @@ export const configSchema = z
     idle_timeout: duration.default(600),
     linked_crates: linkedKinds.default([...LINKED_CRATE_KINDS]),
     log_level: z.enum(LOG_LEVELS).default('info'),
+    // Shared caches behind the local disk, in the order they are asked (docs/remote.md).
+    remotes: remotesSchema.default([]),
   })
   .strict();
 

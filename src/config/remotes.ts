@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { parseDuration } from './units.js';
+
+/**
+ * The `[[remotes]]` of config.toml: shared caches behind the local disk, read in the order given.
+ * One table per remote; `url` says which kind (s3://, redis://, rediss://). In the environment
+ * (HOARD_REMOTES) the same remotes are URLs separated by whitespace, each table key a query parameter:
+ * `s3://ci-cache/hoard?region=eu-west-1&read_only=true redis://cache.internal:6379/2`.
+ * Secrets are never values of this schema except a Redis URL's password (masked wherever shown): a
+ * password file, an AWS credentials file, or the AWS standard chain holds them.
+ */
+
+export const REMOTE_KINDS = ['s3', 'redis'] as const;
+export type RemoteKind = (typeof REMOTE_KINDS)[number];
+
+const seconds = (fallback: number) =>
+  z
+    .union([z.string(), z.number()])
+    .transform((value, context) => {
+      const parsed = parseDuration(value);
+      if (parsed === undefined) {
+        context.addIssue({ code: 'custom', message: `expected a duration such as "500ms", "2s", "1m" or "7d", got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .default(fallback);
+
+const absolutePath = z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute path to a file' });
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((value) => value === true || value === 'true' || value === '1' || value === 'yes');
+
+/** Options only one kind of remote understands, with the kind. */
+const KIND_OPTIONS: Record<string, RemoteKind> = {
+  region: 's3',
+  endpoint: 's3',
+  path_style: 's3',
+  anonymous: 's3',
+  profile: 's3',
+  credentials_file: 's3',
+  username: 'redis',
+  password_file: 'redis',
+  cluster: 'redis',
+  expiry: 'redis',
+};
+
+export function remoteKindOf(url: string): RemoteKind | undefined {
+  const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 's3') return 's3';
+  if (scheme === 'redis' || scheme === 'rediss') return 'redis';
+  return undefined;
+}
+
+export const remoteSchema = z
+  .object({
+    url: z.string(),
+    /** Shown in statistics and logs; the URL without secrets when unset. */
+    name: z.string().min(1).optional(),
+    read_only: flag.default(false),
+    /** Put in front of every key: `<prefix>/e/<hex>` on S3, `<prefix>:e/<hex>` on Redis. */
+    prefix: z.string().regex(/^[A-Za-z0-9._/:-]*$/, { message: 'expected letters, digits and . _ / : - only' }).optional(),
+    connect_timeout: seconds(0.5),
+    timeout: seconds(2),
+    upload_timeout: seconds(60),
+    cool_off: seconds(30),
+    region: z.string().min(1).optional(),
+    endpoint: z.string().regex(/^https?:\/\/[^/]+\/?$/, { message: 'expected http(s)://host[:port]' }).optional(),
+    path_style: flag.optional(),
+    anonymous: flag.default(false),
+    profile: z.string().min(1).optional(),
+    credentials_file: absolutePath.optional(),
+    username: z.string().min(1).optional(),
+    password_file: absolutePath.optional(),
+    cluster: flag.default(false),
+    expiry: seconds(0),
+  })
+  .strict()
+  .superRefine((remote, context) => {
+    const kind = remoteKindOf(remote.url);
+    if (!kind) {
+      context.addIssue({ code: 'custom', path: ['url'], message: `expected an s3://bucket[/prefix], redis://host[:port][/db] or rediss:// URL, got ${JSON.stringify(maskUrl(remote.url))}` });
+      return;
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(remote.url);
+    } catch {
+      context.addIssue({ code: 'custom', path: ['url'], message: `not a valid URL: ${JSON.stringify(maskUrl(remote.url))}` });
+      return;
+    }
+    if (!parsed.hostname) context.addIssue({ code: 'custom', path: ['url'], message: kind === 's3' ? 'names no bucket (s3://BUCKET/prefix)' : 'names no host' });
+    if (kind === 'redis') {
+      const database = parsed.pathname.replace(/^\//, '');
+      if (database !== '' && !/^\d+$/.test(database)) context.addIssue({ code: 'custom', path: ['url'], message: `the path of a Redis URL is the database number, got "${database}"` });
+      if (remote.cluster && database !== '' && database !== '0') context.addIssue({ code: 'custom', path: ['url'], message: 'Redis Cluster has database 0 only' });
+    }
+    for (const [option, owner] of Object.entries(KIND_OPTIONS)) {
+      const value = remote[option as keyof typeof remote];
+      const set = value !== undefined && value !== false && value !== 0;
+      if (set && owner !== kind) context.addIssue({ code: 'custom', path: [option], message: `applies to ${owner} remotes only, and this one is ${kind} (${remote.url.split(':')[0]}://)` });
+    }
+    if (remote.anonymous && !remote.read_only) context.addIssue({ code: 'custom', path: ['anonymous'], message: 'an anonymous remote can only be read: set read_only = true as well' });
+  });
+
+export type RemoteConfig = z.output<typeof remoteSchema>;
+
+/** HOARD_REMOTES (or a string in the file): URLs separated by whitespace, options as query parameters. */
+export function remotesFromText(text: string): Array<Record<string, unknown>> {
+  return text
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((entry) => {
+      const query = entry.indexOf('?');
+      const table: Record<string, unknown> = { url: query === -1 ? entry : entry.slice(0, query) };
+      if (query !== -1) for (const [key, value] of new URLSearchParams(entry.slice(query + 1))) table[key] = value;
+      return table;
+    });
+}
+
+export const remotesSchema = z
+  .union([z.string(), z.array(z.record(z.string(), z.unknown()))])
+  .transform((value) => (typeof value === 'string' ? remotesFromText(value) : value))
+  .pipe(z.array(remoteSchema));
+
+/** The URL with any password replaced: for logs, `hoard config`, the status the server reports. */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z0-9+.-]+:\/\/)([^@/?#]*)@/i, (_whole, scheme: string, userInfo: string) => {
+    const colon = userInfo.indexOf(':');
+    return colon === -1 ? `${scheme}${userInfo}@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
+  });
+}
+
+/** What a remote is called in statistics, logs and `hoard doctor`: its name, or its URL without secrets. */
+export function remoteLabel(remote: Pick<RemoteConfig, 'url' | 'name'>): string {
+  if (remote.name) return remote.name;
+  return remote.url.replace(/^([a-z0-9+.-]+:\/\/)[^@/?#]*@/i, '$1');
+}
+
+/** A copy of the remotes safe to print: passwords masked (file paths are not secrets). */
+export function maskRemotes(remotes: readonly RemoteConfig[]): RemoteConfig[] {
+  return remotes.map((remote) => ({ ...remote, url: maskUrl(remote.url) }));
+}
