@@ -1,0 +1,175 @@
+import type { RemoteCounters, RemoteStatus } from '../stats/remote-counters.js';
+import { StorageError, type CacheStorage, type PutOptions, type StorageFailureKind } from './storage.js';
+
+export interface GuardOptions {
+  kind: string;
+  readOnly: boolean;
+  /** Bound on a lookup or removal, from the call to the last byte. */
+  operationTimeoutMs: number;
+  /** Bound on an upload (in the background: never on a compile's path). */
+  uploadTimeoutMs: number;
+  /** How long a remote is left alone after a failure; doubled for each failure in a row, up to 8 times. */
+  coolOffMs: number;
+  /** Where to count: the stats store's counters of this remote, looked up on each call (zeroing replaces them). */
+  counters: () => RemoteCounters;
+  log: { warn(message: string): void; info(message: string): void };
+  now?: () => number;
+}
+
+const MAX_COOL_OFF_FACTOR = 8;
+
+/** What to do about each kind of failure, said once per run of failures. */
+const ADVICE: Record<StorageFailureKind, string> = {
+  error: "builds go on without it; 'hoard doctor' checks it",
+  timeout: 'builds go on without it; if it is just slow, raise timeout (or connect_timeout) for this remote',
+  auth: "builds go on without it; fix its credentials ('hoard doctor' says which are in use)",
+};
+
+/**
+ * Any CacheStorage behind bounded calls: every call has a time limit; a failure leaves the remote
+ * alone for a cool-off period (lookups answer "not there", uploads are dropped) instead of costing a
+ * timeout on every compile; after it one call goes through as a probe. Counts what happens, and logs
+ * each kind of failure once per run of failures. Never throws on get: a remote that fails is a miss.
+ */
+export class GuardedStorage implements CacheStorage {
+  readonly label: string;
+  readonly readOnly: boolean;
+  private failuresInARow = 0;
+  private failingSince: number | undefined;
+  private retryAt = 0;
+  private probing = false;
+  private lastFailure: RemoteStatus['lastFailure'];
+  private readonly loggedKinds = new Set<StorageFailureKind>();
+  private readonly now: () => number;
+
+  constructor(
+    readonly inner: CacheStorage,
+    private readonly options: GuardOptions,
+  ) {
+    this.label = inner.label;
+    this.readOnly = options.readOnly;
+    this.now = options.now ?? Date.now;
+  }
+
+  status(): RemoteStatus {
+    return {
+      label: this.label,
+      kind: this.options.kind,
+      readOnly: this.readOnly,
+      state: this.failingSince === undefined ? 'ok' : 'failing',
+      ...(this.failingSince !== undefined ? { failingSince: new Date(this.failingSince).toISOString(), retryAt: new Date(this.retryAt).toISOString() } : {}),
+      ...(this.lastFailure ? { lastFailure: this.lastFailure } : {}),
+      counters: { ...this.options.counters() },
+    };
+  }
+
+  /** True while the remote is left alone, or while the one probe after a cool-off is under way. */
+  private coolingOff(): boolean {
+    if (this.failingSince === undefined) return false;
+    return this.probing || this.now() < this.retryAt;
+  }
+
+  private async bounded<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+    const controller = new AbortController();
+    const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new StorageError('timeout', `${this.label}: no answer within ${formatMs(timeoutMs)}`));
+      }, timeoutMs);
+    });
+    const attempt = call(signal);
+    attempt.catch(() => undefined);
+    try {
+      return await Promise.race([attempt, limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private succeeded(): void {
+    if (this.failingSince !== undefined) {
+      this.options.log.info(`remote ${this.label} answers again (it failed ${this.failuresInARow} times in a row since ${new Date(this.failingSince).toISOString()})`);
+    }
+    this.failuresInARow = 0;
+    this.failingSince = undefined;
+    this.loggedKinds.clear();
+  }
+
+  private failed(error: unknown): StorageError {
+    const failure = error instanceof StorageError ? error : new StorageError('error', `${this.label}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    const counters = this.options.counters();
+    if (failure.kind === 'timeout') counters.timeouts += 1;
+    else if (failure.kind === 'auth') counters.authFailures += 1;
+    else counters.errors += 1;
+    const now = this.now();
+    this.failuresInARow += 1;
+    this.failingSince ??= now;
+    const coolOff = this.options.coolOffMs * Math.min(MAX_COOL_OFF_FACTOR, 2 ** (this.failuresInARow - 1));
+    this.retryAt = now + coolOff;
+    this.lastFailure = { kind: failure.kind, message: failure.message, at: new Date(now).toISOString() };
+    if (!this.loggedKinds.has(failure.kind)) {
+      this.loggedKinds.add(failure.kind);
+      this.options.log.warn(`remote ${this.label} failed (${failure.kind}): ${failure.message}. It is left alone for ${formatMs(coolOff)} at a time until it answers; ${ADVICE[failure.kind]}.`);
+    }
+    return failure;
+  }
+
+  /** Runs one call unless the remote is cooling off; the first call after a cool-off is the only one let through. */
+  private async guarded<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<{ done: true; value: T } | { done: false }> {
+    if (this.coolingOff()) {
+      this.options.counters().skipped += 1;
+      return { done: false };
+    }
+    const probe = this.failingSince !== undefined;
+    if (probe) this.probing = true;
+    try {
+      const value = await this.bounded(timeoutMs, call, outer);
+      this.succeeded();
+      return { done: true, value };
+    } catch (error) {
+      throw this.failed(error);
+    } finally {
+      if (probe) this.probing = false;
+    }
+  }
+
+  /**
+   * The object, or undefined when there is none or the remote is cooling off. A failure throws its
+   * StorageError (counted and logged here once), as the contract says; the tier above takes it as a miss.
+   */
+  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const result = await this.guarded(this.options.operationTimeoutMs, (bounded) => this.inner.get(key, bounded), signal);
+    if (!result.done) return undefined;
+    const counters = this.options.counters();
+    if (result.value === undefined) counters.misses += 1;
+    else counters.hits += 1;
+    return result.value;
+  }
+
+  /** Uploads unless read-only; throws StorageError when the remote fails or is cooling off (the upload is dropped). */
+  async put(key: string, value: Uint8Array, options: PutOptions, signal?: AbortSignal): Promise<void> {
+    if (this.readOnly) return;
+    const result = await this.guarded(this.options.uploadTimeoutMs, (bounded) => this.inner.put(key, value, options, bounded), signal);
+    if (!result.done) throw new StorageError('error', `${this.label}: not tried, failing since ${new Date(this.failingSince ?? this.now()).toISOString()}`);
+  }
+
+  async remove(key: string, signal?: AbortSignal): Promise<void> {
+    if (this.readOnly) return;
+    await this.guarded(this.options.operationTimeoutMs, (bounded) => this.inner.remove(key, bounded), signal);
+  }
+
+  /** Whether a call now would reach the remote (for the tier above, which may skip work for it). */
+  get available(): boolean {
+    return !this.coolingOff();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${+(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,297 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { remoteSchema } from '../../config/remotes.js';
+import { emptyRemoteCounters } from '../../stats/remote-counters.js';
+import { GuardedStorage } from '../guarded-storage.js';
+import { StorageError, type CacheStorage } from '../storage.js';
+import { openBackend } from './open-remote.js';
+import { closedPort, S3_ACCESS_KEY, S3_SECRET_KEY, startGarbageServer, startRedis, startS3, startSilentListener, type Running } from './test-servers.js';
+
+const secrets = mkdtempSync(join(tmpdir(), 'hoard-secrets-'));
+const context = { env: {} as Record<string, string | undefined>, home: secrets };
+
+function credentialsFile(accessKey: string, secretKey: string): string {
+  const file = join(secrets, `credentials-${accessKey}-${secretKey.length}`);
+  writeFileSync(file, `# for the tests\n[default]\naws_access_key_id = ${accessKey}\naws_secret_access_key = ${secretKey}\n\n[other]\naws_access_key_id = nobody\naws_secret_access_key = nothing\n`);
+  return file;
+}
+
+function secretFile(name: string, content: string): string {
+  const file = join(secrets, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+async function open(settings: Record<string, unknown>): Promise<CacheStorage> {
+  return openBackend(remoteSchema.parse({ timeout: '2s', connect_timeout: '500ms', ...settings }), context);
+}
+
+/** The same storage behind a guard with a short limit, to watch what a compile would see. */
+function guard(storage: CacheStorage, timeoutMs = 300) {
+  const counters = emptyRemoteCounters();
+  const warnings: string[] = [];
+  const guarded = new GuardedStorage(storage, {
+    kind: 'test',
+    readOnly: false,
+    operationTimeoutMs: timeoutMs,
+    uploadTimeoutMs: timeoutMs,
+    coolOffMs: 60_000,
+    counters: () => counters,
+    log: { warn: (message) => warnings.push(message), info: () => undefined },
+  });
+  return { guarded, counters, warnings };
+}
+
+const bytes = (text: string) => new Uint8Array(Buffer.from(text));
+const big = new Uint8Array(3 * 1024 * 1024).map((_, index) => (index * 7919) % 251);
+
+let silent: Running;
+let garbage: Running;
+beforeAll(async () => {
+  silent = await startSilentListener();
+  garbage = await startGarbageServer();
+});
+afterAll(async () => {
+  await silent.stop();
+  await garbage.stop();
+  rmSync(secrets, { recursive: true, force: true });
+});
+
+/** What every backend must do, given a way to open it on a live server and on a dead address. */
+function contract(name: string, openLive: (prefix: string) => Promise<CacheStorage>) {
+  describe(`${name}: the storage contract`, () => {
+    it('gets nothing for an unknown key, what was put, and nothing after a remove', async () => {
+      const storage = await openLive('contract');
+      try {
+        expect(await storage.get('e/unknown')).toBeUndefined();
+        await storage.put('e/abc', bytes('first'), { overwrite: false });
+        expect(Buffer.from((await storage.get('e/abc'))!).toString()).toBe('first');
+        await storage.put('e/big', big, { overwrite: false });
+        expect(Buffer.from((await storage.get('e/big'))!).equals(Buffer.from(big))).toBe(true);
+        await storage.put('e/abc', bytes('second'), { overwrite: true });
+        expect(Buffer.from((await storage.get('e/abc'))!).toString()).toBe('second');
+        await storage.remove('e/abc');
+        expect(await storage.get('e/abc')).toBeUndefined();
+        await storage.remove('e/abc');
+      } finally {
+        await storage.close();
+      }
+    });
+
+    it('keeps remotes with different prefixes apart', async () => {
+      const one = await openLive('team-one');
+      const two = await openLive('team-two');
+      try {
+        await one.put('e/shared-key', bytes('one'), { overwrite: true });
+        expect(await two.get('e/shared-key')).toBeUndefined();
+        expect(Buffer.from((await one.get('e/shared-key'))!).toString()).toBe('one');
+      } finally {
+        await one.close();
+        await two.close();
+      }
+    });
+  });
+}
+
+describe('Redis', () => {
+  let redis: Running;
+  let secured: Running;
+  beforeAll(async () => {
+    redis = await startRedis();
+    secured = await startRedis({ password: 'default-secret', users: ['ci on >ci-secret ~* +@all', 'reader on >reader-secret ~hoard:* +get +getex +ping +info +client'] });
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    await secured?.stop();
+  });
+
+  contract('redis://', (prefix) => open({ url: `redis://127.0.0.1:${redis.port}/1`, prefix }));
+
+  it('stores under <prefix>:<key> in the URL\'s database, and keeps a value put without overwrite', async () => {
+    const storage = await open({ url: `redis://127.0.0.1:${redis.port}/3`, prefix: 'team' });
+    const raw = new Redis({ port: redis.port, host: '127.0.0.1', db: 3 });
+    try {
+      await storage.put('e/k1', bytes('kept'), { overwrite: false });
+      await storage.put('e/k1', bytes('ignored'), { overwrite: false });
+      expect((await raw.getBuffer('team:e/k1'))?.toString()).toBe('kept');
+      expect(await raw.ttl('team:e/k1')).toBe(-1);
+    } finally {
+      raw.disconnect();
+      await storage.close();
+    }
+  });
+
+  it('sets the expiry on write and refreshes it on read', async () => {
+    const storage = await open({ url: `redis://127.0.0.1:${redis.port}`, expiry: '7d' });
+    const raw = new Redis({ port: redis.port, host: '127.0.0.1' });
+    try {
+      await storage.put('e/ttl', bytes('x'), { overwrite: false });
+      expect(await raw.ttl('hoard:e/ttl')).toBeGreaterThan(7 * 86400 - 60);
+      await raw.expire('hoard:e/ttl', 100);
+      await storage.get('e/ttl');
+      expect(await raw.ttl('hoard:e/ttl')).toBeGreaterThan(7 * 86400 - 60);
+    } finally {
+      raw.disconnect();
+      await storage.close();
+    }
+  });
+
+  it('logs in with a password from password_file, and a user and password', async () => {
+    const withDefault = await open({ url: `redis://127.0.0.1:${secured.port}`, password_file: secretFile('redis-default', 'default-secret\n') });
+    const asUser = await open({ url: `redis://127.0.0.1:${secured.port}`, username: 'ci', password_file: secretFile('redis-ci', 'ci-secret') });
+    const inUrl = await open({ url: `redis://ci:ci-secret@127.0.0.1:${secured.port}` });
+    try {
+      await withDefault.put('e/pw', bytes('ok'), { overwrite: true });
+      expect(Buffer.from((await asUser.get('e/pw'))!).toString()).toBe('ok');
+      expect(Buffer.from((await inUrl.get('e/pw'))!).toString()).toBe('ok');
+    } finally {
+      await Promise.all([withDefault.close(), asUser.close(), inUrl.close()]);
+    }
+  });
+
+  it('says auth for a wrong password, no password, and a user whose ACL forbids writing', async () => {
+    const wrong = await open({ url: `redis://127.0.0.1:${secured.port}`, username: 'ci', password_file: secretFile('redis-wrong', 'not-it') });
+    const none = await open({ url: `redis://127.0.0.1:${secured.port}` });
+    const reader = await open({ url: `redis://127.0.0.1:${secured.port}`, username: 'reader', password_file: secretFile('redis-reader', 'reader-secret') });
+    try {
+      await expect(wrong.get('e/x')).rejects.toMatchObject({ kind: 'auth' });
+      await expect(none.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/NOAUTH|password/) });
+      expect(await reader.get('e/x')).toBeUndefined();
+      await expect(reader.put('e/x', bytes('no'), { overwrite: false })).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/NOPERM/) });
+    } finally {
+      await Promise.all([wrong.close(), none.close(), reader.close()]);
+    }
+  });
+
+  it('an unreadable password_file is an auth failure of that remote, not an exception', async () => {
+    const storage = await open({ url: `redis://127.0.0.1:${secured.port}`, password_file: join(secrets, 'missing') });
+    await expect(storage.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/cannot read password_file .*missing \(ENOENT\)/) });
+  });
+
+  it('a closed port is an error, a listener that never answers a timeout, garbage an error; each a miss behind the guard', async () => {
+    const closed = await open({ url: `redis://127.0.0.1:${await closedPort()}` });
+    await expect(closed.get('e/x')).rejects.toBeInstanceOf(StorageError);
+    const refused = guard(closed);
+    await expect(refused.guarded.get('e/x')).rejects.toBeInstanceOf(StorageError);
+    expect(refused.counters.errors + refused.counters.timeouts).toBe(1);
+
+    const hanging = guard(await open({ url: `redis://127.0.0.1:${silent.port}` }));
+    await expect(hanging.guarded.get('e/x')).rejects.toMatchObject({ kind: 'timeout' });
+    expect(hanging.counters).toMatchObject({ timeouts: 1, hits: 0, misses: 0 });
+    expect(await hanging.guarded.get('e/y')).toBeUndefined();
+    expect(hanging.counters).toMatchObject({ timeouts: 1, skipped: 1 });
+
+    const nonsense = guard(await open({ url: `redis://127.0.0.1:${garbage.port}` }), 2000);
+    await expect(nonsense.guarded.get('e/x')).rejects.toBeInstanceOf(StorageError);
+    expect(nonsense.counters.errors + nonsense.counters.timeouts).toBe(1);
+    expect(nonsense.counters.hits).toBe(0);
+    await Promise.all([closed.close(), hanging.guarded.close(), nonsense.guarded.close()]);
+  });
+
+  it('a server that stops under a connected client is an error', async () => {
+    const own = await startRedis();
+    const storage = await open({ url: `redis://127.0.0.1:${own.port}` });
+    await storage.put('e/before', bytes('x'), { overwrite: true });
+    await own.stop();
+    await expect(storage.get('e/before')).rejects.toBeInstanceOf(StorageError);
+    await storage.close();
+  });
+});
+
+describe('Redis Cluster', () => {
+  const nodes: Running[] = [];
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  });
+
+  it('reads and writes through a three-node cluster found from one node', async () => {
+    const { execa } = await import('execa');
+    for (let index = 0; index < 3; index += 1) nodes.push(await startRedis({ cluster: true }));
+    await execa('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    // The cluster agrees on its slots shortly after create returns.
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const { stdout } = await execa('redis-cli', ['-p', String(nodes[0]!.port), 'cluster', 'info']);
+      if (stdout.includes('cluster_state:ok')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const storage = await open({ url: `redis://127.0.0.1:${nodes[1]!.port}`, cluster: true, timeout: '5s' });
+    try {
+      const keys = Array.from({ length: 20 }, (_, index) => `e/key-${index}`);
+      for (const key of keys) await storage.put(key, bytes(key), { overwrite: false });
+      for (const key of keys) expect(Buffer.from((await storage.get(key))!).toString()).toBe(key);
+      const holders = await Promise.all(nodes.map(async (node) => Number((await execa('redis-cli', ['-p', String(node.port), 'dbsize'])).stdout)));
+      expect(holders.filter((count) => count > 0).length).toBeGreaterThan(1);
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+describe('S3', () => {
+  let s3: Running & { directory: string };
+  beforeAll(async () => {
+    s3 = await startS3(['cache', 'other']);
+  });
+  afterAll(async () => {
+    await s3?.stop();
+  });
+  const endpoint = () => `http://127.0.0.1:${s3.port}`;
+
+  contract('s3://', (prefix) => open({ url: 's3://cache', endpoint: endpoint(), prefix, credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY) }));
+
+  it('takes the prefix from the URL path, and the credentials from AWS_ACCESS_KEY_ID', async () => {
+    context.env = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY };
+    try {
+      const storage = await open({ url: 's3://cache/ci/main', endpoint: endpoint() });
+      const explicit = await open({ url: 's3://cache', prefix: 'ci/main', endpoint: endpoint() });
+      await storage.put('e/from-env', bytes('env'), { overwrite: true });
+      expect(Buffer.from((await explicit.get('e/from-env'))!).toString()).toBe('env');
+    } finally {
+      context.env = {};
+    }
+  });
+
+  it('says auth for a wrong secret (the server checks the signature) and for an unknown key id', async () => {
+    const wrongSecret = await open({ url: 's3://cache', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, 'not-the-secret') });
+    const unknownKey = await open({ url: 's3://cache', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY), profile: 'other' });
+    await expect(wrongSecret.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/SignatureDoesNotMatch/) });
+    await expect(wrongSecret.put('e/x', bytes('no'), { overwrite: true })).rejects.toMatchObject({ kind: 'auth' });
+    await expect(unknownKey.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/InvalidAccessKeyId/) });
+  });
+
+  it('a named profile that the credentials file lacks is an auth failure that says so', async () => {
+    const storage = await open({ url: 's3://cache', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY), profile: 'missing' });
+    await expect(storage.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/no profile \[missing\]/) });
+  });
+
+  it('reads anonymously', async () => {
+    const writer = await open({ url: 's3://cache/public', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY) });
+    await writer.put('e/open', bytes('for all'), { overwrite: true });
+    const reader = await open({ url: 's3://cache/public', endpoint: endpoint(), anonymous: true, read_only: true });
+    expect(Buffer.from((await reader.get('e/open'))!).toString()).toBe('for all');
+  });
+
+  it('a missing bucket is an error that names it', async () => {
+    const storage = await open({ url: 's3://no-such-bucket', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY) });
+    await expect(storage.put('e/x', bytes('x'), { overwrite: true })).rejects.toMatchObject({ kind: 'error', message: expect.stringMatching(/no bucket "no-such-bucket"/) });
+  });
+
+  it('a closed port is an error, a listener that never answers a timeout, garbage an error; each a miss behind the guard', async () => {
+    const file = credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY);
+    const closed = await open({ url: 's3://cache', endpoint: `http://127.0.0.1:${await closedPort()}`, credentials_file: file });
+    await expect(closed.get('e/x')).rejects.toMatchObject({ kind: 'error', message: expect.stringMatching(/ECONNREFUSED/) });
+
+    const hanging = guard(await open({ url: 's3://cache', endpoint: `http://127.0.0.1:${silent.port}`, credentials_file: file }));
+    await expect(hanging.guarded.get('e/x')).rejects.toMatchObject({ kind: 'timeout' });
+    expect(hanging.counters).toMatchObject({ timeouts: 1, hits: 0, misses: 0 });
+    await expect(hanging.guarded.put('e/x', bytes('x'), { overwrite: true })).rejects.toThrow(/not tried/);
+    expect(hanging.counters.skipped).toBe(1);
+
+    const nonsense = await open({ url: 's3://cache', endpoint: `http://127.0.0.1:${garbage.port}`, credentials_file: file });
+    await expect(nonsense.get('e/x')).rejects.toMatchObject({ kind: 'error' });
+    await Promise.all([closed.close(), hanging.guarded.close(), nonsense.close()]);
+  });
+});
