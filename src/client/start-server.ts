@@ -31,7 +31,8 @@ export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const kept: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || name === NESTING_VARIABLE || name === INVOKED_AS_VARIABLE) continue;
-    if (name.startsWith('HOARD_') || name.startsWith('XDG_') || ['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'LC_ALL', 'NODE_EXTRA_CA_CERTS'].includes(name)) {
+    // AWS_*: the standard credential chain of an S3 remote (docs/remote.md).
+    if (name.startsWith('HOARD_') || name.startsWith('XDG_') || name.startsWith('AWS_') || ['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'LC_ALL', 'NODE_EXTRA_CA_CERTS'].includes(name)) {
       kept[name] = value;
     }
   }

@@ -3,6 +3,7 @@ import { formatBytes, formatDuration } from '../stats/format-units.js';
 import { shortPath } from '../stats/format.js';
 import { truncateStart } from './glyphs.js';
 import type { LiveView } from './live-view.js';
+import { RemoteLines } from './remote-lines.js';
 
 export interface HeaderProps {
   view: LiveView;
@@ -49,6 +50,7 @@ export function Header({ view, now, width, color, home }: HeaderProps) {
         cache {cacheLine}
         {truncateStart(cacheDir, Math.max(8, width - 6 - cacheLine.length))}
       </Text>
+      <RemoteLines remotes={view.snapshot?.remotes} counters={view.snapshot?.counters} uploadQueue={view.snapshot?.cache.uploadQueue} now={now} color={color} />
       {config && (
         <Text wrap="truncate-end">
           config {truncateStart(shortPath(config.file, home), Math.max(8, width - 7))}

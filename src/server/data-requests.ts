@@ -1,3 +1,4 @@
+import { maskRemotes } from '../config/remotes.js';
 import { PROTOCOL_VERSION, type LaneStatus, type ServerStatus } from '../protocol/messages.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import { HOARD_VERSION } from '../version.js';
@@ -40,7 +41,8 @@ export function dataRequestHandlers(deps: DataRequestDependencies): DataRequestH
       lanes: deps.lanes(),
       configFile: deps.config.loaded.file,
       configProblem: deps.config.problem,
-      config: deps.config.config,
+      // Passwords in remote URLs masked: the status goes to any client of the socket.
+      config: { ...deps.config.config, remotes: maskRemotes(deps.config.config.remotes) },
       configSources: deps.config.loaded.sources,
     }),
     shutdown: () => {

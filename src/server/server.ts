@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { DiskStore } from '../cache/disk-store.js';
 import { ManifestStore } from '../cache/manifest-store.js';
@@ -34,6 +34,7 @@ import { Logger } from './logger.js';
 import { RustHandler } from './rust-handler.js';
 import { SingleFlight } from './single-flight.js';
 import { StatsStore } from '../stats/stats-store.js';
+import { RemoteSet } from '../cache/remote/remote-set.js';
 
 /*
  * The composition root: builds the server's parts and wires them together. Conversations are
@@ -95,6 +96,10 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const manifests = new ManifestStore(join(cacheDir, 'manifests'), memo);
   const stats = new StatsStore(join(cacheDir, 'stats.json'));
   const tiers = new TieredStore({ local: store, manifests, remotes: [], compressionLevel: start.loaded.config.compression_level, count: (change) => stats.update(change), log });
+  // Remote caches are set up in the background: nothing about them may delay or stop the server.
+  const remotes = new RemoteSet({ env, home: env.HOME || homedir(), counters: (label) => stats.remoteCounters(label), log, closeDropped: false });
+  const applyRemotes = (list: typeof start.loaded.config.remotes): Promise<void> => remotes.apply(list).then(() => tiers.configure({ remotes: remotes.levels.map((storage) => ({ storage, readOnly: storage.readOnly })) }));
+  void applyRemotes(start.loaded.config.remotes);
   const toolchains = new Toolchains(execaRunner, memo, join(cacheDir, 'toolchains.json'));
   const startedAt = Date.now();
 
@@ -114,6 +119,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     });
   };
   const onConfigApplied = (): void => {
+    void applyRemotes(settings.config.remotes);
     tiers.configure({ compressionLevel: settings.config.compression_level });
     evictIfNeeded();
   };
@@ -126,6 +132,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     since: stats.since,
     cache: { dir: cacheDir, sizeBytes: store.sizeBytes, limitBytes: settings.config.cache_size, entries: store.entryCount, uploadQueue: tiers.uploadQueueLength },
     server: serverPart(startedAt, Date.now()),
+    remotes: remotes.status(),
   });
   // The dashboard's subscriptions and the stream of latest compiles.
   const feed = new LiveFeed({
@@ -169,6 +176,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     finish: async () => {
       // Uploads still queued go out before the server exits (bounded: a slow remote does not hold it).
       await tiers.close(UPLOAD_DRAIN_LIMIT_MS);
+      await remotes.close();
       await stats.flush();
       await feed.close();
       await memo.save(digestsPath).catch((error: Error) => log.warn(`could not save known digests: ${error.message}`));

@@ -1,3 +1,5 @@
+import { remoteCountersFrom, type RemoteCounters } from './remote-counters.js';
+
 /** The counters hoard keeps, globally (and, later, per worktree). Pure data: no IO here. */
 export interface Counters {
   /** Every compiler call the wrapper asked about. */
@@ -32,6 +34,8 @@ export interface Counters {
   corruptObjects: Record<string, number>;
   /** The same outcomes by kind of compile (rust library, proc-macro, build script, binary, c, c++): where hits come from. */
   byKind: Record<string, KindCounters>;
+  /** Each remote cache by its label (global counters only): what its guard saw (cache/guarded-storage.ts). */
+  remotes: Record<string, RemoteCounters>;
 }
 
 export interface KindCounters {
@@ -63,6 +67,7 @@ export function emptyCounters(): Counters {
     remoteReadFailures: {},
     corruptObjects: {},
     byKind: {},
+    remotes: {},
   };
 }
 
@@ -106,8 +111,9 @@ export function countersFrom(value: unknown): Counters {
   if (typeof value !== 'object' || value === null) return counters;
   const source = value as Record<string, unknown>;
   counters.byKind = kindCountersFrom(source.byKind);
+  counters.remotes = remoteCountersFrom(source.remotes);
   for (const key of Object.keys(counters) as Array<keyof Counters>) {
-    if (key === 'byKind') continue;
+    if (key === 'byKind' || key === 'remotes') continue;
     const saved = source[key];
     const current = counters[key];
     if (typeof current === 'number' && typeof saved === 'number' && Number.isFinite(saved)) {

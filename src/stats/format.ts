@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration } from './format-units.js';
 import { hitRate, sumOf } from './counters.js';
+import { formatRemoteLines } from './format-remotes.js';
 import type { StatsSnapshot } from './snapshot.js';
 
 /** One-line advice for the most common reasons a compile is not cached. */
@@ -46,6 +47,7 @@ export function formatStatsTable(snapshot: StatsSnapshot): string {
   lines.push(row('Compile time saved', formatDuration(counters.timeSavedMs)));
   lines.push(row('Restored from cache', formatBytes(counters.bytesRestored)));
   lines.push(row('Written to cache', formatBytes(counters.bytesStored)));
+  lines.push(...formatRemoteLines(snapshot, row));
   lines.push(row('Cache size', `${formatBytes(cache.sizeBytes)} of ${formatBytes(cache.limitBytes)} (${cache.entries} entries)`));
   lines.push(row('Cache directory', cache.dir));
   lines.push(row('Counting since', snapshot.since));

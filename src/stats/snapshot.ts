@@ -1,4 +1,5 @@
 import type { Counters } from './counters.js';
+import type { RemoteStatus } from './remote-counters.js';
 import type { WorktreeRecord } from './worktree-record.js';
 
 /** What `hoard stats` shows and `hoard stats --json` prints. */
@@ -10,4 +11,6 @@ export interface StatsSnapshot {
   /** uploadQueue: uploads to remotes waiting or under way (a running server's only). */
   cache: { dir: string; sizeBytes: number; limitBytes: number; entries: number; uploadQueue?: number };
   server: { running: boolean; pid?: number; version?: string; uptimeMs?: number };
+  /** The remote caches in the order they are asked, with their state (a running server's only). */
+  remotes?: RemoteStatus[];
 }

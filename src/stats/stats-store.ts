@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { countersFrom, emptyCounters, type Counters } from './counters.js';
+import { emptyRemoteCounters, type RemoteCounters } from './remote-counters.js';
 import { worktreeRecordsFrom, type WorktreeRecord } from './worktree-record.js';
 import type { Worktree } from '../worktree/locate.js';
 
@@ -55,6 +56,15 @@ export class StatsStore {
     change(record.counters);
     changeRecord?.(record);
     this.update(change);
+  }
+
+  /** The counters of one remote, to change in place; a save follows shortly (as after update). */
+  remoteCounters(label: string): RemoteCounters {
+    let found!: RemoteCounters;
+    this.update((counters) => {
+      found = counters.remotes[label] ??= emptyRemoteCounters();
+    });
+    return found;
   }
 
   zero(): void {
