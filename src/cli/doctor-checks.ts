@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
+import { maskRemotes, remoteLabel, type RemoteConfig } from '../config/remotes.js';
 import type { ConfigKey } from '../config/schema.js';
 import { formatBytes } from '../stats/format-units.js';
 import { sumOf } from '../stats/counters.js';
@@ -86,6 +87,7 @@ export function tmpdirCheck(facts: DoctorFacts): Check {
 
 function describeValue(key: string, value: unknown): string {
   if (key === 'cache_size' && typeof value === 'number') return formatBytes(value);
+  if (key === 'remotes' && Array.isArray(value)) return `[${(value as RemoteConfig[]).map((remote) => remoteLabel(remote)).join(', ')}]`;
   return JSON.stringify(value);
 }
 
@@ -105,7 +107,8 @@ export function serverCheck(facts: DoctorFacts): Check[] {
     checks.push({ id: 'server-config', status: 'fail', message: `the server cannot use the config file: ${server.configProblem} It keeps the last good configuration until the file is fixed.` });
   } else if (server.config && facts.config) {
     const differences = Object.entries(facts.config.config)
-      .filter(([key, value]) => JSON.stringify(server.config![key]) !== JSON.stringify(value))
+      // The server reports its remotes with passwords masked: compare them masked.
+      .filter(([key, value]) => JSON.stringify(server.config![key]) !== JSON.stringify(key === 'remotes' ? maskRemotes(value as RemoteConfig[]) : value))
       .map(([key, value]) => `${key} ${describeValue(key, server.config![key])} (${server.configSources?.[key] ?? '?'}) where this shell says ${describeValue(key, value)} (${facts.config!.sources[key as ConfigKey]})`);
     if (differences.length > 0) {
       checks.push({

@@ -9,6 +9,8 @@ import { incrementalSetting, isHoard, resolveTool, rustcWrapperSetting } from '.
 import { askServerData, CliError } from './client.js';
 import { runChecks, somethingWrong, type Check, type DoctorFacts, type ServerFacts } from './doctor-checks.js';
 import { currentStats } from './stats-command.js';
+import { probeRemotes, remoteChecks, sccacheChecks } from './doctor-remotes.js';
+import { homedir } from 'node:os';
 
 /** Why hoard could not write its cache directory, or undefined when it can. */
 function cacheDirProblem(dir: string): string | undefined {
@@ -80,7 +82,11 @@ const LABELS: Record<Check['status'], string> = { ok: 'ok', info: 'info', warn: 
 export async function doctorCommand(args: string[]): Promise<number> {
   const unknown = args.find((arg) => arg !== '--json');
   if (unknown) throw new CliError(`'hoard doctor ${unknown}' is not an option; use 'hoard doctor' or 'hoard doctor --json'.`);
-  const checks = runChecks(await gather(restoredEnvironment(process.env)));
+  const env = restoredEnvironment(process.env);
+  const facts = await gather(env);
+  const remotes = facts.config?.config.remotes ?? [];
+  const probes = await probeRemotes(remotes, env, env.HOME || homedir());
+  const checks = [...runChecks(facts), ...remoteChecks(probes, facts.stats?.remotes), ...sccacheChecks(env, remotes)];
   const wrong = somethingWrong(checks);
   if (args.includes('--json')) {
     process.stdout.write(`${JSON.stringify({ ok: !wrong, checks }, null, 2)}\n`);
