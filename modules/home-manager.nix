@@ -20,6 +20,63 @@ let
   cargoModuleExists = options ? programs.cargo.settings;
   viaCargoConfig = cargoModuleExists && config.programs.cargo.enable;
 
+  # A secret is named by a string path outside the Nix store: a Nix path (./secret) would be copied
+  # into the store, where every user of the machine can read it.
+  secretPath = lib.types.strMatching "/.*";
+  inStore = path: path != null && lib.hasPrefix builtins.storeDir path;
+
+  remoteModule = lib.types.submodule {
+    options = {
+      url = lib.mkOption {
+        type = lib.types.str;
+        example = "s3://team-build-cache/hoard";
+        description = "`s3://BUCKET[/PREFIX]`, `redis://HOST[:PORT][/DB]` or `rediss://…` (no password here: use passwordFile).";
+      };
+      name = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "What statistics and `hoard doctor` call it (default: the URL)."; };
+      readOnly = lib.mkOption { type = lib.types.bool; default = false; description = "Only read from it (developer machines read what CI wrote)."; };
+      prefix = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "Key prefix (default: the S3 URL's path, else `hoard`)."; };
+      timeout = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; example = "2s"; description = "Bound on a lookup (default 2s)."; };
+      connectTimeout = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; example = "500ms"; description = "Bound on connecting (default 500ms)."; };
+      uploadTimeout = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; example = "60s"; description = "Bound on an upload (default 60s)."; };
+      coolOff = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; example = "30s"; description = "How long a failing remote is left alone (default 30s)."; };
+      region = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "S3: the bucket's region."; };
+      endpoint = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; example = "https://minio.internal:9000"; description = "S3: an S3-compatible server."; };
+      pathStyle = lib.mkOption { type = lib.types.nullOr lib.types.bool; default = null; description = "S3: path-style requests (default: with an endpoint)."; };
+      anonymous = lib.mkOption { type = lib.types.bool; default = false; description = "S3: unsigned requests to a public bucket (needs readOnly)."; };
+      profile = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "S3: the profile of the AWS shared credentials file."; };
+      credentialsFile = lib.mkOption {
+        type = lib.types.nullOr secretPath;
+        default = null;
+        example = "/run/agenix/hoard-aws-credentials";
+        description = "S3: an AWS shared credentials file, as a string path outside the Nix store (agenix, sops-nix). Default: the AWS standard chain.";
+      };
+      username = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "Redis: the ACL user."; };
+      passwordFile = lib.mkOption {
+        type = lib.types.nullOr secretPath;
+        default = null;
+        example = "/run/agenix/hoard-redis-password";
+        description = "Redis: a file holding the password, as a string path outside the Nix store.";
+      };
+      cluster = lib.mkOption { type = lib.types.bool; default = false; description = "Redis: the URL names a node of a Redis Cluster."; };
+      expiry = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; example = "14d"; description = "Redis: each value lives this long after it was last written or read."; };
+    };
+  };
+
+  # The remote as a table of hoard's config file: snake_case keys, unset options left out.
+  remoteSettings =
+    remote:
+    lib.filterAttrs (_: value: value != null && value != false) {
+      inherit (remote) url name prefix timeout region endpoint profile username cluster expiry anonymous;
+      read_only = remote.readOnly;
+      connect_timeout = remote.connectTimeout;
+      upload_timeout = remote.uploadTimeout;
+      cool_off = remote.coolOff;
+      path_style = remote.pathStyle;
+      credentials_file = remote.credentialsFile;
+      password_file = remote.passwordFile;
+    }
+    // lib.optionalAttrs (remote.pathStyle == false) { path_style = false; };
+
   serverCommand = [
     wrapper
     "server"
@@ -47,6 +104,26 @@ in
         hoard's configuration, written to {file}`$XDG_CONFIG_HOME/hoard/config.toml`. Any key of
         hoard's config file is accepted; `hoard config` shows what is in force. With no settings
         no file is written. A running server reloads the file when it changes.
+      '';
+    };
+
+    remotes = lib.mkOption {
+      type = lib.types.listOf remoteModule;
+      default = [ ];
+      example = lib.literalExpression ''
+        [
+          {
+            url = "s3://team-build-cache/hoard";
+            region = "eu-west-1";
+            readOnly = true;
+            credentialsFile = "/run/agenix/hoard-aws-credentials";
+          }
+        ]
+      '';
+      description = ''
+        Shared caches behind the local disk, asked in this order: `[[remotes]]` of the config file
+        (docs/remote.md). Secrets are named by file (`passwordFile`, `credentialsFile`), never given
+        as values, so they stay out of the Nix store.
       '';
     };
 
@@ -88,9 +165,23 @@ in
       {
         home.packages = [ cfg.package ];
 
-        xdg.configFile."hoard/config.toml" = lib.mkIf (cfg.settings != { }) {
-          source = tomlFormat.generate "hoard-config.toml" cfg.settings;
+        xdg.configFile."hoard/config.toml" = lib.mkIf (cfg.settings != { } || cfg.remotes != [ ]) {
+          source = tomlFormat.generate "hoard-config.toml" (
+            cfg.settings
+            // lib.optionalAttrs (cfg.remotes != [ ]) { remotes = (cfg.settings.remotes or [ ]) ++ map remoteSettings cfg.remotes; }
+          );
         };
+
+        assertions = lib.concatMap (remote: [
+          {
+            assertion = !(inStore remote.passwordFile) && !(inStore remote.credentialsFile);
+            message = "programs.hoard.remotes: ${remote.url}: passwordFile and credentialsFile must name files outside the Nix store (which every user can read); use agenix, sops-nix or a file of your own.";
+          }
+          {
+            assertion = !(lib.hasInfix "@" remote.url);
+            message = "programs.hoard.remotes: a URL holds credentials (user:password@host), which would be written into the Nix store; use username and passwordFile.";
+          }
+        ]) cfg.remotes;
 
         home.sessionVariables = lib.mkMerge [
           (lib.mkIf (cfg.enableCargoIntegration && !viaCargoConfig) {

@@ -121,6 +121,38 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
     });
   });
 
+  it('writes remotes as [[remotes]] tables that hoard loads, with secrets only as file paths', () => {
+    const result = evaluate(`{
+      programs.hoard.enable = true;
+      programs.hoard.settings.basedirs = [ "auto" ];
+      programs.hoard.remotes = [
+        { url = "s3://team-cache/hoard"; region = "eu-west-1"; readOnly = true; credentialsFile = "/run/agenix/aws"; timeout = "1500ms"; pathStyle = false; }
+        { url = "rediss://cache.internal:6380"; username = "dev"; passwordFile = "/run/agenix/redis"; expiry = "14d"; }
+      ];
+    }`);
+    expect(result.failedAssertions).toEqual([]);
+    expect(result.hoardConfigFile!.settings.remotes).toEqual([
+      { url: 's3://team-cache/hoard', region: 'eu-west-1', read_only: true, credentials_file: '/run/agenix/aws', timeout: '1500ms', path_style: false },
+      { url: 'rediss://cache.internal:6380', username: 'dev', password_file: '/run/agenix/redis', expiry: '14d' },
+    ]);
+    const file = join(mkdtempSync(join(tmpdir(), 'hoard-hm-')), 'config.toml');
+    writeFileSync(file, stringify(result.hoardConfigFile!.settings));
+    const loaded = loadConfig({ HOARD_CONFIG: file, HOME: tmpdir() });
+    expect(loaded.config.remotes).toEqual([
+      expect.objectContaining({ url: 's3://team-cache/hoard', read_only: true, timeout: 1.5, path_style: false, credentials_file: '/run/agenix/aws' }),
+      expect.objectContaining({ url: 'rediss://cache.internal:6380', username: 'dev', password_file: '/run/agenix/redis', expiry: 14 * 86400 }),
+    ]);
+  });
+
+  it('refuses a secret in the Nix store, a relative path, and credentials in a remote URL', () => {
+    const inStore = evaluate('{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://cache"; passwordFile = "/nix/store/0000-pw"; } ]; }');
+    expect(inStore.failedAssertions).toEqual([expect.stringMatching(/must name files outside the Nix store/)]);
+    const inUrl = evaluate('{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://me:hunter2@cache"; } ]; }');
+    expect(inUrl.failedAssertions).toEqual([expect.stringMatching(/a URL holds credentials/)]);
+    expect(inUrl.failedAssertions.join(' ')).not.toContain('hunter2');
+    expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://cache"; passwordFile = "secrets/pw"; } ]; }')).toThrow(/passwordFile/);
+  });
+
   it('rejects settings that are not TOML values', () => {
     expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_size = x: x; }')).toThrow(/programs\.hoard\.settings\.cache_size/);
   });
