@@ -16,6 +16,8 @@
 //      (its quickest path) and `sccache --version` (hyperfine when installed).
 //   5. C (bench/c.mjs): one hit of a ring C file and a warm rebuild of test/fixtures/c-project through
 //      gcc alone, ccache, sccache and hoard, with bare node start-up in the same rounds as the hits.
+//   6. Fresh machine, team cache (bench/remote.mjs): builds with an empty local cache from a filled
+//      redis-server and S3 server, and with an unreachable and a never-answering remote.
 // Everything happens in a temporary directory outside the repository, with its own sccache and hoard
 // servers (stopped at the end). Node built-ins only.
 import { spawnSync } from 'node:child_process';
@@ -25,6 +27,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureC } from './c.mjs';
+import { measureRemote } from './remote.mjs';
 import { mean, median, stddev } from './stats.mjs';
 
 const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startup-runs=N] [--rounds=N] [--budget=SECONDS]
@@ -919,12 +922,15 @@ try {
   checkBudget('the C measurements');
   waitForQuiet('the C measurements');
   results.c = measureC({ repo, work, tools: { ...tools, hoard }, envFor: toolEnv, log });
+  checkBudget('the remote measurements');
+  waitForQuiet('the remote measurements');
+  results.remote = await measureRemote({ repo, work, projectSource, baseEnv, hoard, log });
   const hoardLogs = readHoardLogs();
   if (hoardLogs.errorLines.length || hoardLogs.serverProblems.length) {
     log(`hoard's logs have ${hoardLogs.errorLines.length} error.log lines and ${hoardLogs.serverProblems.length} server.log warnings/errors:`);
     for (const line of [...hoardLogs.errorLines, ...hoardLogs.serverProblems].slice(0, 30)) process.stderr.write(`  ${line}\n`);
   }
-  const text = `${report(elapsed(), hoardLogs)}\n${results.c.markdown}`;
+  const text = `${report(elapsed(), hoardLogs)}\n${results.c.markdown}\n${results.remote.markdown}`;
   process.stdout.write(text);
   if (options.write) {
     writeFileSync(join(repo, 'docs', 'benchmarks.md'), text);
