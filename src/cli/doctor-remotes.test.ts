@@ -40,7 +40,7 @@ describe('hoard doctor: remotes', () => {
     expect(checks[1]!.message).toMatch(/^laptop-view: reachable, reads work \(read-only: writes not tried\)/);
     expect(checks[2]!.message).toMatch(/^laptop-writing \(read and write\) refused the credentials at write: .*NOPERM.*Builds go on without it; check its credentials/);
     expect(checks[3]!.message).toMatch(/^wrong-password \(read and write\) refused the credentials at read: .*(WRONGPASS|invalid)/);
-    expect(checks[4]!.message).toMatch(/^stopped \(read and write\) failed at read: .*connection refused.*check the URL/);
+    expect(checks[4]!.message).toMatch(/^stopped \(read and write\) failed at read: connection refused: nothing listens there .*check the URL/);
     expect(checks[5]!.message).toMatch(/^silent \(read and write\) did not answer in time at read/);
     for (const check of checks) expect(check.message).not.toMatch(/ci-secret|laptop-secret|:wrong@/);
   });

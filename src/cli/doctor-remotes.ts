@@ -69,6 +69,12 @@ const WHAT_TO_DO: Record<StorageError['kind'], string> = {
   auth: 'check its credentials (password_file, username; for S3 credentials_file, profile or AWS_* variables) and what they may do',
 };
 
+/** "GET from team-redis: connection refused" → "connection refused": the line names the remote already. */
+function withoutLabel(message: string, label: string): string {
+  const at = message.indexOf(`${label}: `);
+  return at === -1 ? message : message.slice(at + label.length + 2);
+}
+
 /** One line per configured remote, with how the running server sees it where it has it. */
 export function remoteChecks(probes: readonly RemoteProbe[], serverView: readonly RemoteStatus[] = []): Check[] {
   return probes.map((probe) => {
@@ -86,7 +92,7 @@ export function remoteChecks(probes: readonly RemoteProbe[], serverView: readonl
       return {
         id,
         status: 'fail',
-        message: `${label} (${mode}) ${what} at ${step}: ${message.replace(`${label}: `, '')}. Builds go on without it; ${WHAT_TO_DO[kind]}.${serverNote}`,
+        message: `${label} (${mode}) ${what} at ${step}: ${withoutLabel(message, label)}. Builds go on without it; ${WHAT_TO_DO[kind]}.${serverNote}`,
       };
     }
     if (probe.mismatch) {

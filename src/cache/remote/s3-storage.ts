@@ -102,7 +102,7 @@ export class S3Storage implements CacheStorage {
 
   private failure(error: unknown, what: string): StorageError {
     if (error instanceof StorageError) return error;
-    const where = `${what} s3://${this.options.bucket}/${this.options.prefix}`;
+    const where = `${what} ${this.label}`;
     if (error instanceof this.minio.S3Error || (error as { code?: string }).code !== undefined) {
       const code = (error as { code?: string }).code ?? '';
       if (AUTH_CODES.has(code)) return new StorageError('auth', `${where}: ${code}: the bucket refused these credentials (${(error as Error).message})`, { cause: error });
