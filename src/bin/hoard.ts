@@ -40,6 +40,7 @@ function loadSlowPath(): SlowPath {
         return compileDirectly(call);
       },
       fallBack: (call) => compileDirectly(call),
+      refuseRendezvous: (call) => compileDirectly(call),
     };
   }
 }

@@ -6,8 +6,8 @@ import type { StatsSnapshot } from '../stats/snapshot.js';
 import { cacheCheck, incrementalCheck, reasonChecks, runChecks, serverCheck, socketCheck, somethingWrong, worktreeChecks, wrapperCheck, type DoctorFacts } from './doctor-checks.js';
 
 const loaded: LoadedConfig = {
-  config: { basedirs: [], cache_dir: '/c', cache_size: 20 * 1024 ** 3, idle_timeout: 600, linked_crates: ['proc-macro'], log_level: 'info' },
-  sources: { basedirs: 'default', cache_dir: 'default', cache_size: 'file', idle_timeout: 'default', linked_crates: 'default', log_level: 'default' },
+  config: { basedirs: [], cache_access: 'private', cache_dir: '/c', cache_size: 20 * 1024 ** 3, idle_timeout: 600, linked_crates: ['proc-macro'], log_level: 'info' },
+  sources: { basedirs: 'default', cache_access: 'default', cache_dir: 'default', cache_size: 'file', idle_timeout: 'default', linked_crates: 'default', log_level: 'default' },
   file: '/home/u/.config/hoard/config.toml',
   fileExists: true,
 };

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     const { home, env } = withConfig(undefined);
     const loaded = loadConfig(env);
     expect(loaded.fileExists).toBe(false);
-    expect(loaded.config).toEqual({ basedirs: [], cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, idle_timeout: 600, linked_crates: ['binary', 'build-script', 'dylib', 'proc-macro'], log_level: 'info' });
+    expect(loaded.config).toEqual({ basedirs: [], cache_access: 'private', cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, idle_timeout: 600, linked_crates: ['binary', 'build-script', 'dylib', 'proc-macro'], log_level: 'info' });
     expect(new Set(Object.values(loaded.sources))).toEqual(new Set(['default']));
   });
 
@@ -38,7 +38,7 @@ describe('loadConfig', () => {
 
   it('names an unknown key and lists the known ones', () => {
     const { env } = withConfig('max_size = "5G"\n');
-    expect(() => loadConfig(env)).toThrow(/config\.toml:1: unknown key 'max_size'\. Known keys: basedirs, cache_dir, cache_size/);
+    expect(() => loadConfig(env)).toThrow(/config\.toml:1: unknown key 'max_size'\. Known keys: basedirs, cache_access, cache_dir, cache_size/);
   });
 
   it('reports a TOML syntax error with its line and column', () => {

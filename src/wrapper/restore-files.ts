@@ -2,6 +2,7 @@ import { chmodSync, constants, copyFileSync, renameSync, rmSync, statSync, write
 import { fileIdentity } from '../fs/file-identity.js';
 import { PROTOCOL_VERSION, type HitReply, type RestoreFile } from '../protocol/messages.js';
 import type { Connection } from '../client/connection.js';
+import { filesOutsidePlaces, outputPlaces } from './reply-bounds.js';
 import { writeOutput } from './sync-io.js';
 
 /**
@@ -57,8 +58,13 @@ function tell(connection: Pick<Connection, 'send'>, message: Parameters<Connecti
  * process to end. Gives the compiler's exit code, or why the files could not be written (the caller
  * then compiles instead).
  */
-export function replayHit(connection: Connection, reply: HitReply): { exitCode: number } | { failure: string } {
+export function replayHit(connection: Connection, reply: HitReply, call: { cwd: string; args: readonly string[] }): { exitCode: number } | { failure: string } {
   if (reply.files.length > 0) {
+    const outside = filesOutsidePlaces(reply.files, call.cwd, outputPlaces(call.cwd, call.args));
+    if (outside !== undefined) {
+      tell(connection, { v: PROTOCOL_VERSION, type: 'restore-failed', message: `refused: ${outside}` });
+      return { failure: `refused: ${outside}` };
+    }
     const failure = restoreHit(connection, reply.files);
     if (failure !== undefined) return { failure };
   }
