@@ -85,3 +85,27 @@ describe('units', () => {
     ['0', 0],
   ])('duration %s', (text, seconds) => expect(parseDuration(text)).toBe(seconds));
 });
+
+describe('messages for nonsense values', () => {
+  it.each([
+    ['cache_size = true\n', 'cache_size: expected a size such as "10G", "500M" or a number of bytes, got the boolean true.'],
+    ['cache_size = 1e400\n', 'cache_size: expected a size such as "10G", "500M" or a number of bytes, got a number too large to hold.'],
+    ['cache_size = [1]\n', 'got a list.'],
+    ['cache_size = 0\n', 'cache_size: 0 is less than allowed: use "1M" to "1024T".'],
+    ['cache_size = 1e26\n', 'cache_size: 1e+26 is more than allowed: use "1M" to "1024T".'],
+    ['cache_size = "100000000000T"\n', 'is more than allowed'],
+    ['idle_timeout = "100000h"\n', 'idle_timeout: "100000h" is more than allowed: use 0 to "8760h".'],
+    ['cache_access = "world"\n', 'cache_access: expected "private"'],
+    ['cache_size = "10G\n', ':1:18: not valid TOML: a string is not closed: end it with its quote on the same line'],
+    ['cache_size = "10G', 'not valid TOML: a string is not closed'],
+  ])('%j', (text, message) => {
+    const { env } = withConfig(text);
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('accepts the bounds themselves', () => {
+    expect(loadConfig(withConfig('cache_size = "1M"\nidle_timeout = 0\n').env).config).toMatchObject({ cache_size: 1024 ** 2, idle_timeout: 0 });
+    expect(loadConfig(withConfig('cache_size = "1024T"\ncache_access = "group"\n').env).config).toMatchObject({ cache_size: 1024 ** 5, cache_access: 'group' });
+  });
+});
