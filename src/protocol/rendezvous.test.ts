@@ -2,7 +2,7 @@ import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertRendezvous, inspectRendezvous, rendezvousState, UntrustedRendezvous } from './rendezvous.js';
+import { assertRendezvous, inspectRendezvous, parentProblem, rendezvousState, UntrustedRendezvous } from './rendezvous.js';
 
 describe('the rendezvous check', () => {
   let root: string;
@@ -53,5 +53,25 @@ describe('the rendezvous check', () => {
     symlinkSync(dir, link);
     lchownSync(link, 65534, 65534);
     expect(rendezvousState(link)).toBe('untrusted');
+  });
+});
+
+describe('the directory that holds the rendezvous', () => {
+  it('is fine when the user owns it, or it is sticky like /tmp', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hoard-parent-'));
+    try {
+      expect(parentProblem(root)).toBeUndefined();
+      chmodSync(root, 0o777);
+      expect(parentProblem(root)).toMatch(/can be written by others without the sticky bit \(mode 777\)/);
+      chmodSync(root, 0o1777);
+      expect(parentProblem(root)).toBeUndefined();
+      if (process.getuid?.() === 0) {
+        chmodSync(root, 0o755);
+        chownSync(root, 65534, 65534);
+        expect(parentProblem(root)).toMatch(/belongs to user 65534, who can replace it/);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

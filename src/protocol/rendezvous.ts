@@ -63,3 +63,20 @@ export function assertRendezvous(dir: string): 'absent' | 'trusted' {
   if (found.state === 'untrusted') throw new UntrustedRendezvous(found.problem, dir);
   return found.state;
 }
+
+/**
+ * The directory holding the rendezvous: whoever can rename entries in it can swap the rendezvous for
+ * theirs between a check and its use. Fine when it is the user's or root's and others cannot write it,
+ * or when it is sticky (/tmp: nobody renames another's entries). The server checks it once at start
+ * (the wrapper's hot path cannot afford a second lstat).
+ */
+export function parentProblem(dir: string, uid: number | undefined = process.getuid?.()): string | undefined {
+  if (uid === undefined) return undefined;
+  const info = lstatSync(dir, { throwIfNoEntry: false });
+  if (!info) return undefined;
+  if (info.isSymbolicLink()) return undefined; // links in the path above are the user's own choice of place
+  if (info.mode & 0o1000) return undefined;
+  if (info.uid !== uid && info.uid !== 0) return `${dir}, where it lives, belongs to user ${info.uid}, who can replace it`;
+  if (info.mode & 0o022) return `${dir}, where it lives, can be written by others without the sticky bit (mode ${(info.mode & 0o777).toString(8)}), so they can replace it`;
+  return undefined;
+}

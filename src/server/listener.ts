@@ -1,7 +1,7 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { connect, type Server } from 'node:net';
 import { dirname } from 'node:path';
-import { assertRendezvous } from '../protocol/rendezvous.js';
+import { assertRendezvous, parentProblem, UntrustedRendezvous } from '../protocol/rendezvous.js';
 
 function isLive(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -36,6 +36,8 @@ export async function takeSocketPath(server: Server, socketPath: string): Promis
   // Made private, or found private: never chmod-ed, as what is there may be someone else's (or a link to it).
   await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
   assertRendezvous(dirname(socketPath));
+  const parent = parentProblem(dirname(dirname(socketPath)));
+  if (parent) throw new UntrustedRendezvous(parent, dirname(socketPath));
   if (await isLive(socketPath)) return { taken: false };
   const privatePath = `${socketPath}.${process.pid}`;
   await rm(privatePath, { force: true });
