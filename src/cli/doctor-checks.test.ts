@@ -57,6 +57,7 @@ describe('hoard doctor checks', () => {
 
   it('flags a socket path too long for a Unix socket and a disk smaller than the cache may grow', () => {
     expect(socketCheck({ ...healthy, socketPath: `/${'d'.repeat(120)}/server.sock` }).status).toBe('fail');
+    expect(socketCheck({ ...healthy, rendezvousProblem: '/run/x/hoard is a symbolic link: remove it' })).toEqual({ id: 'socket', status: 'fail', message: 'every compile runs uncached: /run/x/hoard is a symbolic link: remove it.' });
     expect(cacheCheck({ ...healthy, stats: snapshot({}, 0), freeBytes: 10 }).status).toBe('warn');
     expect(cacheCheck({ ...healthy, stats: snapshot({}, 0, { dir: '/c', sizeBytes: 95, limitBytes: 100, entries: 1 }), freeBytes: 1000 }).message).toMatch(/near its limit/);
   });
