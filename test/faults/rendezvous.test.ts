@@ -139,4 +139,27 @@ describe.skipIf(unavailable)(`a socket directory another user controls${unavaila
     expect(statSync(publicDir).mode & 0o777).toBe(0o755);
     expect(existsSync(join(publicDir, 'server.sock'))).toBe(false);
   });
+
+  it('as the other user: a socket in their own directory that they may not open (root made it) is one line, not a stack trace', async () => {
+    const theirs = join(root, 'theirs');
+    mkdirSync(join(theirs, 'run'), { recursive: true, mode: 0o700 });
+    const rootsServer = createServer(() => undefined);
+    await new Promise<void>((resolve) => rootsServer.listen(join(theirs, 'run', 'server.sock'), resolve));
+    chmodSync(join(theirs, 'run', 'server.sock'), 0o700);
+    chownSync(join(theirs, 'run'), other.uid, other.gid);
+    chownSync(theirs, other.uid, other.gid);
+    try {
+      const result = await execa('runuser', ['-u', other.name, '--', HOARD, 'stats', '--json'], {
+        env: { PATH: process.env.PATH!, HOME: theirs, HOARD_DIR: theirs },
+        extendEnv: false,
+        reject: false,
+        timeout: 60_000,
+      });
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr.trim()).toMatch(/^hoard: you may not open \S+server\.sock \(permission denied\): it is not your server's; remove it or make it yours alone/);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      await new Promise((resolve) => rootsServer.close(resolve));
+    }
+  });
 });
