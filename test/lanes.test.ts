@@ -158,7 +158,7 @@ describe('lanes', () => {
   });
 
   it('clears lanes left by an earlier server when it starts', async () => {
-    mkdirSync(join(dir, 'dead-1'), { recursive: true });
+    mkdirSync(join(dir, 'dead-1'), { recursive: true, mode: 0o700 });
     await startPool();
     expect(laneNames(dir)).not.toContain('dead-1');
     expect(laneNames(dir)).toHaveLength(4);
@@ -220,7 +220,7 @@ describe('lanes', () => {
 
   it('keeps the lanes of a server that still runs, and removes those of servers that are gone', async () => {
     const gone = spawnSync('true').pid;
-    for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) mkdirSync(join(dir, sub), { recursive: true });
+    for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
     // pid 1 always runs; `gone` has exited.
     const seeded = ['1-7', join(TAKEN_DIR, '1-8'), join(REPLIES_DIR, '1-8'), join(NEW_DIR, '1-9'), `${gone}-1`, join(TAKEN_DIR, `${gone}-2`), join(REPLIES_DIR, `${gone}-2`)];
     for (const name of seeded) writeFileSync(join(dir, name), '');
@@ -244,7 +244,7 @@ describe('lanes', () => {
     try {
       const zombie = Number((await once(parent.stdout!, 'data'))[0].toString().trim());
       await vi.waitFor(() => expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /));
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileSync(join(dir, `${zombie}-1`), '');
       await startPool();
       expect(existsSync(join(dir, `${zombie}-1`))).toBe(false);

@@ -7,6 +7,7 @@ import { initCommand } from '../cli/init-command.js';
 import { serverCommand } from '../cli/server-command.js';
 import { statsCommand } from '../cli/stats-command.js';
 import { ConfigError } from '../config/load.js';
+import { UntrustedRendezvous } from '../protocol/rendezvous.js';
 import { HOARD_VERSION } from '../version.js';
 
 /** Entry of the command-line tool; bin/hoard loads it for everything that is not a compiler call. */
@@ -37,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new CliError(`unknown command '${command}'; 'hoard --help' lists the commands.`);
     }
   } catch (error) {
-    if (error instanceof CliError || error instanceof ConfigError) {
+    if (error instanceof CliError || error instanceof ConfigError || error instanceof UntrustedRendezvous) {
       process.stderr.write(`hoard: ${error.message}\n`);
       return 1;
     }

@@ -44,6 +44,7 @@ function loadSlowPath(): SlowPath {
         connection.close();
         return compileDirectly(call);
       },
+      refuseRendezvous: (call) => compileDirectly(call),
     };
   }
 }

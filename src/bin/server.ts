@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import { runServer } from '../server/server.js';
+import { UntrustedRendezvous } from '../protocol/rendezvous.js';
 
 /** `node server.mjs [--foreground] [--log-level LEVEL]`: started by the wrapper or `hoard server start`. */
 const { values } = parseArgs({
@@ -19,7 +20,9 @@ if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
 runServer({ foreground: values.foreground, hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url), ...(level ? { logLevel: level as LogLevel } : {}) }).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`hoard server: ${(error as Error).stack ?? String(error)}\n`);
+    // A refusal the user can act on is one line; anything else is a bug, with its stack.
+    const line = error instanceof UntrustedRendezvous ? error.message : ((error as Error).stack ?? String(error));
+    process.stderr.write(`hoard server: ${line}\n`);
     process.exit(1);
   },
 );

@@ -1,8 +1,9 @@
 import { constants, readFileSync, statSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DigestMemo } from '../hash/digest-memo.js';
+import { cacheFileMode } from '../fs/cache-access.js';
 import { fileIdentity } from '../fs/file-identity.js';
 import { digestFile } from '../hash/blake3.js';
 import { entrySchema, ENTRY_FORMAT, refusal, sealOf, type Entry } from './entry.js';
@@ -240,6 +241,8 @@ export class DiskStore {
           sources.push(undefined);
         } else {
           await copyFile(output.path, blob, constants.COPYFILE_FICLONE);
+          // A copy keeps the output's mode (0755 for an executable); the entry records it, the blob is private.
+          await chmod(blob, cacheFileMode());
           const after = await stat(output.path, { bigint: true });
           sources.push(fileIdentity(after) === fileIdentity(info) ? { path: output.path, identity: fileIdentity(info) } : undefined);
         }

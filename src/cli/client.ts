@@ -1,4 +1,5 @@
 import { resolveLocations } from '../protocol/locations.js';
+import { inspectRendezvous, rendezvousAdvice } from '../protocol/rendezvous.js';
 import { PROTOCOL_VERSION, type DataReplies, type ServerMessage, type SimpleRequestType } from '../protocol/messages.js';
 import { ServerConnection } from '../client/connection.js';
 
@@ -6,13 +7,17 @@ const REPLY_TIMEOUT_MS = 5000;
 
 /** Asks the running server one question; undefined when no server runs. */
 export async function askServer(type: SimpleRequestType, env: NodeJS.ProcessEnv = process.env): Promise<ServerMessage | undefined> {
-  const { socketPath } = resolveLocations(env);
+  const { socketDir, socketPath } = resolveLocations(env);
   let connection: ServerConnection;
   try {
+    trustedRendezvous(socketDir);
     connection = await ServerConnection.open(socketPath, 1000);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') return undefined;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new CliError(`you may not open ${socketPath} (permission denied): it is not your server's; ${rendezvousAdvice(socketDir)}.`);
+    }
     throw error;
   }
   try {
@@ -38,4 +43,13 @@ export async function askServerData<Type extends SimpleRequestType>(type: Type, 
 /** A failure the user can act on: printed as one line, exit status 1. */
 export class CliError extends Error {
   override name = 'CliError';
+}
+
+/**
+ * The CLI talks to a server only through a directory that is the user's own (src/protocol/rendezvous.ts):
+ * a stranger's socket would learn nothing much from `status`, but `stop` and the dashboard trust its answers.
+ */
+export function trustedRendezvous(socketDir: string): void {
+  const found = inspectRendezvous(socketDir);
+  if (found.state === 'untrusted') throw new CliError(`${found.problem}, so hoard will not talk to a server there: ${rendezvousAdvice(socketDir)}.`);
 }

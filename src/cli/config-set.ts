@@ -40,6 +40,7 @@ function rewritten(text: string, key: ConfigKey, value: string | number | string
 
 function whenItApplies(key: ConfigKey, server: { pid: number } | undefined): string {
   if (!server) return 'the server reads it when it starts (the next compile starts one)';
+  if (key === 'cache_access') return `the running server (pid ${server.pid}) keeps its file modes; 'hoard server stop' and the next compile starts one with the new ones`;
   if (key === 'cache_dir') return `the running server (pid ${server.pid}) keeps its cache directory; 'hoard server stop' and the next compile starts one in the new place`;
   return `the running server (pid ${server.pid}) applies it within a second`;
 }

@@ -6,8 +6,8 @@ import type { StatsSnapshot } from '../stats/snapshot.js';
 import { cacheCheck, incrementalCheck, reasonChecks, runChecks, serverCheck, socketCheck, somethingWrong, worktreeChecks, wrapperCheck, type DoctorFacts } from './doctor-checks.js';
 
 const loaded: LoadedConfig = {
-  config: { basedirs: [], cache_dir: '/c', cache_size: 20 * 1024 ** 3, compression_level: 3, idle_timeout: 600, linked_crates: ['proc-macro'], log_level: 'info', remotes: [] },
-  sources: { basedirs: 'default', cache_dir: 'default', cache_size: 'file', compression_level: 'default', idle_timeout: 'default', linked_crates: 'default', log_level: 'default', remotes: 'default' },
+  config: { basedirs: [], cache_access: 'private', cache_dir: '/c', cache_size: 20 * 1024 ** 3, compression_level: 3, idle_timeout: 600, linked_crates: ['proc-macro'], log_level: 'info', remotes: [] },
+  sources: { basedirs: 'default', cache_access: 'default', cache_dir: 'default', cache_size: 'file', compression_level: 'default', idle_timeout: 'default', linked_crates: 'default', log_level: 'default', remotes: 'default' },
   file: '/home/u/.config/hoard/config.toml',
   fileExists: true,
 };
@@ -57,6 +57,7 @@ describe('hoard doctor checks', () => {
 
   it('flags a socket path too long for a Unix socket and a disk smaller than the cache may grow', () => {
     expect(socketCheck({ ...healthy, socketPath: `/${'d'.repeat(120)}/server.sock` }).status).toBe('fail');
+    expect(socketCheck({ ...healthy, rendezvousProblem: '/run/x/hoard is a symbolic link: remove it' })).toEqual({ id: 'socket', status: 'fail', message: 'every compile runs uncached: /run/x/hoard is a symbolic link: remove it.' });
     expect(cacheCheck({ ...healthy, stats: snapshot({}, 0), freeBytes: 10 }).status).toBe('warn');
     expect(cacheCheck({ ...healthy, stats: snapshot({}, 0, { dir: '/c', sizeBytes: 95, limitBytes: 100, entries: 1 }), freeBytes: 1000 }).message).toMatch(/near its limit/);
   });

@@ -40,6 +40,8 @@ export interface DoctorFacts {
   cacheDirProblem?: string;
   freeBytes?: number;
   socketPath: string;
+  /** Why the socket's directory fails the rendezvous check (src/protocol/rendezvous.ts), if it does. */
+  rendezvousProblem?: string;
   maxSocketPathBytes: number;
 }
 
@@ -154,6 +156,7 @@ export function socketCheck(facts: DoctorFacts): Check {
   if (bytes > facts.maxSocketPathBytes) {
     return { id: 'socket', status: 'fail', message: `the socket path ${facts.socketPath} is ${bytes} bytes, more than the ${facts.maxSocketPathBytes} a Unix socket allows: every compile runs uncached; set XDG_RUNTIME_DIR (or HOARD_DIR) to a shorter directory.` };
   }
+  if (facts.rendezvousProblem) return { id: 'socket', status: 'fail', message: `every compile runs uncached: ${facts.rendezvousProblem}.` };
   return { id: 'socket', status: 'ok', message: `socket ${facts.socketPath}.` };
 }
 

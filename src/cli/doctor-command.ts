@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { MAX_SOCKET_PATH_BYTES, resolveLocations } from '../protocol/locations.js';
+import { inspectRendezvous, rendezvousAdvice } from '../protocol/rendezvous.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import { HOARD_VERSION } from '../version.js';
 import { restoredEnvironment } from '../client/environment.js';
@@ -33,6 +34,11 @@ function freeBytes(dir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+function rendezvousFact(socketDir: string): { rendezvousProblem?: string } {
+  const found = inspectRendezvous(socketDir);
+  return found.state === 'untrusted' ? { rendezvousProblem: `${found.problem}: ${rendezvousAdvice(socketDir)}` } : {};
 }
 
 async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
@@ -72,6 +78,7 @@ async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
     ...(cacheDir && cacheDirProblem(cacheDir) ? { cacheDirProblem: cacheDirProblem(cacheDir)! } : {}),
     ...(cacheDir && freeBytes(cacheDir) !== undefined ? { freeBytes: freeBytes(cacheDir)! } : {}),
     socketPath: resolveLocations(env).socketPath,
+    ...rendezvousFact(resolveLocations(env).socketDir),
     maxSocketPathBytes: MAX_SOCKET_PATH_BYTES,
   };
 }

@@ -57,7 +57,7 @@ export async function serverCommand(args: string[], runForeground: RunForeground
         return 0;
       }
       await spawnServer(serverScript(), locations, env);
-      const connection = await waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS).catch((error: Error) => {
+      const connection = await waitForServer(locations.socketDir, locations.socketPath, SERVER_START_TIMEOUT_MS).catch((error: Error) => {
         throw new CliError(`${error.message}; see ${locations.serverLogPath} and ${locations.errorLogPath}`);
       });
       connection.close();

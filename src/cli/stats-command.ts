@@ -9,7 +9,7 @@ import { StatsStore } from '../stats/stats-store.js';
 import { resolveLocations } from '../protocol/locations.js';
 import type { HitRatePoint } from '../protocol/messages.js';
 import { HitRateHistory, readSavedHistory } from '../stats/history.js';
-import { askServerData, CliError } from './client.js';
+import { askServerData, CliError, trustedRendezvous } from './client.js';
 
 /** The statistics from the server, or from disk when no server runs (they persist). */
 export async function currentStats(): Promise<StatsSnapshot> {
@@ -84,8 +84,10 @@ export async function statsCommand(args: string[]): Promise<number> {
     delete process.env.CI;
     delete process.env.CONTINUOUS_INTEGRATION;
     // Ink and React load only here: the table, JSON and every other command stay without them.
+    const locations = resolveLocations(process.env);
+    trustedRendezvous(locations.socketDir);
     const { runDashboard } = await import('../dashboard/run-dashboard.js');
-    return runDashboard({ socketPath: resolveLocations(process.env).socketPath, loadSaved: savedState, zero: zeroStats });
+    return runDashboard({ socketPath: locations.socketPath, loadSaved: savedState, zero: zeroStats });
   }
   const snapshot = await currentStats();
   if (byWorktree) {

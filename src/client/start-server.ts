@@ -1,5 +1,6 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Locations } from '../protocol/locations.js';
+import { assertRendezvous } from '../protocol/rendezvous.js';
 import { ServerConnection } from './connection.js';
 import { INVOKED_AS_VARIABLE, NESTING_VARIABLE } from './environment.js';
 
@@ -41,7 +42,7 @@ export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export async function spawnServer(serverScript: string, locations: Locations, env: NodeJS.ProcessEnv): Promise<void> {
   const { spawn } = process.getBuiltinModule('node:child_process');
-  mkdirSync(locations.stateDir, { recursive: true });
+  mkdirSync(locations.stateDir, { recursive: true, mode: 0o700 });
   const child = spawn(process.execPath, [serverScript, '--daemon'], {
     detached: true,
     stdio: 'ignore',
@@ -56,12 +57,28 @@ function isAbsent(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ECONNREFUSED';
 }
 
-export async function waitForServer(socketPath: string, timeoutMs: number): Promise<ServerConnection> {
+/**
+ * Connects once the socket's directory has passed the trust check (src/protocol/rendezvous.ts), and
+ * checks it again once connected, before anything is sent: the server may have made it meanwhile.
+ */
+async function openTrusted(socketDir: string, socketPath: string): Promise<ServerConnection> {
+  assertRendezvous(socketDir);
+  const connection = await ServerConnection.open(socketPath, CONNECT_TIMEOUT_MS);
+  try {
+    assertRendezvous(socketDir);
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+  return connection;
+}
+
+export async function waitForServer(socketDir: string, socketPath: string, timeoutMs: number): Promise<ServerConnection> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      return await ServerConnection.open(socketPath, CONNECT_TIMEOUT_MS);
+      return await openTrusted(socketDir, socketPath);
     } catch (error) {
       lastError = error;
       if (!isAbsent(error)) throw error;
@@ -78,7 +95,7 @@ export async function connectOrStart(
   env: NodeJS.ProcessEnv,
 ): Promise<ServerConnection> {
   try {
-    return await ServerConnection.open(locations.socketPath, CONNECT_TIMEOUT_MS);
+    return await openTrusted(locations.socketDir, locations.socketPath);
   } catch (error) {
     if (!isAbsent(error)) throw error;
   }
@@ -87,10 +104,12 @@ export async function connectOrStart(
   }
   try {
     await spawnServer(serverScript, locations, env);
-    return await waitForServer(locations.socketPath, SERVER_START_TIMEOUT_MS);
+    return await waitForServer(locations.socketDir, locations.socketPath, SERVER_START_TIMEOUT_MS);
   } catch (error) {
     try {
       mkdirSync(locations.socketDir, { recursive: true, mode: 0o700 });
+      // Never a file written into a directory someone else controls (the marker could be their link).
+      if (assertRendezvous(locations.socketDir) !== 'trusted') throw error;
       writeFileSync(locations.startFailedPath, `${new Date().toISOString()} ${(error as Error).message}\n`);
     } catch {
       // Without the marker every wrapper waits for its own attempt; slower, still correct.

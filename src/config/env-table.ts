@@ -3,6 +3,7 @@ import type { ConfigKey } from './schema.js';
 /** The one table from environment variables to config keys. An environment value beats the file. */
 export const ENV_VARIABLES: ReadonlyArray<{ variable: string; key: ConfigKey }> = [
   { variable: 'HOARD_BASEDIRS', key: 'basedirs' },
+  { variable: 'HOARD_CACHE_ACCESS', key: 'cache_access' },
   { variable: 'HOARD_CACHE_SIZE', key: 'cache_size' },
   { variable: 'HOARD_COMPRESSION_LEVEL', key: 'compression_level' },
   { variable: 'HOARD_DIR', key: 'cache_dir' },

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     const { home, env } = withConfig(undefined);
     const loaded = loadConfig(env);
     expect(loaded.fileExists).toBe(false);
-    expect(loaded.config).toEqual({ basedirs: [], cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, compression_level: 3, idle_timeout: 600, linked_crates: ['binary', 'build-script', 'dylib', 'proc-macro'], log_level: 'info', remotes: [] });
+    expect(loaded.config).toEqual({ basedirs: [], cache_access: 'private', cache_dir: join(home, 'cache', 'hoard'), cache_size: 10 * 1024 ** 3, compression_level: 3, idle_timeout: 600, linked_crates: ['binary', 'build-script', 'dylib', 'proc-macro'], log_level: 'info', remotes: [] });
     expect(new Set(Object.values(loaded.sources))).toEqual(new Set(['default']));
   });
 
@@ -38,7 +38,7 @@ describe('loadConfig', () => {
 
   it('names an unknown key and lists the known ones', () => {
     const { env } = withConfig('max_size = "5G"\n');
-    expect(() => loadConfig(env)).toThrow(/config\.toml:1: unknown key 'max_size'\. Known keys: basedirs, cache_dir, cache_size/);
+    expect(() => loadConfig(env)).toThrow(/config\.toml:1: unknown key 'max_size'\. Known keys: basedirs, cache_access, cache_dir, cache_size/);
   });
 
   it('reports a TOML syntax error with its line and column', () => {
@@ -92,4 +92,28 @@ describe('units', () => {
     ['1h', 3600],
     ['0', 0],
   ])('duration %s', (text, seconds) => expect(parseDuration(text)).toBe(seconds));
+});
+
+describe('messages for nonsense values', () => {
+  it.each([
+    ['cache_size = true\n', 'cache_size: expected a size such as "10G", "500M" or a number of bytes, got the boolean true.'],
+    ['cache_size = 1e400\n', 'cache_size: expected a size such as "10G", "500M" or a number of bytes, got a number too large to hold.'],
+    ['cache_size = [1]\n', 'got a list.'],
+    ['cache_size = 0\n', 'cache_size: 0 is less than allowed: use "1M" to "1024T".'],
+    ['cache_size = 1e26\n', 'cache_size: 1e+26 is more than allowed: use "1M" to "1024T".'],
+    ['cache_size = "100000000000T"\n', 'is more than allowed'],
+    ['idle_timeout = "100000h"\n', 'idle_timeout: "100000h" is more than allowed: use 0 to "8760h".'],
+    ['cache_access = "world"\n', 'cache_access: expected "private"'],
+    ['cache_size = "10G\n', ':1:18: not valid TOML: a string is not closed: end it with its quote on the same line'],
+    ['cache_size = "10G', 'not valid TOML: a string is not closed'],
+  ])('%j', (text, message) => {
+    const { env } = withConfig(text);
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('accepts the bounds themselves', () => {
+    expect(loadConfig(withConfig('cache_size = "1M"\nidle_timeout = 0\n').env).config).toMatchObject({ cache_size: 1024 ** 2, idle_timeout: 0 });
+    expect(loadConfig(withConfig('cache_size = "1024T"\ncache_access = "group"\n').env).config).toMatchObject({ cache_size: 1024 ** 5, cache_access: 'group' });
+  });
 });

@@ -36,12 +36,26 @@ function lineOfKey(text: string, key: string): number | undefined {
   return index === -1 ? undefined : index + 1;
 }
 
+/**
+ * smol-toml's reason, in the user's terms where it has a misleading one: a string left open at the end
+ * of its line is "control characters are not allowed in strings" (the line break is the character).
+ */
+function tomlReason(error: TomlError, text: string): string {
+  const reason = error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+  const line = text.split('\n')[error.line - 1] ?? '';
+  const atEndOfLine = error.column - 1 >= line.replace(/\r$/, '').length;
+  if ((/control characters/.test(reason) && atEndOfLine) || /unfinished string/.test(reason)) {
+    return 'a string is not closed: end it with its quote on the same line (cache_size = "10G")';
+  }
+  return reason;
+}
+
 function readToml(file: string, text: string): Record<string, unknown> {
   try {
     return parse(text) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof TomlError) {
-      const reason = error.message.split('\n')[0];
+      const reason = tomlReason(error, text);
       throw new ConfigError(`${file}:${error.line}:${error.column}: not valid TOML: ${reason}. Fix the file, or move it away to use the defaults.`);
     }
     throw error;

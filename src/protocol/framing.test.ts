@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, FrameDecoder } from './framing.js';
+import { encodeFrame, FrameDecoder, FrameTooLarge, MAX_FRAME_BYTES } from './framing.js';
 
 describe('framing', () => {
   it('decodes messages split and joined across chunks', () => {
@@ -25,5 +25,36 @@ describe('framing', () => {
     const decoder = new FrameDecoder(() => undefined, (error) => errors.push(error));
     decoder.push(Buffer.from([0xff, 0xff, 0xff, 0xff]));
     expect(errors[0]?.message).toMatch(/exceeds/);
+  });
+
+  it('decodes many small frames in one chunk, and keeps the start of the next', () => {
+    const received: unknown[] = [];
+    const decoder = new FrameDecoder((message) => received.push(message), (error) => { throw error; });
+    const frames = Array.from({ length: 1000 }, (_, index) => encodeFrame({ index }));
+    const bytes = Buffer.concat(frames);
+    decoder.push(bytes.subarray(0, bytes.length - 3));
+    expect(received).toHaveLength(999);
+    decoder.push(bytes.subarray(bytes.length - 3));
+    expect(received[999]).toEqual({ index: 999 });
+  });
+
+  it('refuses a frame over the limit from its header, before its body, and ignores what follows', () => {
+    const errors: Error[] = [];
+    const received: unknown[] = [];
+    const decoder = new FrameDecoder((message) => received.push(message), (error) => errors.push(error), 1024);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(1025);
+    decoder.push(header);
+    expect(errors[0]).toBeInstanceOf(FrameTooLarge);
+    expect(errors[0]!.message).toBe('frame of 1025 bytes exceeds the 1024-byte limit');
+    decoder.push(encodeFrame({ after: true }));
+    expect(received).toEqual([]);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('will not encode a message over the limit, and the limit fits tens of MiB of compiler output in base64', () => {
+    expect(() => encodeFrame({ text: 'x'.repeat(2000) }, 1024)).toThrow(FrameTooLarge);
+    expect(encodeFrame({ text: 'x'.repeat(1000) }, 1024).length).toBeLessThanOrEqual(1028);
+    expect(MAX_FRAME_BYTES).toBeGreaterThanOrEqual((64 * 1024 * 1024 * 4) / 3);
   });
 });

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeFrame, FrameDecoder } from '../protocol/framing.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
 import { Connections } from './connection.js';
@@ -122,15 +122,24 @@ describe('Connections', () => {
     expect(open).toBe(0);
   });
 
-  it('answers a frame that is not JSON and drops the connection', () => {
-    const client = new FakeConversation();
-    connections.accept(client);
-    const body = Buffer.from('{nope');
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(body.length);
-    client.emit('data', Buffer.concat([header, body]));
-    expect(client.replies).toEqual([{ type: 'error', message: expect.stringMatching(/^unreadable message: frame is not JSON/) }]);
-    expect(client.destroyed).toBe(true);
+  it('answers a frame that is not JSON and drops the connection, once the client had time to read why', () => {
+    vi.useFakeTimers();
+    try {
+      const client = new FakeConversation();
+      connections.accept(client);
+      const body = Buffer.from('{nope');
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(body.length);
+      client.emit('data', Buffer.concat([header, body]));
+      expect(client.replies).toEqual([{ type: 'error', message: expect.stringMatching(/^unreadable message: frame is not JSON/) }]);
+      // Ended at once (a reset would lose the refusal), cut a second later.
+      expect(client.ended).toBe(true);
+      expect(client.destroyed).toBe(false);
+      vi.advanceTimersByTime(1000);
+      expect(client.destroyed).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a subscription that does not come over the socket (a lane)', () => {

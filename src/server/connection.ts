@@ -6,6 +6,9 @@ import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
 import { describeInvalid, envelopeSchema } from './messages.js';
 
+
+/** How long a client whose message was refused has to read why before the connection is cut. */
+const REFUSAL_GRACE_MS = 1000;
 export interface ConnectionsOptions {
   /** Answers the first message of a conversation; the messages after it come through the exchange. */
   dispatch(message: ClientMessage, exchange: Exchange): Promise<void>;
@@ -121,7 +124,9 @@ export class Connections {
       },
       (error) => {
         send({ type: 'error', message: `unreadable message: ${error.message}` });
-        socket.destroy();
+        // Ended, not destroyed at once: a reset would lose the refusal. The decoder drops what follows.
+        socket.end();
+        setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
       },
     );
   }

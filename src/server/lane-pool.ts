@@ -1,5 +1,6 @@
 import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
+import { assertRendezvous } from '../protocol/rendezvous.js';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -124,6 +125,8 @@ export class LanePool {
     if (!this.supported) return;
     try {
       await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+      // Inside the socket's directory, which was checked; a link or a stranger's directory here is still refused.
+      assertRendezvous(this.options.dir);
       // Asked once per server, not once per lane: a server leaves dozens.
       const running = new Map<number, boolean>();
       const ownerRuns = (pid: number | undefined): boolean => {

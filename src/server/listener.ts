@@ -1,6 +1,7 @@
-import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { connect, type Server } from 'node:net';
 import { dirname } from 'node:path';
+import { assertRendezvous, parentProblem, UntrustedRendezvous } from '../protocol/rendezvous.js';
 
 function isLive(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -32,8 +33,11 @@ function listen(server: Server, path: string): Promise<void> {
  * that the path is no longer its own (ownsSocketPath) and leaves.
  */
 export async function takeSocketPath(server: Server, socketPath: string): Promise<{ taken: true; inode: bigint } | { taken: false }> {
+  // Made private, or found private: never chmod-ed, as what is there may be someone else's (or a link to it).
   await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
-  await chmod(dirname(socketPath), 0o700);
+  assertRendezvous(dirname(socketPath));
+  const parent = parentProblem(dirname(dirname(socketPath)));
+  if (parent) throw new UntrustedRendezvous(parent, dirname(socketPath));
   if (await isLive(socketPath)) return { taken: false };
   const privatePath = `${socketPath}.${process.pid}`;
   await rm(privatePath, { force: true });

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { DiskStore } from '../cache/disk-store.js';
+import { applyCacheAccess } from '../fs/cache-access.js';
 import { ManifestStore } from '../cache/manifest-store.js';
 import { TieredStore } from '../cache/tiered-store.js';
 import { CcCompilers } from '../compiler/cc/compiler-identity.js';
@@ -74,11 +75,13 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const env = process.env;
   const locations = resolveLocations(env);
   const start = loadStartingConfig(env);
+  const accessNotes = applyCacheAccess(start.loaded.config.cache_access, [locations.stateDir, start.loaded.config.cache_dir]);
   const log = new Logger(options.logLevel ?? start.loaded.config.log_level, {
     ...(options.foreground ? {} : { file: locations.serverLogPath }),
     errorLog: locations.errorLogPath,
   });
   if (start.problem) log.error(`${start.problem} Using the defaults until it is fixed.`);
+  for (const note of accessNotes) log.info(note);
 
   const cacheDir = start.loaded.config.cache_dir;
   await mkdir(join(cacheDir, 'tmp'), { recursive: true });

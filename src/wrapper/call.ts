@@ -23,6 +23,8 @@ export interface WrapperCall {
 export interface SlowPath {
   /** Settles the call from the server's first reply over a lane, or asks over the socket when there is none. */
   finish(call: WrapperCall, first?: { connection: Connection; reply: ServerMessage }): Promise<number>;
+  /** Says in one line why the socket's directory is not used (src/protocol/rendezvous.ts), then runs the compiler directly. */
+  refuseRendezvous(call: WrapperCall): Promise<number>;
   /** Logs why the cache could not serve the call, then runs the compiler directly. */
   fallBack(call: WrapperCall, why: string): Promise<number>;
   /** After a hit whose copy did not match its sha256: compiles as the server's next answer says, so the entry is replaced. */

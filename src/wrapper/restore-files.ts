@@ -3,6 +3,7 @@ import { chmodSync, closeSync, constants, copyFileSync, openSync, readSync, rena
 import { fileIdentity } from '../fs/file-identity.js';
 import { PROTOCOL_VERSION, type HitReply, type RestoreFile } from '../protocol/messages.js';
 import type { Connection } from '../client/connection.js';
+import { filesOutsidePlaces, outputPlaces } from './reply-bounds.js';
 import { writeOutput } from './sync-io.js';
 
 /** A copy whose bytes are not the ones the entry recorded: the cached blob is damaged. */
@@ -92,8 +93,13 @@ export interface RestoreFailure {
  * process to end. Gives the compiler's exit code, or why the files could not be written (the caller
  * then compiles instead; after a corrupt copy, as the server's `run` says, so the entry is replaced).
  */
-export function replayHit(connection: Connection, reply: HitReply): { exitCode: number } | RestoreFailure {
+export function replayHit(connection: Connection, reply: HitReply, call: { cwd: string; args: readonly string[] }): { exitCode: number } | RestoreFailure {
   if (reply.files.length > 0) {
+    const outside = filesOutsidePlaces(reply.files, call.cwd, outputPlaces(call.cwd, call.args));
+    if (outside !== undefined) {
+      tell(connection, { v: PROTOCOL_VERSION, type: 'restore-failed', message: `refused: ${outside}` });
+      return { failure: `refused: ${outside}`, corrupt: false };
+    }
     const failed = restoreHit(connection, reply.files);
     if (failed !== undefined) return failed;
   }

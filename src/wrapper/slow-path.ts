@@ -2,10 +2,13 @@ import { join } from 'node:path';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import { DECISION_TIMEOUT_MS, type WrapperCall } from './call.js';
 import type { Connection } from '../client/connection.js';
+import { inspectRendezvous, UntrustedRendezvous } from '../protocol/rendezvous.js';
 import { logError } from './error-log.js';
+import { unexpectedExtraArgs } from './reply-bounds.js';
 import { replayHit } from './restore-files.js';
 import { runCaptured, runDirect } from './run-compiler.js';
 import { connectOrStart } from '../client/start-server.js';
+import { writeOutput } from './sync-io.js';
 
 /** After the compile the wrapper waits this long for the store to be acknowledged, then leaves. */
 const STORE_ACK_TIMEOUT_MS = 15_000;
@@ -34,12 +37,13 @@ export async function finish(call: WrapperCall, first?: { connection: Connection
   } catch (error) {
     // A server that hangs must not keep this process alive after the compile it gave up on.
     connection?.close();
+    if (error instanceof UntrustedRendezvous) return refuseUntrusted(call, error);
     return fallBack(call, `cache server unavailable: ${(error as Error).message}`);
   }
 
   switch (reply.type) {
     case 'hit': {
-      const replayed = replayHit(connection, reply);
+      const replayed = replayHit(connection, reply, { cwd: call.request.cwd, args: call.args });
       if ('exitCode' in replayed) return replayed.exitCode;
       if (replayed.corrupt) return replaceCorrupt(call, connection, replayed.failure);
       connection.close();
@@ -49,6 +53,13 @@ export async function finish(call: WrapperCall, first?: { connection: Connection
       if (!reply.store) {
         connection.close();
         return runDirect(call.compiler, call.args, call.compilerEnv);
+      }
+      {
+        const unexpected = unexpectedExtraArgs(reply.extraArgs ?? [], call.request.cwd);
+        if (unexpected !== undefined) {
+          connection.close();
+          return fallBack(call, unexpected);
+        }
       }
       return compileAndStore(connection, call, [...call.args, ...(reply.extraArgs ?? [])]);
     default:
@@ -71,9 +82,23 @@ export async function replaceCorrupt(call: WrapperCall, connection: Connection, 
     connection.close();
     return runDirect(call.compiler, call.args, call.compilerEnv);
   }
-  if (reply.type === 'run' && reply.store) return compileAndStore(connection, call, [...call.args, ...(reply.extraArgs ?? [])]);
+  if (reply.type === 'run' && reply.store && unexpectedExtraArgs(reply.extraArgs ?? [], call.request.cwd) === undefined) {
+    return compileAndStore(connection, call, [...call.args, ...(reply.extraArgs ?? [])]);
+  }
   connection.close();
   return runDirect(call.compiler, call.args, call.compilerEnv);
+}
+
+export function refuseRendezvous(call: WrapperCall): Promise<number> {
+  const found = inspectRendezvous(call.locations.socketDir);
+  // Put right meanwhile (another process removed it): the socket checks again, this compile goes on.
+  if (found.state !== 'untrusted') return finish(call);
+  return refuseUntrusted(call, new UntrustedRendezvous(found.problem, call.locations.socketDir));
+}
+
+function refuseUntrusted(call: WrapperCall, untrusted: UntrustedRendezvous): Promise<number> {
+  writeOutput(2, `hoard: ${untrusted.message}; compiling directly.\n`);
+  return fallBack(call, untrusted.message);
 }
 
 export function fallBack(call: WrapperCall, why: string): Promise<number> {

@@ -1,4 +1,5 @@
 import { resolveLocations } from '../protocol/locations.js';
+import { rendezvousState } from '../protocol/rendezvous.js';
 import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/messages.js';
 import { DECISION_TIMEOUT_MS, type SlowPath, type WrapperCall } from './call.js';
 import { LaneClosed, LaneConnection } from './lane-connection.js';
@@ -39,7 +40,10 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
     request: { v: PROTOCOL_VERSION, type: 'compile', cwd, argv, env: compilerEnv },
   };
 
-  const lane = LaneConnection.claim(call.locations.lanesDir);
+  // The one check of the hot path: a socket or lane in a directory someone else controls is theirs.
+  const rendezvous = rendezvousState(call.locations.socketDir);
+  if (rendezvous === 'untrusted') return options.loadSlowPath().refuseRendezvous(call);
+  const lane = rendezvous === 'trusted' ? LaneConnection.claim(call.locations.lanesDir) : undefined;
   if (!lane) return options.loadSlowPath().finish(call);
   let reply: ServerMessage;
   try {
@@ -52,7 +56,7 @@ export async function runWrapper(argv: string[], env: NodeJS.ProcessEnv, options
     return options.loadSlowPath().fallBack(call, `cache server unavailable: ${(error as Error).message}`);
   }
   if (reply.type !== 'hit') return options.loadSlowPath().finish(call, { connection: lane, reply });
-  const replayed = replayHit(lane, reply);
+  const replayed = replayHit(lane, reply, { cwd, args });
   if ('exitCode' in replayed) return replayed.exitCode;
   if (replayed.corrupt) return options.loadSlowPath().replaceCorrupt(call, lane, replayed.failure);
   lane.close();

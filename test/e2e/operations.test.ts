@@ -271,7 +271,7 @@ describe('hoard config set', () => {
     expectOneLine(bad, /cache_size "lots": expected a size such as "10G".*nothing was written/);
     const unknown = await sandbox.hoard(['config', 'set', 'max_size', '1G']);
     expect(unknown.exitCode).toBe(1);
-    expectOneLine(unknown, /'max_size' is not a config key; keys: basedirs, cache_dir/);
+    expectOneLine(unknown, /'max_size' is not a config key; keys: basedirs, cache_access, cache_dir/);
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
