@@ -9,6 +9,7 @@ import { incrementalSetting, isHoard, resolveTool, rustcWrapperSetting } from '.
 import { askServerData, CliError } from './client.js';
 import { runChecks, somethingWrong, type Check, type DoctorFacts, type ServerFacts } from './doctor-checks.js';
 import { currentStats } from './stats-command.js';
+import { whyHistory } from './why-command.js';
 
 /** Why hoard could not write its cache directory, or undefined when it can. */
 function cacheDirProblem(dir: string): string | undefined {
@@ -71,6 +72,7 @@ async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
     ...(cacheDir && freeBytes(cacheDir) !== undefined ? { freeBytes: freeBytes(cacheDir)! } : {}),
     socketPath: resolveLocations(env).socketPath,
     maxSocketPathBytes: MAX_SOCKET_PATH_BYTES,
+    ...(config ? { whyHistory: await whyHistory(env).catch(() => undefined) } : {}),
   };
 }
 

@@ -18,6 +18,10 @@ export interface Counters {
   bytesStored: number;
   /** The same outcomes by kind of compile (rust library, proc-macro, build script, binary, c, c++): where hits come from. */
   byKind: Record<string, KindCounters>;
+  /** Misses by what made them miss (src/why/differences.ts MISS_CAUSES): first build, sources, arguments, … */
+  missCauses: Record<string, number>;
+  /** Misses whose only difference was the checkout's path, in a compile without a base directory. */
+  baseDirsWouldHit: number;
 }
 
 export interface KindCounters {
@@ -42,6 +46,8 @@ export function emptyCounters(): Counters {
     bytesRestored: 0,
     bytesStored: 0,
     byKind: {},
+    missCauses: {},
+    baseDirsWouldHit: 0,
   };
 }
 
