@@ -6,7 +6,8 @@ As a compiler wrapper (cargo does this for you; 'hoard init' sets it up):
   CC="hoard cc" CXX="hoard c++" CC_KNOWN_WRAPPER_CUSTOM=hoard    C and C++ (make, CMake, the cc crate)
 
 Commands:
-  hoard stats                           on a terminal: the live dashboard (q quits, ↑↓ select, s sort, z zero)
+  hoard stats                           on a terminal: the live dashboard (q quits, ↑↓ select, s sort, z zero,
+                                        w why a compile missed)
   hoard stats --no-live | --json        hits, misses, why calls were not cached, time saved (also when piped)
   hoard stats --by worktree [--json]    the same for each git worktree, and where its hits came from
   hoard stats --zero                    reset the statistics
