@@ -127,6 +127,17 @@ in
       '';
     };
 
+    baseDirs = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      description = ''
+        Write `basedirs = [ "auto" ]` to the config file (as a default: `settings.basedirs` of your
+        own wins): your workspace's crates then hit in every git worktree and checkout, keyed
+        relative to their worktree and compiled with `--remap-path-prefix=<worktree>=.` (debuggers
+        find sources from the worktree root). `false` leaves it off.
+      '';
+    };
+
     enableCargoIntegration = lib.mkOption {
       type = lib.types.bool;
       default = true;
@@ -164,6 +175,8 @@ in
     lib.mkMerge [
       {
         home.packages = [ cfg.package ];
+
+        programs.hoard.settings.basedirs = lib.mkIf cfg.baseDirs (lib.mkDefault [ "auto" ]);
 
         xdg.configFile."hoard/config.toml" = lib.mkIf (cfg.settings != { } || cfg.remotes != [ ]) {
           source = tomlFormat.generate "hoard-config.toml" (

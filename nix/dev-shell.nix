@@ -13,6 +13,9 @@
   cacheSize ? null,
   # C and C++ through hoard as well (cc-rs honours CC_KNOWN_WRAPPER_CUSTOM).
   enableC ? false,
+  # Adds basedirs = ["auto"] to the user's hoard config file when it sets no basedirs (a value of the
+  # user's own, [] included, is left alone): workspace crates then hit in every worktree and checkout.
+  baseDirs ? true,
   shellHook ? "",
   ...
 }@args:
@@ -26,6 +29,7 @@ let
     "packages"
     "cacheSize"
     "enableC"
+    "baseDirs"
     "shellHook"
   ];
 in
@@ -59,6 +63,18 @@ mkShell (
         mkdir -p "$(dirname "$hoard_config")"
         printf 'cache_size = "%s"\n' ${lib.escapeShellArg cacheSize} > "$hoard_config"
         echo "hoard: wrote cache_size = ${cacheSize} to $hoard_config (edit it there; the server picks it up)" >&2
+      fi
+      unset hoard_config
+    ''
+    + lib.optionalString baseDirs ''
+      hoard_config="''${HOARD_CONFIG:-''${XDG_CONFIG_HOME:-$HOME/.config}/hoard/config.toml}"
+      # A link is managed elsewhere (the home-manager module): never replaced here.
+      if [ ! -L "$hoard_config" ] && ! grep -qs '^[[:space:]]*basedirs[[:space:]]*=' "$hoard_config"; then
+        mkdir -p "$(dirname "$hoard_config")"
+        # First in the file: a top-level key must come before any table.
+        { printf 'basedirs = ["auto"]\n'; cat "$hoard_config" 2>/dev/null || true; } > "$hoard_config.hoard-new"
+        mv "$hoard_config.hoard-new" "$hoard_config"
+        echo "hoard: set basedirs = [\"auto\"] in $hoard_config: your workspace's crates hit in every worktree and checkout (compiled with --remap-path-prefix=<worktree>=.); basedirs = [] there, or mkDevShell { baseDirs = false; }, leaves it off" >&2
       fi
       unset hoard_config
     ''

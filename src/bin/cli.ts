@@ -6,6 +6,7 @@ import { HELP } from '../cli/help.js';
 import { initCommand } from '../cli/init-command.js';
 import { serverCommand } from '../cli/server-command.js';
 import { statsCommand } from '../cli/stats-command.js';
+import { whyCommand } from '../cli/why-command.js';
 import { ConfigError } from '../config/load.js';
 import { UntrustedRendezvous } from '../protocol/rendezvous.js';
 import { HOARD_VERSION } from '../version.js';
@@ -34,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
         return await doctorCommand(args);
       case 'init':
         return await initCommand(args);
+      case 'why':
+        return await whyCommand(args);
       default:
         throw new CliError(`unknown command '${command}'; 'hoard --help' lists the commands.`);
     }

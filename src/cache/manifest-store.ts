@@ -75,6 +75,11 @@ export class ManifestStore {
     }
   }
 
+  /** The remembered combinations, newest first (what `hoard why` compares a miss with). */
+  entries(directKey: string): Promise<ManifestEntry[]> {
+    return this.read(directKey);
+  }
+
   /** The result key of the first remembered combination that matches the files and environment now. */
   async find(directKey: string, now: CurrentState): Promise<string | undefined> {
     for (const entry of await this.read(directKey)) {

@@ -2,7 +2,7 @@
  * First arguments that make `hoard` a command-line tool rather than a compiler wrapper. Kept apart from
  * the commands themselves so the wrapper can tell the two apart without loading any of them.
  */
-export const SUBCOMMANDS = ['config', 'doctor', 'help', 'init', 'server', 'stats'] as const;
+export const SUBCOMMANDS = ['config', 'doctor', 'help', 'init', 'server', 'stats', 'why'] as const;
 
 /** Flags people already type from sccache and ccache habits, mapped onto the subcommands. */
 export const FLAG_ALIASES: Record<string, string[]> = {

@@ -7,6 +7,8 @@ import { REASON_HINTS } from '../stats/format.js';
 import type { ServerStatus } from '../protocol/messages.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import type { CargoSetting } from './cargo-settings.js';
+import { missCauseChecks } from './doctor-miss-causes.js';
+import type { SavedHistory } from '../why/history.js';
 
 /**
  * What `hoard doctor` looks at, gathered beforehand so the judgements below are plain functions.
@@ -43,6 +45,8 @@ export interface DoctorFacts {
   /** Why the socket's directory fails the rendezvous check (src/protocol/rendezvous.ts), if it does. */
   rendezvousProblem?: string;
   maxSocketPathBytes: number;
+  /** What `hoard why` keeps: the recent misses and their causes (doctor-miss-causes.ts). */
+  whyHistory?: SavedHistory;
 }
 
 const FIX_WRAPPER = "run 'hoard init' (sets [build] rustc-wrapper in ~/.cargo/config.toml) or export RUSTC_WRAPPER=hoard";
@@ -204,6 +208,7 @@ export function runChecks(facts: DoctorFacts): Check[] {
     socketCheck(facts),
     ...reasonChecks(facts),
     ...worktreeChecks(facts),
+    ...missCauseChecks(facts),
   ];
 }
 

@@ -12,6 +12,7 @@ import { runChecks, somethingWrong, type Check, type DoctorFacts, type ServerFac
 import { currentStats } from './stats-command.js';
 import { probeRemotes, remoteChecks, sccacheChecks } from './doctor-remotes.js';
 import { homedir } from 'node:os';
+import { whyHistory } from './why-command.js';
 
 /** Why hoard could not write its cache directory, or undefined when it can. */
 function cacheDirProblem(dir: string): string | undefined {
@@ -80,6 +81,7 @@ async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
     socketPath: resolveLocations(env).socketPath,
     ...rendezvousFact(resolveLocations(env).socketDir),
     maxSocketPathBytes: MAX_SOCKET_PATH_BYTES,
+    ...(config ? { whyHistory: await whyHistory(env).catch(() => undefined) } : {}),
   };
 }
 

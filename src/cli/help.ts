@@ -6,10 +6,15 @@ As a compiler wrapper (cargo does this for you; 'hoard init' sets it up):
   CC="hoard cc" CXX="hoard c++" CC_KNOWN_WRAPPER_CUSTOM=hoard    C and C++ (make, CMake, the cc crate)
 
 Commands:
-  hoard stats                           on a terminal: the live dashboard (q quits, ↑↓ select, s sort, z zero)
+  hoard stats                           on a terminal: the live dashboard (q quits, ↑↓ select, s sort, z zero,
+                                        w why a compile missed)
   hoard stats --no-live | --json        hits, misses, why calls were not cached, time saved (also when piped)
   hoard stats --by worktree [--json]    the same for each git worktree, and where its hits came from
   hoard stats --zero                    reset the statistics
+  hoard why [CRATE|PATH] [--worktree DIR] [--json]
+                                        why compiles missed: the latest compiles of a crate (or C source)
+                                        with what differed from the one before; without an argument, the
+                                        misses of the last build by cause
   hoard server start [--foreground] [--log-level error|warn|info|debug]
   hoard server stop                     stop the server once the compiles in progress are done
   hoard server status [--json]

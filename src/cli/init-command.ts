@@ -24,20 +24,22 @@ interface Options {
   size?: string;
   keepIncremental: boolean;
   replaceWrapper: boolean;
+  baseDirs: boolean;
 }
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { check: false, keepIncremental: false, replaceWrapper: false };
+  const options: Options = { check: false, keepIncremental: false, replaceWrapper: false, baseDirs: true };
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index]!;
     if (arg === '--check') options.check = true;
     else if (arg === '--keep-incremental') options.keepIncremental = true;
     else if (arg === '--replace-wrapper') options.replaceWrapper = true;
+    else if (arg === '--no-basedirs') options.baseDirs = false;
     else if (arg === '--size' || arg.startsWith('--size=')) {
       const size = arg === '--size' ? args[++index] : arg.slice('--size='.length);
       if (size === undefined || parseSize(size) === undefined) throw new CliError(`--size takes a size such as 20G or 500M, not ${JSON.stringify(size ?? '')}.`);
       options.size = size;
-    } else throw new CliError(`'hoard init ${arg}' is not an option; use 'hoard init [--check] [--size 20G] [--keep-incremental] [--replace-wrapper]'.`);
+    } else throw new CliError(`'hoard init ${arg}' is not an option; use 'hoard init [--check] [--size 20G] [--keep-incremental] [--replace-wrapper] [--no-basedirs]'.`);
   }
   return options;
 }
@@ -76,6 +78,10 @@ function withBuildKey(file: string, text: string, key: string, value: string | b
     throw new CliError(`${file}: ${error.message}; add '${key} = ${JSON.stringify(value)}' under [build] yourself, then run 'hoard init' again.`);
   }
 }
+
+const BASEDIRS_SETTING = 'basedirs = ["auto"]';
+const BASEDIRS_WHY =
+  "your own crates hit in every worktree and checkout: paths under a worktree are keyed relative to it and compiled with --remap-path-prefix=<worktree>=. (debuggers then find sources from the worktree root); --no-basedirs, or basedirs = [] in this file, leaves it off";
 
 function short(path: string, env: Env): string {
   return env.HOME && path.startsWith(`${env.HOME}/`) ? `~${path.slice(env.HOME.length)}` : path;
@@ -128,8 +134,10 @@ export async function initCommand(args: string[], env: Env = process.env): Promi
   const hoardText = readEditable(hoardFile, 'the hoard module');
   const size = options.size ?? '10G';
   if (hoardText === undefined) {
-    writes.set(hoardFile, `# hoard configuration: every key, its environment variable and default are in docs/configuration.md\ncache_size = ${JSON.stringify(size)}\n`);
+    const baseDirsLine = options.baseDirs ? `${BASEDIRS_SETTING}\n` : '';
+    writes.set(hoardFile, `# hoard configuration: every key, its environment variable and default are in docs/configuration.md\ncache_size = ${JSON.stringify(size)}\n${baseDirsLine}`);
     steps.push({ kind: 'change', file: hoardFile, setting: `cache_size = ${JSON.stringify(size)}`, why: 'new file: the size limit every server reads, whichever shell starts it' });
+    if (options.baseDirs) steps.push({ kind: 'change', file: hoardFile, setting: BASEDIRS_SETTING, why: BASEDIRS_WHY });
   } else {
     const current = parseConfigText(hoardText, hoardFile).cache_size;
     const currentBytes = typeof current === 'string' || typeof current === 'number' ? parseSize(current) : undefined;
@@ -138,6 +146,13 @@ export async function initCommand(args: string[], env: Env = process.env): Promi
       steps.push({ kind: 'change', file: hoardFile, setting: `cache_size = ${JSON.stringify(options.size)}`, why: current === undefined ? 'added' : `was ${JSON.stringify(current)}` });
     } else {
       steps.push({ kind: 'ok', file: hoardFile, why: current === undefined ? 'exists (cache_size: the default, 10G)' : `exists, cache_size = ${JSON.stringify(current)}` });
+    }
+    const baseDirs = parseConfigText(hoardText, hoardFile).basedirs;
+    if (baseDirs !== undefined) {
+      steps.push({ kind: 'ok', file: hoardFile, setting: `basedirs = ${JSON.stringify(baseDirs)}`, why: 'as you set it' });
+    } else if (options.baseDirs) {
+      writes.set(hoardFile, setTopLevelKey(writes.get(hoardFile) ?? hoardText, 'basedirs', ['auto']).text);
+      steps.push({ kind: 'change', file: hoardFile, setting: BASEDIRS_SETTING, why: BASEDIRS_WHY });
     }
   }
 

@@ -26,6 +26,7 @@ async function savedStatsIn(cacheDir: string, limitBytes: number): Promise<Stats
   return {
     counters: saved.counters,
     worktrees: saved.worktrees,
+    knownWorktrees: saved.knownWorktrees,
     since: saved.since,
     cache: { dir: cacheDir, sizeBytes: store.sizeBytes, limitBytes, entries: store.entryCount },
     server: { running: false },

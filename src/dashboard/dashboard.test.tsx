@@ -181,4 +181,30 @@ describe('Dashboard', () => {
     expect(frame).toMatch(/› ~\/src\/app-feature\s+12\s.*85\.7 %/);
     expect(frame).toMatch(/hit\s+serde\s+~\/src\/app\s+40 ms/);
   });
+
+  it("shows a miss's cause in its row, and w opens the explanation of the compile the arrows select", async () => {
+    const recent = [
+      compileEvent({ crate: 'wt_core', outcome: 'miss', durationMs: 900, at: NOW - 3000, why: { cause: 'sources', short: 'edit lib.rs', lines: ['source wt-core/src/lib.rs changed (1a2b3c4d5e6f → 6f5e4d3c2b1a)'] } }),
+      compileEvent({ crate: 'wt_util', outcome: 'miss', durationMs: 700, at: NOW - 2000, why: { cause: 'dependencies', short: 'dep wt_core', lines: ['dependency wt_core changed (--extern wt_core: 111111111111 → 222222222222)'] } }),
+      compileEvent({ crate: 'itoa', outcome: 'hit', durationMs: 20, savedMs: 400, at: NOW - 1000 }),
+    ];
+    const { stdin, frame } = show({ view: liveView({ snapshot: snapshot([MAIN]), recent }), height: 40 });
+    expect(frame()).toMatch(/miss\s+wt_util\s+rust library\s+~\/src\/app\s+700 ms\s+dep wt_core/);
+    expect(frame()).toMatch(/miss\s+wt_core\s+.*edit lib\.rs/);
+    expect(frame()).toContain('w why');
+    await press(stdin, 'w');
+    // The newest compile first: a hit.
+    await eventually(() => expect(frame()).toContain('why itoa (hit'));
+    expect(frame()).toContain('a hit: restored from the cache');
+    expect(frame()).toContain('↑↓ select a compile');
+    await press(stdin, ARROW_DOWN);
+    await press(stdin, ARROW_DOWN);
+    await eventually(() => expect(frame()).toContain('why wt_core (miss'));
+    expect(frame()).toContain('source wt-core/src/lib.rs changed (1a2b3c4d5e6f → 6f5e4d3c2b1a)');
+    expect(lines(frame()).find((line) => line.includes('› ') && line.includes('wt_core'))).toBeDefined();
+    // The arrows moved among the compiles, not the worktrees; w closes the explanation.
+    await press(stdin, 'w');
+    await eventually(() => expect(frame()).not.toContain('why wt_core'));
+    expect(frame()).toContain('s sort: recent');
+  });
 });

@@ -3,7 +3,7 @@ import { useRef, useState } from 'react';
 import { worktreeRows } from '../stats/format.js';
 import { Header } from './header.js';
 import type { LiveView } from './live-view.js';
-import { RecentCompiles } from './recent-compiles.js';
+import { CompileExplanation, compileId, RecentCompiles } from './recent-compiles.js';
 import { applyKey, INITIAL_KEY_STATE } from './keys.js';
 import { sortRows } from './sort-orders.js';
 import { ByKind, HitRateSparkline, Reasons, Totals } from './summary.js';
@@ -40,9 +40,11 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
   const selected = rows.find((row) => row.id === keyState.selectedId) ?? rows[0];
   const rowIds = useRef<string[]>([]);
   rowIds.current = rows.map((row) => row.id);
+  const compileIds = useRef<string[]>([]);
+  compileIds.current = [...view.recent].reverse().map(compileId);
 
   useInput((input, key) => {
-    const { state, effect } = applyKey(latestKeyState.current, input, key, rowIds.current);
+    const { state, effect } = applyKey(latestKeyState.current, input, key, rowIds.current, compileIds.current);
     latestKeyState.current = state;
     setKeyState(state);
     if (effect === 'quit') onQuit();
@@ -54,8 +56,16 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
   const kindLines = height >= 26 && Object.keys(snapshot?.counters.byKind ?? {}).length > 0 ? 1 : 0;
   // header, table title, served-by, totals, by kind, reasons, sparkline, help
   const fixed = headerLines + 1 + 1 + 1 + kindLines + reasonLines + 1 + 1;
+  const explaining = keyState.explaining;
+  // The explanation takes up to 8 lines from the latest compiles, which keep at least 3.
   const layout = layoutRows(height, fixed, rows.length);
-  const help = confirmingZero ? 'Zero the statistics of every worktree? y/n' : `q quit · ↑↓ select · s sort: ${order} · z zero`;
+  const explanationLines = explaining ? Math.max(0, Math.min(8, layout.recentRows - 3)) : 0;
+  const selectedCompile = explaining ? (view.recent.find((event) => compileId(event) === keyState.selectedCompile) ?? view.recent.at(-1)) : undefined;
+  const help = confirmingZero
+    ? 'Zero the statistics of every worktree? y/n'
+    : explaining
+      ? 'q quit · ↑↓ select a compile · w or esc close'
+      : `q quit · ↑↓ select · s sort: ${order} · z zero · w why`;
 
   return (
     <Box flexDirection="column" width={width}>
@@ -70,7 +80,15 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
       {snapshot && kindLines > 0 && <ByKind counters={snapshot.counters} width={width} />}
       {snapshot && <Reasons counters={snapshot.counters} width={width} limit={reasonLines} />}
       <HitRateSparkline history={view.history} now={now} width={width} />
-      <RecentCompiles events={view.recent} width={width} maxRows={layout.recentRows} color={color} home={home} />
+      <RecentCompiles
+        events={view.recent}
+        width={width}
+        maxRows={layout.recentRows - explanationLines}
+        color={color}
+        home={home}
+        selected={explaining ? (selectedCompile ? compileId(selectedCompile) : undefined) : undefined}
+      />
+      {explaining && <CompileExplanation event={selectedCompile} width={width} maxLines={explanationLines} home={home} />}
       <Text wrap="truncate-end" inverse={confirmingZero} color={color && confirmingZero ? 'yellow' : undefined} dimColor={!confirmingZero}>
         {help}
       </Text>

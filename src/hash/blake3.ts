@@ -66,6 +66,8 @@ export class KeyHasher {
    */
   private readonly framed: string[] = [];
   private readonly lines: string[] | undefined;
+  /** The sections as given, for explaining a miss (src/why/): the strings exist anyway, this keeps pairs of them. */
+  private readonly labelled: Array<readonly [string, string]> = [];
 
   constructor(explain = false) {
     this.lines = explain ? [] : undefined;
@@ -75,11 +77,16 @@ export class KeyHasher {
   section(label: string, value: string): this {
     this.framed.push(`${label}\0${Buffer.byteLength(value, 'utf8')}\0${value}`);
     this.lines?.push(`${label}: ${value}`);
+    this.labelled.push([label, value]);
     return this;
   }
 
   digest(): string {
     return digestBytes(Buffer.from(this.framed.join(''), 'utf8'));
+  }
+
+  sections(): ReadonlyArray<readonly [label: string, value: string]> {
+    return this.labelled;
   }
 
   explanation(): string {

@@ -1,5 +1,6 @@
 import type { HitRatePoint } from '../stats/history.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
+import type { SavedHistory } from '../why/history.js';
 
 export type { HitRatePoint } from '../stats/history.js';
 
@@ -33,7 +34,7 @@ export interface StoreRequest {
 }
 
 /** The questions of the command-line tool: each is answered with one DataReply (see DataReplies). */
-export type SimpleRequestType = 'stats' | 'zero-stats' | 'status' | 'shutdown';
+export type SimpleRequestType = 'stats' | 'zero-stats' | 'status' | 'shutdown' | 'why-history';
 
 export interface SimpleRequest<Type extends SimpleRequestType = SimpleRequestType> {
   v: number;
@@ -164,6 +165,8 @@ export interface DataReplies {
   'zero-stats': StatsSnapshot;
   status: ServerStatus;
   shutdown: { stopping: true };
+  /** What `hoard why` reads: the latest compiles of each unit, with each miss explained. */
+  'why-history': SavedHistory;
 }
 
 export interface DataReply<Type extends SimpleRequestType = SimpleRequestType> {
@@ -185,6 +188,8 @@ export interface CompileEvent {
   durationMs?: number;
   /** A hit: the compile time it spared. */
   savedMs?: number;
+  /** A miss: its cause (first-build, sources, …), the most telling difference in a few words, and every difference in a line. */
+  why?: { cause: string; short: string; lines: string[] };
 }
 
 

@@ -15,6 +15,7 @@ import { currentPath, relocationFor, type Relocation } from '../worktree/base-di
 import { digestReadFiles, type CacheableCompile, type Collected, type FallbackKey } from './compile-flow.js';
 import type { CompileContext, CompilerHandler, Refusal } from './compiler-handler.js';
 import type { Logger } from './logger.js';
+import { ccUnit } from '../why/units.js';
 
 export interface CcHandlerDependencies {
   memo: DigestMemo;
@@ -76,9 +77,12 @@ export class CcHandler {
       answerQuery: async (_message, exchange) => exchange.reply({ type: 'run', store: false }),
       subject: (compile) => compile.source,
       prepare: async (compile, context) => this.prepare(compile, context, identity),
-      directKey: (plan, context) => {
-        const { cwd, env } = context.request;
-        return ccDirectKey(plan.compile, identity, cwd, env, { extraArgs: plan.prefixMap, relocation: plan.relocation, explain: context.explain });
+      directKey: async (plan, context) => {
+        const { argv, cwd, env } = context.request;
+        const key = await ccDirectKey(plan.compile, identity, cwd, env, { extraArgs: plan.prefixMap, relocation: plan.relocation, explain: context.explain });
+        const compiler = `${argv[0]} (${identity.path}, ${identity.family}${identity.majorVersion === undefined ? '' : ` ${identity.majorVersion}`})`;
+        const baseDirsConfigured = context.configuredBaseDirs.length > 0;
+        return { ...key, why: ccUnit(plan.compile, { kind: context.kind, cwd, worktree: context.worktree, sections: key.sections, compiler, baseDir: plan.baseDir, baseDirsConfigured }) };
       },
       describe: (plan, direct, context) => this.describe(plan, direct, context, identity),
     };

@@ -13,6 +13,7 @@ import type { CompileReport } from './live-feed.js';
 import type { Logger } from './logger.js';
 import type { SingleFlight } from './single-flight.js';
 import type { StatsStore } from '../stats/stats-store.js';
+import type { CompileObserver, WhyInputs } from '../why/explainer.js';
 
 /*
  * What happens to a cacheable compile once its direct key is known, whatever the compiler: serve a
@@ -35,6 +36,8 @@ export interface CompileFlowDependencies {
   log: Logger;
   afterStore(): void;
   onCompile?(report: CompileReport): void;
+  /** Told of every cacheable compile's outcome: what explains misses (src/why/). */
+  observer?: CompileObserver;
 }
 
 /**
@@ -79,6 +82,8 @@ export interface CacheableCompile {
   directHits?: boolean;
   /** After the compile succeeded: what to store (see Collected). */
   collect(): Promise<Collected>;
+  /** The unit and the labelled key inputs, for explaining a miss (src/why/). */
+  why?: WhyInputs;
   /** Once the wrapper was told to compile: runs when the compile is stored or given up. */
   cleanup?(): Promise<void>;
 }
@@ -178,10 +183,12 @@ export class CompileFlow {
         tallyKind(counters, compile.kind, 'misses');
       });
       compiled = true;
+      const explained = this.deps.observer?.miss(compile);
       reply({ type: 'run', store: true, ...(compile.extraArgs?.length ? { extraArgs: compile.extraArgs } : {}) });
       const report = await exchange.next(STORE_REPORT_WAIT_MS);
       if (report?.type !== 'store') return;
-      this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs });
+      const why = await explained;
+      this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs, ...(why ? { why } : {}) });
       const storeStarted = Date.now();
       const { refused, committed } = await this.store(compile, report, fallback?.key, replace);
       // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
@@ -284,6 +291,7 @@ export class CompileFlow {
       (record) => increment(record.servedBy, entry.producer ?? 'unknown'),
     );
     log.debug(`hit ${compile.label} (${found.key}) in ${elapsed} ms`);
+    this.deps.observer?.hit(compile, found.key);
     this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: 'hit', durationMs: elapsed, savedMs: entry.durationMs });
     return 'served';
   }
@@ -337,6 +345,7 @@ export class CompileFlow {
         // A replaced entry is written over whatever is under its key (a damaged one, or one stored meanwhile).
         const bytes = await tiers.commit(result, staged, metadata, { overwrite: replace });
         await tiers.addManifest(compile.direct, { ...manifest, resultKey: result });
+        this.deps.observer?.stored(compile, result);
         stats.updateFor(compile.worktree, (counters) => {
           counters.bytesStored += bytes;
         });

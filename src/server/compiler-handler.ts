@@ -8,6 +8,7 @@ import type { Exchange } from './exchange.js';
 import type { CompileReport } from './live-feed.js';
 import type { Logger } from './logger.js';
 import type { StatsStore } from '../stats/stats-store.js';
+import type { WhyInputs } from '../why/explainer.js';
 
 /** A call that compiles something: cacheable or not. */
 export type CompilationClassification<Compile> = Exclude<Classification<Compile>, { kind: 'not-compilation' }>;
@@ -29,6 +30,8 @@ export interface CompileContext {
   explain: boolean;
   /** The configured base directory the request falls under, if any (the handler may decline to use it). */
   baseDir: string | undefined;
+  /** The configured base directories (`basedirs`), as read for this request. */
+  configuredBaseDirs: readonly string[];
   /** Applies a change to the counters of the request's worktree and the totals. */
   count(change: (counters: Counters) => void): void;
 }
@@ -52,7 +55,7 @@ export interface CompilerHandler<Compile, Plan> {
   /** What keying needs beyond the arguments (IO allowed), or a reason to run the call uncached. */
   prepare(compile: Compile, context: CompileContext): Promise<Plan | Refusal>;
   /** The direct key. A throw is an internal error: counted, logged, and the compiler runs uncached. */
-  directKey(plan: Plan, context: CompileContext): Promise<{ key: string; explanation?: string | undefined }>;
+  directKey(plan: Plan, context: CompileContext): Promise<{ key: string; explanation?: string | undefined; why?: WhyInputs }>;
   /** The compile as the shared flow (src/server/compile-flow.ts) serves or stores it. */
   describe(plan: Plan, directKey: string, context: CompileContext): CacheableCompile;
 }
@@ -108,7 +111,8 @@ export async function answerCompile<Compile, Plan>(
   if (classification.kind === 'not-cacheable') return refuse(classification.reason, classification.detail);
   const compile = classification.compile;
   const explain = log.level === 'debug';
-  const context: CompileContext = { request, worktree, kind, receivedAt, explain, baseDir: chooseBaseDir(deps.basedirs(), worktree, cwd), count };
+  const configuredBaseDirs = deps.basedirs();
+  const context: CompileContext = { request, worktree, kind, receivedAt, explain, baseDir: chooseBaseDir(configuredBaseDirs, worktree, cwd), configuredBaseDirs, count };
   const plan = await handler.prepare(compile, context);
   if (isRefusal(plan)) return refuse(plan.refuse, plan.detail);
   let direct;
@@ -121,5 +125,6 @@ export async function answerCompile<Compile, Plan>(
     return;
   }
   if (explain) log.debug(`direct key ${direct.key} for ${handler.subject(compile)}:\n${direct.explanation}`);
-  await deps.flow.answer(handler.describe(plan, direct.key, context), exchange);
+  // The unit and labelled key inputs go with the compile, so that a miss can be explained (src/why/).
+  await deps.flow.answer({ ...handler.describe(plan, direct.key, context), ...(direct.why ? { why: direct.why } : {}) }, exchange);
 }

@@ -25,7 +25,7 @@ export function serverPart(startedAt: number, now: number): StatsSnapshot['serve
 }
 
 /** The handlers of the command-line tool's questions: stats, zero-stats, status, shutdown. */
-export function dataRequestHandlers(deps: DataRequestDependencies): DataRequestHandlers {
+export function dataRequestHandlers(deps: DataRequestDependencies): Omit<DataRequestHandlers, 'why-history'> {
   const now = deps.now ?? Date.now;
   return {
     stats: () => deps.snapshot(),

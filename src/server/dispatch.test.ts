@@ -39,6 +39,10 @@ function handlers(calls: string[]): RequestHandlers {
       calls.push('shutdown');
       return { stopping: true };
     },
+    'why-history': () => {
+      calls.push('why-history');
+      return { format: 1, units: [], keys: {} };
+    },
   };
 }
 

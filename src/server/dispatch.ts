@@ -15,7 +15,7 @@ export type RequestHandlers = {
 
 export type DataRequestHandlers = { [Type in SimpleRequestType]: DataRequestHandler<Type> };
 
-const DATA_REQUESTS: readonly string[] = ['stats', 'zero-stats', 'status', 'shutdown'] satisfies SimpleRequestType[];
+const DATA_REQUESTS: readonly string[] = ['stats', 'zero-stats', 'status', 'shutdown', 'why-history'] satisfies SimpleRequestType[];
 
 function isDataRequest(message: ClientMessage): message is SimpleRequest {
   return DATA_REQUESTS.includes(message.type);

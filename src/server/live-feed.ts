@@ -24,6 +24,8 @@ export interface CompileReport {
   reason?: string;
   durationMs?: number;
   savedMs?: number;
+  /** A miss: what differed from the unit's nearest earlier compile (src/why/). */
+  why?: CompileEvent['why'];
 }
 
 export interface LiveFeedSources {

@@ -6,7 +6,8 @@ import type { Classification } from '../compiler/classification.js';
 import { classifyRustc, isVerboseVersionQuery, type RustCompile } from '../compiler/rustc/args.js';
 import { parseDepInfo } from '../compiler/rustc/dep-info.js';
 import type { ManifestInputs } from '../compiler/result-key.js';
-import { directKey, RELOCATABLE_ENV_DEPS, remapArgument } from '../compiler/rustc/key-inputs.js';
+import { directKey, remapArgument } from '../compiler/rustc/key-inputs.js';
+import { envDepRecorder, manifestRelocation } from '../compiler/rustc/env-dep-relocation.js';
 import { depInfoPath, expectedOutputs } from '../compiler/rustc/outputs.js';
 import type { Toolchains } from '../compiler/rustc/toolchain.js';
 import type { Linkers, LabelledInput } from '../compiler/rustc/linker.js';
@@ -19,6 +20,8 @@ import type { CompileContext, CompilerHandler, Refusal } from './compiler-handle
 import type { Exchange } from './exchange.js';
 import { crateLabel, crateNameOf } from './live-feed.js';
 import type { Logger } from './logger.js';
+import type { WhyInputs } from '../why/explainer.js';
+import { rustUnit } from '../why/units.js';
 
 export interface RustHandlerDependencies {
   toolchains: Pick<Toolchains, 'identify' | 'knownVersionOutput'>;
@@ -39,16 +42,14 @@ function outDirArgument(argv: string[], cwd: string): string | undefined {
   return undefined;
 }
 
-function recordedEnvDep(relocation: Relocation, name: string, value: string | null): string | null {
-  return value !== null && (RELOCATABLE_ENV_DEPS as readonly string[]).includes(name) ? relocation.strip(value) : value;
-}
-
 /** What keying a rustc compile needs beyond its arguments. */
 interface RustPlan {
   compile: RustCompile;
   linkInputs: LabelledInput[] | undefined;
   baseDir: string | undefined;
   relocation: Relocation;
+  /** Where the manifest's paths and env! values are relative to (env-dep-relocation.ts). */
+  inManifest: Relocation;
 }
 
 /** Answers compile requests for rustc: classify and key; the shared path (answerCompile) does the rest. */
@@ -86,19 +87,26 @@ export class RustHandler implements CompilerHandler<RustCompile, RustPlan> {
         return { refuse: 'linker-not-found', detail: (error as Error).message };
       }
     }
-    return { compile, linkInputs, baseDir: context.baseDir, relocation: relocationFor(context.baseDir) };
+    const relocation = relocationFor(context.baseDir);
+    const inManifest = manifestRelocation(relocation, context.configuredBaseDirs, context.worktree, compile.outDir);
+    return { compile, linkInputs, baseDir: context.baseDir, relocation, inManifest };
   }
 
-  async directKey(plan: RustPlan, context: CompileContext): Promise<{ key: string; explanation?: string | undefined }> {
+  async directKey(plan: RustPlan, context: CompileContext): Promise<{ key: string; explanation?: string | undefined; why?: WhyInputs }> {
     const { argv, cwd, env } = context.request;
     const { compile, linkInputs, relocation } = plan;
     const identity = await this.deps.toolchains.identify(argv[0]!, cwd, env);
-    return directKey({ compile, compilerIdentity: identity.digest, cwd, env, memo: this.deps.memo, relocation, explain: context.explain, ...(linkInputs ? { linkInputs } : {}) });
+    const key = await directKey({ compile, compilerIdentity: identity.digest, cwd, env, memo: this.deps.memo, relocation, explain: context.explain, ...(linkInputs ? { linkInputs } : {}) });
+    const compiler = `${argv[0]} (${identity.version.split('\n')[0]})`;
+    const label = crateLabel(compile.crateName, env);
+    const baseDirsConfigured = context.configuredBaseDirs.length > 0;
+    return { ...key, why: rustUnit(compile, { label, kind: context.kind, cwd, worktree: context.worktree, sections: key.sections, compiler, baseDir: plan.baseDir, baseDirsConfigured }) };
   }
 
   describe(plan: RustPlan, direct: string, context: CompileContext): CacheableCompile {
-    const { compile, baseDir, relocation } = plan;
+    const { compile, baseDir, inManifest } = plan;
     const { cwd, env } = context.request;
+    const recordEnvDep = envDepRecorder(inManifest, compile.outDir, env);
     const places: BuildPlaces = { outDir: compile.outDir, ...(baseDir ? { baseDir } : {}) };
     return {
       worktree: context.worktree,
@@ -109,11 +117,11 @@ export class RustHandler implements CompilerHandler<RustCompile, RustPlan> {
       direct,
       places,
       lookup: {
-        path: (recorded) => currentPath(relocation, cwd, recorded),
-        env: (name) => recordedEnvDep(relocation, name, env[name] ?? null),
+        path: (recorded) => currentPath(inManifest, cwd, recorded),
+        env: (name) => recordEnvDep(name, env[name] ?? null),
       },
       ...(baseDir ? { extraArgs: [remapArgument(baseDir)] } : {}),
-      collect: () => this.collect(compile, cwd, context.receivedAt, relocation),
+      collect: () => this.collect(compile, cwd, context.receivedAt, inManifest, recordEnvDep),
     };
   }
 
@@ -137,12 +145,12 @@ export class RustHandler implements CompilerHandler<RustCompile, RustPlan> {
   }
 
   /** The manifest of a finished compile, from its dep-info: the sources and env! values it read. */
-  private async collect(compile: RustCompile, cwd: string, receivedAt: number, relocation: Relocation): Promise<Collected> {
+  private async collect(compile: RustCompile, cwd: string, receivedAt: number, relocation: Relocation, recordEnvDep: (name: string, value: string | null) => string | null): Promise<Collected> {
     const depInfo = parseDepInfo(await readFile(depInfoPath(compile), 'utf8'));
     const manifest = async (): Promise<ManifestInputs | { refused: string }> => {
       const files = await digestReadFiles(this.deps.memo, depInfo.sources, cwd, receivedAt, (source) => relocation.strip(source));
       if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
-      const envDeps = depInfo.envDeps.map(([name, value]): [string, string | null] => [name, recordedEnvDep(relocation, name, value)]);
+      const envDeps = depInfo.envDeps.map(([name, value]): [string, string | null] => [name, recordEnvDep(name, value)]);
       return { files, envDeps };
     };
     return { outputs: expectedOutputs(compile), manifest };

@@ -36,6 +36,7 @@ import { RustHandler } from './rust-handler.js';
 import { SingleFlight } from './single-flight.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { RemoteSet } from '../cache/remote/remote-set.js';
+import { MissExplainer } from '../why/explainer.js';
 
 /*
  * The composition root: builds the server's parts and wires them together. Conversations are
@@ -132,6 +133,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const snapshot = (): StatsSnapshot => ({
     counters: stats.counters,
     worktrees: stats.worktrees,
+    knownWorktrees: stats.knownWorktrees,
     since: stats.since,
     cache: { dir: cacheDir, sizeBytes: store.sizeBytes, limitBytes: settings.config.cache_size, entries: store.entryCount, uploadQueue: tiers.uploadQueueLength },
     server: serverPart(startedAt, Date.now()),
@@ -144,8 +146,13 @@ export async function runServer(options: ServerOptions): Promise<number> {
     historyPath: join(cacheDir, 'hit-history.json'),
   });
 
-  const onCompile = (report: CompileReport): void => feed.record(report);
-  const flow = new CompileFlow({ store: tiers, memo, stats, singleFlight: new SingleFlight(), log, afterStore: evictIfNeeded, onCompile });
+  // Every cacheable compile's inputs, so that `hoard why` can say what made a miss (src/why/).
+  const explainer = new MissExplainer({ combinations: (direct) => manifests.entries(direct), memo, count: (worktree, change) => stats.updateFor(worktree, change), path: join(cacheDir, 'why-history.json') });
+  const onCompile = (report: CompileReport): void => {
+    explainer.noteActivity();
+    feed.record(report);
+  };
+  const flow = new CompileFlow({ store: tiers, memo, stats, singleFlight: new SingleFlight(), log, afterStore: evictIfNeeded, onCompile, observer: explainer });
   const ccCompilers = new CcCompilers(execaRunner, memo);
   const compile = compileRequestHandler({
     flow,
@@ -181,6 +188,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
       await tiers.close(UPLOAD_DRAIN_LIMIT_MS);
       await remotes.close();
       await stats.flush();
+      await explainer.save();
       await feed.close();
       await memo.save(digestsPath).catch((error: Error) => log.warn(`could not save known digests: ${error.message}`));
       await configWatcher.close();
@@ -205,6 +213,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
       startedAt,
       stop: (why) => void lifecycle.drain(why),
     }),
+    'why-history': () => explainer.history.toJSON(),
   };
   const connections = new Connections({
     dispatch: (message, exchange) => dispatchRequest(handlers, message, exchange),

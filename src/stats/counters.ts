@@ -36,6 +36,10 @@ export interface Counters {
   byKind: Record<string, KindCounters>;
   /** Each remote cache by its label (global counters only): what its guard saw (cache/guarded-storage.ts). */
   remotes: Record<string, RemoteCounters>;
+  /** Misses by what made them miss (src/why/differences.ts MISS_CAUSES): first build, sources, arguments, … */
+  missCauses: Record<string, number>;
+  /** Misses whose only difference was the checkout's path, in a compile without a base directory. */
+  baseDirsWouldHit: number;
 }
 
 export interface KindCounters {
@@ -68,6 +72,8 @@ export function emptyCounters(): Counters {
     corruptObjects: {},
     byKind: {},
     remotes: {},
+    missCauses: {},
+    baseDirsWouldHit: 0,
   };
 }
 

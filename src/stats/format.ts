@@ -1,5 +1,5 @@
 import { formatBytes, formatDuration } from './format-units.js';
-import { hitRate, sumOf } from './counters.js';
+import { hitRate, sumOf, type Counters } from './counters.js';
 import { formatRemoteLines } from './format-remotes.js';
 import type { StatsSnapshot } from './snapshot.js';
 
@@ -22,6 +22,37 @@ function row(label: string, value: string): string {
   return `${label.padEnd(34)} ${value}`;
 }
 
+/** Why misses missed, as `hoard why` explains them (the names of src/why/differences.ts MISS_CAUSES). */
+export const MISS_CAUSE_TITLES: Record<string, string> = {
+  'first-build': 'first build',
+  sources: 'sources',
+  arguments: 'arguments',
+  features: 'features',
+  environment: 'environment',
+  dependencies: 'dependencies',
+  toolchain: 'toolchain',
+  linker: 'linker',
+  location: 'checkout path',
+  evicted: 'entry gone',
+};
+
+/** Misses by cause, most first, in one phrase: "12 first build, 3 sources". */
+export function missCausePhrase(counters: Counters): string {
+  return Object.entries(counters.missCauses)
+    .filter(([, count]) => count > 0)
+    .sort(([, a], [, b]) => b - a)
+    .map(([cause, count]) => `${count} ${MISS_CAUSE_TITLES[cause] ?? cause}`)
+    .join(', ');
+}
+
+function missCauseRows(counters: Counters): string[] {
+  const rows = Object.entries(counters.missCauses)
+    .sort(([, a], [, b]) => b - a)
+    .map(([cause, count]) => row(`  ${MISS_CAUSE_TITLES[cause] ?? cause}`, String(count)));
+  if (counters.baseDirsWouldHit > 0) rows.push(row('  (would hit with basedirs)', `${counters.baseDirsWouldHit}    (hoard config set basedirs auto; 'hoard why' names each)`));
+  return rows;
+}
+
 export function formatStatsTable(snapshot: StatsSnapshot): string {
   const { counters, cache, server } = snapshot;
   const rate = hitRate(counters);
@@ -29,6 +60,7 @@ export function formatStatsTable(snapshot: StatsSnapshot): string {
     row('Compile requests', String(counters.requests)),
     row('Cache hits', String(counters.hits)),
     row('Cache misses', String(counters.misses)),
+    ...missCauseRows(counters),
     row('Hit rate', rate === undefined ? '-' : `${(rate * 100).toFixed(1)} %`),
     row('Not cacheable', String(sumOf(counters.notCacheable))),
   ];
@@ -82,7 +114,7 @@ export function worktreeRows(snapshot: StatsSnapshot): WorktreeRow[] {
       servedBy: Object.entries(record.servedBy)
         .sort(([, a], [, b]) => b - a)
         .map(([producer, hits]) => {
-          const known = snapshot.worktrees[producer]?.worktree;
+          const known = snapshot.worktrees[producer]?.worktree ?? snapshot.knownWorktrees?.[producer];
           return { id: producer, name: known?.name ?? producer, root: known?.root ?? '', hits };
         }),
     }))
@@ -115,6 +147,10 @@ export function formatWorktreeTable(snapshot: StatsSnapshot, home = process.env.
     if (row.servedBy.length === 0) continue;
     const sources = row.servedBy.map((source) => `${source.hits} from ${source.id === row.id ? 'itself' : source.root ? shortPath(source.root, home) : source.name}`);
     lines.push(`hits in ${row.root ? shortPath(row.root, home) : row.name}: ${sources.join(', ')}`);
+  }
+  for (const row of rows) {
+    const causes = missCausePhrase(row.counters);
+    if (causes) lines.push(`misses in ${row.root ? shortPath(row.root, home) : row.name}: ${causes}`);
   }
   return `${lines.join('\n')}\n`;
 }

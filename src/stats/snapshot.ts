@@ -8,6 +8,8 @@ export interface StatsSnapshot {
   /** By worktree id. */
   worktrees: Record<string, WorktreeRecord>;
   since: string;
+  /** Every worktree seen, by id, including those whose statistics were zeroed: names the producers of hits. */
+  knownWorktrees?: Record<string, { name: string; root: string }>;
   /** uploadQueue: uploads to remotes waiting or under way (a running server's only). */
   cache: { dir: string; sizeBytes: number; limitBytes: number; entries: number; uploadQueue?: number };
   server: { running: boolean; pid?: number; version?: string; uptimeMs?: number };

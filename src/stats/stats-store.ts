@@ -15,6 +15,8 @@ export class StatsStore {
   counters: Counters;
   since: string;
   worktrees: Record<string, WorktreeRecord>;
+  /** Every worktree seen, kept through `--zero`: hits are named by their producer's path after its row is gone. */
+  knownWorktrees: Record<string, WorktreeRecord['worktree']>;
   private timer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
 
@@ -23,18 +25,23 @@ export class StatsStore {
     this.counters = saved.counters;
     this.since = saved.since;
     this.worktrees = saved.worktrees;
+    this.knownWorktrees = saved.knownWorktrees;
   }
 
-  static read(path: string): { counters: Counters; since: string; worktrees: Record<string, WorktreeRecord> } {
+  static read(path: string): { counters: Counters; since: string; worktrees: Record<string, WorktreeRecord>; knownWorktrees: Record<string, WorktreeRecord['worktree']> } {
     try {
-      const parsed = JSON.parse(readFileSync(path, 'utf8')) as { counters?: unknown; since?: unknown; worktrees?: unknown };
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as { counters?: unknown; since?: unknown; worktrees?: unknown; knownWorktrees?: unknown };
+      const worktrees = worktreeRecordsFrom(parsed.worktrees);
+      const known = Object.fromEntries(Object.entries(worktreeRecordsFrom(parsed.knownWorktrees)).map(([id, record]) => [id, record.worktree]));
+      for (const [id, record] of Object.entries(worktrees)) known[id] = record.worktree;
       return {
         counters: countersFrom(parsed.counters),
         since: typeof parsed.since === 'string' ? parsed.since : new Date().toISOString(),
-        worktrees: worktreeRecordsFrom(parsed.worktrees),
+        worktrees,
+        knownWorktrees: known,
       };
     } catch {
-      return { counters: emptyCounters(), since: new Date().toISOString(), worktrees: {} };
+      return { counters: emptyCounters(), since: new Date().toISOString(), worktrees: {}, knownWorktrees: {} };
     }
   }
 
@@ -52,6 +59,7 @@ export class StatsStore {
     const { id, ...label } = worktree;
     const record = (this.worktrees[id] ??= { worktree: label, counters: emptyCounters(), servedBy: {}, lastActivity: '' });
     record.worktree = label;
+    this.knownWorktrees[id] = label;
     record.lastActivity = new Date().toISOString();
     change(record.counters);
     changeRecord?.(record);
@@ -75,7 +83,9 @@ export class StatsStore {
   }
 
   save(): Promise<void> {
-    const content = JSON.stringify({ format: 1, since: this.since, counters: this.counters, worktrees: this.worktrees });
+    // Saved as records (worktree labels only) so that an older hoard reading the file skips them.
+    const knownWorktrees = Object.fromEntries(Object.entries(this.knownWorktrees).map(([id, worktree]) => [id, { worktree }]));
+    const content = JSON.stringify({ format: 1, since: this.since, counters: this.counters, worktrees: this.worktrees, knownWorktrees });
     this.saving = this.saving.then(async () => {
       try {
         await writeAtomically(this.path, content);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -108,6 +108,24 @@ describe('hoard stats in a terminal: the live dashboard', () => {
     utimesSync(join(project, 'wt-app', 'src', 'main.rs'), new Date(), new Date());
     expectSuccess(await sandbox.cargo(project, ['build']), 'build with a new server');
     await eventually(term.screen, (text) => text.includes('server running'), 'the dashboard back on the new server');
+
+    // A source edited: its miss shows its cause in the row, and w explains the compile selected.
+    const source = join(project, 'wt-util', 'src', 'lib.rs');
+    writeFileSync(source, `${readFileSync(source, 'utf8')}\npub fn edited_for_the_dashboard() {}\n`);
+    expectSuccess(await sandbox.cargo(project, ['build']), 'build after an edit');
+    await eventually(term.screen, (text) => /miss\s+wt_util\s.*edit lib\.rs/.test(text), "the edited crate's miss and its cause");
+    await term.press('w');
+    await eventually(term.screen, (text) => /why \S+ \(/.test(text), 'the explanation of the newest compile');
+    let explained = await term.screen();
+    for (let step = 0; step < 12 && !explained.includes('why wt_util (miss'); step += 1) {
+      await term.press('Down');
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      explained = await term.screen();
+    }
+    explained = await eventually(term.screen, (text) => text.includes('why wt_util (miss') && text.includes('source wt-util/src/lib.rs changed'), 'the explanation of the edited crate');
+    expect(explained).toContain('w or esc close');
+    await term.press('w');
+    await eventually(term.screen, (text) => !text.includes('why wt_util (miss') && text.includes('w why'), 'the explanation closed');
 
     await term.press('q');
     await eventually(term.screen, (text) => !text.includes('q quit') && text.trimEnd().endsWith(PROMPT.trimEnd()), 'the shell prompt after q');

@@ -75,11 +75,14 @@ describe('hoard init and hoard doctor in a fresh HOME', () => {
   it('init makes them, and a second run changes nothing', async () => {
     const first = await sandbox.hoard(['init', '--size', '20G']);
     expectSuccess(first, 'hoard init');
-    expect(first.stdout.match(/^set /gm)).toHaveLength(3);
+    // rustc-wrapper, incremental, cache_size and basedirs.
+    expect(first.stdout.match(/^set /gm)).toHaveLength(4);
+    expect(first.stdout).toMatch(/^set +\S*hoard\/config\.toml: basedirs = \["auto"\] — .*--no-basedirs/m);
     const cargoText = readFileSync(cargoConfig(), 'utf8');
     expect(cargoText).toContain(`rustc-wrapper = ${JSON.stringify(HOARD)}`);
     expect(cargoText).toContain('incremental = false');
     expect(readFileSync(hoardConfig(), 'utf8')).toContain('cache_size = "20G"');
+    expect(readFileSync(hoardConfig(), 'utf8')).toContain('basedirs = ["auto"]');
 
     const before = [cargoConfig(), hoardConfig()].map((file) => [readFileSync(file, 'utf8'), statSync(file).mtimeMs]);
     const second = await sandbox.hoard(['init', '--size', '20G']);

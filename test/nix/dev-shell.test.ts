@@ -33,7 +33,7 @@ function sandboxHome() {
 
 function runBash(script: string, env: Record<string, string>, cwd = repoRoot) {
   const result = spawnSync('bash', ['-euc', `${script}\necho "TMPDIR=$TMPDIR"`], { env, cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  expect(result.stderr.split('\n').filter((line) => line && !line.startsWith('hoard: wrote')).join('\n')).toBe('');
+  expect(result.stderr.split('\n').filter((line) => line && !line.startsWith('hoard: wrote') && !line.startsWith('hoard: set basedirs')).join('\n')).toBe('');
   expect(result.status).toBe(0);
   return { tmpdir: /TMPDIR=(.*)/.exec(result.stdout)![1]!, stderr: result.stderr };
 }
@@ -57,7 +57,7 @@ describe.skipIf(reason !== undefined)('the devShell', () => {
   });
 
   it('points TMPDIR at a directory that outlives the shell, and writes the cache size to the config file once', () => {
-    const { shellHook } = evaluate('{ cacheSize = "20G"; }');
+    const { shellHook } = evaluate('{ cacheSize = "20G"; baseDirs = false; }');
     const { home, env } = sandboxHome();
     const first = runBash(shellHook, env);
     expect(first.tmpdir).toBe(join(home, '.cache', 'hoard-tmp'));
@@ -81,10 +81,28 @@ describe.skipIf(reason !== undefined)('the devShell', () => {
   it('honours HOARD_CONFIG, and leaves the config alone without a cacheSize', () => {
     const { home, env } = sandboxHome();
     const elsewhere = join(home, 'elsewhere.toml');
-    runBash(evaluate('{ cacheSize = "5G"; }').shellHook, { ...env, HOARD_CONFIG: elsewhere });
+    runBash(evaluate('{ cacheSize = "5G"; baseDirs = false; }').shellHook, { ...env, HOARD_CONFIG: elsewhere });
     expect(readFileSync(elsewhere, 'utf8')).toBe('cache_size = "5G"\n');
-    runBash(evaluate().shellHook, env);
+    runBash(evaluate('{ baseDirs = false; }').shellHook, env);
     expect(existsSync(join(home, '.config', 'hoard'))).toBe(false);
+  });
+
+  it('turns base directories on in the config file, saying so once, and leaves a basedirs of the user\'s own alone', () => {
+    const { home, env } = sandboxHome();
+    const configFile = join(home, '.config', 'hoard', 'config.toml');
+    const first = runBash(evaluate('{ cacheSize = "20G"; }').shellHook, env);
+    expect(first.stderr).toContain(`hoard: set basedirs = ["auto"] in ${configFile}`);
+    expect(first.stderr).toContain('mkDevShell { baseDirs = false; }');
+    expect(loadConfig({ HOME: home }).config).toMatchObject({ basedirs: ['auto'], cache_size: 20 * 1024 ** 3 });
+    expect(runBash(evaluate().shellHook, env).stderr).toBe('');
+    // An existing file gains the key (before any table), once; the user's own choice stays.
+    writeFileSync(configFile, 'cache_size = "50G"\n');
+    runBash(evaluate().shellHook, env);
+    expect(readFileSync(configFile, 'utf8')).toBe('basedirs = ["auto"]\ncache_size = "50G"\n');
+    writeFileSync(configFile, 'basedirs = []\n');
+    expect(runBash(evaluate().shellHook, env).stderr).toBe('');
+    expect(readFileSync(configFile, 'utf8')).toBe('basedirs = []\n');
+    expect(existsSync(join(home, 'hoard-was-run'))).toBe(false);
   });
 
   it('refuses a cacheSize that is not a string, saying so', () => {

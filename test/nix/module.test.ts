@@ -40,7 +40,14 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
     const result = evaluate('{ programs.hoard.enable = true; }');
     expect(result.packages).toEqual(['hoard']);
     expect(result.sessionVariables).toEqual({ RUSTC_WRAPPER: HOARD, CARGO_INCREMENTAL: '0' });
-    expect(result.hoardConfigFile).toBeNull(); // empty settings: no file, the user may keep their own
+    // Base directories on by default: the file holds that, and a user's own value or baseDirs = false wins.
+    expect(result.hoardConfigFile?.settings).toEqual({ basedirs: ['auto'] });
+  });
+
+  it('turns base directories on unless told otherwise, and writes no file when nothing is left to set', () => {
+    expect(evaluate('{ programs.hoard.enable = true; programs.hoard.settings.basedirs = [ ]; }').hoardConfigFile?.settings).toEqual({ basedirs: [] });
+    expect(evaluate('{ programs.hoard.enable = true; programs.hoard.settings.basedirs = [ "/srv/src" ]; }').hoardConfigFile?.settings).toEqual({ basedirs: ['/srv/src'] });
+    expect(evaluate('{ programs.hoard.enable = true; programs.hoard.baseDirs = false; }').hoardConfigFile).toBeNull(); // no settings: no file, the user may keep their own
   });
 
   it('writes the settings to xdg.configFile."hoard/config.toml", and hoard loads that TOML', () => {

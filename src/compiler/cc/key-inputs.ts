@@ -80,7 +80,7 @@ function keyedArguments(args: readonly string[], relocation: Relocation): string
   return args.map((argument, index) => (argument.startsWith('-D') || args[index - 1] === '-D' ? argument : relocation.strip(argument)));
 }
 
-export async function ccDirectKey(compile: CcCompile, identity: CcCompilerIdentity, cwd: string, env: Record<string, string>, options: CcKeyOptions = {}): Promise<{ key: string; explanation: string }> {
+export async function ccDirectKey(compile: CcCompile, identity: CcCompilerIdentity, cwd: string, env: Record<string, string>, options: CcKeyOptions = {}): Promise<{ key: string; explanation: string; sections: ReadonlyArray<readonly [string, string]> }> {
   const { extraArgs = [], relocation = NO_RELOCATION, explain = false } = options;
   const hasher = new KeyHasher(explain);
   hasher.section('1 cache-version', String(CACHE_VERSION));
@@ -94,7 +94,7 @@ export async function ccDirectKey(compile: CcCompile, identity: CcCompilerIdenti
       hasher.section('6 system-include-dir', `${dir} ${info ? `${info.ino}:${info.mtimeNs}` : 'absent'}`);
     }
   }
-  return { key: hasher.digest(), explanation: hasher.explanation() };
+  return { key: hasher.digest(), explanation: hasher.explanation(), sections: hasher.sections() };
 }
 
 /** A line marker of preprocessed output, up to its file name's closing quote. */

@@ -37,7 +37,8 @@ import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
  *  9. Each source file the compiler read: its path and digest.
  * 10. Each environment variable read through env!/option_env!: its name and value (or absence).
  * The result key is the direct key plus 9 and 10. With a base directory, paths in 9 are kept with
- * $BASEDIR, and so is the value of OUT_DIR in 10 (see RELOCATABLE_ENV_DEPS).
+ * $BASEDIR, and so is the value of OUT_DIR in 10 (see RELOCATABLE_ENV_DEPS), and any value in 10 that
+ * is a path inside OUT_DIR or the profile directory (env-dep-relocation.ts).
  */
 
 /**
@@ -116,7 +117,7 @@ export interface DirectKeyInput {
   explain?: boolean;
 }
 
-export async function directKey(input: DirectKeyInput): Promise<{ key: string; explanation: string }> {
+export async function directKey(input: DirectKeyInput): Promise<{ key: string; explanation: string; sections: ReadonlyArray<readonly [string, string]> }> {
   const { compile, cwd, env, memo } = input;
   const relocation = input.relocation ?? NO_RELOCATION;
   const hasher = new KeyHasher(input.explain);
@@ -140,5 +141,5 @@ export async function directKey(input: DirectKeyInput): Promise<{ key: string; e
   for (const [name, value] of keyedEnvironment(env)) hasher.section('7 env', `${name}=${relocation.strip(value)}`);
   hasher.section('8 cwd', relocation.strip(cwd));
   for (const [label, value] of input.linkInputs ?? []) hasher.section(label, value);
-  return { key: hasher.digest(), explanation: hasher.explanation() };
+  return { key: hasher.digest(), explanation: hasher.explanation(), sections: hasher.sections() };
 }
