@@ -8,6 +8,7 @@ import { restoredEnvironment } from '../client/environment.js';
 import { incrementalSetting, isHoard, resolveTool, rustcWrapperSetting } from './cargo-settings.js';
 import { askServerData, CliError } from './client.js';
 import { runChecks, somethingWrong, type Check, type DoctorFacts, type ServerFacts } from './doctor-checks.js';
+import { compilerFacts } from './doctor-compilers.js';
 import { currentStats } from './stats-command.js';
 
 /** Why hoard could not write its cache directory, or undefined when it can. */
@@ -71,6 +72,7 @@ async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
     ...(cacheDir && freeBytes(cacheDir) !== undefined ? { freeBytes: freeBytes(cacheDir)! } : {}),
     socketPath: resolveLocations(env).socketPath,
     maxSocketPathBytes: MAX_SOCKET_PATH_BYTES,
+    compilers: compilerFacts(cwd, env),
   };
 }
 
