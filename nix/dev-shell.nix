@@ -11,8 +11,12 @@
   # changed when there is one: the user's config wins, and the running server reloads it). null: leave
   # the config alone.
   cacheSize ? null,
-  # C and C++ through hoard as well (cc-rs honours CC_KNOWN_WRAPPER_CUSTOM).
+  # C and C++ through hoard as well (cc-rs honours CC_KNOWN_WRAPPER_CUSTOM): make, autotools, Meson
+  # and new CMake build directories read CC and CXX, as `hoard init --cc` writes them.
   enableC ? false,
+  # The compilers CC and CXX run through hoard (clang and clang++, say).
+  cCompiler ? "cc",
+  cxxCompiler ? "c++",
   shellHook ? "",
   ...
 }@args:
@@ -26,6 +30,8 @@ let
     "packages"
     "cacheSize"
     "enableC"
+    "cCompiler"
+    "cxxCompiler"
     "shellHook"
   ];
 in
@@ -42,8 +48,8 @@ mkShell (
     CARGO_INCREMENTAL = "0";
   }
   // lib.optionalAttrs enableC {
-    CC = "hoard cc";
-    CXX = "hoard c++";
+    CC = "hoard ${cCompiler}";
+    CXX = "hoard ${cxxCompiler}";
     CC_KNOWN_WRAPPER_CUSTOM = "hoard";
   }
   // {
