@@ -25,6 +25,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureC } from './c.mjs';
+import { measureCProject } from './c-project.mjs';
 import { mean, median, stddev } from './stats.mjs';
 
 const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startup-runs=N] [--rounds=N] [--budget=SECONDS]
@@ -919,12 +920,15 @@ try {
   checkBudget('the C measurements');
   waitForQuiet('the C measurements');
   results.c = measureC({ repo, work, tools: { ...tools, hoard }, envFor: toolEnv, log });
+  checkBudget('the C project');
+  waitForQuiet('the C project');
+  results.cProject = measureCProject({ work, tools: { ...tools, hoard }, envFor: toolEnv, log });
   const hoardLogs = readHoardLogs();
   if (hoardLogs.errorLines.length || hoardLogs.serverProblems.length) {
     log(`hoard's logs have ${hoardLogs.errorLines.length} error.log lines and ${hoardLogs.serverProblems.length} server.log warnings/errors:`);
     for (const line of [...hoardLogs.errorLines, ...hoardLogs.serverProblems].slice(0, 30)) process.stderr.write(`  ${line}\n`);
   }
-  const text = `${report(elapsed(), hoardLogs)}\n${results.c.markdown}`;
+  const text = `${report(elapsed(), hoardLogs)}\n${results.c.markdown}\n${results.cProject.markdown}`;
   process.stdout.write(text);
   if (options.write) {
     writeFileSync(join(repo, 'docs', 'benchmarks.md'), text);
