@@ -28,6 +28,7 @@ import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureC } from './c.mjs';
 import { measureRemote } from './remote.mjs';
+import { measureCProject } from './c-project.mjs';
 import { mean, median, stddev } from './stats.mjs';
 
 const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startup-runs=N] [--rounds=N] [--budget=SECONDS]
@@ -925,12 +926,15 @@ try {
   checkBudget('the remote measurements');
   waitForQuiet('the remote measurements');
   results.remote = await measureRemote({ repo, work, projectSource, baseEnv, hoard, log });
+  checkBudget('the C project');
+  waitForQuiet('the C project');
+  results.cProject = measureCProject({ work, tools: { ...tools, hoard }, envFor: toolEnv, log });
   const hoardLogs = readHoardLogs();
   if (hoardLogs.errorLines.length || hoardLogs.serverProblems.length) {
     log(`hoard's logs have ${hoardLogs.errorLines.length} error.log lines and ${hoardLogs.serverProblems.length} server.log warnings/errors:`);
     for (const line of [...hoardLogs.errorLines, ...hoardLogs.serverProblems].slice(0, 30)) process.stderr.write(`  ${line}\n`);
   }
-  const text = `${report(elapsed(), hoardLogs)}\n${results.c.markdown}\n${results.remote.markdown}`;
+  const text = `${report(elapsed(), hoardLogs)}\n${results.c.markdown}\n${results.cProject.markdown}\n${results.remote.markdown}`;
   process.stdout.write(text);
   if (options.write) {
     writeFileSync(join(repo, 'docs', 'benchmarks.md'), text);

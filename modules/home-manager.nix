@@ -161,8 +161,23 @@ in
     c.enable = lib.mkEnableOption ''
       C and C++ through hoard as well: sets `CC="hoard cc"`, `CXX="hoard c++"` and
       `CC_KNOWN_WRAPPER_CUSTOM=hoard` (which cc-rs needs to see hoard as a wrapper) as session
-      variables, so every C build of the account, not only cargo's, uses them
+      variables, so every C build of the account, not only cargo's, uses them: make, autotools,
+      Meson and new CMake build directories (what `hoard init --cc` writes)
     '';
+
+    c.compiler = lib.mkOption {
+      type = lib.types.str;
+      default = "cc";
+      example = "clang";
+      description = "The C compiler `CC` runs through hoard.";
+    };
+
+    c.cxxCompiler = lib.mkOption {
+      type = lib.types.str;
+      default = "c++";
+      example = "clang++";
+      description = "The C++ compiler `CXX` runs through hoard.";
+    };
 
     service.enable = lib.mkEnableOption ''
       a hoard server started at login (a systemd user service on Linux, a launchd agent on
@@ -204,8 +219,8 @@ in
             CARGO_INCREMENTAL = lib.mkDefault "0";
           })
           (lib.mkIf cfg.c.enable {
-            CC = lib.mkDefault "hoard cc";
-            CXX = lib.mkDefault "hoard c++";
+            CC = lib.mkDefault "hoard ${cfg.c.compiler}";
+            CXX = lib.mkDefault "hoard ${cfg.c.cxxCompiler}";
             CC_KNOWN_WRAPPER_CUSTOM = lib.mkDefault "hoard";
           })
         ];

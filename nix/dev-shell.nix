@@ -11,11 +11,15 @@
   # changed when there is one: the user's config wins, and the running server reloads it). null: leave
   # the config alone.
   cacheSize ? null,
-  # C and C++ through hoard as well (cc-rs honours CC_KNOWN_WRAPPER_CUSTOM).
+  # C and C++ through hoard as well (cc-rs honours CC_KNOWN_WRAPPER_CUSTOM): make, autotools, Meson
+  # and new CMake build directories read CC and CXX, as `hoard init --cc` writes them.
   enableC ? false,
   # Adds basedirs = ["auto"] to the user's hoard config file when it sets no basedirs (a value of the
   # user's own, [] included, is left alone): workspace crates then hit in every worktree and checkout.
   baseDirs ? true,
+  # The compilers CC and CXX run through hoard (clang and clang++, say).
+  cCompiler ? "cc",
+  cxxCompiler ? "c++",
   shellHook ? "",
   ...
 }@args:
@@ -30,6 +34,8 @@ let
     "cacheSize"
     "enableC"
     "baseDirs"
+    "cCompiler"
+    "cxxCompiler"
     "shellHook"
   ];
 in
@@ -46,8 +52,8 @@ mkShell (
     CARGO_INCREMENTAL = "0";
   }
   // lib.optionalAttrs enableC {
-    CC = "hoard cc";
-    CXX = "hoard c++";
+    CC = "hoard ${cCompiler}";
+    CXX = "hoard ${cxxCompiler}";
     CC_KNOWN_WRAPPER_CUSTOM = "hoard";
   }
   // {

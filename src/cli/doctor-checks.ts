@@ -9,6 +9,7 @@ import type { StatsSnapshot } from '../stats/snapshot.js';
 import type { CargoSetting } from './cargo-settings.js';
 import { missCauseChecks } from './doctor-miss-causes.js';
 import type { SavedHistory } from '../why/history.js';
+import { cargoApplies, compilerChecks, type CompilerFacts } from './doctor-compilers.js';
 
 /**
  * What `hoard doctor` looks at, gathered beforehand so the judgements below are plain functions.
@@ -47,6 +48,8 @@ export interface DoctorFacts {
   maxSocketPathBytes: number;
   /** What `hoard why` keeps: the recent misses and their causes (doctor-miss-causes.ts). */
   whyHistory?: SavedHistory;
+  /** C and C++: CC/CXX, this directory's CMake build, whether a Cargo.toml is here (doctor-compilers.ts). */
+  compilers?: CompilerFacts;
 }
 
 const FIX_WRAPPER = "run 'hoard init' (sets [build] rustc-wrapper in ~/.cargo/config.toml) or export RUSTC_WRAPPER=hoard";
@@ -54,6 +57,7 @@ const FIX_WRAPPER = "run 'hoard init' (sets [build] rustc-wrapper in ~/.cargo/co
 export function wrapperCheck(facts: DoctorFacts): Check {
   const { wrapper } = facts;
   const id = 'wrapper';
+  if (!cargoApplies(facts)) return { id, status: 'info', message: "not used here: no Cargo.toml here and no rustc wrapper set, while C or C++ compiles go through hoard; for Rust, 'hoard init'." };
   if (!wrapper) return { id, status: 'fail', message: `cargo does not go through hoard: no RUSTC_WRAPPER and no build.rustc-wrapper in the cargo config files from here up or in CARGO_HOME; ${FIX_WRAPPER}.` };
   if (String(wrapper.value).trim() === '') return { id, status: 'fail', message: `cargo does not go through hoard: ${wrapper.from} is empty, which turns the wrapper off; unset it, or ${FIX_WRAPPER}.` };
   if (!facts.wrapperIsHoard) {
@@ -72,8 +76,15 @@ export function incrementalCheck(facts: DoctorFacts): Check {
   const cost = counters && counters.requests > 0 ? ` So far ${uncached} of ${counters.requests} compiles ran uncached because of it.` : '';
   const fix = "set [build] incremental = false in ~/.cargo/config.toml ('hoard init' does) or CARGO_INCREMENTAL=0";
   const setting = facts.incremental;
+  if (!cargoApplies(facts)) return { id, status: 'info', message: 'not used here: cargo does not build here.' };
   if (setting?.value === false) return { id, status: 'ok', message: `incremental compilation is off (${setting.from}): your own crates can be cached.${cost}` };
   const where = setting ? `on (${setting.from})` : "on for dev builds (cargo's default)";
+  // A warning only when it has cost something: builds that never compile incrementally (release
+  // builds, CARGO_INCREMENTAL set by the build) lose nothing to the setting.
+  if (uncached === 0) {
+    const seen = counters && counters.requests > 0 ? `none of the ${counters.requests} compiles recorded was incremental` : 'no compiles recorded yet';
+    return { id, status: 'info', message: `incremental compilation is ${where}, but ${seen}. If your dev builds miss, ${fix}.` };
+  }
   return {
     id,
     status: 'warn',
@@ -209,6 +220,7 @@ export function runChecks(facts: DoctorFacts): Check[] {
     ...reasonChecks(facts),
     ...worktreeChecks(facts),
     ...missCauseChecks(facts),
+    ...compilerChecks(facts),
   ];
 }
 

@@ -9,6 +9,7 @@ import { restoredEnvironment } from '../client/environment.js';
 import { incrementalSetting, isHoard, resolveTool, rustcWrapperSetting } from './cargo-settings.js';
 import { askServerData, CliError } from './client.js';
 import { runChecks, somethingWrong, type Check, type DoctorFacts, type ServerFacts } from './doctor-checks.js';
+import { compilerFacts } from './doctor-compilers.js';
 import { currentStats } from './stats-command.js';
 import { probeRemotes, remoteChecks, sccacheChecks } from './doctor-remotes.js';
 import { homedir } from 'node:os';
@@ -82,6 +83,7 @@ async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
     ...rendezvousFact(resolveLocations(env).socketDir),
     maxSocketPathBytes: MAX_SOCKET_PATH_BYTES,
     ...(config ? { whyHistory: await whyHistory(env).catch(() => undefined) } : {}),
+    compilers: compilerFacts(cwd, env),
   };
 }
 

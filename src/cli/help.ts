@@ -24,6 +24,9 @@ Commands:
   hoard init [--check] [--size 20G]     set cargo up to use hoard (~/.cargo/config.toml: rustc-wrapper,
                                         incremental = false) and write a config file; --check only shows
                                         the changes (exit 1 when some are pending)
+  hoard init --cc [--write-rc | --write-envrc]
+                                        the lines that send make, autotools, Meson and CMake builds
+                                        through hoard; written to the shell's rc file or ./.envrc
   hoard doctor [--json]                 check the set-up, one line each with what to do; exit 1 when
                                         something needs attention
   hoard help | --help                   this text

@@ -8,6 +8,7 @@ import { parseSize } from '../config/units.js';
 import { writeAtomically } from '../fs/write-atomically.js';
 import { homeConfigFile, isHoard, onPath } from './cargo-settings.js';
 import { CliError } from './client.js';
+import { initCc } from './init-cc.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -49,7 +50,7 @@ function parseOptions(args: string[]): Options {
  * full path, which also works in shells whose PATH lacks it (a PATH export of the checkout's bin/ is
  * usually one shell's).
  */
-function hoardCommand(env: Env): { command: string; note?: string } {
+export function hoardCommand(env: Env): { command: string; note?: string } {
   const ours = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'hoard');
   const found = onPath('hoard', env);
   try {
@@ -93,6 +94,7 @@ function short(path: string, env: Env): string {
  * file holds the size limit. Every change is printed; a second run changes nothing.
  */
 export async function initCommand(args: string[], env: Env = process.env): Promise<number> {
+  if (args.includes('--cc')) return initCc(args, env, hoardCommand(env).command);
   const options = parseOptions(args);
   const steps: Step[] = [];
   const writes = new Map<string, string>();

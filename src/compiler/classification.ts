@@ -22,6 +22,7 @@ export const NOT_CACHEABLE_REASONS = [
   'output-file',
   'pch',
   'preprocess',
+  'probe',
   'profile',
   'save-temps',
   'split-debuginfo',

@@ -20,12 +20,10 @@ describe('CcHandler behind the shared path', () => {
   let answered: CacheableCompile[];
   let deps: SharedCompileDependencies;
   let cc: CcHandler;
+  let shapes: Map<string, string>;
   const gcc = (filePrefixMap: boolean): CcCompilerIdentity => ({ path: '/usr/bin/gcc-12', family: 'gcc', digest: 'gcc 12', systemIncludeDirs: [], majorVersion: 12, filePrefixMap });
-  const runner: ProcessRunner = {
-    run: async () => {
-      throw new Error('no compiler runs in this test');
-    },
-  };
+  let preprocess: ProcessRunner['run'];
+  const runner: ProcessRunner = { run: (command, args, options) => preprocess(command, args, options) };
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'hoard-cc-handler-'));
@@ -41,7 +39,17 @@ describe('CcHandler behind the shared path', () => {
       basedirs: () => ['auto'],
       log,
     };
-    cc = new CcHandler({ memo: new DigestMemo(), log, tmpDir: root, runner });
+    shapes = new Map();
+    preprocess = async () => {
+      throw new Error('no compiler runs in this test');
+    };
+    cc = new CcHandler({
+      memo: new DigestMemo(),
+      log,
+      tmpDir: root,
+      runner,
+      shapes: { has: async (shape) => shapes.has(shape), add: async (shape, key) => void shapes.set(shape, key) },
+    });
   });
 
   afterEach(() => {
@@ -83,5 +91,36 @@ describe('CcHandler behind the shared path', () => {
   it('serves a dependency file away from the object through the preprocessed key only', async () => {
     await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.Tpo']);
     expect(answered[0]).toMatchObject({ directHits: false });
+  });
+
+  it('compiles a shape never preprocessed at once, and one seen before only after the preprocessed lookup', async () => {
+    // A preprocessor that writes what gcc -E would: the text and the dependency file it is told to.
+    preprocess = async (_command, args) => {
+      writeFileSync(args[args.lastIndexOf('-o') + 1]!, '# 1 "a.c"\nint a;\n');
+      writeFileSync(args[args.lastIndexOf('-MF') + 1]!, 'a.o: a.c\n');
+      return { exitCode: 0, stdout: '', stderr: '' };
+    };
+    // Written before the request (not within its millisecond), or the source looks modified during the compile.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await ask(['gcc', '-O2', '-c', 'a.c', '-o', 'out/a.o', '-DONE']);
+    expect(await answered[0]!.fallbackWhen?.()).toBe('after');
+    const fallback = await answered[0]!.fallback?.();
+    expect(fallback?.key).toMatch(/^[0-9a-f]+$/);
+    expect([...shapes.values()]).toEqual([fallback!.key]);
+    // Another -D: the same shape, so an entry may be under its preprocessed key; it is looked up first.
+    await ask(['gcc', '-O2', '-c', 'a.c', '-o', 'out/a.o', '-DTWO']);
+    expect(answered[1]!.direct).not.toBe(answered[0]!.direct);
+    expect(await answered[1]!.fallbackWhen?.()).toBe('before');
+    expect((await answered[1]!.fallback?.())?.key).toBe(fallback!.key);
+    // Another optimisation level is another shape.
+    await ask(['gcc', '-O0', '-c', 'a.c', '-o', 'out/a.o']);
+    expect(await answered[2]!.fallbackWhen?.()).toBe('after');
+  });
+
+  it('runs configure probes uncached, counted as probes', async () => {
+    writeFileSync(join(root, 'conftest.c'), 'int main(void) { return 0; }\n');
+    expect(await ask(['gcc', '-c', 'conftest.c', '-o', 'conftest.o'])).toEqual([{ type: 'run', store: false, reason: 'probe' }]);
+    expect(stats.counters.notCacheable.probe).toBe(1);
+    expect(answered).toEqual([]);
   });
 });

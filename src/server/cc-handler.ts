@@ -4,7 +4,7 @@ import type { NotCacheableReason } from '../compiler/classification.js';
 import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js';
 import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import { parseDepFile } from '../compiler/cc/dep-file.js';
-import { ccDirectKey, ccPreprocessedKey, digestPreprocessed, filePrefixMapArgument } from '../compiler/cc/key-inputs.js';
+import { ccDirectKey, ccPreprocessedKey, ccShapeKey, digestPreprocessed, filePrefixMapArgument } from '../compiler/cc/key-inputs.js';
 import type { ManifestInputs } from '../compiler/result-key.js';
 import { preprocessArgs } from '../compiler/cc/preprocess-args.js';
 import type { ProcessRunner } from '../exec/process-runner.js';
@@ -24,6 +24,14 @@ export interface CcHandlerDependencies {
   tmpDir: string;
   /** Runs the preprocessor on a direct miss. */
   runner: ProcessRunner;
+  /** The shapes of preprocessed keys seen so far (see ccShapeKey): kept where manifests are. */
+  shapes: PreprocessedShapes;
+}
+
+/** Remembers which shapes of preprocessed key the cache has preprocessed (an entry may be under them). */
+export interface PreprocessedShapes {
+  has(shape: string): Promise<boolean>;
+  add(shape: string, preprocessedKey: string): Promise<void>;
 }
 
 /**
@@ -112,6 +120,15 @@ export class CcHandler {
     const ownDepFile = compile.depFile ? undefined : join(this.deps.tmpDir, `cc-deps-${process.pid}-${(this.depFiles += 1)}.d`);
     const places: BuildPlaces = { outDir: dirname(compile.output), ...(baseDir ? { baseDir } : {}) };
     const extraArgs = [...prefixMap, ...(ownDepFile ? ['-MD', '-MF', ownDepFile] : [])];
+    // A shape never preprocessed has no entry under any preprocessed key: the preprocessor then runs
+    // after the compile (to store under that key), not before it. That holds for a dependency file
+    // elsewhere too: the compile writes it, and only hits need the run before.
+    const shape = ccShapeKey(compile, identity, cwd, env, { extraArgs: prefixMap, relocation });
+    let afterCompile = false;
+    const fallbackWhen = async (): Promise<'before' | 'after'> => {
+      afterCompile = !(await this.deps.shapes.has(shape).catch(() => true));
+      return afterCompile ? 'after' : 'before';
+    };
     return {
       worktree: context.worktree,
       kind: context.kind,
@@ -126,7 +143,8 @@ export class CcHandler {
       },
       ...(extraArgs.length ? { extraArgs } : {}),
       ...(depElsewhere ? { directHits: false } : {}),
-      fallback: () => this.preprocessedKey({ compile, compiler: request.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain }),
+      fallback: () => this.preprocessedKey({ compile, compiler: request.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain, shape, lowPriority: afterCompile }),
+      fallbackWhen,
       collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason))),
       ...(ownDepFile ? { cleanup: () => rm(ownDepFile, { force: true }) } : {}),
     };
@@ -147,15 +165,18 @@ export class CcHandler {
     prefixMap: string[];
     receivedAt: number;
     explain: boolean;
+    shape: string;
+    /** Nobody waits for it (the compile has run): the build's compilers go first. */
+    lowPriority: boolean;
   }): Promise<FallbackKey | undefined> {
-    const { compile, compiler, identity, cwd, env, relocation, prefixMap, receivedAt, explain } = request;
+    const { compile, compiler, identity, cwd, env, relocation, prefixMap, receivedAt, explain, shape, lowPriority } = request;
     const { log } = this.deps;
     const stem = join(this.deps.tmpDir, `cc-preprocessed-${process.pid}-${(this.depFiles += 1)}`);
     const places = { output: `${stem}.i`, depFile: `${stem}.d`, extraArgs: prefixMap };
     const args = preprocessable(compile, env) ? preprocessArgs(compile, places) : undefined;
     if (!args) return undefined;
     try {
-      const result = await this.deps.runner.run(compiler, args, { cwd, env, timeoutMs: PREPROCESS_TIMEOUT_MS });
+      const result = await this.deps.runner.run(compiler, args, { cwd, env, timeoutMs: PREPROCESS_TIMEOUT_MS, ...(lowPriority ? { lowPriority } : {}) });
       if (result.exitCode !== 0) {
         log.debug(`preprocessing ${compile.source} failed (exit ${result.exitCode}); compiling it`);
         return undefined;
@@ -163,8 +184,9 @@ export class CcHandler {
       const depText = await readFile(places.depFile, 'utf8');
       const files = await digestReadFiles(this.deps.memo, parseDepFile(depText), cwd, receivedAt, (path) => relocation.strip(path));
       if ('changed' in files) return undefined;
-      const digest = await digestPreprocessed(places.output, relocation);
+      const digest = await digestPreprocessed(places.output, relocation, compile);
       const key = ccPreprocessedKey(compile, identity, cwd, env, { digest, stderr: result.stderr }, { extraArgs: prefixMap, relocation, explain });
+      if (!(await this.deps.shapes.has(shape))) await this.deps.shapes.add(shape, key.key);
       if (explain) log.debug(`preprocessed key ${key.key} for ${compile.source}:\n${key.explanation}`);
       const depFile = compile.depFile;
       // The entry's dependency file may differ from this one in line breaks (another checkout's paths): this one is the compiler's.

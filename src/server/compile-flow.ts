@@ -78,6 +78,12 @@ export interface CacheableCompile {
   extraArgs?: string[];
   /** After a direct miss: the second key, or undefined when there is none (never throws). */
   fallback?(): Promise<FallbackKey | undefined>;
+  /**
+   * Asked after a direct miss: 'after' when no entry can be under the fallback key yet (C: a shape
+   * never preprocessed), so the wrapper compiles at once and the fallback key is worked out after its
+   * reply, only to store under it. Without it, 'before'.
+   */
+  fallbackWhen?(): Promise<'before' | 'after'>;
   /** False when only the fallback key may serve a hit: its entries lack an output the fallback writes. */
   directHits?: boolean;
   /** After the compile succeeded: what to store (see Collected). */
@@ -169,7 +175,8 @@ export class CompileFlow {
         release = this.deps.singleFlight.claim(compile.direct);
       }
       let fallback: FallbackKey | undefined;
-      if (compile.fallback) {
+      const fallbackAfterCompile = compile.fallback !== undefined && (await compile.fallbackWhen?.()) === 'after';
+      if (compile.fallback && !fallbackAfterCompile) {
         reply({ type: 'wait', timeoutMs: FALLBACK_WAIT_MS });
         fallback = await compile.fallback();
         if (fallback && !replace) {
@@ -190,7 +197,7 @@ export class CompileFlow {
       const why = await explained;
       this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs, ...(why ? { why } : {}) });
       const storeStarted = Date.now();
-      const { refused, committed } = await this.store(compile, report, fallback?.key, replace);
+      const { refused, committed } = await this.store(compile, report, fallback?.key ?? (fallbackAfterCompile ? compile.fallback : undefined), replace);
       // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
       exchange.reply({ type: 'stored', stored: refused === undefined, ...(refused ? { reason: refused } : {}) });
       const outcome = refused ?? (await committed);
@@ -301,7 +308,7 @@ export class CompileFlow {
    * manifest, copying the outputs aside), and the commit, which hashes and publishes the entry.
    * `refused` says why nothing is stored; `committed` resolves to the reason a commit failed, or undefined.
    */
-  private async store(compile: CacheableCompile, report: StoreRequest, fallbackKey: string | undefined, replace: boolean): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
+  private async store(compile: CacheableCompile, report: StoreRequest, fallback: string | (() => Promise<FallbackKey | undefined>) | undefined, replace: boolean): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
     const { stats, log } = this.deps;
     const tiers = this.deps.store;
     const store = tiers.local;
@@ -334,6 +341,8 @@ export class CompileFlow {
           await store.discard(staged);
           return manifest.refused;
         }
+        // A fallback key worked out only now (after the compile) is the key stored under, when there is one.
+        const fallbackKey = typeof fallback === 'function' ? (await fallback())?.key : fallback;
         const result = fallbackKey ?? resultKey(compile.direct, manifest).key;
         const metadata = {
           stdout: templatedOutput(report.stdout, compile.places),

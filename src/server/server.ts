@@ -21,6 +21,7 @@ import type { StatsSnapshot } from '../stats/snapshot.js';
 import { WorktreeLocator } from '../worktree/locate.js';
 import { HOARD_VERSION } from '../version.js';
 import { CcHandler } from './cc-handler.js';
+import { preprocessedShapes } from './preprocessed-shapes.js';
 import { CompileFlow } from './compile-flow.js';
 import { compileRequestHandler } from './compile-request.js';
 import { ConfigInForce, loadStartingConfig } from './config-reload.js';
@@ -162,7 +163,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
     log,
     onCompile,
     rust: new RustHandler({ memo, toolchains, linkers: new Linkers(execaRunner, memo), linkedCrates: () => settings.config.linked_crates, log }),
-    cc: new CcHandler({ memo, log, tmpDir: store.tmpDir, runner: execaRunner }),
+    cc: new CcHandler({ memo, log, tmpDir: store.tmpDir, runner: execaRunner, shapes: preprocessedShapes(manifests) }),
     identifyCc: (compiler, cwd, compilerEnv) => ccCompilers.identify(compiler, cwd, compilerEnv),
   });
 

@@ -14,6 +14,7 @@ export const REASON_HINTS: Record<string, string> = {
   'missing-dep-info': 'no --emit dep-info: usually a build script probing the compiler (anyhow does); harmless',
   pch: 'precompiled headers are not cached; the compiles that use them run directly',
   preprocess: 'a C/C++ call that only preprocesses (-E, -M): the cc crate probes compilers this way; harmless',
+  probe: "a configure probe (conftest.c, CMake's try_compile, Meson's checks): a throwaway source, run uncached on purpose",
   'time-macro': 'the source or a header uses __DATE__ or __TIME__: each compile differs, so it is not stored',
   'unknown-argument': 'an argument hoard does not know; see the error log and report it',
 };

@@ -54,6 +54,7 @@ describe.skipIf(reason !== undefined)('the devShell', () => {
 
   it('offers C and C++ through hoard only when asked', () => {
     expect(evaluate('{ enableC = true; }').environment).toMatchObject({ CC: 'hoard cc', CXX: 'hoard c++', CC_KNOWN_WRAPPER_CUSTOM: 'hoard' });
+    expect(evaluate('{ enableC = true; cCompiler = "clang"; cxxCompiler = "clang++"; }').environment).toMatchObject({ CC: 'hoard clang', CXX: 'hoard clang++' });
   });
 
   it('points TMPDIR at a directory that outlives the shell, and writes the cache size to the config file once', () => {

@@ -109,6 +109,8 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
       CXX: 'hoard c++',
       CC_KNOWN_WRAPPER_CUSTOM: 'hoard',
     });
+    const clang = '{ programs.hoard.enable = true; programs.hoard.c = { enable = true; compiler = "clang"; cxxCompiler = "clang++"; }; }';
+    expect(evaluate(clang).sessionVariables).toMatchObject({ CC: 'hoard clang', CXX: 'hoard clang++' });
   });
 
   it('runs no server unless asked; then a systemd user service on Linux that does not idle out', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyCc, isCxxDriver } from './args.js';
 import { parseDepFile } from './dep-file.js';
 import { parseVerboseOutput, takesFilePrefixMap } from './compiler-identity.js';
-import { OPTIONS_WITH_SEPARATE_VALUE, OUTPUT_WRITING_PREFIXES, UNCACHEABLE_FLAGS } from './options.js';
+import { OPTIONS_WITH_SEPARATE_VALUE, OUTPUT_WRITING_PREFIXES, PREPROCESSOR_ONLY_OPTIONS, UNCACHEABLE_FLAGS } from './options.js';
 
 /** A compile as the cc crate issues it (ring's build script). */
 const CC_RS = ['-O0', '-ffunction-sections', '-fdata-sections', '-fPIC', '-g', '-m64', '-I', 'include', '-Wall', '-DNDEBUG', '-c', '-o', '/t/out/crypto/mem.o', 'crypto/mem.c'];
@@ -62,11 +62,31 @@ describe('classifyCc', () => {
   });
 });
 
+describe('configure probes', () => {
+  it.each([
+    ['conftest.c', '/w/build', ['-c', 'conftest.c']],
+    ['conftest.cpp', '/w/build', ['-O2', '-c', 'conftest.cpp', '-o', 'conftest.o']],
+    ['CMake 3.24+', '/w/b/CMakeFiles/CMakeScratch/TryCompile-abc', ['-c', '/w/b/CMakeFiles/CMakeScratch/TryCompile-abc/src.c', '-o', 'src.c.o']],
+    ['CMake before 3.24', '/w/b/CMakeFiles/CMakeTmp', ['-c', 'CheckSymbolExists.c']],
+    ['Meson', '/w/b/meson-private/tmpk2j1', ['-c', 'testfile.c', '-o', 'output.obj']],
+  ])('recognises %s and runs it uncached as a probe', (_, cwd, args) => {
+    const result = classifyCc('gcc', args, cwd);
+    expect(result.kind === 'not-cacheable' && result.reason).toBe('probe');
+  });
+
+  it('takes ordinary sources, whatever they are called', () => {
+    for (const source of ['conftest-helper.c', 'test/conftest_x.c', 'CMakeFiles/demo.dir/main.c']) {
+      expect(classifyCc('gcc', ['-c', source], '/w').kind).toBe('cacheable');
+    }
+  });
+});
+
 describe('option tables', () => {
   it.each([
     ['OPTIONS_WITH_SEPARATE_VALUE', [...OPTIONS_WITH_SEPARATE_VALUE]],
     ['UNCACHEABLE_FLAGS', UNCACHEABLE_FLAGS.map(([prefix]) => prefix)],
     ['OUTPUT_WRITING_PREFIXES', [...OUTPUT_WRITING_PREFIXES]],
+    ['PREPROCESSOR_ONLY_OPTIONS', PREPROCESSOR_ONLY_OPTIONS.map(([option]) => option)],
   ])('%s stays sorted', (_, table) => {
     expect(table).toEqual([...table].sort());
   });

@@ -1,5 +1,6 @@
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { notCacheable, type Classification } from '../classification.js';
+import { configureProbe } from './probe.js';
 import { OPTIONS_WITH_SEPARATE_VALUE, OUTPUT_WRITING_PREFIXES, UNCACHEABLE_FLAGS } from './options.js';
 
 export type CcLanguage = 'c' | 'c++' | 'assembler';
@@ -131,6 +132,8 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
   const detected = language ?? LANGUAGE_BY_EXTENSION[extname(source)];
   if (!detected) return notCacheable('language', `no language known for ${basename(source)}`);
   const resolvedLanguage: CcLanguage = detected === 'c' && isCxxDriver(compiler) && !language ? 'c++' : detected;
+  const probe = configureProbe(resolve(cwd, source));
+  if (probe) return notCacheable('probe', probe);
   const outputPath = resolve(cwd, output ?? `${basename(source).replace(/\.[^.]+$/, '')}.o`);
   const depFile = depKind ? resolve(cwd, explicitDepFile ?? outputPath.replace(/\.[^./]+$/, '') + '.d') : undefined;
   // A dependency file names the object (unless -MT/-MQ does): then where it goes is part of what is produced.

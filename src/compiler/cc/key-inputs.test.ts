@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyCc } from './args.js';
 import type { CcCompilerIdentity } from './compiler-identity.js';
-import { ccDirectKey, ccPreprocessedKey, digestPreprocessed, filePrefixMapArgument } from './key-inputs.js';
+import { ccDirectKey, ccPreprocessedKey, ccShapeKey, digestPreprocessed, filePrefixMapArgument } from './key-inputs.js';
 import { relocationFor } from '../../worktree/base-dir.js';
 
 const IDENTITY: CcCompilerIdentity = { path: '/usr/bin/gcc-12', family: 'gcc', digest: 'gcc-12.2.0', systemIncludeDirs: ['/usr/include'], majorVersion: 12, filePrefixMap: true };
@@ -84,7 +84,49 @@ describe('ccPreprocessedKey', () => {
   it('never relocates a macro value: it may be embedded in the object', async () => {
     const defining = (root: string) => [`-DDATA="${root}/data"`, '-D', `ROOT=${root}`, '-c', `${root}/a.c`];
     expect(await keyOf(defining('/w/b'), { cwd: '/w/b', baseDir: '/w/b' })).not.toBe(await keyOf(defining('/w/a'), { cwd: '/w/a', baseDir: '/w/a' }));
-    expect(preprocessedKeyOf(defining('/w/b'), { cwd: '/w/b', baseDir: '/w/b' })).not.toBe(preprocessedKeyOf(defining('/w/a'), { cwd: '/w/a', baseDir: '/w/a' }));
+    // The preprocessed key has no -D at all: what a macro's value does is in the text (a digest of its own).
+    expect(preprocessedKeyOf(defining('/w/b'), { cwd: '/w/b', baseDir: '/w/b', text: 'uses /w/b/data' })).not.toBe(
+      preprocessedKeyOf(defining('/w/a'), { cwd: '/w/a', baseDir: '/w/a', text: 'uses /w/a/data' }),
+    );
+  });
+
+  it('leaves out every option whose whole effect is in the preprocessed text, and only those', async () => {
+    const key = preprocessedKeyOf(base);
+    const preprocessorOnly = [
+      ['-DUNUSED'],
+      ['-D', 'X=1'],
+      ['-UNDEBUG'],
+      ['-Iinclude'],
+      ['-I', 'copy/include'],
+      ['-include', 'config.h'],
+      ['-imacros', 'macros.h'],
+      ['-isystem', '/opt/include'],
+      ['-isystem/opt/include'],
+      ['-idirafter', 'late'],
+      ['-iquote', 'quoted'],
+      ['-iprefix', '/p/', '-iwithprefix', 'x', '-iwithprefixbefore', 'y'],
+      ['-nostdinc'],
+    ];
+    for (const options of preprocessorOnly) {
+      expect(preprocessedKeyOf([...options, ...base]), options.join(' ')).toBe(key);
+      // The direct key has no preprocessed text to stand for them: there they count.
+      expect(await keyOf([...options, ...base]), options.join(' ')).not.toBe(await keyOf(base));
+    }
+    for (const options of [['-O0'], ['-fPIC'], ['-Wall'], ['-std=c99'], ['-march=native'], ['-MMD'], ['-x', 'c++']]) {
+      expect(preprocessedKeyOf([...options, ...base]), options.join(' ')).not.toBe(key);
+    }
+  });
+
+  it('has the shape of its preprocessed key: the same for the same compile, whatever the preprocessor options', () => {
+    const shapeOf = (args: string[], cwd = '/w') => {
+      const result = classifyCc('gcc', args, cwd);
+      if (result.kind !== 'cacheable') throw new Error(JSON.stringify(result));
+      return ccShapeKey(result.compile, IDENTITY, cwd, {});
+    };
+    expect(shapeOf(['-DX', '-Ia', ...base])).toBe(shapeOf(base));
+    expect(shapeOf(['-O0', '-c', 'a.c', '-o', 'out/a.o'])).not.toBe(shapeOf(base));
+    expect(shapeOf(['-O2', '-c', 'b.c', '-o', 'out/a.o'])).not.toBe(shapeOf(base));
+    expect(shapeOf(['-g', ...base], '/elsewhere')).not.toBe(shapeOf(['-g', ...base]));
   });
 });
 
@@ -99,5 +141,27 @@ describe('digestPreprocessed', () => {
     expect(await digestPreprocessed(write('b.i', '/w/b', '/w/a/data'), relocationFor('/w/b'))).toBe(inA);
     expect(await digestPreprocessed(write('c.i', '/w/b', '/w/b/data'), relocationFor('/w/b'))).not.toBe(inA);
     expect(await digestPreprocessed(write('d.i', '/w/b', '/w/a/data'), relocationFor(undefined))).not.toBe(inA);
+  });
+
+  it("leaves the line markers' file names out without debug information, and keeps them with it or with __builtin_FILE", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hoard-preprocessed-'));
+    const compileOf = (args: string[]) => {
+      const result = classifyCc('gcc', [...args, '-c', 'a.c'], '/w');
+      if (result.kind !== 'cacheable') throw new Error(JSON.stringify(result));
+      return result.compile;
+    };
+    const write = (name: string, headerDir: string, body = 'int x;') => {
+      writeFileSync(join(dir, name), `# 1 "a.c"\n# 1 "${headerDir}/a.h" 1 3\n${body}\n# 2 "a.c" 2\n`);
+      return join(dir, name);
+    };
+    const none = relocationFor(undefined);
+    const plain = compileOf(['-O2']);
+    expect(await digestPreprocessed(write('a.i', 'include'), none, plain)).toBe(await digestPreprocessed(write('b.i', 'copy/include'), none, plain));
+    // The rest of a marker (line number, flags) still counts, and so does the text.
+    expect(await digestPreprocessed(write('c.i', 'include', 'int y;'), none, plain)).not.toBe(await digestPreprocessed(write('a.i', 'include'), none, plain));
+    const debug = compileOf(['-O2', '-g']);
+    expect(await digestPreprocessed(write('d.i', 'include'), none, debug)).not.toBe(await digestPreprocessed(write('e.i', 'copy/include'), none, debug));
+    const builtin = 'const char *f = __builtin_FILE();';
+    expect(await digestPreprocessed(write('f.i', 'include', builtin), none, plain)).not.toBe(await digestPreprocessed(write('g.i', 'copy/include', builtin), none, plain));
   });
 });

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
-import { digestBytes, digestFile, KeyHasher } from '../../hash/blake3.js';
+import { digestBytes, KeyHasher } from '../../hash/blake3.js';
 import { CACHE_VERSION } from '../../hash/cache-version.js';
 import type { CcCompile } from './args.js';
 import type { CcCompilerIdentity } from './compiler-identity.js';
+import { preprocessorOnlySpan } from './options.js';
 import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
 
 /*
@@ -35,8 +36,8 @@ import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
  * manifest points to it):
  *  P1. CACHE_VERSION, and that this is a preprocessed key.
  *  P2. Compiler identity, as 2.
- *  P3. The arguments, as 3 (preprocessor options too: conservative, and they name the dependency
- *      file's contents).
+ *  P3. The arguments, as 3, without the options whose whole effect is in the preprocessed text
+ *      (PREPROCESSOR_ONLY_OPTIONS in options.ts, with their reasons: -D, -U, -I, -include, -isystem, …).
  *  P4. The working directory, as 4, only when debug information is on (an argument -g… other than
  *      -g0): it is the compilation directory there; elsewhere the preprocessed text holds all it changes.
  *  P5. Environment, as 5.
@@ -44,7 +45,14 @@ import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
  *      (with the base directory as `$BASEDIR`; replayed diagnostics name the serving checkout).
  *  P7. The preprocessed text, byte for byte; under a base directory, the file names of its line
  *      markers (`# 12 "/w/a/x.h"`) are written `$BASEDIR/…` (the compile maps them out of the object),
- *      and nothing else is.
+ *      and nothing else is. Without debug information the file names of the line markers are left out
+ *      (the source's own name is in P3): only debug information and `__builtin_FILE` take them into the
+ *      object, `__FILE__` is already expanded in the text; so `-I` naming a copy of the same headers
+ *      hits. Text that mentions `__builtin_FILE` keeps them.
+ *
+ * Shape key (P1–P5, without P6 and P7): what a preprocessed key is made of before the preprocessor
+ * runs. The cache remembers each shape it has preprocessed; a compile of a shape never seen cannot be
+ * found under a preprocessed key, so its preprocessor run waits until after the compile.
  */
 
 /** Variables gcc and clang read that change what they produce or print. Sorted. */
@@ -100,19 +108,55 @@ export async function ccDirectKey(compile: CcCompile, identity: CcCompilerIdenti
 /** A line marker of preprocessed output, up to its file name's closing quote. */
 const LINE_MARKER = /^# \d+ "(?:[^"\\\n]|\\.)*"/gm;
 
-/** P7: the digest of the preprocessed text in `path`. */
-export async function digestPreprocessed(path: string, relocation: Relocation): Promise<string> {
-  if (!relocation.baseDir) return digestFile(path);
-  // latin1 maps bytes to characters one to one: text in any encoding comes back unchanged.
-  const text = (await readFile(path)).toString('latin1');
-  return digestBytes(Buffer.from(text.replace(LINE_MARKER, (marker) => relocation.strip(marker)), 'latin1'));
-}
-
 /** Whether the compile writes debug information (then its working directory is in the object). */
 function writesDebugInfo(args: readonly string[]): boolean {
   let debug = false;
   for (const argument of args) if (/^-g/.test(argument)) debug = argument !== '-g0';
   return debug;
+}
+
+/** P3: the keyed arguments without the preprocessor-only options and their values. */
+export function argumentsBeyondPreprocessor(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const span = preprocessorOnlySpan(args[index]!, args[index + 1]);
+    if (span === 0) kept.push(args[index]!);
+    else index += span - 1;
+  }
+  return kept;
+}
+
+/** Hashes P1–P5: the part of a preprocessed key known before the preprocessor runs. */
+function hashShape(hasher: KeyHasher, compile: CcCompile, identity: CcCompilerIdentity, cwd: string, env: Record<string, string>, extraArgs: readonly string[], relocation: Relocation): void {
+  hasher.section('P1 cache-version', `${CACHE_VERSION} preprocessed`);
+  hasher.section('P2 compiler', identity.digest);
+  for (const argument of keyedArguments(argumentsBeyondPreprocessor([...compile.keyedArgs, ...extraArgs]), relocation)) hasher.section('P3 argument', argument);
+  if (writesDebugInfo(compile.args)) hasher.section('P4 cwd', relocation.strip(cwd));
+  for (const name of CC_VARIABLES) if (env[name] !== undefined) hasher.section('P5 env', `${name}=${relocation.strip(env[name])}`);
+}
+
+/** The shape key (see the list above): the same for every compile whose preprocessed key could be the same. */
+export function ccShapeKey(compile: CcCompile, identity: CcCompilerIdentity, cwd: string, env: Record<string, string>, options: CcKeyOptions = {}): string {
+  const { extraArgs = [], relocation = NO_RELOCATION } = options;
+  const hasher = new KeyHasher(false);
+  hasher.section('S shape', 'preprocessed-key shape');
+  hashShape(hasher, compile, identity, cwd, env, extraArgs, relocation);
+  return hasher.digest();
+}
+
+/** Whether P7 keeps the file names of the line markers (see the list above). */
+export function keepsLineMarkerNames(compile: CcCompile, text: string): boolean {
+  return writesDebugInfo(compile.args) || text.includes('__builtin_FILE');
+}
+
+/** P7: the digest of the preprocessed text in `path`. */
+export async function digestPreprocessed(path: string, relocation: Relocation, compile?: CcCompile): Promise<string> {
+  // latin1 maps bytes to characters one to one: text in any encoding comes back unchanged.
+  const text = (await readFile(path)).toString('latin1');
+  const keepNames = compile === undefined || keepsLineMarkerNames(compile, text);
+  if (keepNames && !relocation.baseDir) return digestBytes(Buffer.from(text, 'latin1'));
+  const keyed = text.replace(LINE_MARKER, (marker) => (keepNames ? relocation.strip(marker) : marker.slice(0, marker.indexOf('"')) + '""'));
+  return digestBytes(Buffer.from(keyed, 'latin1'));
 }
 
 export function ccPreprocessedKey(
@@ -125,11 +169,7 @@ export function ccPreprocessedKey(
 ): { key: string; explanation: string } {
   const { extraArgs = [], relocation = NO_RELOCATION, explain = false } = options;
   const hasher = new KeyHasher(explain);
-  hasher.section('P1 cache-version', `${CACHE_VERSION} preprocessed`);
-  hasher.section('P2 compiler', identity.digest);
-  for (const argument of keyedArguments([...compile.keyedArgs, ...extraArgs], relocation)) hasher.section('P3 argument', argument);
-  if (writesDebugInfo(compile.args)) hasher.section('P4 cwd', relocation.strip(cwd));
-  for (const name of CC_VARIABLES) if (env[name] !== undefined) hasher.section('P5 env', `${name}=${relocation.strip(env[name])}`);
+  hashShape(hasher, compile, identity, cwd, env, extraArgs, relocation);
   hasher.section('P6 stderr', relocation.strip(preprocessed.stderr));
   hasher.section('P7 preprocessed', preprocessed.digest);
   return { key: hasher.digest(), explanation: hasher.explanation() };
