@@ -1,12 +1,51 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Three projects, run one after the other in this order (`vitest run --project NAME`, or the npm scripts):
+ * - unit: src/, in parallel, short timeouts. `npm run test:unit` is the inner loop.
+ * - nix: parsing and evaluating the Nix files (skipped with the reason where Nix or the trees are absent,
+ *   except under CI=true).
+ * - e2e: the built CLI on real cargo, make and compiler runs, one file at a time (2 cores keep them
+ *   honest), and the tests that start servers or read dist/ (test/*.test.ts, test/faults/).
+ * In every project each test file gets a TMPDIR of its own, removed with everything in it after the file
+ * (test/scratch-tmpdir.ts), so a run leaves no temporary directories behind.
+ */
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
-    // End-to-end tests drive real cargo builds on a 2-core machine: one file at a time keeps them honest.
-    fileParallelism: false,
-    testTimeout: 240_000,
-    hookTimeout: 240_000,
     reporters: ['default'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.{ts,tsx}'],
+          setupFiles: ['test/scratch-tmpdir.ts'],
+          sequence: { groupOrder: 0 },
+          testTimeout: 10_000,
+          hookTimeout: 10_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/*.test.ts', 'test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts'],
+          setupFiles: ['test/scratch-tmpdir.ts'],
+          sequence: { groupOrder: 2 },
+          fileParallelism: false,
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
+        test: {
+          name: 'nix',
+          include: ['test/nix/**/*.test.ts'],
+          setupFiles: ['test/scratch-tmpdir.ts'],
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

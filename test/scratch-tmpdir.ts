@@ -1,0 +1,16 @@
+// Tests make their scratch directories under os.tmpdir(); each test file gets a TMPDIR of its own,
+// removed with everything in it when the file's tests are done, so a run leaves nothing behind.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+const outer = process.env.TMPDIR;
+const scratch = mkdtempSync(join(tmpdir(), 'hoard-test-'));
+process.env.TMPDIR = scratch;
+
+afterAll(() => {
+  if (outer === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = outer;
+  rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
+});
