@@ -81,6 +81,11 @@ describe('the cache directory prefetch-npm-deps writes', () => {
     expect(line).toBe(`${createHash('sha1').update(json).digest('hex')}\t${json}`);
     expect(indexEntry(url, sri('sha512', tarball), tarball.length).line).toBe(line);
     expect(readFileSync(join(out, 'package-lock.json'), 'utf8')).toBe(lockText);
+  });
+
+  it.skipIf(nixReason)('has the NAR hash `nix hash path` gives that directory', () => {
+    const out = mkdtempSync(join(tmpdir(), 'hoard-cacache-'));
+    writeNode(tree, out);
     expect(narHash(tree)).toBe(nixHashPath(out));
   });
 
