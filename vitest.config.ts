@@ -8,11 +8,13 @@ import { defineConfig } from 'vitest/config';
  * - e2e: the built CLI on real cargo, make and compiler runs, one file at a time (2 cores keep them
  *   honest), and the tests that start servers or read dist/ (test/*.test.ts, test/faults/).
  * In every project each test file gets a TMPDIR of its own, removed with everything in it after the file
- * (test/scratch-tmpdir.ts), so a run leaves no temporary directories behind.
+ * (test/scratch-tmpdir.ts), all under one directory removed at the end of the run (test/scratch-root.ts),
+ * so a run leaves no temporary directories behind.
  */
 export default defineConfig({
   test: {
     reporters: ['default'],
+    globalSetup: ['test/scratch-root.ts'],
     projects: [
       {
         test: {
