@@ -27,7 +27,8 @@ describe.skipIf(fixtureSkipReason(PROJECT))('linked crates: proc-macros, build s
     expectSuccess(await sandbox.cargo(project, ['clean']), 'cargo clean');
     expectSuccess(await sandbox.cargo(project, ['build']), 'cold build through hoard');
     expectSuccess(await sandbox.cargo(project, ['clean']), 'cargo clean');
-  });
+    // Two full builds of the ~55 crates: past the project's 240 s on a busy 2-core machine.
+  }, 600_000);
 
   afterAll(async () => {
     await sandbox?.dispose();
