@@ -7,9 +7,10 @@ import { defineConfig } from 'vitest/config';
  *   except under CI=true).
  * - e2e: the built CLI on real cargo, make and compiler runs, one file at a time (2 cores keep them
  *   honest), and the tests that start servers or read dist/ (test/*.test.ts, test/faults/).
- * In every project each test file gets a TMPDIR of its own, removed with everything in it after the file
- * (test/scratch-tmpdir.ts), all under one directory removed at the end of the run (test/scratch-root.ts),
- * so a run leaves no temporary directories behind.
+ * Every run's temporary directories are under one TMPDIR removed at its end (test/scratch-root.ts). In
+ * the unit and nix projects each test file also gets a TMPDIR of its own, removed after it
+ * (test/scratch-tmpdir.ts); the e2e harness removes its sandboxes itself, and keeps their paths short
+ * (the dashboard test reads them on an 100-column screen).
  */
 export default defineConfig({
   test: {
@@ -30,7 +31,6 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/*.test.ts', 'test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts'],
-          setupFiles: ['test/scratch-tmpdir.ts'],
           sequence: { groupOrder: 2 },
           fileParallelism: false,
           testTimeout: 240_000,

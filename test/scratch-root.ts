@@ -8,7 +8,7 @@ import { removeTree } from './remove-tree.js';
 
 export default function setup(): () => void {
   const outer = process.env.TMPDIR;
-  const root = mkdtempSync(join(tmpdir(), 'hoard-test-run-'));
+  const root = mkdtempSync(join(tmpdir(), 'hoard-t-'));
   process.env.TMPDIR = root;
   return () => {
     if (outer === undefined) delete process.env.TMPDIR;

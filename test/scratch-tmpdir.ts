@@ -8,7 +8,7 @@ import { afterAll } from 'vitest';
 import { removeTree } from './remove-tree.js';
 
 const outer = process.env.TMPDIR;
-const scratch = mkdtempSync(join(tmpdir(), 'hoard-test-'));
+const scratch = mkdtempSync(join(tmpdir(), 'f'));
 process.env.TMPDIR = scratch;
 
 afterAll(() => {
