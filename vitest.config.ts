@@ -16,6 +16,9 @@ export default defineConfig({
   test: {
     reporters: ['default'],
     globalSetup: ['test/scratch-root.ts'],
+    // Unit files wait on their own small file operations and child processes as much as on the CPU: more
+    // workers than cores finish sooner (the e2e and nix projects run one file at a time regardless).
+    maxWorkers: '150%',
     projects: [
       {
         test: {
