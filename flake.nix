@@ -1,5 +1,5 @@
 {
-  description = "hoard: a compiler cache for Rust that hits across git worktrees and never breaks a build";
+  description = "hoard: a compiler cache for Rust, C and C++ that hits across git worktrees and never breaks a build";
 
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/nixpkgs-unstable";
@@ -24,13 +24,20 @@
         "aarch64-darwin"
       ];
       forAllSystems = f: lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
-      hoardFor = pkgs: self.packages.${pkgs.stdenv.hostPlatform.system}.hoard;
+      # A system outside `systems` (x86_64-darwin, riscv64-linux, …) gets the package built for it.
+      hoardFor =
+        pkgs:
+        self.packages.${pkgs.stdenv.hostPlatform.system}.hoard or (pkgs.callPackage ./nix/package.nix { });
 
+      # The key makes the module system take this module once however often it is imported (as
+      # homeModules.default and as homeManagerModules.default, say); _file names it in errors.
       homeModule =
         { lib, pkgs, ... }:
         {
+          key = "${toString ./flake.nix}#homeModules.default";
+          _file = "${toString ./flake.nix}#homeModules.default";
           imports = [ ./modules/home-manager.nix ];
-          programs.hoard.package = lib.mkDefault (hoardFor pkgs);
+          config.programs.hoard.package = lib.mkDefault (hoardFor pkgs);
         };
     in
     {

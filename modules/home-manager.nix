@@ -1,6 +1,6 @@
 # home-manager module for hoard: `programs.hoard.enable = true;` and every cargo build of the account
-# goes through hoard. Modelled on home-manager's own programs/atuin.nix (settings as TOML, a daemon
-# under systemd or launchd) and programs/cargo.nix (which owns ~/.cargo/config.toml: this module adds
+# goes through hoard (C and C++ too with `c.enable`). Modelled on home-manager's own programs/atuin.nix
+# (settings as TOML, a daemon under systemd or launchd) and programs/cargo.nix (which owns ~/.cargo/config.toml: this module adds
 # to its settings instead of writing that file). docs/nix.md describes every option.
 {
   config,
@@ -77,6 +77,11 @@ let
     }
     // lib.optionalAttrs (remote.pathStyle == false) { path_style = false; };
 
+  # Options of home-manager's systemd and launchd modules (systemd.user.enable is from 2025; before it,
+  # systemd ran on every Linux).
+  systemdUser = config.systemd.user.enable or pkgs.stdenv.hostPlatform.isLinux;
+  launchdAgents = config.launchd.enable or pkgs.stdenv.hostPlatform.isDarwin;
+
   serverCommand = [
     wrapper
     "server"
@@ -85,8 +90,10 @@ let
   ];
 in
 {
+  meta.maintainers = [ (import ../nix/maintainers.nix).hoard ];
+
   options.programs.hoard = {
-    enable = lib.mkEnableOption "hoard, a compiler cache for Rust";
+    enable = lib.mkEnableOption "hoard, a compiler cache for Rust, C and C++";
 
     package = lib.mkPackageOption pkgs "hoard" { };
 
@@ -101,9 +108,8 @@ in
         }
       '';
       description = ''
-        hoard's configuration, written to {file}`$XDG_CONFIG_HOME/hoard/config.toml`. Any key of
-        hoard's config file is accepted; `hoard config` shows what is in force. With no settings
-        no file is written. A running server reloads the file when it changes.
+        Configuration written to {file}`$XDG_CONFIG_HOME/hoard/config.toml` (none while empty).
+        See hoard's docs/configuration.md for the keys.
       '';
     };
 
@@ -142,9 +148,8 @@ in
       type = lib.types.bool;
       default = true;
       description = ''
-        Make cargo run rustc through hoard: `build.rustc-wrapper` in
-        `programs.cargo.settings` (with `mkDefault`, so a value of your own wins) when
-        `programs.cargo.enable` is set, else the `RUSTC_WRAPPER` session variable.
+        Whether cargo runs rustc through hoard: through {option}`programs.cargo.settings` when
+        {option}`programs.cargo.enable` is set, else {env}`RUSTC_WRAPPER`.
       '';
     };
 
@@ -152,18 +157,11 @@ in
       type = lib.types.bool;
       default = true;
       description = ''
-        Turn off cargo's incremental compilation (`build.incremental = false`, or
-        `CARGO_INCREMENTAL=0`): incremental builds cannot be cached, and cargo enables them for
-        every dev build.
+        Whether to turn off cargo's incremental compilation, whose builds cannot be cached.
       '';
     };
 
-    c.enable = lib.mkEnableOption ''
-      C and C++ through hoard as well: sets `CC="hoard cc"`, `CXX="hoard c++"` and
-      `CC_KNOWN_WRAPPER_CUSTOM=hoard` (which cc-rs needs to see hoard as a wrapper) as session
-      variables, so every C build of the account, not only cargo's, uses them: make, autotools,
-      Meson and new CMake build directories (what `hoard init --cc` writes)
-    '';
+    c.enable = lib.mkEnableOption "C and C++ through hoard ({env}`CC`, {env}`CXX`)";
 
     c.compiler = lib.mkOption {
       type = lib.types.str;
@@ -179,11 +177,7 @@ in
       description = "The C++ compiler `CXX` runs through hoard.";
     };
 
-    service.enable = lib.mkEnableOption ''
-      a hoard server started at login (a systemd user service on Linux, a launchd agent on
-      macOS) that does not exit when idle. Without it, the first compile starts a server, which
-      exits after `idle_timeout`
-    '';
+    service.enable = lib.mkEnableOption "a hoard server started at login that does not exit when idle";
   };
 
   config = lib.mkIf cfg.enable (
@@ -237,13 +231,14 @@ in
 
       (lib.mkIf cfg.service.enable {
         assertions = [
+          # As home-manager's own daemons assert: without a user service manager nothing would start it.
           {
-            assertion = pkgs.stdenv.hostPlatform.isLinux || pkgs.stdenv.hostPlatform.isDarwin;
-            message = "programs.hoard.service runs under systemd (Linux) or launchd (macOS) only.";
+            assertion = systemdUser || launchdAgents;
+            message = "programs.hoard.service needs systemd.user.enable (Linux) or launchd.enable (macOS); without them no server is started at login.";
           }
         ];
 
-        systemd.user.services.hoard = lib.mkIf pkgs.stdenv.hostPlatform.isLinux {
+        systemd.user.services.hoard = lib.mkIf systemdUser {
           Unit.Description = "hoard compiler cache server";
           Service = {
             ExecStart = lib.escapeShellArgs serverCommand;
@@ -254,7 +249,7 @@ in
           Install.WantedBy = [ "default.target" ];
         };
 
-        launchd.agents.hoard = lib.mkIf pkgs.stdenv.hostPlatform.isDarwin {
+        launchd.agents.hoard = lib.mkIf launchdAgents {
           enable = true;
           config = {
             ProgramArguments = serverCommand;

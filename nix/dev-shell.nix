@@ -67,8 +67,9 @@ mkShell (
       hoard_config="''${HOARD_CONFIG:-''${XDG_CONFIG_HOME:-$HOME/.config}/hoard/config.toml}"
       if [ ! -e "$hoard_config" ]; then
         mkdir -p "$(dirname "$hoard_config")"
-        printf 'cache_size = "%s"\n' ${lib.escapeShellArg cacheSize} > "$hoard_config"
-        echo "hoard: wrote cache_size = ${cacheSize} to $hoard_config (edit it there; the server picks it up)" >&2
+        # A TOML string as JSON writes it (the same escapes), through a shell word that keeps it as it is.
+        printf '%s\n' ${lib.escapeShellArg "cache_size = ${builtins.toJSON cacheSize}"} > "$hoard_config"
+        echo "hoard: wrote cache_size = "${lib.escapeShellArg cacheSize}" to $hoard_config (edit it there; the server picks it up)" >&2
       fi
       unset hoard_config
     ''

@@ -12,7 +12,7 @@ import { writeOutput } from '../wrapper/sync-io.js';
 import type { SlowPath, WrapperCall } from '../wrapper/call.js';
 import { cannotRun, exitStatus } from '../wrapper/exit-status.js';
 
-/** Not process.stderr: building its stream costs this one-line answer about 5 ms (sync-io.ts). */
+/** Not process.stderr: building its stream costs more than this one-line answer (sync-io.ts, docs/decisions.md). */
 function refuse(message: string): number {
   writeOutput(2, `${message}\n`);
   return 2;

@@ -1,4 +1,4 @@
-export const HELP = `hoard — a compiler cache for Rust (and the C and C++ its crates build)
+export const HELP = `hoard — a compiler cache for Rust, C and C++
 
 As a compiler wrapper (cargo does this for you; 'hoard init' sets it up):
   RUSTC_WRAPPER=hoard cargo build       or in ~/.cargo/config.toml: [build] rustc-wrapper = "hoard"
@@ -21,16 +21,21 @@ Commands:
   hoard config [--json]                 the configuration in force and where each value came from
   hoard config set KEY VALUE            change one setting in the config file (comments kept);
                                         a running server applies it within a second
+  hoard config set --rewrite KEY VALUE  the same where the line cannot be edited in place: rewrites the
+                                        whole file, without its comments
   hoard init [--check] [--size 20G]     set cargo up to use hoard (~/.cargo/config.toml: rustc-wrapper,
                                         incremental = false) and write a config file; --check only shows
                                         the changes (exit 1 when some are pending)
+        [--replace-wrapper]             replace another rustc-wrapper (sccache, say) instead of keeping it
+        [--keep-incremental]            leave cargo's incremental setting alone
+        [--no-basedirs]                 leave basedirs off (init sets basedirs = ["auto"]: other worktrees hit)
   hoard init --cc [--write-rc | --write-envrc]
                                         the lines that send make, autotools, Meson and CMake builds
                                         through hoard; written to the shell's rc file or ./.envrc
   hoard doctor [--json]                 check the set-up, one line each with what to do; exit 1 when
                                         something needs attention
-  hoard help | --help                   this text
-  hoard --version
+  hoard help | --help | -h              this text
+  hoard --version | -V
 
 Aliases: --start-server, --stop-server, --show-stats (-s), --zero-stats (-z).
 

@@ -1,6 +1,6 @@
 /**
- * bin/hoard hides NODE_EXTRA_CA_CERTS from Node (reading it costs ~60 ms at every start and the wrapper
- * never does TLS) under this name; the compiler and the server get it back.
+ * bin/hoard hides NODE_EXTRA_CA_CERTS from Node (reading it slows every start and the wrapper never
+ * does TLS) under this name; the compiler and the server get it back.
  */
 export const SAVED_CA_CERTS_VARIABLE = 'HOARD_NODE_EXTRA_CA_CERTS';
 

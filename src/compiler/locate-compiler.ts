@@ -10,7 +10,7 @@ export async function statIdentity(path: string): Promise<string> {
 /**
  * Finds the compiler the way the shell would, with the requesting process's PATH. Every request does
  * this, so the calls are synchronous: a stat per PATH entry costs microseconds, a thread-pool trip more.
- * The C library's realpath: Node's own lstats each component in JavaScript, about 10 times slower here.
+ * The C library's realpath: Node's own lstats each component in JavaScript, several times slower (docs/decisions.md).
  */
 export async function locateCompiler(compiler: string, cwd: string, env: Record<string, string>): Promise<string> {
   if (compiler.includes('/')) return realpathSync.native(isAbsolute(compiler) ? compiler : resolve(cwd, compiler));

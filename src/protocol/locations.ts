@@ -27,7 +27,7 @@ type Env = Record<string, string | undefined>;
 
 /**
  * HOME, or the user database's home directory where HOME is unset. node:os is loaded only then: loading
- * it costs the wrapper about 0.45 ms, on every compiler call.
+ * it would cost the wrapper time on every compiler call (docs/decisions.md).
  */
 function homeDirectory(env: Env): string {
   return env.HOME || process.getBuiltinModule('node:os').homedir();

@@ -18,7 +18,7 @@ export interface Conversation {
 
 /**
  * A lane's two FIFOs as one conversation. Not `Duplex.from`: that builds a stream pair and a read
- * path per lane, which cost the server about half a millisecond of every compile; this forwards
+ * path per lane, which cost the server CPU on every compile (docs/decisions.md); this forwards
  * the request's chunks and writes to the reply, as the socket would.
  */
 export class LaneConversation extends EventEmitter implements Conversation {

@@ -40,7 +40,7 @@ interface Lane {
 const ABANDONED_AFTER_MS = 10_000;
 /**
  * Lanes opened between two turns of the event loop: a batch opened in one go held up the requests
- * that arrived meanwhile (the hits, which the batch is for) by about 25 ms.
+ * that arrived meanwhile (the hits, which the batch is for; docs/decisions.md).
  */
 const LANES_PER_TURN = 4;
 /** mkfifo can fail for a moment (no descriptors or processes left under load): lanes come back after this. */

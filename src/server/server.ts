@@ -55,7 +55,7 @@ export interface ServerOptions {
 const HOUSEKEEPING_INTERVAL_MS = 2000;
 /**
  * Lanes kept ready: more than the compiles a busy build has waiting at once, at two descriptors each;
- * refilled in batches of half this, so each `mkfifo` run (~10 ms of the server's CPU) serves 32 compiles.
+ * refilled in batches of half this, so each `mkfifo` run (docs/decisions.md) serves 32 compiles.
  */
 const READY_LANES = 64;
 /** How long a stopping server waits for the uploads still queued. */

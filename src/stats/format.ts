@@ -3,20 +3,33 @@ import { hitRate, sumOf, type Counters } from './counters.js';
 import { formatRemoteLines } from './format-remotes.js';
 import type { StatsSnapshot } from './snapshot.js';
 
-/** One-line advice for the most common reasons a compile is not cached. */
+/**
+ * One line for each reason a compile is not cached: what it means, and what to do when there is
+ * anything to do. `hoard stats`, the dashboard and `hoard doctor` show it; docs/troubleshooting.md
+ * explains each at length (a test keeps both complete).
+ */
 export const REASON_HINTS: Record<string, string> = {
+  argfile: 'an @argfile hoard cannot read (rustc @shell:…, or any C/C++ response file); it compiles uncached',
   'crate-type': 'a call without --crate-type, or of a crate type hoard does not know',
+  emit: 'output hoard does not store (rustc --emit asm/llvm-ir or a path of its own, C/C++ -S); runs uncached',
   incremental: 'set CARGO_INCREMENTAL=0 (or profile incremental = false) to cache workspace crates',
   language: 'a source hoard does not know the language of (not C, C++ or assembler); it compiles uncached',
   link: 'a C/C++ call that links, which is not cached (only -c compiles are); expected once per binary',
   'linked-crate-off': 'this kind of linked crate is left out of linked_crates in the config',
   'linker-not-found': 'the linker of a linked crate (-C linker, or cc) is not on PATH; see the error log',
   'missing-dep-info': 'no --emit dep-info: usually a build script probing the compiler (anyhow does); harmless',
+  'multiple-inputs': 'more than one source in one call; compile them one by one to cache them',
+  'output-file': 'an output named where hoard cannot restore it (rustc -o, a C dependency file elsewhere)',
   pch: 'precompiled headers are not cached; the compiles that use them run directly',
   preprocess: 'a C/C++ call that only preprocesses (-E, -M): the cc crate probes compilers this way; harmless',
   probe: "a configure probe (conftest.c, CMake's try_compile, Meson's checks): a throwaway source, run uncached on purpose",
+  profile: 'profile-guided or coverage builds read or write profiles hoard cannot key on; they run uncached',
+  'save-temps': '-save-temps (-C save-temps) leaves files hoard does not collect; drop it to cache',
+  'split-debuginfo': 'split debug info (.dwo files) is not collected yet; use -C split-debuginfo=off to cache',
+  stdin: 'the source came from standard input, which hoard cannot key on',
+  sysroot: '--sysroot names a standard library hoard cannot identify; it compiles uncached',
   'time-macro': 'the source or a header uses __DATE__ or __TIME__: each compile differs, so it is not stored',
-  'unknown-argument': 'an argument hoard does not know; see the error log and report it',
+  'unknown-argument': 'an argument hoard does not know, or one that writes files of its own; please report it',
 };
 
 function row(label: string, value: string): string {

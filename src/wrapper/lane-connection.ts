@@ -10,8 +10,8 @@ import { monotonicMs } from './clock.js';
 /** Lanes a wrapper tries to take (others may take the same ones first) before it uses the socket. */
 const CLAIM_ATTEMPTS = 4;
 /**
- * Hardly any answer comes sooner (C hits here: 0.5 ms at the quickest of 180, 1.9 ms the median): the
- * first look waits this long, as a look that finds nothing costs an exception, the first about 0.4 ms.
+ * Hardly any answer comes sooner (docs/decisions.md, lanes): the first look waits this long, as a look
+ * that finds nothing costs an exception.
  */
 const FIRST_LOOK_AFTER_MS = 0.5;
 /** A hit is answered in a millisecond or two: look often at first, then less and less often. */

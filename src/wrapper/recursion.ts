@@ -59,7 +59,7 @@ export function recursionMessage(compiler: string, call: string, env: NodeJS.Pro
   if (compiler.includes('/')) {
     let resolved: string;
     try {
-      // The C library's: Node's JavaScript realpath costs this process about 0.1 ms more.
+      // The C library's: Node's JavaScript realpath is slower (docs/decisions.md).
       resolved = realpathSync.native(compiler);
     } catch {
       return undefined; // Not there: running it reports that in the compiler's own words.

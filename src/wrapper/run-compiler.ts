@@ -6,7 +6,7 @@ import { cannotRun, exitStatus } from './exit-status.js';
 /**
  * node:child_process (and node:dgram, which it loads) costs milliseconds at start-up, and a hit,
  * the common case, runs nothing: it is loaded when a compiler is about to run. Not with import():
- * that starts the ESM loader too, 21M more instructions (about 5 ms) on every compile that runs.
+ * that starts the ESM loader too, on every compile that runs (docs/decisions.md).
  */
 export function loadChildProcess(): typeof import('node:child_process') {
   return process.getBuiltinModule('node:child_process');

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counters } from '../../src/stats/counters.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, expectSuccess, HOARD, requireBuiltAndInstalled, type CommandResult, type Sandbox } from './harness.js';
+import { createSandbox, expectSuccess, HOARD, fixtureSkipReason, requireBuiltAndInstalled, toolsSkipReason, type CommandResult, type Sandbox } from './harness.js';
 
 function delta(after: Counters, before: Counters, kind: string, outcome: 'hits' | 'misses' | 'requests'): number {
   return (after.byKind[kind]?.[outcome] ?? 0) - (before.byKind[kind]?.[outcome] ?? 0);
@@ -22,7 +22,7 @@ function digestsOf(dir: string, pattern: RegExp): Map<string, string> {
   return new Map([...digests].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-describe('a make-driven C project built with CC="hoard gcc"', () => {
+describe.skipIf(toolsSkipReason('the make-driven C project', ['make', 'gcc']))('a make-driven C project built with CC="hoard gcc"', () => {
   let sandbox: Sandbox;
   let project: string;
   let baseline: Map<string, string>;
@@ -153,7 +153,7 @@ describe('a make-driven C project built with CC="hoard gcc"', () => {
   });
 });
 
-describe('C and assembler built by Rust crates through the cc crate (ring, blake3)', () => {
+describe.skipIf(fixtureSkipReason('cc-crates'))('C and assembler built by Rust crates through the cc crate (ring, blake3)', () => {
   const FIXTURE = 'cc-crates';
   let sandbox: Sandbox;
   let project: string;

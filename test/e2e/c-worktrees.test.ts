@@ -5,7 +5,9 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counters } from '../../src/stats/counters.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, expectSuccess, HOARD, type CommandResult, type Sandbox } from './harness.js';
+import { createSandbox, expectSuccess, HOARD, toolsSkipReason, type CommandResult, type Sandbox } from './harness.js';
+
+const missingTools = toolsSkipReason('C projects in two worktrees', ['git', 'make', 'gcc']);
 
 /** basedirs = auto: the root of each compile's worktree is left out of its key and its object. */
 const AUTO = { HOARD_BASEDIRS: 'auto' };
@@ -51,7 +53,7 @@ function delta(after: Counters, before: Counters, outcome: 'hits' | 'misses'): n
   return (after.byKind.c?.[outcome] ?? 0) - (before.byKind.c?.[outcome] ?? 0);
 }
 
-describe('a C project in two worktrees with basedirs = auto', () => {
+describe.skipIf(missingTools)('a C project in two worktrees with basedirs = auto', () => {
   let sandbox: Sandbox;
   let a: string;
   let b: string;
@@ -103,7 +105,7 @@ describe('a C project in two worktrees with basedirs = auto', () => {
   });
 });
 
-describe('a C project in two checkouts without base directories', () => {
+describe.skipIf(missingTools)('a C project in two checkouts without base directories', () => {
   let sandbox: Sandbox;
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachDecoder, encodeFrame } from '../../src/protocol/framing.js';
 import { PROTOCOL_VERSION, type LiveUpdate, type ServerMessage } from '../../src/protocol/messages.js';
 import type { StatsSnapshot } from '../../src/stats/snapshot.js';
-import { createSandbox, expectSuccess, HOARD, requireBuiltAndInstalled, type Sandbox } from './harness.js';
+import { createSandbox, expectSuccess, HOARD, requireBuiltAndInstalled, toolsSkipReason, type Sandbox } from './harness.js';
 
 const PROMPT = 'dash-ready$ ';
 const WIDTH = 100;
@@ -55,7 +55,7 @@ function rowOf(screen: string, name: string): { requests: number; hits: number; 
   return numbers ? { requests: Number(numbers[1]), hits: Number(numbers[2]), misses: Number(numbers[3]) } : undefined;
 }
 
-describe('hoard stats in a terminal: the live dashboard', () => {
+describe.skipIf(toolsSkipReason('the dashboard in a terminal', ['tmux', 'git']))('hoard stats in a terminal: the live dashboard', () => {
   let sandbox: Sandbox;
   let project: string;
   let term: ReturnType<typeof terminal>;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorktreeRow } from '../../src/stats/format.js';
-import { artifactDigests, createSandbox, expectSuccess, requireBuiltAndInstalled, type Sandbox } from './harness.js';
+import { artifactDigests, createSandbox, expectSuccess, requireBuiltAndInstalled, toolsSkipReason, type Sandbox } from './harness.js';
 
 const FIXTURE = 'workspace';
 /** basedirs = auto: strip the root of each compile's worktree from its key and remap it in outputs. */
@@ -13,7 +13,7 @@ async function git(cwd: string, ...args: string[]): Promise<void> {
   await execa('git', ['-c', 'user.name=hoard', '-c', 'user.email=hoard@example.invalid', ...args], { cwd });
 }
 
-describe('worktrees', () => {
+describe.skipIf(toolsSkipReason('the worktree tests', ['git']))('worktrees', () => {
   let sandbox: Sandbox;
   let a: string;
   let b: string;

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'smol-toml';
 import { loadConfig } from '../../src/config/load.js';
 import { announceSkip, nixEval, nixpkgsLib, repoRoot, skipReason } from './nix-tools.js';
 
@@ -104,6 +105,16 @@ describe.skipIf(reason !== undefined)('the devShell', () => {
     expect(runBash(evaluate().shellHook, env).stderr).toBe('');
     expect(readFileSync(configFile, 'utf8')).toBe('basedirs = []\n');
     expect(existsSync(join(home, 'hoard-was-run'))).toBe(false);
+  });
+
+  it('writes a cache size with quotes and shell characters as the same TOML string', () => {
+    const size = '20"G $(touch pwned) \\';
+    const { home, env } = sandboxHome();
+    const configFile = join(home, '.config', 'hoard', 'config.toml');
+    const result = runBash(evaluate(`{ cacheSize = ${JSON.stringify(size).replaceAll('$', '\\$')}; baseDirs = false; }`).shellHook, env, home);
+    expect(parse(readFileSync(configFile, 'utf8'))).toEqual({ cache_size: size });
+    expect(result.stderr).toContain(`hoard: wrote cache_size = ${size} to ${configFile}`);
+    expect(existsSync(join(home, 'pwned'))).toBe(false);
   });
 
   it('refuses a cacheSize that is not a string, saying so', () => {

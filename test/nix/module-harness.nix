@@ -3,14 +3,20 @@
 #
 # Nixpkgs' `pkgs` is far too big to fetch for a test, so `stubPkgs` below stands in for it: it holds
 # only what the modules touch, and its formats.toml `generate` returns the settings it was given
-# instead of building a file. Everything else (the module system, option types, mkDefault priorities,
-# home-manager's file type and its real programs.cargo module) is the real thing.
+# instead of building a file (its type is the real lib.types.toml). Everything else (the module
+# system, option types, mkDefault priorities, home-manager's file type and its real programs.cargo
+# module) is the real thing.
+#
+# `hoardModules` says how hoard's module comes in: "file" (modules/home-manager.nix), or the flake's
+# "homeModules" / "homeManagerModules" (flake.nix's outputs, called with this lib and these stubs),
+# each as often as it is named.
 {
   nixpkgsLib,
   homeManager,
   userConfig ? { },
   withCargoModule ? false,
   system ? "x86_64-linux",
+  hoardModules ? [ "file" ],
 }:
 
 let
@@ -24,34 +30,15 @@ let
     meta.mainProgram = name;
   };
 
-  # The TOML value type of nixpkgs' pkgs.formats.toml, spelled out.
-  tomlValue =
-    types.nullOr (
-      types.oneOf [
-        types.bool
-        types.int
-        types.float
-        types.str
-        types.path
-        (types.attrsOf tomlValue)
-        (types.listOf tomlValue)
-      ]
-    )
-    // {
-      description = "TOML value";
-    };
+  isLinux = lib.hasSuffix "-linux" system;
+  isDarwin = lib.hasSuffix "-darwin" system;
 
-  stubPkgs = {
-    inherit system;
-    stdenv.hostPlatform = {
-      inherit system;
-      isLinux = lib.hasSuffix "-linux" system;
-      isDarwin = lib.hasSuffix "-darwin" system;
-    };
+  # The package set of the flake tests (callPackage, buildNpmPackage, …), plus what the module reads.
+  stubPkgs = import ./stub-pkgs.nix { inherit lib system; } // {
     hoard = stubDerivation "hoard";
     cargo = stubDerivation "cargo";
     formats.toml = _: {
-      type = types.attrsOf tomlValue;
+      type = types.attrsOf types.toml;
       generate = name: value: {
         outPath = "/nix/store/00000000000000000000000000000000-${name}";
         generatedFrom = value;
@@ -90,9 +77,17 @@ let
         type = fileType "xdg.configFile" "{var}`xdg.configHome`" "${homeDirectory}/.config";
         default = { };
       };
+      systemd.user.enable = mkOption {
+        type = types.bool;
+        default = isLinux;
+      };
       systemd.user.services = mkOption {
         type = types.attrsOf types.attrs;
         default = { };
+      };
+      launchd.enable = mkOption {
+        type = types.bool;
+        default = isDarwin;
       };
       launchd.agents = mkOption {
         type = types.attrsOf (
@@ -113,20 +108,48 @@ let
         type = types.listOf types.unspecified;
         default = [ ];
       };
-      meta = mkOption {
-        type = types.lazyAttrsOf types.raw;
-        default = { };
+      # nixpkgs' meta.maintainers checks each entry against lib.maintainers, which a module outside
+      # nixpkgs and home-manager cannot be in: here only the entries' shape is checked.
+      meta.maintainers = mkOption {
+        type = types.listOf (types.attrsOf (types.either types.str types.int));
+        default = [ ];
       };
     };
   };
+
+  # flake.nix's outputs, with nixpkgs made of this lib and stub package sets for the flake's systems.
+  flake =
+    let
+      outputs = (import ../../flake.nix).outputs {
+        self = outputs // {
+          outPath = toString ../..;
+        };
+        nixpkgs = {
+          inherit lib;
+          legacyPackages = lib.genAttrs [ "x86_64-linux" "aarch64-linux" "aarch64-darwin" ] (
+            system: import ./stub-pkgs.nix { inherit lib system; }
+          );
+        };
+        home-manager = { };
+      };
+    in
+    outputs;
+  hoardModule =
+    name:
+    {
+      file = ../../modules/home-manager.nix;
+      homeModules = flake.homeModules.default;
+      homeManagerModules = flake.homeManagerModules.default;
+    }
+    .${name};
 
   evaluated = lib.evalModules {
     modules = [
       homeManagerOptions
       { _module.args.pkgs = stubPkgs; }
-      ../../modules/home-manager.nix
       userConfig
     ]
+    ++ map hoardModule hoardModules
     ++ lib.optional withCargoModule "${homeManager}/modules/programs/cargo.nix";
   };
   inherit (evaluated) config;
@@ -149,4 +172,16 @@ in
   systemdServices = config.systemd.user.services;
   launchdAgents = config.launchd.agents;
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
+  package = config.programs.hoard.package.name;
+  # The entries hoard's module gives (home-manager's modules name theirs from nixpkgs' maintainer list,
+  # which nixpkgs.lib does not carry).
+  maintainers = lib.concatMap (definition: definition.value) (
+    lib.filter (
+      definition: lib.hasSuffix "modules/home-manager.nix" (toString definition.file)
+    ) evaluated.options.meta.maintainers.definitionsWithLocations
+  );
+  # Each option of programs.hoard with its description, as home-manager's manual shows them.
+  optionDescriptions = map (option: { inherit (option) name description; }) (
+    lib.optionAttrSetToDocList evaluated.options.programs.hoard
+  );
 }

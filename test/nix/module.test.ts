@@ -16,14 +16,22 @@ interface Evaluation {
   systemdServices: Record<string, { Service: { ExecStart: string; Environment: string[] } }>;
   launchdAgents: Record<string, { enable: boolean; config: { ProgramArguments: string[]; EnvironmentVariables: Record<string, string> } }>;
   failedAssertions: string[];
+  package: string;
+  maintainers: Record<string, string | number>[];
+  optionDescriptions: { name: string; description: string }[];
 }
 
 const HOARD = '/nix/store/00000000000000000000000000000000-hoard/bin/hoard';
 
-function evaluate(userConfig: string, options: { withCargoModule?: boolean; system?: string } = {}): Evaluation {
+/** `hoardModules`: how hoard's module is imported (module-harness.nix): the file, or the flake's outputs. */
+function evaluate(userConfig: string, options: { withCargoModule?: boolean; system?: string; hoardModules?: string[] } = {}): Evaluation {
   return nixEval(join(repoRoot, 'test/nix/module-harness.nix'), {
     str: { nixpkgsLib: nixpkgsLib!, homeManager: homeManager!, system: options.system ?? 'x86_64-linux' },
-    expr: { userConfig, withCargoModule: String(options.withCargoModule ?? false) },
+    expr: {
+      userConfig,
+      withCargoModule: String(options.withCargoModule ?? false),
+      hoardModules: `[ ${(options.hoardModules ?? ['file']).map((name) => JSON.stringify(name)).join(' ')} ]`,
+    },
   }) as Evaluation;
 }
 
@@ -162,7 +170,55 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
     expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://cache"; passwordFile = "secrets/pw"; } ]; }')).toThrow(/passwordFile/);
   });
 
-  it('rejects settings that are not TOML values', () => {
+  it('rejects settings that are not TOML values, null among them (TOML has none)', () => {
     expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_size = x: x; }')).toThrow(/programs\.hoard\.settings\.cache_size/);
+    expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_size = null; }')).toThrow(/programs\.hoard\.settings\.cache_size/);
+  });
+
+  it('asserts, as home-manager\'s own daemons do, when the service is asked for without a user service manager', () => {
+    const message = /programs\.hoard\.service needs systemd\.user\.enable \(Linux\) or launchd\.enable \(macOS\)/;
+    const linux = evaluate('{ programs.hoard.enable = true; programs.hoard.service.enable = true; systemd.user.enable = false; }');
+    expect(linux.systemdServices).toEqual({});
+    expect(linux.failedAssertions).toEqual([expect.stringMatching(message)]);
+    const mac = evaluate('{ programs.hoard.enable = true; programs.hoard.service.enable = true; launchd.enable = false; }', { system: 'aarch64-darwin' });
+    expect(mac.launchdAgents).toEqual({});
+    expect(mac.failedAssertions).toEqual([expect.stringMatching(message)]);
+    expect(evaluate('{ programs.hoard.enable = true; systemd.user.enable = false; }').failedAssertions).toEqual([]);
+  });
+
+  it('names its maintainers, and describes each option in a sentence or two', () => {
+    const result = evaluate('{ }');
+    expect(result.maintainers.length).toBeGreaterThan(0);
+    for (const maintainer of result.maintainers) expect(maintainer.name).toEqual(expect.any(String));
+    expect(result.optionDescriptions.map((option) => option.name)).toEqual(expect.arrayContaining(['programs.hoard.enable', 'programs.hoard.settings', 'programs.hoard.service.enable']));
+    for (const { name, description } of result.optionDescriptions) {
+      expect(description.trim().length, name).toBeLessThanOrEqual(160);
+      expect(description.trim(), name).toMatch(/\.$/);
+      expect(description.trim(), name).not.toMatch(/\n\s*\n/);
+    }
+  });
+});
+
+describe.skipIf(reason !== undefined)("the flake's homeModules.default", () => {
+  it('is taken once however often it is imported, under either name', () => {
+    for (const hoardModules of [['homeModules', 'homeModules'], ['homeModules', 'homeManagerModules']]) {
+      const result = evaluate('{ programs.hoard.enable = true; }', { hoardModules });
+      expect(result.packages).toEqual(['hoard-0.1.0']);
+      expect(result.failedAssertions).toEqual([]);
+    }
+  });
+
+  it('builds the package for a system the flake does not list, instead of failing', () => {
+    for (const system of ['riscv64-linux', 'x86_64-darwin']) {
+      const result = evaluate('{ programs.hoard.enable = true; }', { system, hoardModules: ['homeModules'] });
+      expect(result.package, system).toBe('hoard-0.1.0');
+      expect(result.sessionVariables.RUSTC_WRAPPER, system).toMatch(/-hoard\/bin\/hoard$/);
+    }
+  });
+
+  it("defaults the package to the flake's, which a setting of the user's replaces", () => {
+    expect(evaluate('{ programs.hoard.enable = true; }', { hoardModules: ['homeModules'] }).package).toBe('hoard-0.1.0');
+    const own = '{ pkgs, ... }: { programs.hoard.enable = true; programs.hoard.package = pkgs.hoard; }';
+    expect(evaluate(own, { hoardModules: ['homeModules'] }).package).toBe('hoard');
   });
 });
