@@ -24,6 +24,12 @@ export interface LanePoolOptions {
   retryAfterMs?: number;
   /** Lanes are made on Linux only (see src/protocol/lanes.ts); elsewhere every request uses the socket. */
   platform?: NodeJS.Platform;
+  /**
+   * How a client takes a lane: by renaming its request into `.taken/` (the Node wrapper), or by creating
+   * a claim file of its name there (bin/hoard's fast path, which has no rename built in), which leaves
+   * the request where it was offered.
+   */
+  claim?: 'rename' | 'claim-file';
 }
 
 
@@ -230,7 +236,12 @@ export class LanePool {
     lane.request.destroy();
     lane.reply.destroy();
     // The request is where the lane is now: taken (the usual case), still offered, or still being made.
-    unlinkFirst([TAKEN_DIR, '', NEW_DIR].map((place) => join(this.options.dir, place, lane.id)));
+    if (this.options.claim === 'claim-file') {
+      unlinkFirst(['', NEW_DIR].map((place) => join(this.options.dir, place, lane.id)));
+      unlinkFirst([join(this.options.dir, TAKEN_DIR, lane.id)]);
+    } else {
+      unlinkFirst([TAKEN_DIR, '', NEW_DIR].map((place) => join(this.options.dir, place, lane.id)));
+    }
     unlinkFirst([join(this.options.dir, REPLIES_DIR, lane.id)]);
     await this.fill();
   }
@@ -239,6 +250,7 @@ export class LanePool {
   async sweep(): Promise<void> {
     if (this.closed) return;
     const listed = new Set((await readdir(this.options.dir).catch(() => [] as string[])).filter(isLaneName));
+    if (this.options.claim === 'claim-file') for (const claimed of await readdir(join(this.options.dir, TAKEN_DIR)).catch(() => [] as string[])) listed.delete(claimed);
     const now = Date.now();
     for (const lane of [...this.lanes.values()]) {
       if (lane.talking) continue;

@@ -26,6 +26,8 @@ import { Connections } from './connection.js';
 import { dataRequestHandlers, serverPart } from './data-requests.js';
 import { dispatchRequest, type RequestHandlers } from './dispatch.js';
 import { LanePool, mkfifoWith } from './lane-pool.js';
+import { SH_LANES_DIR } from '../protocol/lanes.js';
+import { currentUmask, serveShConversation, type FastPathCounts } from './sh-lane.js';
 import { Lifecycle } from './lifecycle.js';
 import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
 import { LiveFeed, type CompileReport } from './live-feed.js';
@@ -150,12 +152,32 @@ export async function runServer(options: ServerOptions): Promise<number> {
     onConversation: (channel) => connections.accept(channel),
     log,
   });
+  // bin/hoard's fast path: lanes of its own, answered in the shell's lines (src/server/sh-lane.ts).
+  const fastPath: FastPathCounts = { served: 0, declined: {} };
+  const shDependencies = { answerCompile: compile, tmpDir: store.tmpDir, log, counts: fastPath, umask: currentUmask() };
+  const shLanes = new LanePool({
+    dir: join(locations.lanesDir, SH_LANES_DIR),
+    size: READY_LANES,
+    claim: 'claim-file',
+    makeFifos: mkfifoWith(execaRunner),
+    onConversation: (conversation) => {
+      // A conversation once the shell speaks: a lane that waits is none.
+      let ended: (() => void) | undefined;
+      conversation.on('data', () => {
+        lifecycle.touch();
+        ended ??= lifecycle.conversationStarted();
+      });
+      void serveShConversation(conversation, shDependencies).finally(() => ended?.());
+    },
+    log,
+  });
   const lifecycle = new Lifecycle({
     log,
     stopTaking: async (why) => {
       feed.stopping(why);
       if (socketInode !== undefined) await releaseSocketPath(locations.socketPath, socketInode);
       await lanes.close();
+      await shLanes.close();
       netServer.close();
     },
     finish: async () => {
@@ -167,7 +189,10 @@ export async function runServer(options: ServerOptions): Promise<number> {
       connections.destroyAll();
     },
     ownsSocket: () => ownsSocketPath(locations.socketPath, socketInode!),
-    sweep: () => lanes.sweep(),
+    sweep: async () => {
+      await lanes.sweep();
+      await shLanes.sweep();
+    },
     idleTimeoutSeconds: () => settings.config.idle_timeout,
   });
   const handlers: RequestHandlers = {
@@ -204,6 +229,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   socketInode = taken.inode;
   await rm(locations.startFailedPath, { force: true });
   await lanes.start();
+  await shLanes.start();
   log.info(`listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`);
 
   const housekeeping = setInterval(() => void lifecycle.housekeeping(), HOUSEKEEPING_INTERVAL_MS);
