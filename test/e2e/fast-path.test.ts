@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sumOf } from '../../src/stats/counters.js';
+import { createSandbox, expectSuccess, HOARD, type Sandbox } from './harness.js';
+
+interface FastPathStatus {
+  fastPath: { served: number; ready: number; declined: Record<string, number> };
+}
+
+/** The shells a /bin/sh may be, each running bin/hoard as it would (bash as `sh` is in POSIX mode). */
+const SHELLS: Record<string, (links: string) => string> = {
+  dash: () => 'dash',
+  'bash as sh': (links) => join(links, 'sh'),
+  bash: () => 'bash',
+  'busybox ash': () => 'busybox sh',
+  'zsh as sh': () => 'zsh --emulate sh',
+};
+
+/** Quotes, a newline, a dollar, a backslash, `=`, non-ASCII, a trailing space: read with env! by the crate. */
+const HOSTILE = `a'b"c\n$HOME \\ é = \`x\` `;
+
+describe.each(Object.keys(SHELLS))('the fast path under %s', (shell) => {
+  let sandbox: Sandbox;
+  let project: string;
+  let wrapper: string;
+  const status = async (): Promise<FastPathStatus> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as FastPathStatus;
+  const build = (value: string): ReturnType<Sandbox['cargo']> => sandbox.cargo(project, ['build'], { RUSTC_WRAPPER: wrapper, ENVDEP_VALUE: value });
+  const printed = (): string => execFileSync(join(project, 'target', 'debug', 'envdep')).toString();
+
+  beforeAll(async () => {
+    sandbox = createSandbox();
+    const links = join(sandbox.root, 'links');
+    mkdirSync(links);
+    symlinkSync(execFileSync('sh', ['-c', 'command -v bash']).toString().trim(), join(links, 'sh'));
+    // RUSTC_WRAPPER is one executable: this one runs bin/hoard under the shell, as /bin/sh would.
+    wrapper = join(links, 'hoard-wrapper');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ${SHELLS[shell]!(links)} '${HOARD}' "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    project = join(sandbox.root, 'envdep');
+    mkdirSync(join(project, 'src'), { recursive: true });
+    writeFileSync(join(project, 'Cargo.toml'), '[package]\nname = "envdep"\nversion = "0.1.0"\nedition = "2021"\n');
+    writeFileSync(join(project, 'src', 'main.rs'), 'fn main() {\n    print!("{}", env!("ENVDEP_VALUE"));\n}\n');
+    expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
+    for (let waited = 0; (await status()).fastPath.ready === 0 && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('round-trips an env! value exactly and keys on it: a hit for the same value, a miss for another', async () => {
+    const before = await status();
+    expectSuccess(await build(HOSTILE), 'first build');
+    expect(printed()).toBe(HOSTILE);
+    let { counters } = await sandbox.stats();
+    expect(counters.hits).toBe(0);
+    expect(counters.misses).toBe(1);
+
+    expectSuccess(await sandbox.cargo(project, ['clean']), 'cargo clean');
+    expectSuccess(await build(HOSTILE), 'build after clean');
+    expect(printed()).toBe(HOSTILE);
+    ({ counters } = await sandbox.stats());
+    expect(counters.hits).toBe(1);
+    expect(counters.misses).toBe(1);
+
+    const changed = `${HOSTILE}!`;
+    expectSuccess(await build(changed), 'build with the value changed');
+    expect(printed()).toBe(changed);
+    ({ counters } = await sandbox.stats());
+    expect(counters.hits).toBe(1);
+    expect(counters.misses).toBe(2);
+    expect(sumOf(counters.errors)).toBe(0);
+
+    // Every rustc call (the -vV queries too) came through the fast path, none was handed to Node.
+    const after = await status();
+    expect(after.fastPath.served - before.fastPath.served).toBe(counters.requests);
+    expect(after.fastPath.declined).toEqual(before.fastPath.declined);
+  });
+});
