@@ -124,13 +124,14 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
     };
     const finish = (): void => {
       clearTimeout(timer);
-      for (const path of leftovers) rmSync(path, { force: true });
       done();
     };
     conversation.on('error', () => undefined);
     conversation.on('close', () => {
       closed = true;
       lineWaiter?.(undefined);
+      // The shell has exited or let go of the lane: the files it printed from are no longer needed.
+      for (const path of leftovers) rmSync(path, { force: true });
       if (!request) finish();
     });
     conversation.on('data', (chunk: Buffer) => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sumOf } from '../../src/stats/counters.js';
@@ -77,5 +77,74 @@ describe.each(Object.keys(SHELLS))('the fast path under %s', (shell) => {
     const after = await status();
     expect(after.fastPath.served - before.fastPath.served).toBe(counters.requests);
     expect(after.fastPath.declined).toEqual(before.fastPath.declined);
+  });
+});
+
+describe('the fast path with C compiles', () => {
+  let sandbox: Sandbox;
+  const status = async (): Promise<FastPathStatus & { pid: number }> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as FastPathStatus & { pid: number };
+  const compile = (source: string, extraEnv?: Record<string, string>): ReturnType<Sandbox['hoard']> =>
+    sandbox.hoard(['gcc', '-Wunused-variable', '-c', source, '-o', `${source}.o`], extraEnv);
+
+  beforeAll(async () => {
+    sandbox = createSandbox();
+    expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
+    for (let waited = 0; (await status()).fastPath.ready === 0 && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('replays output larger than a pipe holds, and a failed compile, exactly', async () => {
+    const noisy = join(sandbox.root, 'noisy.c');
+    const body = Array.from({ length: 1500 }, (_, index) => `  int unused_${index} = 0;`).join('\n');
+    writeFileSync(noisy, `int noisy(void) {\n${body}\n  return 0;\n}\n`);
+    const before = await status();
+    const miss = await compile(noisy);
+    expectSuccess(miss, 'first compile');
+    expect(Buffer.byteLength(miss.stderr)).toBeGreaterThan(64 * 1024);
+    const object = readFileSync(`${noisy}.o`);
+    rmSync(`${noisy}.o`);
+    const hit = await compile(noisy);
+    expectSuccess(hit, 'second compile');
+    expect(hit.stderr).toBe(miss.stderr);
+    expect(readFileSync(`${noisy}.o`).equals(object)).toBe(true);
+
+    const broken = join(sandbox.root, 'broken.c');
+    writeFileSync(broken, 'int broken(void) { return }\n');
+    const failed = await compile(broken);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toMatch(/error/);
+
+    const { counters } = await sandbox.stats();
+    expect(counters.byKind.c).toMatchObject({ hits: 1, misses: 2 });
+    expect(sumOf(counters.errors)).toBe(0);
+    expect((await status()).fastPath.served - before.fastPath.served).toBe(3);
+  });
+
+  it('hands over to the Node wrapper when the server behind the lanes was killed, and the build goes on', async () => {
+    const source = join(sandbox.root, 'after-kill.c');
+    writeFileSync(source, 'int after_kill(void) { return 1; }\n');
+    const killed = await status();
+    // Statistics are saved half a second after a change; a killed server loses what it had not saved.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    process.kill(killed.pid, 'SIGKILL');
+    expectSuccess(await compile(source), 'compile after the server was killed');
+    const next = await status();
+    expect(next.pid).not.toBe(killed.pid);
+    const { counters } = await sandbox.stats();
+    expect(counters.byKind.c?.misses).toBe(3);
+    expect(sumOf(counters.errors)).toBe(0);
+  });
+
+  it('HOARD_FAST_PATH=0 leaves every call to the Node wrapper', async () => {
+    const source = join(sandbox.root, 'node-only.c');
+    writeFileSync(source, 'int node_only(void) { return 2; }\n');
+    const before = await status();
+    expectSuccess(await compile(source, { HOARD_FAST_PATH: '0' }), 'compile through Node');
+    expectSuccess(await compile(source, { HOARD_FAST_PATH: '0' }), 'hit through Node');
+    const after = await status();
+    expect(after.fastPath.served).toBe(before.fastPath.served);
   });
 });

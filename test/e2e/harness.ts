@@ -59,6 +59,8 @@ export function createSandbox(): Sandbox {
     CARGO_INCREMENTAL: '0',
     CARGO_TERM_COLOR: 'never',
     CARGO_TERM_PROGRESS_WHEN: 'never',
+    // `HOARD_FAST_PATH=0 npx vitest run test/e2e` runs the suite through the Node wrapper alone.
+    ...(process.env.HOARD_FAST_PATH === undefined ? {} : { HOARD_FAST_PATH: process.env.HOARD_FAST_PATH }),
   };
   const run = async (command: string, args: string[], cwd: string, extraEnv: Record<string, string | undefined> = {}): Promise<CommandResult> => {
     const merged: Record<string, string> = { ...env };
