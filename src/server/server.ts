@@ -206,6 +206,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
       config: settings,
       socketPath: locations.socketPath,
       lanes: () => lanes.status(),
+      fastPath: () => ({ ...shLanes.status(), served: fastPath.served, declined: fastPath.declined }),
       startedAt,
       stop: (why) => void lifecycle.drain(why),
     }),
