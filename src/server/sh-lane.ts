@@ -201,6 +201,7 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
       let capture: string | undefined;
       let compileStarted = 0;
       let decided = false;
+      let acknowledged = false;
       const runDirectly = (): void => write(`run\n${nesting}\n0\n`);
       const exchange: Exchange = {
         reply(message: ServerMessage): void {
@@ -236,11 +237,13 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
               return;
             }
             case 'stored':
+              acknowledged = true;
               write('stored\n');
               return;
             default:
               // An error before the answer: the Node wrapper asks again and falls back as it does.
               if (!decided) write('node\n');
+              decided = true;
           }
         },
         async next(timeoutMs: number): Promise<ClientMessage | undefined> {
@@ -264,7 +267,14 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
           }
         },
       };
-      await deps.answerCompile(checked.request, exchange);
+      try {
+        await deps.answerCompile(checked.request, exchange);
+      } finally {
+        // The shell waits for a line the handler may not have sent (it failed, or the store did): it
+        // must never wait for ever. Nothing decided: the Node wrapper asks; a compile done: go on.
+        if (!decided) write('node\n');
+        else if (capture && !acknowledged) write('stored\n');
+      }
     }
   });
 }
