@@ -138,6 +138,19 @@ describe("bin/hoard's fast path, against a stand-in server", () => {
     expect(result.stdout).toContain('gcc\n-c\nb.c\n');
   });
 
+  it('never blocks on a lane its server let go of while it still runs: the Node wrapper takes the call', async () => {
+    const lane = fakeShLane();
+    // The server closed the lane (it is stopping, or swept it) after the launcher listed it.
+    closeSync(lane.request);
+    closeSync(lane.reply);
+    const child = spawn(HOARD, ['gcc', '-c', 'c.c'], { env: { ...lane.env, HOARD_NODE: lane.node } });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const result = await finished(child);
+    clearTimeout(timer);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('gcc\n-c\nc.c\n');
+  });
+
   it('runs an uncacheable call itself, marked against recursion, with the descriptors it was given', async () => {
     const lane = fakeShLane();
     const script = join(mkdtempSync(join(tmpdir(), 'hoard-cc-')), 'cc');
