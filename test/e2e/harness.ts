@@ -87,6 +87,12 @@ export function createSandbox(): Sandbox {
       return JSON.parse(result.stdout) as StatsSnapshot;
     },
     async dispose() {
+      // Which way the calls went, in the test output: bin/hoard's fast path, or the Node wrapper.
+      const status = await run(HOARD, ['server', 'status', '--json'], root);
+      if (status.exitCode === 0) {
+        const { fastPath } = JSON.parse(status.stdout) as { fastPath?: { served: number; declined: Record<string, number> } };
+        if (fastPath) console.log(`hoard's last server: ${fastPath.served} calls through the fast path, handed to the Node wrapper: ${JSON.stringify(fastPath.declined)}`);
+      }
       await run(HOARD, ['server', 'stop'], root);
       rmSync(root, { recursive: true, force: true });
     },
