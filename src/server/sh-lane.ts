@@ -71,7 +71,7 @@ export interface ShLaneDependencies {
   answerCompile(request: CompileRequest, exchange: Exchange): Promise<void>;
   /** The cache's staging directory: captured output goes there, beside the entries it joins. */
   tmpDir: string;
-  log: Pick<Logger, 'debug' | 'warn'>;
+  log: Pick<Logger, 'debug' | 'warn' | 'error'>;
   counts: FastPathCounts;
   inspect?: (pid: number) => ShellProcess;
   /** The server's own umask: a hit's files must get the permissions the caller's would give them. */
@@ -148,7 +148,9 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
         }
         request = parsed.request;
         buffered = buffered.subarray(request.length);
-        void answer(request).finally(finish);
+        void answer(request)
+          .catch((error: Error) => deps.log.error(`fast path request failed: ${error.stack ?? error.message}`))
+          .finally(finish);
       }
       // The shell's lines after its request: `store <status>` or `abandon`.
       let newline: number;
