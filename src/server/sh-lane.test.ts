@@ -1,11 +1,13 @@
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { callFingerprint } from '../wrapper/recursion.js';
-import { compileRequestFor, type ShellProcess } from './sh-lane.js';
-import type { ShRequest } from './sh-request.js';
+import type { Conversation } from './conversation.js';
+import { compileRequestFor, serveShConversation, type ShellProcess, type ShLaneDependencies } from './sh-lane.js';
+import { PROBE_VALUE, PROBE_VARIABLE, type ShRequest } from './sh-request.js';
 
 const cwd = realpathSync(mkdtempSync(join(tmpdir(), 'hoard-sh-lane-')));
 const shellIn = (overrides: Partial<ShellProcess> = {}): ShellProcess => ({ cwd, environmentNames: ['PATH', 'HOME'], umask: 0o022, ...overrides });
@@ -38,5 +40,95 @@ describe('compileRequestFor: the checks the Node wrapper makes, and those a shel
     writeFileSync(join(cwd, 'hoard'), '');
     symlinkSync(join(cwd, 'hoard'), join(cwd, 'cc'));
     expect(compileRequestFor(request(['./cc', '-c', 'a.c']), shellIn(), 0o022)).toEqual({ declined: 'recursion' });
+  });
+});
+
+/** A lane's conversation as the server sees it, driven by the test. */
+class FakeLane extends EventEmitter implements Conversation {
+  destroyed = false;
+  written = '';
+  write(bytes: Uint8Array): boolean {
+    this.written += Buffer.from(bytes).toString();
+    return true;
+  }
+  end(): void {}
+  destroy(): void {
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+function shellRequest(argv: string[]): Buffer {
+  const listing = Buffer.from(`export PATH='/usr/bin'\nexport ${PROBE_VARIABLE}='${PROBE_VALUE.replaceAll("'", `'"'"'`)}'\n`);
+  return Buffer.concat([Buffer.from(`hoard-sh 1 77 ${argv.length} sh\n${cwd}\0${argv.map((argument) => `${argument}\0`).join('')}`), listing, Buffer.from([0])]);
+}
+
+describe('serveShConversation: the shell’s lines around the usual handlers', () => {
+  const logged: string[] = [];
+  const deps = (answerCompile: ShLaneDependencies['answerCompile']): ShLaneDependencies => ({
+    answerCompile,
+    tmpDir: cwd,
+    log: { debug: () => undefined, warn: (message) => logged.push(message), error: (message) => logged.push(message) } as ShLaneDependencies['log'],
+    counts: { served: 0, declined: {} },
+    inspect: () => shellIn(),
+    umask: 0o022,
+  });
+
+  it('writes a hit’s files, reports them to the handler, and answers hit with the output as printf formats', async () => {
+    const lane = new FakeLane();
+    const source = join(cwd, 'blob');
+    writeFileSync(source, 'object bytes');
+    let report: unknown;
+    const served = serveShConversation(lane, deps(async (request, exchange) => {
+      expect(request.argv).toEqual(['gcc', '-c', 'a.c']);
+      exchange.reply({ type: 'wait', timeoutMs: 1 });
+      exchange.reply({ type: 'hit', files: [{ path: join(cwd, 'a.o'), from: source }], stdout: Buffer.from('50%\n').toString('base64'), stderr: '', exitCode: 0 });
+      report = await exchange.next(1000);
+    }));
+    lane.emit('data', shellRequest(['gcc', '-c', 'a.c']));
+    await served;
+    expect(readFileSync(join(cwd, 'a.o'), 'utf8')).toBe('object bytes');
+    expect(report).toMatchObject({ type: 'restored', identities: [expect.any(String)] });
+    expect(lane.written).toBe('hit 0\n=50%%\\012\n=\n');
+  });
+
+  it('on a miss, reads the output the shell captured when it says store, and acknowledges', async () => {
+    const lane = new FakeLane();
+    let store: unknown;
+    const served = serveShConversation(lane, deps(async (_request, exchange) => {
+      exchange.reply({ type: 'run', store: true, extraArgs: ['--remap-path-prefix=/w=.'] });
+      const capture = lane.written.trimEnd().split('\n').at(-1)!;
+      writeFileSync(`${capture}.1`, 'out');
+      writeFileSync(`${capture}.2`, 'warning: x');
+      lane.emit('data', Buffer.from('store 0\n'));
+      store = await exchange.next(1000);
+      exchange.reply({ type: 'stored', stored: true });
+    }));
+    lane.emit('data', shellRequest(['gcc', '-c', 'a.c']));
+    await served;
+    const lines = lane.written.split('\n');
+    expect(lines.slice(0, 4)).toEqual(['store', expect.any(String), '1', '--remap-path-prefix=/w=.']);
+    expect(lines.at(-2)).toBe('stored');
+    expect(store).toMatchObject({ type: 'store', exitCode: 0, stdout: Buffer.from('out').toString('base64'), stderr: Buffer.from('warning: x').toString('base64') });
+  });
+
+  it('declines what it cannot read, and a handler that throws leaves the shell an answer and the server running', async () => {
+    const garbage = new FakeLane();
+    const declinedDeps = deps(async () => undefined);
+    const first = serveShConversation(garbage, declinedDeps);
+    garbage.emit('data', Buffer.from('\0\0\0\x05hello'));
+    expect(garbage.written).toBe('node\n');
+    garbage.destroy();
+    await first;
+    expect(declinedDeps.counts.declined).toEqual({ request: 1 });
+
+    const failing = new FakeLane();
+    const second = serveShConversation(failing, deps(async () => {
+      throw new Error('boom');
+    }));
+    failing.emit('data', shellRequest(['gcc']));
+    await second;
+    expect(failing.written).toBe('node\n');
+    expect(logged.some((line) => line.includes('boom'))).toBe(true);
   });
 });
