@@ -138,6 +138,18 @@ describe("bin/hoard's fast path, against a stand-in server", () => {
     expect(result.stdout).toContain('gcc\n-c\nb.c\n');
   });
 
+  it('takes the next lane when the one it claimed was used and removed meanwhile', async () => {
+    const lane = fakeShLane();
+    const lanes = join(lane.env.XDG_RUNTIME_DIR!, 'hoard', `lanes-p${PROTOCOL_VERSION}`, SH_LANES_DIR);
+    // Listed first, but its reply is gone: the server removed the lane after another client used it.
+    expect(spawnSync('mkfifo', ['-m', '600', join(lanes, `${process.pid}-0`)]).status).toBe(0);
+    const child = spawn(HOARD, ['gcc', '-c', 'd.c'], { env: { ...lane.env, HOARD_NODE: lane.node } });
+    const done = finished(child);
+    expect(parseShRequest(await readRequest(lane.request)).kind).toBe('request');
+    writeSync(lane.reply, `hit 0\n=\n=\n`);
+    expect(await done).toEqual({ status: 0, stdout: '', stderr: '' });
+  });
+
   it('never blocks on a lane its server let go of while it still runs: the Node wrapper takes the call', async () => {
     const lane = fakeShLane();
     // The server closed the lane (it is stopping, or swept it) after the launcher listed it.

@@ -193,6 +193,13 @@ describe('lanes', () => {
     await vi.waitFor(() => expect(laneNames(dir)).not.toContain(used));
     expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]);
     expect(readdirSync(join(dir, REPLIES_DIR))).not.toContain(used);
+
+    // A claim, and the empty files a shell's <> leaves, for a lane removed just before it opened it.
+    const gone = `${process.pid}-999`;
+    for (const place of ['', REPLIES_DIR, TAKEN_DIR]) writeFileSync(join(dir, place, gone), '');
+    await pool.sweep();
+    for (const place of ['', REPLIES_DIR, TAKEN_DIR]) expect(readdirSync(join(dir, place))).not.toContain(gone);
+    expect(laneNames(dir).length).toBeGreaterThan(0);
   });
 
   it('offers no lanes once closed; a conversation in progress goes on', async () => {

@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -250,7 +250,21 @@ export class LanePool {
   async sweep(): Promise<void> {
     if (this.closed) return;
     const listed = new Set((await readdir(this.options.dir).catch(() => [] as string[])).filter(isLaneName));
-    if (this.options.claim === 'claim-file') for (const claimed of await readdir(join(this.options.dir, TAKEN_DIR)).catch(() => [] as string[])) listed.delete(claimed);
+    if (this.options.claim === 'claim-file') {
+      for (const claimed of await readdir(join(this.options.dir, TAKEN_DIR)).catch(() => [] as string[])) {
+        listed.delete(claimed);
+        // A claim made just as its lane was used and removed (the client then takes another): litter.
+        if (laneOwner(claimed) === process.pid && !this.lanes.has(claimed)) rmSync(join(this.options.dir, TAKEN_DIR, claimed), { force: true });
+      }
+      // A client that opened a lane just removed created an empty file in its place (a shell's <> does).
+      for (const place of ['', REPLIES_DIR]) {
+        for (const name of await readdir(join(this.options.dir, place)).catch(() => [] as string[])) {
+          if (laneOwner(name) !== process.pid || this.lanes.has(name)) continue;
+          const path = join(this.options.dir, place, name);
+          if (lstatSync(path, { throwIfNoEntry: false })?.isFile()) rmSync(path, { force: true });
+        }
+      }
+    }
     const now = Date.now();
     for (const lane of [...this.lanes.values()]) {
       if (lane.talking) continue;
