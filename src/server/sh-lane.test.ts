@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { realpathSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { callFingerprint } from '../wrapper/recursion.js';
 import type { Conversation } from './conversation.js';
 import { compileRequestFor, serveShConversation, type ShellProcess, type ShLaneDependencies } from './sh-lane.js';
@@ -110,6 +110,21 @@ describe('serveShConversation: the shell’s lines around the usual handlers', (
     expect(lines.slice(0, 4)).toEqual(['store', expect.any(String), '1', '--remap-path-prefix=/w=.']);
     expect(lines.at(-2)).toBe('stored');
     expect(store).toMatchObject({ type: 'store', exitCode: 0, stdout: Buffer.from('out').toString('base64'), stderr: Buffer.from('warning: x').toString('base64') });
+  });
+
+  it('leaves a lane nobody has spoken on open, and closes one whose request stalls', () => {
+    vi.useFakeTimers();
+    try {
+      const idle = new FakeLane();
+      void serveShConversation(idle, deps(async () => undefined));
+      vi.advanceTimersByTime(60_000);
+      expect(idle.destroyed).toBe(false);
+      idle.emit('data', Buffer.from('hoard-sh 1 77 1 sh\n'));
+      vi.advanceTimersByTime(60_000);
+      expect(idle.destroyed).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('declines what it cannot read, and a handler that throws leaves the shell an answer and the server running', async () => {

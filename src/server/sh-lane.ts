@@ -112,7 +112,8 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
     const lines: string[] = [];
     let closed = false;
     const leftovers: string[] = [];
-    const timer = setTimeout(() => conversation.destroy(), REQUEST_TIMEOUT_MS);
+    // Started by the request's first bytes: a lane waits, unspoken to, for as long as it is offered.
+    let timer: NodeJS.Timeout | undefined;
 
     const write = (text: string): void => {
       if (!conversation.destroyed) conversation.write(Buffer.from(text, 'utf8'));
@@ -136,6 +137,7 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
     });
     conversation.on('data', (chunk: Buffer) => {
       if (declined) return;
+      timer ??= setTimeout(() => conversation.destroy(), REQUEST_TIMEOUT_MS);
       buffered = Buffer.concat([buffered, chunk]);
       if (!request) {
         const parsed = parseShRequest(buffered);
@@ -178,8 +180,8 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
     /** stdout or stderr as one line of the reply: a printf format, or a file the shell prints. */
     const outputLine = (base64: string): string => {
       const bytes = Buffer.from(base64, 'base64');
-      if (bytes.length <= INLINE_OUTPUT_BYTES) return `=${printfFormat(bytes)}\n`;
       const path = join(deps.tmpDir, `sh-output-${randomUUID()}`);
+      if (bytes.length <= INLINE_OUTPUT_BYTES || path.includes('\n')) return `=${printfFormat(bytes)}\n`;
       writeFileSync(path, bytes);
       leftovers.push(path);
       return `@${path}\n`;
