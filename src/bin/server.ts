@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import { runServer } from '../server/server.js';
+import { callFingerprint, nestedEnvironment, recursionMessage } from '../wrapper/recursion.js';
+import { restoreFiles } from '../wrapper/restore-files.js';
 
 /** `node server.mjs [--foreground] [--log-level LEVEL]`: started by the wrapper or `hoard server start`. */
 const { values } = parseArgs({
@@ -16,7 +18,13 @@ if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
   process.exit(2);
 }
 
-runServer({ foreground: values.foreground, hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url), ...(level ? { logLevel: level as LogLevel } : {}) }).then(
+runServer({
+  foreground: values.foreground,
+  hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url),
+  // bin/hoard's fast path checks and writes as the Node wrapper does, with its code.
+  wrapperParts: { callFingerprint, recursionMessage, nestedEnvironment, restoreFiles },
+  ...(level ? { logLevel: level as LogLevel } : {}),
+}).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`hoard server: ${(error as Error).stack ?? String(error)}\n`);

@@ -27,7 +27,7 @@ import { dataRequestHandlers, serverPart } from './data-requests.js';
 import { dispatchRequest, type RequestHandlers } from './dispatch.js';
 import { LanePool, mkfifoWith } from './lane-pool.js';
 import { SH_LANES_DIR } from '../protocol/lanes.js';
-import { currentUmask, serveShConversation, type FastPathCounts } from './sh-lane.js';
+import { currentUmask, serveShConversation, type FastPathCounts, type WrapperParts } from './sh-lane.js';
 import { Lifecycle } from './lifecycle.js';
 import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
 import { LiveFeed, type CompileReport } from './live-feed.js';
@@ -47,6 +47,8 @@ export interface ServerOptions {
   logLevel?: LogLevel;
   /** dist/hash-worker.mjs, where the build has it: large files are then hashed in threads. */
   hashWorkerScript?: URL;
+  /** The wrapper's checks and file writing, for bin/hoard's fast path; without them it has no lanes. */
+  wrapperParts?: WrapperParts;
 }
 
 const HOUSEKEEPING_INTERVAL_MS = 2000;
@@ -154,7 +156,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
   });
   // bin/hoard's fast path: lanes of its own, answered in the shell's lines (src/server/sh-lane.ts).
   const fastPath: FastPathCounts = { served: 0, declined: {} };
-  const shDependencies = { answerCompile: compile, tmpDir: store.tmpDir, log, counts: fastPath, umask: currentUmask() };
+  const wrapperParts = options.wrapperParts;
+  const umask = currentUmask();
   const shLanes = new LanePool({
     dir: join(locations.lanesDir, SH_LANES_DIR),
     size: READY_LANES,
@@ -167,7 +170,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
         lifecycle.touch();
         ended ??= lifecycle.conversationStarted();
       });
-      void serveShConversation(conversation, shDependencies).finally(() => ended?.());
+      void serveShConversation(conversation, { answerCompile: compile, tmpDir: store.tmpDir, log, counts: fastPath, umask, wrapper: wrapperParts! }).finally(() => ended?.());
     },
     log,
   });
@@ -230,7 +233,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   socketInode = taken.inode;
   await rm(locations.startFailedPath, { force: true });
   await lanes.start();
-  await shLanes.start();
+  if (wrapperParts) await shLanes.start();
   log.info(`listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`);
 
   const housekeeping = setInterval(() => void lifecycle.housekeeping(), HOUSEKEEPING_INTERVAL_MS);

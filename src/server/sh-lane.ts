@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENV_VARIABLES, OTHER_VARIABLES } from '../config/env-table.js';
-import { PROTOCOL_VERSION, type ClientMessage, type CompileRequest, type ServerMessage } from '../protocol/messages.js';
-import { restoredEnvironment } from '../wrapper/environment.js';
-import { callFingerprint, nestedEnvironment, NESTING_VARIABLE, recursionMessage } from '../wrapper/recursion.js';
-import { restoreFiles } from '../wrapper/restore-files.js';
+import { PROTOCOL_VERSION, type ClientMessage, type CompileRequest, type RestoreFile, type ServerMessage } from '../protocol/messages.js';
 import type { Conversation } from './conversation.js';
 import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
@@ -20,6 +17,19 @@ import { MAX_SH_REQUEST_BYTES, parseShRequest, printfFormat, type ShRequest } fr
  * sure of is declined with `node`: the shell then runs the Node wrapper, which asks again.
  */
 
+/**
+ * What the fast path does as the Node wrapper does, with the wrapper's own code (src/wrapper/recursion.ts,
+ * restore-files.ts), handed in by the entry point (src/bin/server.ts): the server may not import the wrapper.
+ */
+export interface WrapperParts {
+  callFingerprint(cwd: string, compiler: string, args: readonly string[]): string;
+  recursionMessage(compiler: string, call: string, env: NodeJS.ProcessEnv): string | undefined;
+  /** The compiler's environment, marked with the call in HOARD_NESTING. */
+  nestedEnvironment(env: NodeJS.ProcessEnv, call: string): Record<string, string>;
+  /** Writes a hit's files; gives their identities, or throws. */
+  restoreFiles(files: readonly RestoreFile[]): string[];
+}
+
 /** HOARD_* variables the Node wrapper reads, or the server only when it starts; any other declines. */
 const KNOWN_SETTINGS = new Set([
   'HOARD_DIR',
@@ -27,7 +37,6 @@ const KNOWN_SETTINGS = new Set([
   'HOARD_INVOKED_AS',
   'HOARD_NESTING',
   'HOARD_NODE',
-  'HOARD_NODE_EXTRA_CA_CERTS',
   'HOARD_NODE_FLAGS',
   ...ENV_VARIABLES.map(({ variable }) => variable),
   ...OTHER_VARIABLES.map(({ variable }) => variable),
@@ -76,10 +85,11 @@ export interface ShLaneDependencies {
   inspect?: (pid: number) => ShellProcess;
   /** The server's own umask: a hit's files must get the permissions the caller's would give them. */
   umask: number;
+  wrapper: WrapperParts;
 }
 
 /** The checks the Node wrapper makes before it asks (recursion.ts), and those only a shell needs. */
-export function compileRequestFor(shell: ShRequest, process: ShellProcess, umask: number): { request: CompileRequest; nesting: string } | { declined: string } {
+export function compileRequestFor(shell: ShRequest, process: ShellProcess, umask: number, wrapper: WrapperParts): { request: CompileRequest; nesting: string } | { declined: string } {
   let cwd: string;
   try {
     cwd = realpathSync(shell.pwd);
@@ -93,11 +103,13 @@ export function compileRequestFor(shell: ShRequest, process: ShellProcess, umask
   if (process.umask !== umask) return { declined: 'umask' };
   if (Object.keys(shell.env).some((name) => name.startsWith('HOARD_') && !KNOWN_SETTINGS.has(name))) return { declined: 'setting' };
   const [compiler, ...args] = shell.argv as [string, ...string[]];
-  const fingerprint = callFingerprint(cwd, compiler, args);
+  const fingerprint = wrapper.callFingerprint(cwd, compiler, args);
   // The Node wrapper resolves a compiler path against its own working directory, the caller's.
-  if (recursionMessage(compiler.includes('/') ? resolve(cwd, compiler) : compiler, fingerprint, shell.env)) return { declined: 'recursion' };
-  const env = nestedEnvironment(restoredEnvironment(shell.env), fingerprint);
-  const nesting = env[NESTING_VARIABLE]!;
+  if (wrapper.recursionMessage(compiler.includes('/') ? resolve(cwd, compiler) : compiler, fingerprint, shell.env)) return { declined: 'recursion' };
+  // The shell runs the compiler with its own environment and this mark: no more, no less (bin/hoard's
+  // NODE_EXTRA_CA_CERTS note, HOARD_NODE_EXTRA_CA_CERTS, is not made yet; one set by hand is a setting).
+  const env = wrapper.nestedEnvironment(shell.env, fingerprint);
+  const nesting = env.HOARD_NESTING!;
   if (nesting.includes('\n')) return { declined: 'setting' };
   return { request: { v: PROTOCOL_VERSION, type: 'compile', cwd, argv: shell.argv, env }, nesting };
 }
@@ -190,7 +202,7 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
     async function answer(shell: ShRequest): Promise<void> {
       let checked: ReturnType<typeof compileRequestFor>;
       try {
-        checked = compileRequestFor(shell, (deps.inspect ?? inspectProcess)(shell.pid), deps.umask);
+        checked = compileRequestFor(shell, (deps.inspect ?? inspectProcess)(shell.pid), deps.umask, deps.wrapper);
       } catch (error) {
         checked = { declined: 'process' };
         deps.log.debug(`fast path: cannot inspect process ${shell.pid}: ${(error as Error).message}`);
@@ -215,7 +227,7 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
             case 'hit': {
               decided = true;
               try {
-                const identities = restoreFiles(message.files);
+                const identities = deps.wrapper.restoreFiles(message.files);
                 if (message.files.length > 0) queued.push({ v: PROTOCOL_VERSION, type: 'restored', identities });
               } catch (error) {
                 // As the Node wrapper does: say so, and compile directly, uncached.
