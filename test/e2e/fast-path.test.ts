@@ -26,7 +26,8 @@ describe.each(Object.keys(SHELLS))('the fast path under %s', (shell) => {
   let project: string;
   let wrapper: string;
   const status = async (): Promise<FastPathStatus> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as FastPathStatus;
-  const build = (value: string): ReturnType<Sandbox['cargo']> => sandbox.cargo(project, ['build'], { RUSTC_WRAPPER: wrapper, ENVDEP_VALUE: value });
+  // On even in the suite's run with the fast path off (npm run test:node-wrapper): this file is about it.
+  const build = (value: string): ReturnType<Sandbox['cargo']> => sandbox.cargo(project, ['build'], { RUSTC_WRAPPER: wrapper, ENVDEP_VALUE: value, HOARD_FAST_PATH: '1' });
   const printed = (): string => execFileSync(join(project, 'target', 'debug', 'envdep')).toString();
 
   beforeAll(async () => {
@@ -83,7 +84,7 @@ describe.each(Object.keys(SHELLS))('the fast path under %s', (shell) => {
 describe('the fast path with C compiles', () => {
   let sandbox: Sandbox;
   const status = async (): Promise<FastPathStatus & { pid: number }> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as FastPathStatus & { pid: number };
-  const compile = (source: string, extraEnv?: Record<string, string>): ReturnType<Sandbox['hoard']> =>
+  const compile = (source: string, extraEnv: Record<string, string> = { HOARD_FAST_PATH: '1' }): ReturnType<Sandbox['hoard']> =>
     sandbox.hoard(['gcc', '-Wunused-variable', '-c', source, '-o', `${source}.o`], extraEnv);
 
   beforeAll(async () => {
