@@ -85,6 +85,7 @@ export function measureC({ repo, work, tools, envFor, log, rounds = 5, runs = 10
   }
   const hoardStats = JSON.parse(spawnSync(tools.hoard, ['stats', '--json'], { env: env.hoard, encoding: 'utf8' }).stdout || '{}');
   const cKind = hoardStats.counters?.byKind?.c ?? { hits: 0, misses: 0 };
+  const fastPath = JSON.parse(spawnSync(tools.hoard, ['server', 'status', '--json'], { env: env.hoard, encoding: 'utf8' }).stdout || '{}').fastPath?.served ?? 0;
   if (!existsSync(join(project, 'demo'))) throw new Error('C: the c-project did not build');
 
   const ms = (value) => `${value.toFixed(1)} ms`;
@@ -108,7 +109,7 @@ ${ms(node.median)} (fastest ${ms(node.min)}); hoard's fastest hit ${ms(hits.hoar
 \`bin/hoard\` starts node with \`--no-rehash-snapshot\` (docs/architecture.md): node started that way took ${ms(nodeAsHoard.median)} in the same
 rounds, so of the hit, ${ms(node.median - nodeAsHoard.median)} less is the flag and ${overNodeAsHoard >= 0 ? '+' : ''}${ms(overNodeAsHoard)} is the wrapper's own work (the sh script, the bundle, the
 request and the server's answer).
-hoard counted ${cKind.hits} C hits and ${cKind.misses} C misses over these runs (the misses are the first compile of each file).
+hoard counted ${cKind.hits} C hits and ${cKind.misses} C misses over these runs (the misses are the first compile of each file); bin/hoard's fast path answered ${fastPath} of its server's calls without Node.
 `;
   return { hits, rebuild, node, nodeAsHoard, markdown };
 }

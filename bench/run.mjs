@@ -403,10 +403,23 @@ function stopServer(name) {
     }
   }
 }
+/** Calls bin/hoard's fast path answered without Node since its server started (`hoard server status`). */
+function fastPathServed(name) {
+  const status = spawnSync(hoard, ['server', 'status', '--json'], { env: toolEnv(name), encoding: 'utf8', timeout: 30_000 });
+  try {
+    return JSON.parse(status.stdout).fastPath?.served ?? 0;
+  } catch {
+    return 0;
+  }
+}
+let fastPathAtZero = 0;
 function zeroStats(name) {
   if (name === 'sccache') capture('sccache --zero-stats', tools.sccache, ['--zero-stats'], toolEnv(name));
   if (name === 'hoard') capture('hoard stats --zero', hoard, ['stats', '--zero'], toolEnv(name));
+  if (name === 'hoard') fastPathAtZero = fastPathServed(name);
 }
+/** The share of a measurement's requests that bin/hoard's fast path answered without Node. */
+const fastPathShare = (c) => (c.requests ? `${((100 * (c.fastPath ?? 0)) / c.requests).toFixed(0)} %` : '–');
 const sum = (table) => Object.values(table ?? {}).reduce((total, value) => total + (typeof value === 'number' ? value : 0), 0);
 /** The tool's counters in one shape: requests, hits, misses, notCacheable (+ reasons), errors (+ kinds). */
 function readStats(name) {
@@ -442,6 +455,7 @@ function readStats(name) {
     errors: sum(errors),
     errorKinds: errors,
     byKind: counters.byKind ?? {},
+    fastPath: Math.max(0, fastPathServed(name) - fastPathAtZero),
   };
 }
 
@@ -622,7 +636,7 @@ async function measure() {
         },
       );
       const counted = readStats(name);
-      const measured = { median: median(times), min: Math.min(...times), mean: mean(times), times, hits: counted.hits, requests: counted.requests };
+      const measured = { median: median(times), min: Math.min(...times), mean: mean(times), times, hits: counted.hits, requests: counted.requests, fastPath: counted.fastPath };
       if (mode === 'inPlace') results.regex[name] = measured;
       else results.regexRemoved[name] = measured;
       log(`${label}: regex hit (${mode}) median ${median(times).toFixed(1)} ms, fastest ${Math.min(...times).toFixed(1)} ms (${counted.hits}/${options.hits} counted as hits)`);
@@ -736,7 +750,7 @@ function report(totalSeconds, hoardLogs) {
       .map(([reason, n]) => `${reason} ${n}`)
       .join(', ') || '–';
   const statRow = (label, c) =>
-    `| ${label} | ${c.requests} | ${c.hits} | ${c.misses} | ${c.notCacheable}${c.notCacheable ? ` (${reasons(c.reasons)})` : ''} | ${c.errors}${c.errors ? ` (${reasons(c.errorKinds)})` : ''} |`;
+    `| ${label} | ${c.requests}${c.fastPath === undefined ? '' : ` (${fastPathShare(c)} fast path)`} | ${c.hits} | ${c.misses} | ${c.notCacheable}${c.notCacheable ? ` (${reasons(c.reasons)})` : ''} | ${c.errors}${c.errors ? ` (${reasons(c.errorKinds)})` : ''} |`;
   const st = Object.fromEntries(startup.map((entry) => [entry.key, entry]));
 
   const kindSummary = (c) =>
@@ -853,7 +867,7 @@ call (untimed), as after \`cargo clean\`, so the cache has to write them (about 
 | median, outputs removed | | ${ms(removed.sccache.median)} | ${ms(removed.hoard.median)} | ${x(removed.hoard.median, removed.sccache.median)} |
 | fastest, outputs removed | | ${ms(removed.sccache.min)} | ${ms(removed.hoard.min)} | ${x(removed.hoard.min, removed.sccache.min)} |
 
-Hits counted: sccache ${regex.sccache.hits}/${options.hits} and ${removed.sccache.hits}/${options.hits}, hoard ${regex.hoard.hits}/${options.hits} and ${removed.hoard.hits}/${options.hits}.
+Hits counted: sccache ${regex.sccache.hits}/${options.hits} and ${removed.sccache.hits}/${options.hits}, hoard ${regex.hoard.hits}/${options.hits} and ${removed.hoard.hits}/${options.hits} (through the fast path: ${fastPathShare(regex.hoard)} and ${fastPathShare(removed.hoard)}).
 For scale: starting hoard's wrapper and exiting at once takes ${ms(st.hoard.median)} (start-up, below), so that is
 ${((st.hoard.median / regex.hoard.median) * 100).toFixed(0)} % of hoard's median hit with the outputs in place; 0.25× sccache's medians would be
 ${ms(0.25 * regex.sccache.median)} and ${ms(0.25 * removed.sccache.median)}.

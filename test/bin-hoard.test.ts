@@ -1,9 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOARD, REPO } from './e2e/harness.js';
+import { SUBCOMMANDS } from '../src/cli/command-names.js';
+import { SH_LANES_DIR } from '../src/protocol/lanes.js';
+import { PROTOCOL_VERSION } from '../src/protocol/messages.js';
+import { parseShRequest, printfFormat, PROBE_VALUE } from '../src/server/sh-request.js';
 
 /** A stand-in for node (HOARD_NODE) that prints what it was started with. */
 function fakeNode(): string {
@@ -55,5 +59,139 @@ describe('bin/hoard, the launcher', () => {
 
   it("runs on this machine's node with its flag", () => {
     expect(launch(['--version'], {})).toEqual([expect.stringMatching(/^hoard \d+\.\d+\.\d+/)]);
+  });
+});
+
+/** One sh lane of a stand-in server (this process): its FIFOs, opened as the server opens them. */
+function fakeShLane(): { env: Record<string, string>; request: number; reply: number; node: string } {
+  const root = mkdtempSync(join(tmpdir(), 'hoard-fast-'));
+  const run = join(root, 'run');
+  const lanes = join(run, 'hoard', `lanes-p${PROTOCOL_VERSION}`, SH_LANES_DIR);
+  for (const dir of ['.taken', '.replies']) mkdirSync(join(lanes, dir), { recursive: true, mode: 0o700 });
+  const id = `${process.pid}-1`;
+  expect(spawnSync('mkfifo', ['-m', '600', join(lanes, id), join(lanes, '.replies', id)]).status).toBe(0);
+  return {
+    env: { PATH: process.env.PATH!, HOME: root, XDG_RUNTIME_DIR: run },
+    request: openSync(join(lanes, id), constants.O_RDWR | constants.O_NONBLOCK),
+    reply: openSync(join(lanes, '.replies', id), constants.O_RDWR | constants.O_NONBLOCK),
+    node: fakeNode(),
+  };
+}
+
+/** The request the launcher wrote, once it is whole (it ends with the NUL after export -p). */
+async function readRequest(fd: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const chunk = Buffer.alloc(65536);
+  for (let waited = 0; waited < 10_000; waited += 10) {
+    try {
+      const count = readSync(fd, chunk);
+      chunks.push(Buffer.from(chunk.subarray(0, count)));
+      const parsed = parseShRequest(Buffer.concat(chunks));
+      if (parsed.kind !== 'incomplete') return Buffer.concat(chunks);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no request on the lane');
+}
+
+function finished(child: ChildProcess): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (data: Buffer) => (stdout += data.toString()));
+  child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+describe("bin/hoard's fast path, against a stand-in server", () => {
+  it('sends the request exactly, replays a hit and exits with its status, without node', async () => {
+    const lane = fakeShLane();
+    const child = spawn(HOARD, ['gcc', '', 'two words', 'new\nline'], { env: { ...lane.env, HOARD_NODE: lane.node, ODD: "a'b\n\\ é" } });
+    const done = finished(child);
+    const parsed = parseShRequest(await readRequest(lane.request));
+    expect(parsed.kind).toBe('request');
+    if (parsed.kind !== 'request') return;
+    expect(parsed.request.argv).toEqual(['gcc', '', 'two words', 'new\nline']);
+    expect(parsed.request.env.ODD).toBe("a'b\n\\ é");
+    expect(parsed.request.pid).toBe(child.pid);
+    writeSync(lane.reply, `hit 3\n=${printfFormat(Buffer.from('out %s\n'))}\n=${printfFormat(Buffer.from('-err\\'))}\n`);
+    expect(await done).toEqual({ status: 3, stdout: 'out %s\n', stderr: '-err\\' });
+  });
+
+  it('hands the call to the Node wrapper when the server declines, or the lane closes before an answer', async () => {
+    const declined = fakeShLane();
+    const first = spawn(HOARD, ['gcc', '-c', 'a.c'], { env: { ...declined.env, HOARD_NODE: declined.node } });
+    const firstDone = finished(first);
+    await readRequest(declined.request);
+    writeSync(declined.reply, 'node\n');
+    expect((await firstDone).stdout).toContain('gcc\n-c\na.c\n');
+
+    // The server died mid-request: its end of the reply closes, and the shell reads end-of-file.
+    const dying = fakeShLane();
+    const second = spawn(HOARD, ['gcc', '-c', 'b.c'], { env: { ...dying.env, HOARD_NODE: dying.node } });
+    const secondDone = finished(second);
+    await readRequest(dying.request);
+    closeSync(dying.reply);
+    const result = await secondDone;
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('gcc\n-c\nb.c\n');
+  });
+
+  it('takes the next lane when the one it claimed was used and removed meanwhile', async () => {
+    const lane = fakeShLane();
+    const lanes = join(lane.env.XDG_RUNTIME_DIR!, 'hoard', `lanes-p${PROTOCOL_VERSION}`, SH_LANES_DIR);
+    // Listed first, but its reply is gone: the server removed the lane after another client used it.
+    expect(spawnSync('mkfifo', ['-m', '600', join(lanes, `${process.pid}-0`)]).status).toBe(0);
+    const child = spawn(HOARD, ['gcc', '-c', 'd.c'], { env: { ...lane.env, HOARD_NODE: lane.node } });
+    const done = finished(child);
+    expect(parseShRequest(await readRequest(lane.request)).kind).toBe('request');
+    writeSync(lane.reply, `hit 0\n=\n=\n`);
+    expect(await done).toEqual({ status: 0, stdout: '', stderr: '' });
+  });
+
+  it('never blocks on a lane its server let go of while it still runs: the Node wrapper takes the call', async () => {
+    const lane = fakeShLane();
+    // The server closed the lane (it is stopping, or swept it) after the launcher listed it.
+    closeSync(lane.request);
+    closeSync(lane.reply);
+    const child = spawn(HOARD, ['gcc', '-c', 'c.c'], { env: { ...lane.env, HOARD_NODE: lane.node } });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const result = await finished(child);
+    clearTimeout(timer);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('gcc\n-c\nc.c\n');
+  });
+
+  it('runs an uncacheable call itself, marked against recursion, with the descriptors it was given', async () => {
+    const lane = fakeShLane();
+    const script = join(mkdtempSync(join(tmpdir(), 'hoard-cc-')), 'cc');
+    writeFileSync(script, '#!/bin/sh\nprintf "%s|" "$HOARD_NESTING" "$@"; ls /proc/$$/fd | tr "\\n" " "\n');
+    chmodSync(script, 0o755);
+    const child = spawn(HOARD, [script, '-E', 'x.c'], { env: { ...lane.env, HOARD_NODE: lane.node }, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] });
+    const done = finished(child);
+    await readRequest(lane.request);
+    writeSync(lane.reply, 'run\nouter abc\n0\n');
+    const result = await done;
+    expect(result.status).toBe(0);
+    const [nesting, first, second, descriptors] = result.stdout.split('|');
+    expect([nesting, first, second]).toEqual(['outer abc', '-E', 'x.c']);
+    // Descriptor 4 (a jobserver, say) reaches the compiler; the lane's (the highest free ones, 9 and 8) do not.
+    const passed = descriptors!.trim().split(' ').map(Number);
+    expect(passed).toContain(4);
+    expect(passed).not.toContain(8);
+    expect(passed).not.toContain(9);
+  });
+
+  it('agrees with the TypeScript side on the probe, the lanes directory and the command names', () => {
+    const text = readFileSync(HOARD, 'utf8');
+    const probe = /\n\s*(HOARD_FAST_PATH_PROBE='[^]*?'\n)/.exec(text)![1]!;
+    for (const shell of [['dash'], ['bash'], ['busybox', 'sh'], ['zsh', '--emulate', 'sh']]) {
+      const printed = spawnSync(shell[0]!, [...shell.slice(1), '-c', `${probe}printf %s "$HOARD_FAST_PATH_PROBE"`], { encoding: 'utf8' });
+      expect(printed.stdout, shell.join(' ')).toBe(PROBE_VALUE);
+    }
+    expect(text).toContain(`/lanes-p${PROTOCOL_VERSION}/.sh`);
+    const names = /case \$\{1-\} in ([^)]*)\) return/.exec(text)![1]!.split('|').map((name) => name.trim());
+    expect(names.filter((name) => /^[a-z]+$/.test(name)).sort()).toEqual([...SUBCOMMANDS, 'version', 'hoard'].sort());
   });
 });

@@ -176,6 +176,32 @@ describe('lanes', () => {
     lane.close();
   });
 
+  it('with claim files (the fast path): a claimed lane stays offered, is closed when abandoned, and leaves nothing when done', async () => {
+    await startPool({ claim: 'claim-file', abandonedAfterMs: 0 });
+    const [abandoned, used] = laneNames(dir);
+    writeFileSync(join(dir, TAKEN_DIR, abandoned!), '', { flag: 'wx' });
+    // A second claim of the same lane fails: the shell's noclobber is this O_EXCL.
+    expect(() => writeFileSync(join(dir, TAKEN_DIR, abandoned!), '', { flag: 'wx' })).toThrow(/EEXIST/);
+    await pool.sweep(); // first seen claimed and silent
+    await pool.sweep();
+    expect(laneNames(dir)).not.toContain(abandoned);
+    expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]);
+
+    writeFileSync(join(dir, TAKEN_DIR, used!), '', { flag: 'wx' });
+    const shell = spawnSync('sh', ['-c', `exec 8<>"$1" 9<"$2"; printf x >&8; exec 8>&-`, 'sh', join(dir, used!), join(dir, REPLIES_DIR, used!)]);
+    expect(shell.status).toBe(0);
+    await vi.waitFor(() => expect(laneNames(dir)).not.toContain(used));
+    expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]);
+    expect(readdirSync(join(dir, REPLIES_DIR))).not.toContain(used);
+
+    // A claim, and the empty files a shell's <> leaves, for a lane removed just before it opened it.
+    const gone = `${process.pid}-999`;
+    for (const place of ['', REPLIES_DIR, TAKEN_DIR]) writeFileSync(join(dir, place, gone), '');
+    await pool.sweep();
+    for (const place of ['', REPLIES_DIR, TAKEN_DIR]) expect(readdirSync(join(dir, place))).not.toContain(gone);
+    expect(laneNames(dir).length).toBeGreaterThan(0);
+  });
+
   it('offers no lanes once closed; a conversation in progress goes on', async () => {
     await startPool();
     const talking = LaneConnection.claim(dir)!;

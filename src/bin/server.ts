@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import { runServer } from '../server/server.js';
 import { UntrustedRendezvous } from '../protocol/rendezvous.js';
+import { callFingerprint, nestedEnvironment, recursionMessage } from '../wrapper/recursion.js';
+import { restoreFiles } from '../wrapper/restore-files.js';
 
 /** `node server.mjs [--foreground] [--log-level LEVEL]`: started by the wrapper or `hoard server start`. */
 const { values } = parseArgs({
@@ -17,7 +19,13 @@ if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
   process.exit(2);
 }
 
-runServer({ foreground: values.foreground, hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url), ...(level ? { logLevel: level as LogLevel } : {}) }).then(
+runServer({
+  foreground: values.foreground,
+  hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url),
+  // bin/hoard's fast path checks and writes as the Node wrapper does, with its code.
+  wrapperParts: { callFingerprint, recursionMessage, nestedEnvironment, restoreFiles },
+  ...(level ? { logLevel: level as LogLevel } : {}),
+}).then(
   (code) => process.exit(code),
   (error: unknown) => {
     // A refusal the user can act on is one line; anything else is a bug, with its stack.

@@ -7,6 +7,15 @@ import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../client/s
 import { restoredEnvironment } from '../client/environment.js';
 import { askServerData, CliError } from './client.js';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
+import type { FastPathStatus } from '../protocol/messages.js';
+
+/** One line on the fast path: how many calls it answered, and how many it handed to the Node wrapper, why. */
+function fastPathLine(fastPath: FastPathStatus): string {
+  if (fastPath.unsupported) return 'fast path not used on this system (it needs Linux): every call starts the Node wrapper';
+  const declined = Object.entries(fastPath.declined).sort(([a], [b]) => (a < b ? -1 : 1));
+  const handed = declined.length === 0 ? 'none' : declined.map(([reason, count]) => `${count} ${reason}`).join(', ');
+  return `fast path ${fastPath.available ? `${fastPath.ready} lanes ready` : 'lanes unavailable for now'}, ${fastPath.served} calls answered without Node; handed to the Node wrapper: ${handed}`;
+}
 
 function serverScript(): string {
   return join(dirname(fileURLToPath(import.meta.url)), 'server.mjs');
@@ -95,6 +104,7 @@ export async function serverCommand(args: string[], runForeground: RunForeground
             : status.lanes.available
               ? `lanes ${status.lanes.ready} ready, ${status.lanes.served} requests served through them`
               : 'lanes unavailable for now (the server log says why): requests use the socket',
+          ...(status.fastPath ? [fastPathLine(status.fastPath)] : []),
           `config ${status.configFile}${status.configProblem ? ` (NOT IN USE: ${status.configProblem})` : ''}`,
         ].join('\n') + '\n',
       );

@@ -20,6 +20,13 @@
 export const TAKEN_DIR = '.taken';
 export const REPLIES_DIR = '.replies';
 export const NEW_DIR = '.new';
+/**
+ * The lanes of bin/hoard's fast path, a pool of their own inside the lanes directory: a POSIX shell has
+ * no rename, so it takes a lane by creating `.sh/.taken/<id>` with noclobber (O_EXCL), and the request
+ * stays offered until the server removes it. Its conversation is lines and NUL-ended fields, not frames
+ * (src/server/sh-lane.ts and docs/architecture.md, "The launcher's fast path").
+ */
+export const SH_LANES_DIR = '.sh';
 
 export function isLaneName(name: string): boolean {
   return !name.startsWith('.');

@@ -141,6 +141,12 @@ export interface LaneStatus {
   unsupported?: true;
 }
 
+/** What `hoard server status` shows of bin/hoard's fast path (src/server/sh-lane.ts): its lanes, and calls by outcome. */
+export interface FastPathStatus extends LaneStatus {
+  /** Calls handed to the Node wrapper, by reason. */
+  declined: Record<string, number>;
+}
+
 /** The answer to `status`: the server, and the configuration in force with where each value came from. */
 export interface ServerStatus {
   running: true;
@@ -150,6 +156,8 @@ export interface ServerStatus {
   protocol: number;
   socket: string;
   lanes: LaneStatus;
+  /** Absent from servers that predate the fast path. */
+  fastPath?: FastPathStatus;
   configFile: string;
   /** The config file's problem: the server then runs with the last good configuration (or the defaults). */
   configProblem?: string | undefined;

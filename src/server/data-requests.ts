@@ -1,5 +1,5 @@
 import { maskRemotes } from '../config/remotes.js';
-import { PROTOCOL_VERSION, type LaneStatus, type ServerStatus } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type FastPathStatus, type LaneStatus, type ServerStatus } from '../protocol/messages.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import { HOARD_VERSION } from '../version.js';
 import type { ConfigInForce } from './config-reload.js';
@@ -13,6 +13,8 @@ export interface DataRequestDependencies {
   config: Pick<ConfigInForce, 'loaded' | 'config' | 'problem'>;
   socketPath: string;
   lanes(): LaneStatus;
+  /** bin/hoard's fast path: its lanes, what it answered and what it handed on. */
+  fastPath?(): FastPathStatus;
   startedAt: number;
   /** Begins the drain of `hoard server stop`; the reply goes out first. */
   stop(why: string): void;
@@ -39,6 +41,7 @@ export function dataRequestHandlers(deps: DataRequestDependencies): Omit<DataReq
       protocol: PROTOCOL_VERSION,
       socket: deps.socketPath,
       lanes: deps.lanes(),
+      ...(deps.fastPath ? { fastPath: deps.fastPath() } : {}),
       configFile: deps.config.loaded.file,
       configProblem: deps.config.problem,
       // Passwords in remote URLs masked: the status goes to any client of the socket.

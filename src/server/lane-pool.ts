@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { assertRendezvous } from '../protocol/rendezvous.js';
 import { Socket } from 'node:net';
@@ -25,6 +25,12 @@ export interface LanePoolOptions {
   retryAfterMs?: number;
   /** Lanes are made on Linux only (see src/protocol/lanes.ts); elsewhere every request uses the socket. */
   platform?: NodeJS.Platform;
+  /**
+   * How a client takes a lane: by renaming its request into `.taken/` (the Node wrapper), or by creating
+   * a claim file of its name there (bin/hoard's fast path, which has no rename built in), which leaves
+   * the request where it was offered.
+   */
+  claim?: 'rename' | 'claim-file';
 }
 
 
@@ -233,7 +239,12 @@ export class LanePool {
     lane.request.destroy();
     lane.reply.destroy();
     // The request is where the lane is now: taken (the usual case), still offered, or still being made.
-    unlinkFirst([TAKEN_DIR, '', NEW_DIR].map((place) => join(this.options.dir, place, lane.id)));
+    if (this.options.claim === 'claim-file') {
+      unlinkFirst(['', NEW_DIR].map((place) => join(this.options.dir, place, lane.id)));
+      unlinkFirst([join(this.options.dir, TAKEN_DIR, lane.id)]);
+    } else {
+      unlinkFirst([TAKEN_DIR, '', NEW_DIR].map((place) => join(this.options.dir, place, lane.id)));
+    }
     unlinkFirst([join(this.options.dir, REPLIES_DIR, lane.id)]);
     await this.fill();
   }
@@ -242,6 +253,21 @@ export class LanePool {
   async sweep(): Promise<void> {
     if (this.closed) return;
     const listed = new Set((await readdir(this.options.dir).catch(() => [] as string[])).filter(isLaneName));
+    if (this.options.claim === 'claim-file') {
+      for (const claimed of await readdir(join(this.options.dir, TAKEN_DIR)).catch(() => [] as string[])) {
+        listed.delete(claimed);
+        // A claim made just as its lane was used and removed (the client then takes another): litter.
+        if (laneOwner(claimed) === process.pid && !this.lanes.has(claimed)) rmSync(join(this.options.dir, TAKEN_DIR, claimed), { force: true });
+      }
+      // A client that opened a lane just removed created an empty file in its place (a shell's <> does).
+      for (const place of ['', REPLIES_DIR]) {
+        for (const name of await readdir(join(this.options.dir, place)).catch(() => [] as string[])) {
+          if (laneOwner(name) !== process.pid || this.lanes.has(name)) continue;
+          const path = join(this.options.dir, place, name);
+          if (lstatSync(path, { throwIfNoEntry: false })?.isFile()) rmSync(path, { force: true });
+        }
+      }
+    }
     const now = Date.now();
     for (const lane of [...this.lanes.values()]) {
       if (lane.talking) continue;

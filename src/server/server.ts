@@ -29,6 +29,8 @@ import { Connections } from './connection.js';
 import { dataRequestHandlers, serverPart } from './data-requests.js';
 import { dispatchRequest, type RequestHandlers } from './dispatch.js';
 import { LanePool, mkfifoWith } from './lane-pool.js';
+import { SH_LANES_DIR } from '../protocol/lanes.js';
+import { currentUmask, serveShConversation, type FastPathCounts, type WrapperParts } from './sh-lane.js';
 import { Lifecycle } from './lifecycle.js';
 import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
 import { LiveFeed, type CompileReport } from './live-feed.js';
@@ -50,6 +52,8 @@ export interface ServerOptions {
   logLevel?: LogLevel;
   /** dist/hash-worker.mjs, where the build has it: large files are then hashed in threads. */
   hashWorkerScript?: URL;
+  /** The wrapper's checks and file writing, for bin/hoard's fast path; without them it has no lanes. */
+  wrapperParts?: WrapperParts;
 }
 
 const HOUSEKEEPING_INTERVAL_MS = 2000;
@@ -176,12 +180,33 @@ export async function runServer(options: ServerOptions): Promise<number> {
     onConversation: (channel) => connections.accept(channel),
     log,
   });
+  // bin/hoard's fast path: lanes of its own, answered in the shell's lines (src/server/sh-lane.ts).
+  const fastPath: FastPathCounts = { served: 0, declined: {} };
+  const wrapperParts = options.wrapperParts;
+  const umask = currentUmask();
+  const shLanes = new LanePool({
+    dir: join(locations.lanesDir, SH_LANES_DIR),
+    size: READY_LANES,
+    claim: 'claim-file',
+    makeFifos: mkfifoWith(execaRunner),
+    onConversation: (conversation) => {
+      // A conversation once the shell speaks: a lane that waits is none.
+      let ended: (() => void) | undefined;
+      conversation.on('data', () => {
+        lifecycle.touch();
+        ended ??= lifecycle.conversationStarted();
+      });
+      void serveShConversation(conversation, { answerCompile: compile, tmpDir: store.tmpDir, log, counts: fastPath, umask, wrapper: wrapperParts! }).finally(() => ended?.());
+    },
+    log,
+  });
   const lifecycle = new Lifecycle({
     log,
     stopTaking: async (why) => {
       feed.stopping(why);
       if (socketInode !== undefined) await releaseSocketPath(locations.socketPath, socketInode);
       await lanes.close();
+      await shLanes.close();
       netServer.close();
     },
     finish: async () => {
@@ -197,7 +222,10 @@ export async function runServer(options: ServerOptions): Promise<number> {
       connections.destroyAll();
     },
     ownsSocket: () => ownsSocketPath(locations.socketPath, socketInode!),
-    sweep: () => lanes.sweep(),
+    sweep: async () => {
+      await lanes.sweep();
+      await shLanes.sweep();
+    },
     idleTimeoutSeconds: () => settings.config.idle_timeout,
   });
   const handlers: RequestHandlers = {
@@ -211,6 +239,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
       config: settings,
       socketPath: locations.socketPath,
       lanes: () => lanes.status(),
+      fastPath: () => ({ ...shLanes.status(), served: fastPath.served, declined: fastPath.declined }),
       startedAt,
       stop: (why) => void lifecycle.drain(why),
     }),
@@ -235,6 +264,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   socketInode = taken.inode;
   await rm(locations.startFailedPath, { force: true });
   await lanes.start();
+  if (wrapperParts) await shLanes.start();
   log.info(`listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`);
 
   const housekeeping = setInterval(() => void lifecycle.housekeeping(), HOUSEKEEPING_INTERVAL_MS);

@@ -196,10 +196,25 @@ describe('failures that must not break a build', () => {
     expectSuccess(await sandbox.cargo(project, ['clean']), 'clean');
     expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
     const first = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { pid: number };
-    const build = sandbox.cargo(project, ['build', '-j1'], { WT_GREETING: 'stop test' });
+    // The build's second crate waits until the server is stopped: through bin/hoard's fast path a build
+    // of hits can end before `hoard server stop` has, and the rest of it must meet the stopped server.
+    const gate = join(sandbox.root, 'gate');
+    mkdirSync(gate, { recursive: true });
+    const gated = join(gate, 'rustc-wrapper');
+    writeFileSync(
+      gated,
+      `#!/bin/sh
+case "$*" in *--crate-name*) [ -e '${gate}/first' ] || { : > '${gate}/first'; exec '${HOARD}' "$@"; }; : > '${gate}/waiting'; while [ ! -e '${gate}/open' ]; do sleep 0.05; done ;; esac
+exec '${HOARD}' "$@"
+`,
+    );
+    chmodSync(gated, 0o755);
+    const build = sandbox.cargo(project, ['build', '-j1'], { WT_GREETING: 'stop test', RUSTC_WRAPPER: gated });
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && (await sandbox.stats()).counters.requests === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (Date.now() < deadline && !existsSync(join(gate, 'waiting'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await sandbox.stats()).counters.requests).toBeGreaterThan(0);
     expectSuccess(await sandbox.hoard(['server', 'stop']), 'server stop during the build');
+    writeFileSync(join(gate, 'open'), '');
     expectSuccess(await build, 'build during a server stop');
     expect((await execa(join(project, 'target', 'debug', 'wt-app'))).stdout).toContain('stop test');
     // The rest of the build started a server of its own.

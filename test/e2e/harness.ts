@@ -102,6 +102,8 @@ export function createSandbox(): Sandbox {
     CARGO_INCREMENTAL: '0',
     CARGO_TERM_COLOR: 'never',
     CARGO_TERM_PROGRESS_WHEN: 'never',
+    // `HOARD_FAST_PATH=0 npx vitest run test/e2e` runs the suite through the Node wrapper alone.
+    ...(process.env.HOARD_FAST_PATH === undefined ? {} : { HOARD_FAST_PATH: process.env.HOARD_FAST_PATH }),
   };
   const run = async (command: string, args: string[], cwd: string, extraEnv: Record<string, string | undefined> = {}): Promise<CommandResult> => {
     const merged: Record<string, string> = { ...env };
@@ -134,6 +136,12 @@ export function createSandbox(): Sandbox {
       return JSON.parse(result.stdout) as StatsSnapshot;
     },
     async dispose() {
+      // Which way the calls went, in the test output: bin/hoard's fast path, or the Node wrapper.
+      const status = await run(HOARD, ['server', 'status', '--json'], root);
+      if (status.exitCode === 0) {
+        const { fastPath } = JSON.parse(status.stdout) as { fastPath?: { served: number; declined: Record<string, number> } };
+        if (fastPath) console.log(`hoard's last server: ${fastPath.served} calls through the fast path, handed to the Node wrapper: ${JSON.stringify(fastPath.declined)}`);
+      }
       await run(HOARD, ['server', 'stop'], root);
       rmSync(root, { recursive: true, force: true });
     },
