@@ -28,7 +28,7 @@ Commands:
                                         the changes (exit 1 when some are pending)
         [--replace-wrapper]             replace another rustc-wrapper (sccache, say) instead of keeping it
         [--keep-incremental]            leave cargo's incremental setting alone
-        [--no-basedirs]                 leave basedirs off (init sets basedirs = ["auto"]: other worktrees hit)
+        [--no-basedirs]                 leave basedirs off (by default init sets basedirs = ["auto"])
   hoard init --cc [--write-rc | --write-envrc]
                                         the lines that send make, autotools, Meson and CMake builds
                                         through hoard; written to the shell's rc file or ./.envrc
