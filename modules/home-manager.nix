@@ -127,9 +127,7 @@ in
         ]
       '';
       description = ''
-        Shared caches behind the local disk, asked in this order: `[[remotes]]` of the config file
-        (docs/remote.md). Secrets are named by file (`passwordFile`, `credentialsFile`), never given
-        as values, so they stay out of the Nix store.
+        Shared caches (S3, Redis) asked in order after the local disk; secrets by file path only.
       '';
     };
 
@@ -137,10 +135,7 @@ in
       type = lib.types.bool;
       default = true;
       description = ''
-        Write `basedirs = [ "auto" ]` to the config file (as a default: `settings.basedirs` of your
-        own wins): your workspace's crates then hit in every git worktree and checkout, keyed
-        relative to their worktree and compiled with `--remap-path-prefix=<worktree>=.` (debuggers
-        find sources from the worktree root). `false` leaves it off.
+        Set `basedirs = [ "auto" ]` (a default your `settings.basedirs` overrides), so crates hit in every worktree.
       '';
     };
 

@@ -30,7 +30,7 @@ import { dataRequestHandlers, serverPart } from './data-requests.js';
 import { dispatchRequest, type RequestHandlers } from './dispatch.js';
 import { LanePool, mkfifoWith } from './lane-pool.js';
 import { SH_LANES_DIR } from '../protocol/lanes.js';
-import { currentUmask, serveShConversation, type FastPathCounts, type WrapperParts } from './sh-lane.js';
+import { serveShConversation, type FastPathCounts, type WrapperParts } from './sh-lane.js';
 import { Lifecycle } from './lifecycle.js';
 import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
 import { LiveFeed, type CompileReport } from './live-feed.js';
@@ -183,7 +183,6 @@ export async function runServer(options: ServerOptions): Promise<number> {
   // bin/hoard's fast path: lanes of its own, answered in the shell's lines (src/server/sh-lane.ts).
   const fastPath: FastPathCounts = { served: 0, declined: {} };
   const wrapperParts = options.wrapperParts;
-  const umask = currentUmask();
   const shLanes = new LanePool({
     dir: join(locations.lanesDir, SH_LANES_DIR),
     size: READY_LANES,
@@ -196,7 +195,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
         lifecycle.touch();
         ended ??= lifecycle.conversationStarted();
       });
-      void serveShConversation(conversation, { answerCompile: compile, tmpDir: store.tmpDir, log, counts: fastPath, umask, wrapper: wrapperParts! }).finally(() => ended?.());
+      void serveShConversation(conversation, { answerCompile: compile, tmpDir: store.tmpDir, log, counts: fastPath, wrapper: wrapperParts! }).finally(() => ended?.());
     },
     log,
   });

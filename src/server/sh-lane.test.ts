@@ -17,33 +17,32 @@ const request = (argv: string[], env: Record<string, string> = {}, pwd = cwd): S
 
 describe('compileRequestFor: the checks the Node wrapper makes, and those a shell needs', () => {
   it('gives the request the Node wrapper would send: the environment marked with this call, bin/hoard’s notes undone', () => {
-    const checked = compileRequestFor(request(['gcc', '-c', 'a.c'], { HOARD_NESTING: 'outer', HOARD_INVOKED_AS: '/x/hoard', NODE_EXTRA_CA_CERTS: '/ca.pem' }), shellIn(), 0o022, wrapper);
+    const checked = compileRequestFor(request(['gcc', '-c', 'a.c'], { HOARD_NESTING: 'outer', HOARD_INVOKED_AS: '/x/hoard', NODE_EXTRA_CA_CERTS: '/ca.pem' }), shellIn(), wrapper);
     const call = callFingerprint(cwd, 'gcc', ['-c', 'a.c']);
     expect(checked).toEqual({
       nesting: `outer ${call}`,
       request: { v: expect.any(Number), type: 'compile', cwd, argv: ['gcc', '-c', 'a.c'], env: { PATH: '/usr/bin', HOARD_NESTING: `outer ${call}`, NODE_EXTRA_CA_CERTS: '/ca.pem' } },
     });
     // bin/hoard's note for Node, set by hand before the fast path: the compiler would not get it back.
-    expect(compileRequestFor(request(['gcc'], { HOARD_NODE_EXTRA_CA_CERTS: '/ca.pem' }), shellIn(), 0o022, wrapper)).toEqual({ declined: 'setting' });
+    expect(compileRequestFor(request(['gcc'], { HOARD_NODE_EXTRA_CA_CERTS: '/ca.pem' }), shellIn(), wrapper)).toEqual({ declined: 'setting' });
   });
 
-  it('declines what it cannot be sure of: another directory, names no shell lists, another umask, unknown HOARD_ settings', () => {
-    expect(compileRequestFor(request(['gcc']), shellIn({ cwd: '/elsewhere' }), 0o022, wrapper)).toEqual({ declined: 'cwd' });
-    expect(compileRequestFor(request(['gcc'], {}, '/no/such/dir'), shellIn(), 0o022, wrapper)).toEqual({ declined: 'cwd' });
-    expect(compileRequestFor(request(['gcc']), shellIn({ environmentNames: ['PATH', 'BASH_FUNC_f%%'] }), 0o022, wrapper)).toEqual({ declined: 'environment-names' });
-    expect(compileRequestFor(request(['gcc']), shellIn({ umask: 0o002 }), 0o022, wrapper)).toEqual({ declined: 'umask' });
-    expect(compileRequestFor(request(['gcc'], { HOARD_SOMETHING_NEW: '1' }), shellIn(), 0o022, wrapper)).toEqual({ declined: 'setting' });
-    expect(compileRequestFor(request(['gcc'], { HOARD_LOG_LEVEL: 'debug' }), shellIn(), 0o022, wrapper)).toHaveProperty('request');
+  it('declines what it cannot be sure of: another directory, names no shell lists, unknown HOARD_ settings', () => {
+    expect(compileRequestFor(request(['gcc']), shellIn({ cwd: '/elsewhere' }), wrapper)).toEqual({ declined: 'cwd' });
+    expect(compileRequestFor(request(['gcc'], {}, '/no/such/dir'), shellIn(), wrapper)).toEqual({ declined: 'cwd' });
+    expect(compileRequestFor(request(['gcc']), shellIn({ environmentNames: ['PATH', 'BASH_FUNC_f%%'] }), wrapper)).toEqual({ declined: 'environment-names' });
+    expect(compileRequestFor(request(['gcc'], { HOARD_SOMETHING_NEW: '1' }), shellIn(), wrapper)).toEqual({ declined: 'setting' });
+    expect(compileRequestFor(request(['gcc'], { HOARD_LOG_LEVEL: 'debug' }), shellIn(), wrapper)).toHaveProperty('request');
   });
 
   it('declines recursion as the Node wrapper would refuse it: its own call again, too deep, a compiler that is hoard', () => {
     const call = callFingerprint(cwd, 'gcc', ['-c', 'a.c']);
-    expect(compileRequestFor(request(['gcc', '-c', 'a.c'], { HOARD_NESTING: `x ${call}` }), shellIn(), 0o022, wrapper)).toEqual({ declined: 'recursion' });
-    expect(compileRequestFor(request(['gcc'], { HOARD_NESTING: 'a b c d e f g h' }), shellIn(), 0o022, wrapper)).toEqual({ declined: 'recursion' });
+    expect(compileRequestFor(request(['gcc', '-c', 'a.c'], { HOARD_NESTING: `x ${call}` }), shellIn(), wrapper)).toEqual({ declined: 'recursion' });
+    expect(compileRequestFor(request(['gcc'], { HOARD_NESTING: 'a b c d e f g h' }), shellIn(), wrapper)).toEqual({ declined: 'recursion' });
     // A relative compiler path resolves against the caller's directory, not the server's.
     writeFileSync(join(cwd, 'hoard'), '');
     symlinkSync(join(cwd, 'hoard'), join(cwd, 'cc'));
-    expect(compileRequestFor(request(['./cc', '-c', 'a.c']), shellIn(), 0o022, wrapper)).toEqual({ declined: 'recursion' });
+    expect(compileRequestFor(request(['./cc', '-c', 'a.c']), shellIn(), wrapper)).toEqual({ declined: 'recursion' });
   });
 });
 
@@ -75,7 +74,6 @@ describe('serveShConversation: the shell’s lines around the usual handlers', (
     log: { debug: () => undefined, warn: (message) => logged.push(message), error: (message) => logged.push(message) } as ShLaneDependencies['log'],
     counts: { served: 0, declined: {} },
     inspect: () => shellIn(),
-    umask: 0o022,
     wrapper,
   });
 

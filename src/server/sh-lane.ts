@@ -83,13 +83,11 @@ export interface ShLaneDependencies {
   log: Pick<Logger, 'debug' | 'warn' | 'error'>;
   counts: FastPathCounts;
   inspect?: (pid: number) => ShellProcess;
-  /** The server's own umask: a hit's files must get the permissions the caller's would give them. */
-  umask: number;
   wrapper: WrapperParts;
 }
 
 /** The checks the Node wrapper makes before it asks (recursion.ts), and those only a shell needs. */
-export function compileRequestFor(shell: ShRequest, process: ShellProcess, umask: number, wrapper: WrapperParts): { request: CompileRequest; nesting: string } | { declined: string } {
+export function compileRequestFor(shell: ShRequest, process: ShellProcess, wrapper: WrapperParts): { request: CompileRequest; nesting: string } | { declined: string } {
   let cwd: string;
   try {
     cwd = realpathSync(shell.pwd);
@@ -100,7 +98,6 @@ export function compileRequestFor(shell: ShRequest, process: ShellProcess, umask
   if (process.cwd !== cwd || !shell.pwd.startsWith('/')) return { declined: 'cwd' };
   // Names no shell lists (not identifiers, exported functions) still reach the compiler: not seen, not keyed.
   if (process.environmentNames.some((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))) return { declined: 'environment-names' };
-  if (process.umask !== umask) return { declined: 'umask' };
   if (Object.keys(shell.env).some((name) => name.startsWith('HOARD_') && !KNOWN_SETTINGS.has(name))) return { declined: 'setting' };
   const [compiler, ...args] = shell.argv as [string, ...string[]];
   const fingerprint = wrapper.callFingerprint(cwd, compiler, args);
@@ -201,8 +198,11 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
 
     async function answer(shell: ShRequest): Promise<void> {
       let checked: ReturnType<typeof compileRequestFor>;
+      let shellUmask = 0o022;
       try {
-        checked = compileRequestFor(shell, (deps.inspect ?? inspectProcess)(shell.pid), deps.umask, deps.wrapper);
+        const inspected = (deps.inspect ?? inspectProcess)(shell.pid);
+        shellUmask = inspected.umask;
+        checked = compileRequestFor(shell, inspected, deps.wrapper);
       } catch (error) {
         checked = { declined: 'process' };
         deps.log.debug(`fast path: cannot inspect process ${shell.pid}: ${(error as Error).message}`);
@@ -227,9 +227,19 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
             case 'hit': {
               decided = true;
               try {
-                const identities = deps.wrapper.restoreFiles(message.files);
+                // The server's umask is its own (private cache files): a file without a recorded mode gets
+                // the one the shell's umask would have given it, as it would through the Node wrapper.
+                const files = message.files.map((file) => (file.mode === undefined ? { ...file, mode: 0o666 & ~shellUmask } : file));
+                const identities = deps.wrapper.restoreFiles(files);
                 if (message.files.length > 0) queued.push({ v: PROTOCOL_VERSION, type: 'restored', identities });
               } catch (error) {
+                if ((error as Error).name === 'CorruptCopy') {
+                  // A damaged cached blob (removed from the out-dir already): the server drops the entry and
+                  // answers run, so this compile replaces it, as through the Node wrapper.
+                  decided = false;
+                  queued.push({ v: PROTOCOL_VERSION, type: 'restore-failed', message: (error as Error).message, corrupt: true });
+                  return;
+                }
                 // As the Node wrapper does: say so, and compile directly, uncached.
                 queued.push({ v: PROTOCOL_VERSION, type: 'restore-failed', message: (error as Error).message });
                 runDirectly();
@@ -293,10 +303,4 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
       }
     }
   });
-}
-
-/** The umask of this process, read where it does not change it (process.umask() without an argument is deprecated). */
-export function currentUmask(): number {
-  const match = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
-  return match ? parseInt(match[1]!, 8) : -1;
 }

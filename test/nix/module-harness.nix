@@ -181,7 +181,8 @@ in
     ) evaluated.options.meta.maintainers.definitionsWithLocations
   );
   # Each option of programs.hoard with its description, as home-manager's manual shows them.
+  # As home-manager's manual lists them: the internal ones (a submodule's _module.args) are not shown.
   optionDescriptions = map (option: { inherit (option) name description; }) (
-    lib.optionAttrSetToDocList evaluated.options.programs.hoard
+    lib.filter (option: option.visible && !option.internal) (lib.optionAttrSetToDocList evaluated.options.programs.hoard)
   );
 }
