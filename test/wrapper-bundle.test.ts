@@ -58,7 +58,9 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
     expect(result.stderr).toMatch(/^hoard: cannot load .*wrapper-slow-path\.cjs .*; compiling directly\. Reinstall hoard\.\n$/);
   });
 
+  // Every call the shell fast path leaves to Node parses it. It grew past 16 KiB with what a hit must
+  // check (the bounds of a reply, each copy's sha256); the limit keeps it from growing unnoticed.
   it('stays small: every compiler call parses it', () => {
-    expect(statSync(bundle).size).toBeLessThan(16 * 1024);
+    expect(statSync(bundle).size).toBeLessThan(18 * 1024);
   });
 });

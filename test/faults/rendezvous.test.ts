@@ -1,6 +1,5 @@
 import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,8 +58,9 @@ describe.skipIf(unavailable)(`a socket directory another user controls${unavaila
   }
 
   beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), 'hoard-fault-rendezvous-'));
-    // The other user must reach the shared directory, as they reach /tmp.
+    // The other user must reach the shared directory, as they reach /tmp: so it is made in /tmp itself,
+    // not under the test run's own TMPDIR, which only this user may enter.
+    root = mkdtempSync(join('/tmp', 'hoard-fault-rendezvous-'));
     chmodSync(root, 0o711);
     shared = join(root, 'shared');
     mkdirSync(shared);
