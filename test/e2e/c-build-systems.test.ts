@@ -1,24 +1,13 @@
 // C and C++ builds driven the ways C projects are built: an autotools-style ./configure with probes
 // and make, CMake through its compiler launcher (gcc and clang), and -D/-I variations of one compile;
 // plus `hoard doctor` in a set-up that caches only C. Each compares with a build without hoard.
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counters } from '../../src/stats/counters.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, expectSuccess, HOARD, type CommandResult, type Sandbox } from './harness.js';
-
-function digestsOf(dir: string, pattern: RegExp): Map<string, string> {
-  const digests = new Map<string, string>();
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !pattern.test(entry.name)) continue;
-    const path = join(entry.parentPath, entry.name);
-    digests.set(relative(dir, path), createHash('sha256').update(readFileSync(path)).digest('hex'));
-  }
-  return new Map([...digests].sort(([a], [b]) => (a < b ? -1 : 1)));
-}
+import { createSandbox, digestsOf, expectSuccess, HOARD, type CommandResult, type Sandbox } from './harness.js';
 
 function delta(after: Counters, before: Counters, kind: string, outcome: 'hits' | 'misses'): number {
   return (after.byKind[kind]?.[outcome] ?? 0) - (before.byKind[kind]?.[outcome] ?? 0);

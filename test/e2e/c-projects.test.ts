@@ -1,25 +1,13 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counters } from '../../src/stats/counters.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, expectSuccess, HOARD, fixtureSkipReason, requireBuiltAndInstalled, toolsSkipReason, type CommandResult, type Sandbox } from './harness.js';
+import { createSandbox, digestsOf, expectSuccess, HOARD, fixtureSkipReason, requireBuiltAndInstalled, toolsSkipReason, type CommandResult, type Sandbox } from './harness.js';
 
 function delta(after: Counters, before: Counters, kind: string, outcome: 'hits' | 'misses' | 'requests'): number {
   return (after.byKind[kind]?.[outcome] ?? 0) - (before.byKind[kind]?.[outcome] ?? 0);
-}
-
-/** Digests of the files below `dir` whose names match, by relative path. */
-function digestsOf(dir: string, pattern: RegExp): Map<string, string> {
-  const digests = new Map<string, string>();
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !pattern.test(entry.name)) continue;
-    const path = join(entry.parentPath, entry.name);
-    digests.set(relative(dir, path), createHash('sha256').update(readFileSync(path)).digest('hex'));
-  }
-  return new Map([...digests].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 describe.skipIf(toolsSkipReason('the make-driven C project', ['make', 'gcc']))('a make-driven C project built with CC="hoard gcc"', () => {

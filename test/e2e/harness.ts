@@ -172,3 +172,14 @@ export function expectSuccess(result: CommandResult, what: string): void {
 }
 
 export type Background = ResultPromise;
+
+/** Digests of the files below `dir` whose names match, by relative path. */
+export function digestsOf(dir: string, pattern: RegExp): Map<string, string> {
+  const digests = new Map<string, string>();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !pattern.test(entry.name)) continue;
+    const path = join(entry.parentPath, entry.name);
+    digests.set(relative(dir, path), createHash('sha256').update(readFileSync(path)).digest('hex'));
+  }
+  return new Map([...digests].sort(([a], [b]) => (a < b ? -1 : 1)));
+}

@@ -1,7 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+export { digestsOf } from '../e2e/harness.js';
 
 export const IS_ROOT = process.getuid?.() === 0;
 
@@ -40,13 +38,3 @@ export function createOtherUser(): OtherUser {
   };
 }
 
-/** Digests of the files below `dir` whose names match, by relative path. */
-export function digestsOf(dir: string, pattern: RegExp): Map<string, string> {
-  const digests = new Map<string, string>();
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !pattern.test(entry.name)) continue;
-    const path = join(entry.parentPath, entry.name);
-    digests.set(relative(dir, path), createHash('sha256').update(readFileSync(path)).digest('hex'));
-  }
-  return new Map([...digests].sort(([a], [b]) => (a < b ? -1 : 1)));
-}
