@@ -138,6 +138,19 @@ describe("bin/hoard's fast path, against a stand-in server", () => {
     expect(result.stdout).toContain('gcc\n-c\nb.c\n');
   });
 
+  it('hands a hit it cannot replay to the Node wrapper: a status no exit carries, an output file that is gone', async () => {
+    for (const reply of ['hit 256\n=\n=\n', 'hit 1x\n=\n=\n', 'hit 0\n@/nonexistent/hoard-output\n=\n']) {
+      const lane = fakeShLane();
+      const child = spawn(HOARD, ['gcc', '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node } });
+      const done = finished(child);
+      await readRequest(lane.request);
+      writeSync(lane.reply, reply);
+      const result = await done;
+      expect(result.stdout, reply).toContain('gcc\n-c\na.c\n');
+      expect(result.status, reply).toBe(0);
+    }
+  });
+
   it('takes the next lane when the one it claimed was used and removed meanwhile', async () => {
     const lane = fakeShLane();
     const lanes = join(lane.env.XDG_RUNTIME_DIR!, 'hoard', `lanes-p${PROTOCOL_VERSION}`, SH_LANES_DIR);

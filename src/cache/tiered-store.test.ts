@@ -185,6 +185,18 @@ describe('TieredStore', () => {
     expect(counters.remoteHits).toEqual({});
   });
 
+  it('replaces a damaged object on a remote that keeps what it has (Redis SET NX) once the compile is stored again', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    shared.objects.set(entryObjectKey(KEY), Buffer.from('not an entry object'));
+    const b = await machine('b', [{ storage: shared, readOnly: false }]);
+    expect((await b.get(KEY)).status).toBe('miss');
+    await compileAndStore(b, 'b');
+    await b.drain();
+    const c = await machine('c', [{ storage: shared, readOnly: true }]);
+    expect((await c.get(KEY)).status).toBe('hit');
+    expect(counters.remoteHits['redis://shared']).toBe(1);
+  });
+
   it('refuses a well-formed object whose entry records a failed compile', async () => {
     const shared = new MemoryStorage('redis://shared');
     const a = await machine('a', [{ storage: shared, readOnly: false }]);

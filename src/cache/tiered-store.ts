@@ -54,6 +54,11 @@ export class TieredStore {
   private readonly uploads: UploadQueue;
   /** Entries being fetched from a remote: a second request for one waits for the first fetch. */
   private readonly fetching = new Map<string, Promise<boolean>>();
+  /**
+   * Entries a remote held a damaged object of: their next upload replaces it. Otherwise an upload that
+   * keeps what is there (Redis SET NX) would leave it for every machine to fetch and refuse again.
+   */
+  private readonly damagedRemotely = new Set<string>();
 
   constructor(private readonly options: TieredStoreOptions) {
     this.local = options.local;
@@ -136,12 +141,13 @@ export class TieredStore {
     }
   }
 
-  private corrupt(remote: RemoteLevel, key: string, error: unknown, count: CountChange): void {
+  /** Counts and logs an object that could not be read; true when the object itself was at fault. */
+  private corrupt(remote: RemoteLevel, key: string, error: unknown, count: CountChange): boolean {
     if (!(error instanceof CorruptObject) && !(error instanceof SyntaxError) && (error as { name?: string }).name !== 'ZodError') {
       // Not the object's fault (zstd could not be loaded): a miss, said in the log, not a corrupt object.
       count((counters) => increment(counters.remoteReadFailures, remote.storage.label));
       this.options.log.warn(`${remote.storage.label}: could not read ${key}: ${(error as Error).message}`);
-      return;
+      return false;
     }
     count((counters) => {
       increment(counters.corruptObjects, remote.storage.label);
@@ -149,6 +155,7 @@ export class TieredStore {
     });
     const why = error instanceof CorruptObject ? error.message : `not a manifest: ${(error as Error).message}`;
     this.options.log.warn(`${remote.storage.label}: ignored ${key}, ${why}`);
+    return true;
   }
 
   /** The entry `key`: from the local disk, else fetched once from the first remote that has it into the local disk. */
@@ -171,7 +178,7 @@ export class TieredStore {
       try {
         content = await decodeEntryObject(key, value);
       } catch (error) {
-        this.corrupt(remote, entryObjectKey(key), error, count);
+        if (this.corrupt(remote, entryObjectKey(key), error, count)) this.damagedRemotely.add(key);
         continue;
       }
       await this.local.importEntry(key, content, { overwrite: true });
@@ -184,7 +191,8 @@ export class TieredStore {
   /** Stores staged outputs as the local entry `key` and queues its upload. Returns the bytes added locally. */
   async commit(key: string, staged: StagedOutputs, metadata: EntryMetadata, options: CommitOptions = {}): Promise<number> {
     const bytes = await this.local.commit(key, staged, metadata, options);
-    if (bytes > 0) this.queueUpload(() => this.uploadEntry(key, options.overwrite === true));
+    const overwrite = options.overwrite === true || this.damagedRemotely.delete(key);
+    if (bytes > 0) this.queueUpload(() => this.uploadEntry(key, overwrite));
     return bytes;
   }
 

@@ -26,6 +26,13 @@ describe('what a hit may write', () => {
     expect(filesOutsidePlaces([{ path: '/w/project/obj/x.d', text: '' }], cwd, outputPlaces(cwd, ['-c', 'x.c', '-o', 'obj/x.o']))).toBeDefined();
   });
 
+  it('allows the working directory where neither --out-dir nor -o names the output', () => {
+    const c = outputPlaces(cwd, ['-c', 'x.c', '-MD']);
+    expect(filesOutsidePlaces([{ path: 'x.o', from: '/c/0' }, { path: 'x.d', text: '' }], cwd, c)).toBeUndefined();
+    expect(filesOutsidePlaces([{ path: 'sub/x.o', from: '/c/0' }], cwd, c)).toBeDefined();
+    expect(filesOutsidePlaces([{ path: 'libdemo.rlib', from: '/c/0' }], cwd, outputPlaces(cwd, ['--crate-name', 'demo', 'src/lib.rs']))).toBeUndefined();
+  });
+
   it('refuses modes beyond permission bits (setuid)', () => {
     const places = outputPlaces(cwd, ['--out-dir', 'out']);
     expect(filesOutsidePlaces([{ path: 'out/tool', from: '/c/0', mode: 0o755 }], cwd, places)).toBeUndefined();

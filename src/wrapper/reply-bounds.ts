@@ -45,6 +45,8 @@ export function outputPlaces(cwd: string, args: readonly string[]): OutputPlaces
       }
     }
   }
+  // Neither named: rustc writes into the working directory, and `cc -c x.c` writes ./x.o (and ./x.d).
+  if (output === undefined && places.dirs.size === 0) places.dirs.add(resolve(cwd));
   if (output !== undefined) {
     places.files.add(output);
     // gcc and clang name the dependency file of -MD (without -MF) after the output, suffix replaced.
