@@ -6,6 +6,7 @@ import { resolveLocations } from '../protocol/locations.js';
 import { ENV_VARIABLES } from './env-table.js';
 import { remoteSchema } from './remotes.js';
 import { configSchema, type Config, type ConfigKey } from './schema.js';
+import { HoardError } from '../errors/hoard-error.js';
 
 export type ValueSource = 'default' | 'file' | 'environment';
 
@@ -17,8 +18,9 @@ export interface LoadedConfig {
 }
 
 /** A config problem the user can fix: one line naming the file, line and key. */
-export class ConfigError extends Error {
+export class ConfigError extends HoardError {
   override name = 'ConfigError';
+  override readonly code = 'config';
 }
 
 type Env = Record<string, string | undefined>;

@@ -1,4 +1,5 @@
 import { lstatSync } from 'node:fs';
+import { HoardError } from '../errors/hoard-error.js';
 
 /**
  * The rendezvous is the directory holding the server's socket and lanes. Whoever can put a socket or a
@@ -50,8 +51,9 @@ export function rendezvousAdvice(dir: string): string {
 }
 
 /** Thrown where a client meets an untrusted rendezvous; the message is the whole line for the user. */
-export class UntrustedRendezvous extends Error {
+export class UntrustedRendezvous extends HoardError {
   override name = 'UntrustedRendezvous';
+  override readonly code = 'untrusted-rendezvous';
   constructor(problem: string, dir: string) {
     super(`${problem}, so hoard will not use its server there: ${rendezvousAdvice(dir)}`);
   }
