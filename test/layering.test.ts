@@ -29,7 +29,7 @@ function unitOf(name: string): string {
   return name === 'version' ? 'src/version.ts' : `src/${name}`;
 }
 
-export function readRules(markdown: string): Rule[] {
+function readRules(markdown: string): Rule[] {
   const section = markdown.slice(markdown.indexOf('## Source layout'));
   // "Every folder may import `errors/`": a unit every row allows.
   const shared = [.../^Every folder may import ((?:`[^`]+`[ ,and]*)+)/m.exec(section)?.[1]?.matchAll(/`([^`]+)`/g) ?? []].map(([, name]) => unitOf(name!));
@@ -63,7 +63,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-export function importsOf(file: string, text: string): Import[] {
+function importsOf(file: string, text: string): Import[] {
   const found: Import[] = [];
   for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/g)) {
     found.push({ file, specifier: match[2]!, typeOnly: match[1] !== undefined });
@@ -82,7 +82,7 @@ function packageOf(specifier: string): string {
 }
 
 /** What is wrong with one import, or undefined when the table allows it. */
-export function violation(rules: Rule[], found: Import): string | undefined {
+function violation(rules: Rule[], found: Import): string | undefined {
   const from = relative(REPO, found.file);
   const rule = unitFor(rules, from);
   const where = `${from} imports '${found.specifier}'`;

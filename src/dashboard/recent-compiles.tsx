@@ -61,6 +61,7 @@ export function CompileExplanation({ event, width, maxLines, home }: { event: Co
         {title}
       </Text>
       {shown.map((line, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: lines of text, whose place is all that tells them apart
         <Text key={index} wrap="truncate-end">
           {`  ${line}`}
         </Text>
@@ -99,6 +100,7 @@ export function RecentCompiles({
       <Text bold>latest compiles</Text>
       {shown.length === 0 && <Text dimColor>none yet</Text>}
       {shown.map((event, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: two compiles may share a time; the place tells them apart
         <Text key={`${event.at}-${index}`} wrap="truncate-end" inverse={marked && compileId(event) === selected} color={color ? OUTCOME_COLOR[event.outcome] : undefined}>
           {marked ? `${compileId(event) === selected ? '›' : ' '} ` : ''}
           {renderLine(columns, event)}

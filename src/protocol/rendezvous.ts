@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { HoardError } from '../errors/hoard-error.js';
 
 /**
@@ -15,7 +15,7 @@ const OPEN_TO_OTHERS = 0o033;
 
 /** The hot path's check: the state alone, its reason worked out by inspectRendezvous when it is needed. */
 export function rendezvousState(dir: string): Rendezvous['state'] {
-  let info;
+  let info: Stats | undefined;
   try {
     info = lstatSync(dir, { throwIfNoEntry: false });
   } catch {
@@ -27,7 +27,7 @@ export function rendezvousState(dir: string): Rendezvous['state'] {
 }
 
 export function inspectRendezvous(dir: string, uid: number | undefined = process.getuid?.()): Rendezvous {
-  let info;
+  let info: Stats | undefined;
   try {
     info = lstatSync(dir, { throwIfNoEntry: false });
   } catch (error) {
