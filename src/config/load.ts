@@ -58,7 +58,7 @@ function readToml(file: string, text: string): Record<string, unknown> {
   } catch (error) {
     if (error instanceof TomlError) {
       const reason = tomlReason(error, text);
-      throw new ConfigError(`${file}:${error.line}:${error.column}: not valid TOML: ${reason}. Fix the file, or move it away to use the defaults.`);
+      throw new ConfigError(`${file}:${error.line}:${error.column}: not valid TOML: ${reason}`, { hint: 'fix the file, or move it away to use the defaults.', cause: error });
     }
     throw error;
   }
@@ -105,7 +105,7 @@ export function loadConfig(env: Env): LoadedConfig {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ConfigError(`${file}: cannot read the config file: ${(error as Error).message}.`);
+      throw new ConfigError(`${file}: cannot read the config file: ${(error as Error).message}`, { hint: 'make it readable, or point HOARD_CONFIG at another file.', cause: error });
     }
     fileExists = false;
   }
