@@ -9,8 +9,7 @@ import { serverCommand } from '../cli/server-command.js';
 import { statsCommand } from '../cli/stats-command.js';
 import { whyCommand } from '../cli/why-command.js';
 import { restoredEnvironment } from '../client/environment.js';
-import { HoardError } from '../errors/hoard-error.js';
-import { debugRequested, failureText, stackOf } from '../errors/report.js';
+import { debugRequested, failureText, stackOf, userError } from '../errors/report.js';
 import { resolveLocations } from '../protocol/locations.js';
 import { logError } from '../wrapper/error-log.js';
 import { HOARD_VERSION } from '../version.js';
@@ -50,14 +49,14 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * A HoardError is the user's to act on: one line with what to do, status 1. Anything else is a bug in
- * hoard: one line saying where to report it, the stack in the error log (and on stderr with
- * HOARD_DEBUG=1), status 70 (EX_SOFTWARE).
+ * A HoardError (or a file system's refusal, userError) is the user's to act on: one line with what to
+ * do, status 1. Anything else is a bug in hoard: one line saying where to report it, the stack in the
+ * error log (and on stderr with HOARD_DEBUG=1), status 70 (EX_SOFTWARE).
  */
 export function reportFailure(error: unknown, processEnv: NodeJS.ProcessEnv, write: (text: string) => void): number {
   const env = restoredEnvironment(processEnv);
   const locations = resolveLocations(env);
-  const bug = !(error instanceof HoardError);
+  const bug = userError(error) === undefined;
   if (bug) logError(locations.errorLogPath, 'cli', `internal error: ${stackOf(error)}`);
   const stackLog = bug && existsSync(locations.errorLogPath) ? locations.errorLogPath : undefined;
   write(failureText(error, { program: 'hoard', serverLog: locations.serverLogPath, stackLog, debug: debugRequested(env) }));

@@ -3,8 +3,7 @@ import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import { runServer } from '../server/server.js';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { HoardError } from '../errors/hoard-error.js';
-import { debugRequested, failureText } from '../errors/report.js';
+import { debugRequested, failureText, userError } from '../errors/report.js';
 import { resolveLocations } from '../protocol/locations.js';
 import { callFingerprint, nestedEnvironment, recursionMessage } from '../wrapper/recursion.js';
 import { restoreFiles } from '../wrapper/restore-files.js';
@@ -32,10 +31,10 @@ runServer({
 }).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    // A refusal the user can act on (HoardError) is one line with what to do; anything else is a bug,
+    // A refusal the user can act on (userError) is one line with what to do; anything else is a bug,
     // with its stack in the server log. A daemon's stderr goes nowhere: the log is where it is read.
     const locations = resolveLocations(process.env);
-    const bug = !(error instanceof HoardError);
+    const bug = userError(error) === undefined;
     const report = { program: 'hoard server', serverLog: locations.serverLogPath, stackLog: bug && !values.foreground ? locations.serverLogPath : undefined };
     const text = failureText(error, { ...report, debug: debugRequested(process.env) || (bug && values.foreground) });
     if (!values.foreground) {

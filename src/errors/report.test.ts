@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HoardError } from './hoard-error.js';
 import { BUGS_URL } from './bugs-url.js';
-import { debugRequested, failureText, stackOf } from './report.js';
+import { debugRequested, failureText, stackOf, userError } from './report.js';
 
 const report = { program: 'hoard', serverLog: '/home/u/.cache/hoard/server.log' };
 
@@ -26,6 +26,29 @@ describe('what the user reads when a command or the server ends in an error', ()
     );
     expect(failureText(bug, { ...report, stackLog: '/home/u/.cache/hoard/error.log', debug: false })).toMatch(/\(the stack is in \/home\/u\/\.cache\/hoard\/error\.log\)\.\n$/);
     expect(failureText('a thrown string\nwith two lines', { ...report, debug: false })).toMatch(/^hoard: internal error: a thrown string\. This is a bug in hoard/);
+  });
+
+  it("a file system's refusal of a path is the user's to fix: one line with what to do, not a bug", async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'a-file');
+    writeFileSync(file, '');
+    let refusal: unknown;
+    try {
+      mkdirSync(join(file, 'cache'));
+    } catch (error) {
+      refusal = error;
+    }
+    expect(userError(refusal)?.code).toBe('file-system');
+    expect(failureText(refusal, { ...report, debug: false })).toBe(
+      `hoard: ENOTDIR: not a directory, mkdir '${join(file, 'cache')}'; hoard writes under cache_dir and the state directory (HOARD_DIR, ` +
+        'default ~/.cache/hoard): make that path a directory you can write, with space left, or set them elsewhere.\n',
+    );
+    // Without a path, or of another kind, it is not the user's.
+    expect(userError(Object.assign(new Error('x'), { code: 'EACCES' }))).toBeUndefined();
+    expect(userError(Object.assign(new Error('x'), { code: 'ECONNRESET', path: '/x' }))).toBeUndefined();
+    expect(userError('EACCES')).toBeUndefined();
   });
 
   it('with HOARD_DEBUG=1, the stack and its causes follow the line', () => {

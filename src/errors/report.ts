@@ -12,6 +12,24 @@ export interface FailureReport {
   debug: boolean;
 }
 
+/** Refusals of the file system that the user can put right: a permission, a full disk, a file in the way. */
+const FILE_SYSTEM_REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'ELOOP', 'ENAMETOOLONG']);
+
+/**
+ * The error as one the user can act on, or undefined for a bug. Besides a HoardError, that is a file
+ * system's refusal of a path (Node's errors carry `code` and `path`): hoard's directories are the user's.
+ */
+export function userError(error: unknown): HoardError | undefined {
+  if (error instanceof HoardError) return error;
+  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
+  if (!(error instanceof Error) || code === undefined || path === undefined || !FILE_SYSTEM_REFUSALS.has(code)) return undefined;
+  return new HoardError(error.message, {
+    hint: 'hoard writes under cache_dir and the state directory (HOARD_DIR, default ~/.cache/hoard): make that path a directory you can write, with space left, or set them elsewhere.',
+    cause: error,
+    code: 'file-system',
+  });
+}
+
 /** HOARD_DEBUG=1 (or true, yes, on) prints the stack of an error that ended a command or the server. */
 export function debugRequested(env: Record<string, string | undefined>): boolean {
   return /^(1|true|yes|on)$/i.test(env.HOARD_DEBUG ?? '');
@@ -29,13 +47,14 @@ export function stackOf(error: unknown): string {
 }
 
 /**
- * What stderr gets for an error that ended a command or the server. A HoardError is one line with what
- * to do. Anything else is a bug in hoard: one line that says so, where to report it and what to attach;
+ * What stderr gets for an error that ended a command or the server. A HoardError (or a refusal of the
+ * file system, userError) is one line with what to do. Anything else is a bug in hoard: one line that says so, where to report it and what to attach;
  * its stack only with HOARD_DEBUG=1 (it is in the log regardless, where one was written).
  */
 export function failureText(error: unknown, report: FailureReport): string {
   const details = report.debug ? `${stackOf(error)}\n` : '';
-  if (error instanceof HoardError) return `${report.program}: ${errorLine(error)}\n${details}`;
+  const known = userError(error);
+  if (known) return `${report.program}: ${errorLine(known)}\n${details}`;
   const message = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error).split('\n')[0];
   const stack = report.stackLog ? ` (the stack is in ${report.stackLog})` : report.debug ? '' : ' (HOARD_DEBUG=1 shows the stack)';
   return (
