@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+// Where bugs are reported, from package.json as the build takes it (src/errors/bugs-url.ts).
+const { bugs } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { bugs: { url: string } };
+const define = { __HOARD_BUGS_URL__: JSON.stringify(bugs.url) };
 
 /**
  * Three projects, run one after the other in this order (`vitest run --project NAME`, or the npm scripts):
@@ -21,6 +26,7 @@ export default defineConfig({
     maxWorkers: '150%',
     projects: [
       {
+        define,
         test: {
           name: 'unit',
           include: ['src/**/*.test.{ts,tsx}'],
@@ -31,6 +37,7 @@ export default defineConfig({
         },
       },
       {
+        define,
         test: {
           name: 'e2e',
           include: ['test/*.test.ts', 'test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts'],
@@ -41,6 +48,7 @@ export default defineConfig({
         },
       },
       {
+        define,
         test: {
           name: 'nix',
           include: ['test/nix/**/*.test.ts'],

@@ -4,14 +4,15 @@
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// package.json is the one source of the version and of where bugs are reported (src/errors/bugs-url.ts).
+const { version, bugs } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   sourcemap: false,
   logLevel: 'warning',
-  define: { __HOARD_VERSION__: JSON.stringify(version) },
+  define: { __HOARD_VERSION__: JSON.stringify(version), __HOARD_BUGS_URL__: JSON.stringify(bugs.url) },
 };
 
 // What a call needs beyond a hit over a lane (SlowPath in src/wrapper/call.ts), required only then.

@@ -198,7 +198,7 @@ describe("bin/hoard's fast path, against a stand-in server", () => {
 
   it('agrees with the TypeScript side on the probe, the lanes directory and the command names', () => {
     const text = readFileSync(HOARD, 'utf8');
-    const probe = /\n\s*(HOARD_FAST_PATH_PROBE='[^]*?'\n)/.exec(text)![1]!;
+    const probe = /\n\s*(HOARD_FAST_PATH_PROBE='[\s\S]*?'\n)/.exec(text)![1]!;
     for (const shell of [['dash'], ['bash'], ['busybox', 'sh'], ['zsh', '--emulate', 'sh']]) {
       const printed = spawnSync(shell[0]!, [...shell.slice(1), '-c', `${probe}printf %s "$HOARD_FAST_PATH_PROBE"`], { encoding: 'utf8' });
       expect(printed.stdout, shell.join(' ')).toBe(PROBE_VALUE);

@@ -29,8 +29,10 @@ function unitOf(name: string): string {
   return name === 'version' ? 'src/version.ts' : `src/${name}`;
 }
 
-export function readRules(markdown: string): Rule[] {
+function readRules(markdown: string): Rule[] {
   const section = markdown.slice(markdown.indexOf('## Source layout'));
+  // "Every folder may import `errors/`": a unit every row allows.
+  const shared = [.../^Every folder may import ((?:`[^`]+`[ ,and]*)+)/m.exec(section)?.[1]?.matchAll(/`([^`]+)`/g) ?? []].map(([, name]) => unitOf(name!));
   const rules: Rule[] = [];
   for (const line of section.split('\n')) {
     const cells = line.split('|').map((cell) => cell.trim());
@@ -40,7 +42,7 @@ export function readRules(markdown: string): Rule[] {
     const named = [...mayImport.matchAll(/`([^`]+)`/g)].map(([, name]) => unitOf(name!)).filter((name) => !typesOnly.has(name));
     rules.push({
       unit,
-      allowed: mayImport === 'everything' ? undefined : new Set(named),
+      allowed: mayImport === 'everything' ? undefined : new Set([...named, ...shared]),
       typesOnly,
       packages: new Set(packages.split(',').map((name) => name.trim()).filter(Boolean)),
     });
@@ -61,7 +63,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-export function importsOf(file: string, text: string): Import[] {
+function importsOf(file: string, text: string): Import[] {
   const found: Import[] = [];
   for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/g)) {
     found.push({ file, specifier: match[2]!, typeOnly: match[1] !== undefined });
@@ -80,7 +82,7 @@ function packageOf(specifier: string): string {
 }
 
 /** What is wrong with one import, or undefined when the table allows it. */
-export function violation(rules: Rule[], found: Import): string | undefined {
+function violation(rules: Rule[], found: Import): string | undefined {
   const from = relative(REPO, found.file);
   const rule = unitFor(rules, from);
   const where = `${from} imports '${found.specifier}'`;
@@ -118,8 +120,11 @@ describe('the folder graph of src/ (docs/architecture.md, "Source layout")', () 
   it('names the file, the import and the rule of a forbidden import', () => {
     const file = join(REPO, 'src', 'config', 'schema.ts');
     expect(violation(rules, { file, specifier: '../compiler/rustc/crate-kind.js', typeOnly: false })).toBe(
-      "src/config/schema.ts imports '../compiler/rustc/crate-kind.js' (src/compiler/rustc/): the row of src/config/ in docs/architecture.md allows protocol/",
+      "src/config/schema.ts imports '../compiler/rustc/crate-kind.js' (src/compiler/rustc/): the row of src/config/ in docs/architecture.md allows protocol/ errors/",
     );
+    // errors/ is every folder's, and imports nothing itself.
+    expect(violation(rules, { file: join(REPO, 'src', 'stats', 'format.ts'), specifier: '../errors/hoard-error.js', typeOnly: false })).toBeUndefined();
+    expect(violation(rules, { file: join(REPO, 'src', 'errors', 'report.ts'), specifier: '../protocol/locations.js', typeOnly: false })).toMatch(/the row of src\/errors\/ in docs\/architecture.md allows errors\//);
     const cc = join(REPO, 'src', 'compiler', 'cc', 'compiler-identity.ts');
     expect(violation(rules, { file: cc, specifier: '../rustc/toolchain.js', typeOnly: false })).toMatch(/the row of src\/compiler\/cc\//);
     expect(violation(rules, { file: join(REPO, 'src', 'stats', 'format.ts'), specifier: 'zod', typeOnly: false })).toMatch(/allows the packages \[\], not zod/);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
@@ -56,6 +56,33 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
     expect(result.stdout).toBe('compiled\n');
     expect(result.status).toBe(3);
     expect(result.stderr).toMatch(/^hoard: cannot load .*wrapper-slow-path\.cjs .*; compiling directly\. Reinstall hoard\.\n$/);
+  });
+
+  it('compiles directly on a bug in the wrapper, saying where to report it, with the stack in the error log', () => {
+    const install = mkdtempSync(join(tmpdir(), 'hoard-bug-'));
+    mkdirSync(join(install, 'dist'));
+    copyFileSync(bundle, join(install, 'dist', 'hoard.cjs'));
+    // The real slow path, but for one function that fails as a bug would: an exception nothing expects.
+    writeFileSync(
+      join(install, 'dist', 'wrapper-slow-path.cjs'),
+      `module.exports = { ...require(${JSON.stringify(slowPath)}), finish() { throw new TypeError("Cannot read properties of undefined (reading 'type')"); } };\n`,
+    );
+    const state = join(install, 'state');
+    const env = { PATH: process.env.PATH!, HOME: install, HOARD_DIR: state };
+    const compile = ['sh', '-c', 'echo compiled; exit 3'];
+    const result = spawnSync(process.execPath, [join(install, 'dist', 'hoard.cjs'), ...compile], { env, encoding: 'utf8' });
+    expect(result.stdout).toBe('compiled\n');
+    expect(result.status).toBe(3);
+    const { bugs } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bugs: { url: string } };
+    expect(result.stderr).toBe(
+      "hoard: internal error (TypeError: Cannot read properties of undefined (reading 'type')); compiling directly. This is a bug in hoard: " +
+        `please report it at ${bugs.url} with the output of \`hoard doctor\` and the stack from ${join(state, 'error.log')}.\n`,
+    );
+    expect(readFileSync(join(state, 'error.log'), 'utf8')).toMatch(/wrapper\[\d+\] internal error: TypeError: .* \| +at Object\.finish .*; compiling sh directly\n$/);
+    // With HOARD_DEBUG=1 the stack follows the line.
+    const debug = spawnSync(process.execPath, [join(install, 'dist', 'hoard.cjs'), ...compile], { env: { ...env, HOARD_DEBUG: '1' }, encoding: 'utf8' });
+    expect(debug.status).toBe(3);
+    expect(debug.stderr.split('\n').slice(1, 3)).toEqual([expect.stringMatching(/^TypeError: Cannot read/), expect.stringMatching(/^ +at Object\.finish/)]);
   });
 
   // Every call the shell fast path leaves to Node parses it. It grew past 16 KiB with what a hit must

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { FLAG_ALIASES } from '../cli/command-names.js';
 import { CliError } from '../cli/client.js';
 import { configCommand } from '../cli/config-command.js';
@@ -7,8 +8,10 @@ import { initCommand } from '../cli/init-command.js';
 import { serverCommand } from '../cli/server-command.js';
 import { statsCommand } from '../cli/stats-command.js';
 import { whyCommand } from '../cli/why-command.js';
-import { ConfigError } from '../config/load.js';
-import { UntrustedRendezvous } from '../protocol/rendezvous.js';
+import { restoredEnvironment } from '../client/environment.js';
+import { debugRequested, failureText, stackOf, userError } from '../errors/report.js';
+import { resolveLocations } from '../protocol/locations.js';
+import { logError } from '../wrapper/error-log.js';
 import { HOARD_VERSION } from '../version.js';
 
 /** Entry of the command-line tool; bin/hoard loads it for everything that is not a compiler call. */
@@ -38,13 +41,24 @@ export async function main(argv: string[]): Promise<number> {
       case 'why':
         return await whyCommand(args);
       default:
-        throw new CliError(`unknown command '${command}'; 'hoard --help' lists the commands.`);
+        throw new CliError(`unknown command '${command}'`, { hint: "'hoard --help' lists the commands." });
     }
   } catch (error) {
-    if (error instanceof CliError || error instanceof ConfigError || error instanceof UntrustedRendezvous) {
-      process.stderr.write(`hoard: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportFailure(error, process.env, (text) => process.stderr.write(text));
   }
+}
+
+/**
+ * A HoardError (or a file system's refusal, userError) is the user's to act on: one line with what to
+ * do, status 1. Anything else is a bug in hoard: one line saying where to report it, the stack in the
+ * error log (and on stderr with HOARD_DEBUG=1), status 70 (EX_SOFTWARE).
+ */
+export function reportFailure(error: unknown, processEnv: NodeJS.ProcessEnv, write: (text: string) => void): number {
+  const env = restoredEnvironment(processEnv);
+  const locations = resolveLocations(env);
+  const bug = userError(error) === undefined;
+  if (bug) logError(locations.errorLogPath, 'cli', `internal error: ${stackOf(error)}`);
+  const stackLog = bug && existsSync(locations.errorLogPath) ? locations.errorLogPath : undefined;
+  write(failureText(error, { program: 'hoard', serverLog: locations.serverLogPath, stackLog, debug: debugRequested(env) }));
+  return bug ? 70 : 1;
 }

@@ -11,6 +11,7 @@ import { masqueradeMessage } from '../wrapper/recursion.js';
 import { writeOutput } from '../wrapper/sync-io.js';
 import type { SlowPath, WrapperCall } from '../wrapper/call.js';
 import { cannotRun, exitStatus } from '../wrapper/exit-status.js';
+import { BUGS_URL } from '../errors/bugs-url.js';
 
 /** Not process.stderr: building its stream costs more than this one-line answer (sync-io.ts, docs/decisions.md). */
 function refuse(message: string): number {
@@ -45,6 +46,7 @@ function loadSlowPath(): SlowPath {
         return compileDirectly(call);
       },
       refuseRendezvous: (call) => compileDirectly(call),
+      compileAfterBug: ([compiler, ...args]) => compileDirectly({ compiler, args, compilerEnv: process.env } as WrapperCall),
     };
   }
 }
@@ -61,10 +63,15 @@ async function main(): Promise<number> {
   const compilerArgv = withoutLeadingHoard(argv);
   const misuse = misuseMessage(compilerArgv, compilerArgv.length < argv.length);
   if (misuse) return refuse(misuse);
-  const code = await runWrapper(compilerArgv, process.env, {
-    // Not bundled in here (scripts/build.mjs): a hit over a lane never parses it.
-    loadSlowPath,
-  });
+  let code: number;
+  try {
+    code = await runWrapper(compilerArgv, process.env, {
+      // Not bundled in here (scripts/build.mjs): a hit over a lane never parses it.
+      loadSlowPath,
+    });
+  } catch (error) {
+    code = await loadSlowPath().compileAfterBug(compilerArgv, error);
+  }
   // Every byte the wrapper writes is written synchronously (sync-io.ts), and nothing else is left to
   // do: exiting at once skips Node's winding down (its heap and threads), milliseconds on every call.
   process.exit(code);
@@ -75,7 +82,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`hoard: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    writeOutput(2, `hoard: internal error (${String(error).split('\n')[0]}). This is a bug in hoard: please report it at ${BUGS_URL}\n`);
     process.exitCode = 70;
   },
 );

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import { runServer } from '../server/server.js';
-import { UntrustedRendezvous } from '../protocol/rendezvous.js';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { debugRequested, failureText, userError } from '../errors/report.js';
+import { resolveLocations } from '../protocol/locations.js';
 import { callFingerprint, nestedEnvironment, recursionMessage } from '../wrapper/recursion.js';
 import { restoreFiles } from '../wrapper/restore-files.js';
 
@@ -28,9 +31,24 @@ runServer({
 }).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    // A refusal the user can act on is one line; anything else is a bug, with its stack.
-    const line = error instanceof UntrustedRendezvous ? error.message : ((error as Error).stack ?? String(error));
-    process.stderr.write(`hoard server: ${line}\n`);
+    // A refusal the user can act on (userError) is one line with what to do; anything else is a bug,
+    // with its stack in the server log. A daemon's stderr goes nowhere: the log is where it is read.
+    const locations = resolveLocations(process.env);
+    const bug = userError(error) === undefined;
+    const report = { program: 'hoard server', serverLog: locations.serverLogPath, stackLog: bug && !values.foreground ? locations.serverLogPath : undefined };
+    const text = failureText(error, { ...report, debug: debugRequested(process.env) || (bug && values.foreground) });
+    if (!values.foreground) {
+      // As the server's Logger writes: one line, to the server log and the error log; a bug's with its stack.
+      const line = `${new Date().toISOString()} server[${process.pid}] error: ${failureText(error, { ...report, debug: bug }).trimEnd().replace(/\n/g, ' | ')}\n`;
+      try {
+        mkdirSync(dirname(locations.serverLogPath), { recursive: true, mode: 0o700 });
+        appendFileSync(locations.serverLogPath, line);
+        appendFileSync(locations.errorLogPath, line);
+      } catch {
+        // Nowhere left to write it but stderr.
+      }
+    }
+    process.stderr.write(text);
     process.exit(1);
   },
 );

@@ -10,16 +10,18 @@
  * (cache/entry-object.ts verifies an entry's digest on every read from a remote).
  */
 
+import { HoardError, type HoardErrorOptions } from '../errors/hoard-error.js';
+
 /** Why a storage call failed: the tier above counts each kind and decides whether to back off. */
 export type StorageFailureKind = 'error' | 'timeout' | 'auth';
 
-export class StorageError extends Error {
+export class StorageError extends HoardError {
   constructor(
     readonly kind: StorageFailureKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: HoardErrorOptions,
   ) {
-    super(message, options);
+    super(message, { code: `storage-${kind}`, ...options });
     this.name = 'StorageError';
   }
 }

@@ -174,7 +174,7 @@ export class TieredStore {
     for (const remote of this.levels) {
       const value = await this.read(remote, entryObjectKey(key), count);
       if (!value) continue;
-      let content;
+      let content: Awaited<ReturnType<typeof decodeEntryObject>>;
       try {
         content = await decodeEntryObject(key, value);
       } catch (error) {

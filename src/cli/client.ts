@@ -2,6 +2,7 @@ import { resolveLocations } from '../protocol/locations.js';
 import { inspectRendezvous, rendezvousAdvice } from '../protocol/rendezvous.js';
 import { PROTOCOL_VERSION, type DataReplies, type ServerMessage, type SimpleRequestType } from '../protocol/messages.js';
 import { ServerConnection } from '../client/connection.js';
+import { HoardError } from '../errors/hoard-error.js';
 
 const REPLY_TIMEOUT_MS = 5000;
 
@@ -41,8 +42,9 @@ export async function askServerData<Type extends SimpleRequestType>(type: Type, 
 }
 
 /** A failure the user can act on: printed as one line, exit status 1. */
-export class CliError extends Error {
+export class CliError extends HoardError {
   override name = 'CliError';
+  override readonly code = 'cli';
 }
 
 /**

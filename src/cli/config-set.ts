@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse, stringify } from 'smol-toml';
 import { EditError, setTopLevelKey, tomlValue, type KeyEdit } from '../config/edit-file.js';
@@ -19,7 +19,7 @@ export function fileValue(key: ConfigKey, value: string): string | number | stri
 }
 
 function readExisting(file: string): string | undefined {
-  let info;
+  let info: Stats;
   try {
     info = lstatSync(file);
   } catch (error) {

@@ -14,6 +14,7 @@ import { currentStats } from './stats-command.js';
 import { probeRemotes, remoteChecks, sccacheChecks } from './doctor-remotes.js';
 import { homedir } from 'node:os';
 import { whyHistory } from './why-command.js';
+import { errorLine } from '../errors/hoard-error.js';
 
 /** Why hoard could not write its cache directory, or undefined when it can. */
 function cacheDirProblem(dir: string): string | undefined {
@@ -52,7 +53,7 @@ async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
     config = loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    configError = error.message;
+    configError = errorLine(error);
   }
   let server: ServerFacts | string | undefined;
   try {

@@ -32,7 +32,9 @@ function stats(notCacheable: Record<string, number>, requests: number): StatsSna
 
 describe('hoard doctor for C and C++', () => {
   const dirs: string[] = [];
-  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('passes a C-only set-up: cargo is "not used here", not a failure', () => {
     const facts: DoctorFacts = { ...base, compilers: { variables: { CC: 'hoard gcc', CXX: 'hoard g++' }, cargoProject: false } };

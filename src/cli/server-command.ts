@@ -95,19 +95,18 @@ export async function serverCommand(args: string[], runForeground: RunForeground
         process.stdout.write(`hoard server is not running (socket ${locations.socketPath}); the next compile starts it\n`);
         return 1;
       }
-      process.stdout.write(
-        [
-          `hoard server running: pid ${status.pid}, version ${status.version}, protocol ${status.protocol}, up ${formatDuration(status.uptimeMs)}`,
-          `socket ${status.socket}`,
-          status.lanes.unsupported
-            ? 'lanes not used on this system (they need Linux): every request uses the socket'
-            : status.lanes.available
-              ? `lanes ${status.lanes.ready} ready, ${status.lanes.served} requests served through them`
-              : 'lanes unavailable for now (the server log says why): requests use the socket',
-          ...(status.fastPath ? [fastPathLine(status.fastPath)] : []),
-          `config ${status.configFile}${status.configProblem ? ` (NOT IN USE: ${status.configProblem})` : ''}`,
-        ].join('\n') + '\n',
-      );
+      const lines = [
+        `hoard server running: pid ${status.pid}, version ${status.version}, protocol ${status.protocol}, up ${formatDuration(status.uptimeMs)}`,
+        `socket ${status.socket}`,
+        status.lanes.unsupported
+          ? 'lanes not used on this system (they need Linux): every request uses the socket'
+          : status.lanes.available
+            ? `lanes ${status.lanes.ready} ready, ${status.lanes.served} requests served through them`
+            : 'lanes unavailable for now (the server log says why): requests use the socket',
+        ...(status.fastPath ? [fastPathLine(status.fastPath)] : []),
+        `config ${status.configFile}${status.configProblem ? ` (NOT IN USE: ${status.configProblem})` : ''}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
       return 0;
     }
     default:

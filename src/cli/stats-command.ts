@@ -10,6 +10,7 @@ import { resolveLocations } from '../protocol/locations.js';
 import type { HitRatePoint } from '../protocol/messages.js';
 import { HitRateHistory, readSavedHistory } from '../stats/history.js';
 import { askServerData, CliError, trustedRendezvous } from './client.js';
+import { errorLine } from '../errors/hoard-error.js';
 
 /** The statistics from the server, or from disk when no server runs (they persist). */
 export async function currentStats(): Promise<StatsSnapshot> {
@@ -50,7 +51,7 @@ function configForDashboard(): { loaded: LoadedConfig; problem?: string } {
     return { loaded: loadConfig(process.env) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return { loaded: defaultConfig(process.env), problem: error.message };
+    return { loaded: defaultConfig(process.env), problem: errorLine(error) };
   }
 }
 

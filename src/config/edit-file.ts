@@ -1,4 +1,5 @@
 import { parse } from 'smol-toml';
+import { HoardError } from '../errors/hoard-error.js';
 
 /**
  * Sets one top-level key in the text of a TOML file, keeping every other line, the comments and the
@@ -13,8 +14,9 @@ export interface KeyEdit {
   previous?: string;
 }
 
-export class EditError extends Error {
+export class EditError extends HoardError {
   override name = 'EditError';
+  override readonly code = 'config-edit';
 }
 
 const TABLE_HEADER = /^\s*\[/;

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { errorLine } from '../errors/hoard-error.js';
 import { ENV_VARIABLES } from './env-table.js';
 import { ConfigError, loadConfig } from './load.js';
 import { CONFIG_KEYS } from './schema.js';
@@ -44,6 +45,27 @@ describe('loadConfig', () => {
   it('reports a TOML syntax error with its line and column', () => {
     const { env } = withConfig('cache_size = "5G"\nlog_level = \n');
     expect(() => loadConfig(env)).toThrow(/config\.toml:2:\d+: not valid TOML/);
+  });
+
+  it('says what to do about a broken or unreadable file, and keeps what went wrong underneath as the cause', () => {
+    const caught = (env: Record<string, string>): ConfigError => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        if (error instanceof ConfigError) return error;
+        throw error;
+      }
+      throw new Error('loadConfig accepted it');
+    };
+    const broken = caught(withConfig('log_level = \n').env);
+    expect(errorLine(broken)).toMatch(/config\.toml:1:\d+: not valid TOML: .*; fix the file, or move it away to use the defaults\.$/);
+    expect(broken.cause).toBeInstanceOf(Error);
+    const { env, home } = withConfig(undefined);
+    // A directory where the file should be: reading it fails with EISDIR.
+    mkdirSync(join(home, 'config', 'hoard', 'config.toml'));
+    const unreadable = caught(env);
+    expect(errorLine(unreadable)).toMatch(/config\.toml: cannot read the config file: EISDIR.*; make it readable, or point HOARD_CONFIG at another file\.$/);
+    expect((unreadable.cause as NodeJS.ErrnoException).code).toBe('EISDIR');
   });
 
   it('reads the linked crate kinds from a list or a comma-separated variable, and rejects unknown kinds', () => {

@@ -6,6 +6,7 @@ import { resolveLocations } from '../protocol/locations.js';
 import { ENV_VARIABLES } from './env-table.js';
 import { remoteSchema } from './remotes.js';
 import { configSchema, type Config, type ConfigKey } from './schema.js';
+import { HoardError } from '../errors/hoard-error.js';
 
 export type ValueSource = 'default' | 'file' | 'environment';
 
@@ -17,8 +18,9 @@ export interface LoadedConfig {
 }
 
 /** A config problem the user can fix: one line naming the file, line and key. */
-export class ConfigError extends Error {
+export class ConfigError extends HoardError {
   override name = 'ConfigError';
+  override readonly code = 'config';
 }
 
 type Env = Record<string, string | undefined>;
@@ -56,7 +58,7 @@ function readToml(file: string, text: string): Record<string, unknown> {
   } catch (error) {
     if (error instanceof TomlError) {
       const reason = tomlReason(error, text);
-      throw new ConfigError(`${file}:${error.line}:${error.column}: not valid TOML: ${reason}. Fix the file, or move it away to use the defaults.`);
+      throw new ConfigError(`${file}:${error.line}:${error.column}: not valid TOML: ${reason}`, { hint: 'fix the file, or move it away to use the defaults.', cause: error });
     }
     throw error;
   }
@@ -103,7 +105,7 @@ export function loadConfig(env: Env): LoadedConfig {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ConfigError(`${file}: cannot read the config file: ${(error as Error).message}.`);
+      throw new ConfigError(`${file}: cannot read the config file: ${(error as Error).message}`, { hint: 'make it readable, or point HOARD_CONFIG at another file.', cause: error });
     }
     fileExists = false;
   }

@@ -1,4 +1,4 @@
-import { fit } from './glyphs.js';
+import { fitText } from './glyphs.js';
 
 export interface Column<Row> {
   title: string;
@@ -25,9 +25,9 @@ export function fitColumns<Row>(columns: ReadonlyArray<Column<Row>>, width: numb
 }
 
 export function renderLine<Row>(columns: ReadonlyArray<Column<Row>>, row: Row, gap = 1): string {
-  return columns.map((column) => fit(column.cell(row, column.width), column.width, column.align)).join(' '.repeat(gap));
+  return columns.map((column) => fitText(column.cell(row, column.width), column.width, column.align)).join(' '.repeat(gap));
 }
 
 export function renderHeader<Row>(columns: ReadonlyArray<Column<Row>>, gap = 1): string {
-  return columns.map((column) => fit(column.title, column.width, column.align)).join(' '.repeat(gap));
+  return columns.map((column) => fitText(column.title, column.width, column.align)).join(' '.repeat(gap));
 }

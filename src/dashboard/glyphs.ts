@@ -11,7 +11,7 @@ export function truncateStart(text: string, width: number): string {
   return text.length <= width ? text : `…${text.slice(text.length - width + 1)}`;
 }
 
-export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+export function fitText(text: string, width: number, align: 'left' | 'right' = 'left'): string {
   const cut = truncateEnd(text, width);
   return align === 'left' ? cut.padEnd(width) : cut.padStart(width);
 }

@@ -8,6 +8,7 @@ const { Dashboard } = await import('./dashboard.js');
 const { colorWanted } = await import('./run-dashboard.js');
 const { compileEvent, liveView, NOW, snapshot } = await import('./test-factory.js');
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape that starts a colour is what this test looks for
 const FOREGROUND_COLOR = /\u001b\[(3[0-7]|9[0-7]|38;)/;
 
 function frame(color: boolean): string {

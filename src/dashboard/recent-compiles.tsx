@@ -61,6 +61,7 @@ export function CompileExplanation({ event, width, maxLines, home }: { event: Co
         {title}
       </Text>
       {shown.map((line, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: lines of text, whose place is all that tells them apart
         <Text key={index} wrap="truncate-end">
           {`  ${line}`}
         </Text>
@@ -98,12 +99,16 @@ export function RecentCompiles({
     <Box flexDirection="column" width={width}>
       <Text bold>latest compiles</Text>
       {shown.length === 0 && <Text dimColor>none yet</Text>}
-      {shown.map((event, index) => (
-        <Text key={`${event.at}-${index}`} wrap="truncate-end" inverse={marked && compileId(event) === selected} color={color ? OUTCOME_COLOR[event.outcome] : undefined}>
-          {marked ? `${compileId(event) === selected ? '›' : ' '} ` : ''}
-          {renderLine(columns, event)}
-        </Text>
-      ))}
+      {shown.map((event, index) => {
+        // Two compiles may share a time: the place tells them apart.
+        const key = `${event.at}-${index}`;
+        return (
+          <Text key={key} wrap="truncate-end" inverse={marked && compileId(event) === selected} color={color ? OUTCOME_COLOR[event.outcome] : undefined}>
+            {marked ? `${compileId(event) === selected ? '›' : ' '} ` : ''}
+            {renderLine(columns, event)}
+          </Text>
+        );
+      })}
     </Box>
   );
 }

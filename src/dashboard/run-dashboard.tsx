@@ -8,12 +8,15 @@ export function colorWanted(env: NodeJS.ProcessEnv): boolean {
   return !env.NO_COLOR;
 }
 
+function sizeOf(stdout: NodeJS.WriteStream): { width: number; height: number } {
+  return { width: stdout.columns || 80, height: stdout.rows || 24 };
+}
+
 function useTerminalSize(): { width: number; height: number } {
   const { stdout } = useStdout();
-  const read = (): { width: number; height: number } => ({ width: stdout.columns || 80, height: stdout.rows || 24 });
-  const [size, setSize] = useState(read);
+  const [size, setSize] = useState(() => sizeOf(stdout));
   useEffect(() => {
-    const onResize = (): void => setSize(read());
+    const onResize = (): void => setSize(sizeOf(stdout));
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);

@@ -56,7 +56,10 @@ export class FrameDecoder {
     this.needed = 4;
     while (bytes.length - offset >= 4) {
       const length = bytes.readUInt32BE(offset);
-      if (length > this.limit) return this.fail(new FrameTooLarge(`frame of ${length} bytes exceeds the ${this.limit}-byte limit`));
+      if (length > this.limit) {
+        this.fail(new FrameTooLarge(`frame of ${length} bytes exceeds the ${this.limit}-byte limit`));
+        return;
+      }
       if (bytes.length - offset < 4 + length) {
         this.needed = 4 + length;
         break;
@@ -65,7 +68,8 @@ export class FrameDecoder {
       try {
         message = JSON.parse(bytes.toString('utf8', offset + 4, offset + 4 + length));
       } catch (error) {
-        return this.fail(new Error(`frame is not JSON: ${(error as Error).message}`));
+        this.fail(new Error(`frame is not JSON: ${(error as Error).message}`));
+        return;
       }
       offset += 4 + length;
       this.onMessage(message);

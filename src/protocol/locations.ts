@@ -34,7 +34,7 @@ function homeDirectory(env: Env): string {
 }
 
 export function defaultCacheHome(env: Env): string {
-  return env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homeDirectory(env), '.cache');
+  return env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : join(homeDirectory(env), '.cache');
 }
 
 export function resolveLocations(env: Env): Locations {
@@ -42,7 +42,7 @@ export function resolveLocations(env: Env): Locations {
   const stateDir = explicitDir || join(defaultCacheHome(env), 'hoard');
   let socketDir: string;
   if (explicitDir) socketDir = join(explicitDir, 'run');
-  else if (env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.startsWith('/')) socketDir = join(env.XDG_RUNTIME_DIR, 'hoard');
+  else if (env.XDG_RUNTIME_DIR?.startsWith('/')) socketDir = join(env.XDG_RUNTIME_DIR, 'hoard');
   else socketDir = join(stateDir, 'run');
   return {
     stateDir,

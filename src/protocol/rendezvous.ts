@@ -1,4 +1,5 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
+import { HoardError } from '../errors/hoard-error.js';
 
 /**
  * The rendezvous is the directory holding the server's socket and lanes. Whoever can put a socket or a
@@ -14,7 +15,7 @@ const OPEN_TO_OTHERS = 0o033;
 
 /** The hot path's check: the state alone, its reason worked out by inspectRendezvous when it is needed. */
 export function rendezvousState(dir: string): Rendezvous['state'] {
-  let info;
+  let info: Stats | undefined;
   try {
     info = lstatSync(dir, { throwIfNoEntry: false });
   } catch {
@@ -26,7 +27,7 @@ export function rendezvousState(dir: string): Rendezvous['state'] {
 }
 
 export function inspectRendezvous(dir: string, uid: number | undefined = process.getuid?.()): Rendezvous {
-  let info;
+  let info: Stats | undefined;
   try {
     info = lstatSync(dir, { throwIfNoEntry: false });
   } catch (error) {
@@ -50,8 +51,9 @@ export function rendezvousAdvice(dir: string): string {
 }
 
 /** Thrown where a client meets an untrusted rendezvous; the message is the whole line for the user. */
-export class UntrustedRendezvous extends Error {
+export class UntrustedRendezvous extends HoardError {
   override name = 'UntrustedRendezvous';
+  override readonly code = 'untrusted-rendezvous';
   constructor(problem: string, dir: string) {
     super(`${problem}, so hoard will not use its server there: ${rendezvousAdvice(dir)}`);
   }

@@ -71,7 +71,12 @@ describe('answerCompile, the path every compiler shares', () => {
     attributedTo = [];
     seen = [];
     deps = {
-      flow: { answer: async (compile, exchange) => void (answered.push(compile), exchange.reply({ type: 'run', store: true })) },
+      flow: {
+        answer: async (compile, exchange) => {
+          answered.push(compile);
+          exchange.reply({ type: 'run', store: true });
+        },
+      },
       stats,
       worktrees: {
         attribute: async (outputDir) => {

@@ -115,7 +115,7 @@ export async function answerCompile<Compile, Plan>(
   const context: CompileContext = { request, worktree, kind, receivedAt, explain, baseDir: chooseBaseDir(configuredBaseDirs, worktree, cwd), configuredBaseDirs, count };
   const plan = await handler.prepare(compile, context);
   if (isRefusal(plan)) return refuse(plan.refuse, plan.detail);
-  let direct;
+  let direct: Awaited<ReturnType<typeof handler.directKey>>;
   try {
     direct = await handler.directKey(plan, context);
   } catch (error) {

@@ -1,6 +1,7 @@
 import { ConfigError, defaultConfig, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { LogLevel } from '../config/schema.js';
 import type { Logger } from './logger.js';
+import { errorLine, HoardError } from '../errors/hoard-error.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -10,7 +11,7 @@ export function loadStartingConfig(env: Env): { loaded: LoadedConfig; problem?: 
     return { loaded: loadConfig(env) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    return { loaded: defaultConfig(env), problem: error.message };
+    return { loaded: defaultConfig(env), problem: errorLine(error) };
   }
 }
 
@@ -60,7 +61,7 @@ export class ConfigInForce {
       );
       this.options.onApplied?.();
     } catch (error) {
-      this.problem = (error as Error).message;
+      this.problem = error instanceof HoardError ? errorLine(error) : (error as Error).message;
       log.error(`${this.problem} The configuration in force is unchanged.`);
     }
   }

@@ -35,7 +35,12 @@ describe('RustHandler behind the shared path', () => {
     linkedCrates = [...LINKED_CRATE_KINDS];
     const log = new Logger('info', { file: join(root, 'server.log'), errorLog: join(root, 'error.log') });
     deps = {
-      flow: { answer: async (compile, exchange) => void (answered.push(compile), exchange.reply({ type: 'run', store: true })) },
+      flow: {
+        answer: async (compile, exchange) => {
+          answered.push(compile);
+          exchange.reply({ type: 'run', store: true });
+        },
+      },
       stats,
       worktrees: { attribute: async () => ({ ...OUTSIDE_ANY_REPOSITORY, id: 'w', root }) },
       basedirs: () => ['auto'],

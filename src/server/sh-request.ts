@@ -274,7 +274,9 @@ function readEscape(reader: Reader, shell: 'bash' | 'zsh'): number {
   if (shell === 'zsh' && (letter === 'M' || letter === 'C') && reader.peek() === 0x2d) {
     reader.skip(1);
     if (letter === 'M') {
-      const inner = reader.peek() === BACKSLASH ? (reader.skip(1), readEscape(reader, shell)) : reader.next();
+      const escaped = reader.peek() === BACKSLASH;
+      if (escaped) reader.skip(1);
+      const inner = escaped ? readEscape(reader, shell) : reader.next();
       return inner < 0x80 ? inner | 0x80 : decline('export -p: \\M- of a byte past 0x7f');
     }
     const controlled = reader.next();

@@ -23,7 +23,9 @@ function snapshotOf(store: StatsStore): StatsSnapshot {
 
 describe('StatsStore', () => {
   const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("names the producer of hits by its path after --zero removed the producer's row, also in the next server", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hoard-stats-'));

@@ -38,7 +38,9 @@ function world() {
       dirs.push(dir);
       return dir;
     },
-    cleanup: () => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })),
+    cleanup: () => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

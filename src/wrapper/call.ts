@@ -29,4 +29,6 @@ export interface SlowPath {
   fallBack(call: WrapperCall, why: string): Promise<number>;
   /** After a hit whose copy did not match its sha256: compiles as the server's next answer says, so the entry is replaced. */
   replaceCorrupt(call: WrapperCall, connection: Connection, failure: string): Promise<number>;
+  /** After a bug in the wrapper (an unexpected exception): says where to report it, then runs the compiler directly. */
+  compileAfterBug(argv: string[], error: unknown): Promise<number>;
 }

@@ -16,7 +16,7 @@ export interface OutputPlaces {
   files: Set<string>;
 }
 
-function valueOf(args: readonly string[], index: number, flag: string): string | undefined {
+function flagValue(args: readonly string[], index: number, flag: string): string | undefined {
   const arg = args[index]!;
   if (arg === flag) return args[index + 1];
   if (flag.startsWith('--') && arg.startsWith(`${flag}=`)) return arg.slice(flag.length + 1);
@@ -31,13 +31,13 @@ export function outputPlaces(cwd: string, args: readonly string[]): OutputPlaces
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index]!;
     if (arg === '-MD' || arg === '-MMD') depBesideOutput = true;
-    const outDir = valueOf(args, index, '--out-dir');
+    const outDir = flagValue(args, index, '--out-dir');
     if (outDir !== undefined) places.dirs.add(resolve(cwd, outDir));
-    const file = valueOf(args, index, '-o');
+    const file = flagValue(args, index, '-o');
     if (file !== undefined) output = resolve(cwd, file);
-    const depFile = valueOf(args, index, '-MF');
+    const depFile = flagValue(args, index, '-MF');
     if (depFile !== undefined) places.files.add(resolve(cwd, depFile));
-    const emit = valueOf(args, index, '--emit');
+    const emit = flagValue(args, index, '--emit');
     if (emit !== undefined) {
       for (const kind of emit.split(',')) {
         const equals = kind.indexOf('=');
@@ -84,7 +84,7 @@ function isOwnDepFile(path: string | undefined): boolean {
   if (path === undefined || !path.startsWith('/') || resolve(path) !== path) return false;
   if (!/^cc-deps-\d+-\d+\.d$/.test(basename(path)) || basename(dirname(path)) !== 'tmp') return false;
   const dir = lstatSync(dirname(path), { throwIfNoEntry: false });
-  if (!dir || !dir.isDirectory() || (dir.mode & 0o002) !== 0) return false;
+  if (!dir?.isDirectory() || (dir.mode & 0o002) !== 0) return false;
   const uid = process.getuid?.();
   return uid === undefined || dir.uid === uid || (dir.mode & 0o020) !== 0;
 }

@@ -10,6 +10,8 @@ import { runCaptured, runDirect } from './run-compiler.js';
 import { connectOrStart } from '../client/start-server.js';
 import { writeOutput } from './sync-io.js';
 
+export { compileAfterBug } from './internal-error.js';
+
 /** After the compile the wrapper waits this long for the store to be acknowledged, then leaves. */
 const STORE_ACK_TIMEOUT_MS = 15_000;
 /** How often, and how far apart, a wrapper asks again while a server of another version steps aside. */

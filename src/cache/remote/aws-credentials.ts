@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HoardError } from '../../errors/hoard-error.js';
 
 /**
  * Where an S3 remote's credentials come from: the AWS standard chain, in the SDK's order, so whatever
@@ -19,8 +20,9 @@ export interface AwsCredentialOptions {
 }
 
 /** A credentials problem the user can fix (a named profile that is not there, an unreadable file). */
-export class AwsCredentialsError extends Error {
+export class AwsCredentialsError extends HoardError {
   override name = 'AwsCredentialsError';
+  override readonly code = 'aws-credentials';
 }
 
 /** The sections of an AWS shared credentials file (INI): `[name]` then `key = value` lines. */

@@ -135,7 +135,7 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
   const probe = configureProbe(resolve(cwd, source));
   if (probe) return notCacheable('probe', probe);
   const outputPath = resolve(cwd, output ?? `${basename(source).replace(/\.[^.]+$/, '')}.o`);
-  const depFile = depKind ? resolve(cwd, explicitDepFile ?? outputPath.replace(/\.[^./]+$/, '') + '.d') : undefined;
+  const depFile = depKind ? resolve(cwd, explicitDepFile ?? `${outputPath.replace(/\.[^./]+$/, '')}.d`) : undefined;
   // A dependency file names the object (unless -MT/-MQ does): then where it goes is part of what is produced.
   if (depFile && !depTargetGiven) keyedArgs.push(`-o=${output ?? ''}`);
   // An entry's outputs are restored under the names they were stored with: a compile to another name

@@ -155,7 +155,7 @@ export async function digestPreprocessed(path: string, relocation: Relocation, c
   const text = (await readFile(path)).toString('latin1');
   const keepNames = compile === undefined || keepsLineMarkerNames(compile, text);
   if (keepNames && !relocation.baseDir) return digestBytes(Buffer.from(text, 'latin1'));
-  const keyed = text.replace(LINE_MARKER, (marker) => (keepNames ? relocation.strip(marker) : marker.slice(0, marker.indexOf('"')) + '""'));
+  const keyed = text.replace(LINE_MARKER, (marker) => (keepNames ? relocation.strip(marker) : `${marker.slice(0, marker.indexOf('"'))}""`));
   return digestBytes(Buffer.from(keyed, 'latin1'));
 }
 

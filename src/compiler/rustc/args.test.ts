@@ -90,7 +90,7 @@ describe('classifyRustc', () => {
   });
 
   it('reads @argfiles relative to the working directory', () => {
-    const files: Record<string, string> = { '/w/args.txt': LIB.join('\n') + '\n' };
+    const files: Record<string, string> = { '/w/args.txt': `${LIB.join('\n')}\n` };
     const result = classifyRustc(['@args.txt'], '/w', (path) => files[path] ?? noFiles(path));
     expect(result.kind).toBe('cacheable');
     if (result.kind === 'cacheable') expect(result.compile.args).toEqual(LIB);

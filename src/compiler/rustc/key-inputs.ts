@@ -128,7 +128,7 @@ export async function directKey(input: DirectKeyInput): Promise<{ key: string; e
   const externDigests = await Promise.all(
     compile.externs.map(async (extern) => (extern.path ? await memo.digest(resolve(cwd, extern.path)) : 'sysroot')),
   );
-  compile.externs.forEach((extern, index) => hasher.section('4 extern', `${extern.name} ${externDigests[index] ?? 'missing'}`));
+  for (const [index, extern] of compile.externs.entries()) hasher.section('4 extern', `${extern.name} ${externDigests[index] ?? 'missing'}`);
   for (const library of compile.nativeLibraries) {
     const path = findNativeLibrary(compile, cwd, library.name);
     const digest = path ? await memo.digest(path) : 'not in -L (found by the linker later)';
