@@ -16,6 +16,9 @@ import { digestReadFiles, type CacheableCompile, type Collected, type FallbackKe
 import type { CompileContext, CompilerHandler, Refusal } from './compiler-handler.js';
 import type { Logger } from './logger.js';
 import { ccUnit } from '../why/units.js';
+import type { Entry } from '../cache/entry.js';
+import { resultKey } from '../compiler/result-key.js';
+import { IdleWork } from './idle-work.js';
 
 export interface CcHandlerDependencies {
   memo: DigestMemo;
@@ -26,13 +29,26 @@ export interface CcHandlerDependencies {
   runner: ProcessRunner;
   /** The shapes of preprocessed keys seen so far (see ccShapeKey): kept where manifests are. */
   shapes: PreprocessedShapes;
+  /** Where misses' preprocessor runs wait for the builds to pause (tests pass a quicker one). */
+  idle?: IdleWork;
 }
 
-/** Remembers which shapes of preprocessed key the cache has preprocessed (an entry may be under them). */
+/**
+ * Remembers which shapes of preprocessed key the cache has preprocessed (an entry may be under them),
+ * and the entries stored under their direct result key that a preprocessed key stands for (filed
+ * when the server was idle).
+ */
 export interface PreprocessedShapes {
   has(shape: string): Promise<boolean>;
   add(shape: string, preprocessedKey: string): Promise<void>;
+  entryFor(preprocessedKey: string): Promise<string | undefined>;
+  file(preprocessedKey: string, entryKey: string): Promise<void>;
 }
+
+/** How long compile requests must pause before the preprocessed keys of earlier misses are worked out. */
+export const IDLE_BEFORE_PREPROCESSING_MS = 1000;
+/** Compiles waiting for that at most; more are not filed under a preprocessed key. */
+const MOST_WAITING_TO_PREPROCESS = 4096;
 
 /**
  * Characters a dependency file escapes (or make reads specially): a base directory or object directory
@@ -73,12 +89,20 @@ export class CcHandler {
   /** Names the dependency files hoard asks for: unique within this server, whose pid is in the name. */
   private depFiles = 0;
 
-  constructor(private readonly deps: CcHandlerDependencies) {}
+  /** The preprocessor runs of misses (depend mode), done when the builds pause. */
+  readonly idle: IdleWork;
+
+  constructor(private readonly deps: CcHandlerDependencies) {
+    this.idle = deps.idle ?? new IdleWork(IDLE_BEFORE_PREPROCESSING_MS, MOST_WAITING_TO_PREPROCESS);
+  }
 
   /** The handler of calls to one compiler, as identified (`cc -E -v`). */
   forCompiler(identity: CcCompilerIdentity): CompilerHandler<CcCompile, CcPlan> {
     return {
-      classify: (message) => classifyCc(message.argv[0]!, message.argv.slice(1), message.cwd),
+      classify: (message) => {
+        this.idle.activity();
+        return classifyCc(message.argv[0]!, message.argv.slice(1), message.cwd);
+      },
       outputDir: (_message, classification) => (classification.kind === 'cacheable' ? dirname(classification.compile.output) : undefined),
       kindOf: (message, classification) => (classification.kind === 'cacheable' ? classification.compile.language : isCxxDriver(message.argv[0]!) ? 'c++' : 'c'),
       refusedLabel: (message) => basename(message.argv[0]!),
@@ -97,12 +121,11 @@ export class CcHandler {
   }
 
   private prepare(compile: CcCompile, context: CompileContext, identity: CcCompilerIdentity): CcPlan | Refusal {
-    // Outputs are restored by name into the object's directory: a dependency file elsewhere (automake's
-    // -MF .deps/x.Tpo) is not in the entry but written by the preprocessor run on every request, so
-    // only the preprocessed key serves its hits.
+    // A dependency file elsewhere (automake's -MF .deps/x.Tpo) is kept in the entry by its file name and
+    // restored at the path this compile names (see collect for when it is kept).
     const depElsewhere = compile.depFile !== undefined && !depFileBesideObject(compile);
-    if (depElsewhere && !preprocessable(compile, context.request.env)) {
-      return { refuse: 'output-file', detail: `-MF ${compile.depFile} is not beside the object ${compile.output}, and the compile is not preprocessed by the cache` };
+    if (depElsewhere && basename(compile.depFile!) === basename(compile.output)) {
+      return { refuse: 'output-file', detail: `-MF ${compile.depFile} has the object's file name, and an entry keeps its outputs by name` };
     }
     // Under a base directory the key and the manifest name paths relative to it, and the compiler is
     // told to leave it out of the object: only when it can, and when the caller maps no paths itself.
@@ -118,16 +141,40 @@ export class CcHandler {
     const { cwd, env } = request;
     // The headers a compile read come from its dependency file: asked for here when the caller did not.
     const ownDepFile = compile.depFile ? undefined : join(this.deps.tmpDir, `cc-deps-${process.pid}-${(this.depFiles += 1)}.d`);
-    const places: BuildPlaces = { outDir: dirname(compile.output), ...(baseDir ? { baseDir } : {}) };
+    const depName = depElsewhere ? basename(compile.depFile!) : undefined;
+    const places: BuildPlaces = { outDir: dirname(compile.output), ...(baseDir ? { baseDir } : {}), ...(depName ? { elsewhere: { [depName]: compile.depFile! } } : {}) };
     const extraArgs = [...prefixMap, ...(ownDepFile ? ['-MD', '-MF', ownDepFile] : [])];
     // A shape never preprocessed has no entry under any preprocessed key: the preprocessor then runs
     // after the compile (to store under that key), not before it. That holds for a dependency file
     // elsewhere too: the compile writes it, and only hits need the run before.
     const shape = ccShapeKey(compile, identity, cwd, env, { extraArgs: prefixMap, relocation });
-    let afterCompile = false;
-    const fallbackWhen = async (): Promise<'before' | 'after'> => {
-      afterCompile = !(await this.deps.shapes.has(shape).catch(() => true));
-      return afterCompile ? 'after' : 'before';
+    // Depend mode: a miss of a shape never preprocessed is stored under its direct result key (its
+    // headers come from its dependency file), and its preprocessed key is worked out when the builds
+    // pause, naming that entry. A shape preprocessed before may have an entry under its preprocessed
+    // key: the preprocessor runs before the compile, to find it.
+    let preprocessLater = false;
+    const countPreprocessor = (what: string): void => count((counters) => increment(counters.ccPreprocessor, what));
+    const fallbackWhen = async (): Promise<'before' | 'never'> => {
+      if (!preprocessable(compile, env)) return 'never';
+      if (await this.deps.shapes.has(shape).catch(() => true)) return 'before';
+      countPreprocessor('depend-mode');
+      preprocessLater = true;
+      return 'never';
+    };
+    const preprocessed = (lowPriority: boolean, onRun: () => void) => () =>
+      this.preprocessedKey({ compile, compiler: request.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain, shape, lowPriority, onRun });
+    const fileLater = (entryKey: string): void => {
+      if (!preprocessLater) return;
+      const work = async (): Promise<void> => {
+        try {
+          const found = await preprocessed(true, () => undefined)();
+          if (found) await this.deps.shapes.file(found.key, entryKey);
+        } finally {
+          // Counted once done, filed or not (a source changed since, the preprocessor failed).
+          countPreprocessor('when-idle');
+        }
+      };
+      if (!this.idle.add(work)) this.deps.log.debug(`${compile.source}: too many compiles wait to be preprocessed; not filed under its preprocessed key`);
     };
     return {
       worktree: context.worktree,
@@ -142,10 +189,23 @@ export class CcHandler {
         env: () => null,
       },
       ...(extraArgs.length ? { extraArgs } : {}),
-      ...(depElsewhere ? { directHits: false } : {}),
-      fallback: () => this.preprocessedKey({ compile, compiler: request.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain, shape, lowPriority: afterCompile }),
+      // An entry holds a dependency file elsewhere only when it restores as the compiler would write it.
+      ...(depName ? { servable: (entry: Entry) => entry.outputs.some((output) => output.name === depName) } : {}),
+      fallback: preprocessed(false, () => countPreprocessor('before-compile')),
       fallbackWhen,
-      collect: () => this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason))),
+      collect: async () => {
+        const collected = await this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason)));
+        if ('refused' in collected) return collected;
+        return {
+          outputs: collected.outputs,
+          manifest: async () => {
+            const manifest = await collected.manifest();
+            // Stored under this key (CompileFlow.store, with no fallback key): the preprocessed key will name it.
+            if (!('refused' in manifest)) fileLater(resultKey(direct, manifest).key);
+            return manifest;
+          },
+        };
+      },
       ...(ownDepFile ? { cleanup: () => rm(ownDepFile, { force: true }) } : {}),
     };
   }
@@ -168,13 +228,16 @@ export class CcHandler {
     shape: string;
     /** Nobody waits for it (the compile has run): the build's compilers go first. */
     lowPriority: boolean;
+    /** Told when the preprocessor is started. */
+    onRun: () => void;
   }): Promise<FallbackKey | undefined> {
-    const { compile, compiler, identity, cwd, env, relocation, prefixMap, receivedAt, explain, shape, lowPriority } = request;
+    const { compile, compiler, identity, cwd, env, relocation, prefixMap, receivedAt, explain, shape, lowPriority, onRun } = request;
     const { log } = this.deps;
     const stem = join(this.deps.tmpDir, `cc-preprocessed-${process.pid}-${(this.depFiles += 1)}`);
     const places = { output: `${stem}.i`, depFile: `${stem}.d`, extraArgs: prefixMap };
     const args = preprocessable(compile, env) ? preprocessArgs(compile, places) : undefined;
     if (!args) return undefined;
+    onRun();
     try {
       const result = await this.deps.runner.run(compiler, args, { cwd, env, timeoutMs: PREPROCESS_TIMEOUT_MS, ...(lowPriority ? { lowPriority } : {}) });
       if (result.exitCode !== 0) {
@@ -189,8 +252,9 @@ export class CcHandler {
       if (!(await this.deps.shapes.has(shape))) await this.deps.shapes.add(shape, key.key);
       if (explain) log.debug(`preprocessed key ${key.key} for ${compile.source}:\n${key.explanation}`);
       const depFile = compile.depFile;
-      // The entry's dependency file may differ from this one in line breaks (another checkout's paths): this one is the compiler's.
-      return { key: key.key, manifest: { files, envDeps: [] }, ...(depFile ? { overrides: [{ path: depFile, text: depText }] } : {}) };
+      const filed = lowPriority ? undefined : await this.deps.shapes.entryFor(key.key).catch(() => undefined);
+      // The entry's dependency file may differ from this one (another checkout's paths, a copy of the headers): this one is the compiler's.
+      return { key: key.key, ...(filed ? { alias: filed } : {}), manifest: { files, envDeps: [] }, ...(depFile ? { overrides: [{ path: depFile, text: depText }] } : {}) };
     } catch (error) {
       log.warn(`preprocessing ${compile.source} in ${cwd}: ${(error as Error).message}; compiling it`);
       return undefined;
@@ -220,6 +284,14 @@ export class CcHandler {
     if (relocated && !placesEndWherePathsEnd(depText, places)) return { refused: `${compile.depFile} names a path that only begins like ${places.baseDir} or ${places.outDir}` };
     const outputs = [{ name: basename(compile.output), path: compile.output, templated: false }];
     if (storedDepFile) outputs.push({ name: basename(compile.depFile!), path: compile.depFile!, templated: relocated });
+    // A dependency file elsewhere is kept as the compiler wrote it, so it restores exactly, when that is
+    // what the compiler writes for every compile with this key: under a base directory, only when it
+    // names no path inside it (automake's relative paths); else the entry holds the object alone and
+    // only the preprocessed key serves it (its run writes the dependency file).
+    const depElsewhere = compile.depFile !== undefined && !storedDepFile;
+    if (depElsewhere && !(relocation.baseDir !== undefined && depText.includes(relocation.baseDir))) {
+      outputs.push({ name: basename(compile.depFile!), path: compile.depFile!, templated: false });
+    }
     const manifest = async (): Promise<ManifestInputs | { refused: string }> => {
       const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt, (path) => relocation.strip(path));
       if ('changed' in files) return { refused: `${files.changed} changed during the compile` };

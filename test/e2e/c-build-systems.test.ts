@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counters } from '../../src/stats/counters.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, digestsOf, expectSuccess, HOARD, type CommandResult, type Sandbox } from './harness.js';
+import { createSandbox, digestsOf, expectSuccess, HOARD, waitForPreprocessedKeys, type CommandResult, type Sandbox } from './harness.js';
 
 function delta(after: Counters, before: Counters, kind: string, outcome: 'hits' | 'misses'): number {
   return (after.byKind[kind]?.[outcome] ?? 0) - (before.byKind[kind]?.[outcome] ?? 0);
@@ -75,6 +75,51 @@ describe('an autotools-style ./configure with probes, then make', () => {
     expect(sumOf(warm.errors)).toBe(0);
     expect(digestsOf(project, /\.o$|^report$/)).toEqual(baseline);
     expect((await run(join(project, 'report'), [], project, sandbox.env)).stdout).toMatch(/^\d+$/);
+  });
+});
+
+describe.each(['gcc', 'clang'])('an automake-style build with %s: dependency files in .deps (-MT x.o -MD -MP -MF .deps/x.Tpo)', (cc) => {
+  let sandbox: Sandbox;
+  let project: string;
+  let baseline: Map<string, string>;
+  const outputs = () => new Map([...digestsOf(project, /\.o$|^demo$/), ...digestsOf(join(project, '.deps'), /\.Po$/)]);
+  const make = (args: string[], compiler: string) => run('make', ['-s', `CC=${compiler}`, ...args], project, sandbox.env);
+
+  beforeAll(async () => {
+    sandbox = createSandbox();
+    project = sandbox.project('c-automake');
+    expectSuccess(await make([], cc), 'plain make');
+    baseline = outputs();
+    expect(baseline.size).toBe(7);
+    expectSuccess(await make(['clean'], cc), 'make clean');
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('misses without running the preprocessor, then hits directly after make clean, objects and .Po files those of a plain build', async () => {
+    const before = (await sandbox.stats()).counters;
+    expectSuccess(await make([], `${HOARD} ${cc}`), 'cold make');
+    const cold = (await sandbox.stats()).counters;
+    expect(delta(cold, before, 'c', 'misses')).toBe(3);
+    // Depend mode: the headers of a new compile come from the dependency file it writes, and no
+    // preprocessor runs before or after the compile (only once requests pause, to file its preprocessed key).
+    expect(cold.ccPreprocessor['depend-mode']).toBe(3);
+    expect(cold.ccPreprocessor['before-compile']).toBeUndefined();
+    expect(outputs()).toEqual(baseline);
+    await waitForEntries(sandbox, 3);
+    expectSuccess(await make(['clean'], cc), 'make clean');
+    expectSuccess(await make([], `${HOARD} ${cc}`), 'warm make');
+    const warm = (await sandbox.stats()).counters;
+    expect(delta(warm, cold, 'c', 'hits')).toBe(3);
+    expect(delta(warm, cold, 'c', 'misses')).toBe(0);
+    // Direct hits: the entry holds .deps/x.Tpo and writes it where the command names it, no preprocessor run.
+    expect(warm.ccPreprocessor['before-compile']).toBeUndefined();
+    expect(warm.ccPreprocessor['depend-mode']).toBe(3);
+    expect(sumOf(warm.errors)).toBe(0);
+    expect(outputs()).toEqual(baseline);
+    expect((await run(join(project, 'demo'), [], project, sandbox.env)).stdout).toBe('green 12 4');
   });
 });
 
@@ -159,6 +204,7 @@ describe('preprocessor options in the preprocessed key (-D, -I)', () => {
     if (outcome === 'miss') {
       expect(delta(after, before, 'c', 'misses')).toBe(1);
       await waitForEntries(sandbox, cache.entries + 1);
+      await waitForPreprocessedKeys(sandbox);
     }
     return outcome;
   }

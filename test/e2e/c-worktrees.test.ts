@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counters } from '../../src/stats/counters.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, expectSuccess, HOARD, toolsSkipReason, type CommandResult, type Sandbox } from './harness.js';
+import { createSandbox, expectSuccess, HOARD, toolsSkipReason, waitForPreprocessedKeys, type CommandResult, type Sandbox } from './harness.js';
 
 const missingTools = toolsSkipReason('C projects in two worktrees', ['git', 'make', 'gcc']);
 
@@ -91,6 +91,7 @@ describe.skipIf(missingTools)('a C project in two worktrees with basedirs = auto
   });
 
   it('hits in B through the preprocessed output stored from A when B edits a header only in a comment', async () => {
+    await waitForPreprocessedKeys(sandbox);
     const uncached = outputs(b);
     const header = join(b, 'shapes.h');
     writeFileSync(header, readFileSync(header, 'utf8').replace('#define SIDES 4', '#define SIDES 4 /* a square */'));
