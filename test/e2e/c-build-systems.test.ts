@@ -218,6 +218,30 @@ describe('preprocessor options in the preprocessed key (-D, -I)', () => {
     expect(await compile(['-O2', '-I', 'copy/include', '-DUNUSED_FOUR'])).toBe('hit');
   });
 
+  it('writes the dependency file this compile would write when -I names a copy of the headers, on that hit and on the next', async () => {
+    const depsOf = async (include: string): Promise<{ outcome: 'hit' | 'miss'; restored: string; plain: string }> => {
+      const { counters: before, cache } = await sandbox.stats();
+      const args = ['-O2', `-I${include}`, '-MD', '-MT', 'scale.o'];
+      expectSuccess(await run(HOARD, ['gcc', ...args, '-MF', 'scale.d', '-c', 'scale.c', '-o', 'scale.o'], project, sandbox.env), `hoard gcc -I${include} -MD`);
+      expectSuccess(await run('gcc', [...args, '-MF', 'plain.d', '-c', 'scale.c', '-o', 'plain.o'], project, sandbox.env), `gcc -I${include} -MD`);
+      const outcome = delta((await sandbox.stats()).counters, before, 'c', 'hits') === 1 ? 'hit' : 'miss';
+      if (outcome === 'miss') {
+        await waitForEntries(sandbox, cache.entries + 1);
+        await waitForPreprocessedKeys(sandbox);
+      }
+      return { outcome, restored: readFileSync(join(project, 'scale.d'), 'utf8'), plain: readFileSync(join(project, 'plain.d'), 'utf8') };
+    };
+    const first = await depsOf('include');
+    expect(first.outcome).toBe('miss');
+    expect(first.restored).toBe(first.plain);
+    for (let round = 0; round < 2; round += 1) {
+      const copy = await depsOf('copy/include');
+      expect(copy.outcome).toBe('hit');
+      expect(copy.restored).toContain('copy/include/');
+      expect(copy.restored).toBe(copy.plain);
+    }
+  });
+
   it('with debug information, where header paths are in the object, an unused -D hits and a copy of the headers misses', async () => {
     expect(await compile(['-O2', '-g', '-Iinclude', '-DUNUSED_ONE'])).toBe('miss');
     expect(await compile(['-O2', '-g', '-Iinclude', '-DUNUSED_TWO'])).toBe('hit');
