@@ -171,6 +171,25 @@ describe('CcHandler behind the shared path', () => {
     expect(stats.counters.ccPreprocessor).toEqual({ 'depend-mode': 2, 'when-idle': 1, 'before-compile': 1 });
   });
 
+  it('reads a header for time macros again once it changed', async () => {
+    writeFileSync(join(root, 'stamp.h'), 'int b;\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const manifestOf = async () => {
+      answered = [];
+      await ask(['gcc', '-MMD', '-c', 'a.c', '-o', 'out/a.o']);
+      writeFileSync(join(root, 'out', 'a.o'), 'object');
+      writeFileSync(join(root, 'out', 'a.d'), 'out/a.o: a.c stamp.h\n');
+      const collected = await answered[0]!.collect();
+      if ('refused' in collected) throw new Error(collected.refused);
+      return collected.manifest();
+    };
+    expect(await manifestOf()).not.toHaveProperty('refused');
+    writeFileSync(join(root, 'stamp.h'), 'const char *b = __DATE__;\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await manifestOf()).toEqual({ refused: 'stamp.h uses __DATE__, __TIME__ or __TIMESTAMP__' });
+    expect(stats.counters.notCacheable['time-macro']).toBe(1);
+  });
+
   it('runs configure probes uncached, counted as probes', async () => {
     writeFileSync(join(root, 'conftest.c'), 'int main(void) { return 0; }\n');
     expect(await ask(['gcc', '-c', 'conftest.c', '-o', 'conftest.o'])).toEqual([{ type: 'run', store: false, reason: 'probe' }]);

@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { NotCacheableReason } from '../compiler/classification.js';
 import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js';
@@ -19,6 +19,7 @@ import { ccUnit } from '../why/units.js';
 import type { Entry } from '../cache/entry.js';
 import { resultKey } from '../compiler/result-key.js';
 import { IdleWork } from './idle-work.js';
+import { fileIdentity } from '../fs/file-identity.js';
 
 export interface CcHandlerDependencies {
   memo: DigestMemo;
@@ -47,6 +48,8 @@ export interface PreprocessedShapes {
 
 /** How long compile requests must pause before the preprocessed keys of earlier misses are worked out. */
 export const IDLE_BEFORE_PREPROCESSING_MS = 1000;
+/** Files whose time-macro check is remembered at most (then forgotten all at once). */
+const MOST_REMEMBERED_FILES = 65_536;
 /** Compiles waiting for that at most; more are not filed under a preprocessed key. */
 const MOST_WAITING_TO_PREPROCESS = 4096;
 
@@ -91,6 +94,8 @@ export class CcHandler {
 
   /** The preprocessor runs of misses (depend mode), done when the builds pause. */
   readonly idle: IdleWork;
+  /** Whether a file expands a time macro, by path, for the file identity it was read at: every miss reads the same headers. */
+  private readonly timeMacros = new Map<string, { identity: string; uses: boolean }>();
 
   constructor(private readonly deps: CcHandlerDependencies) {
     this.idle = deps.idle ?? new IdleWork(IDLE_BEFORE_PREPROCESSING_MS, MOST_WAITING_TO_PREPROCESS);
@@ -263,6 +268,20 @@ export class CcHandler {
     }
   }
 
+  /** Whether the file at `path` mentions __DATE__, __TIME__ or __TIMESTAMP__ (a file that cannot be read does not). */
+  private async usesTimeMacro(path: string): Promise<boolean> {
+    const info = await stat(path, { bigint: true }).catch(() => undefined);
+    if (!info) return false;
+    const identity = fileIdentity(info);
+    const known = this.timeMacros.get(path);
+    if (known?.identity === identity) return known.uses;
+    const uses = TIME_MACROS.test(await readFile(path, 'latin1').catch(() => ''));
+    // Read after the stat: a file changed in between has a new identity, and is read again next time.
+    if (this.timeMacros.size >= MOST_REMEMBERED_FILES) this.timeMacros.clear();
+    this.timeMacros.set(path, { identity, uses });
+    return uses;
+  }
+
   /**
    * The outputs of a finished compile, and its manifest: every file its dependency file names (see
    * Collected: the outputs are taken at once, the sources digested after the wrapper is answered).
@@ -295,12 +314,11 @@ export class CcHandler {
     const manifest = async (): Promise<ManifestInputs | { refused: string }> => {
       const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt, (path) => relocation.strip(path));
       if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
-      for (const file of read) {
-        const text = await readFile(isAbsolute(file) ? file : resolve(cwd, file), 'latin1').catch(() => '');
-        if (TIME_MACROS.test(text)) {
-          countReason('time-macro');
-          return { refused: `${file} uses __DATE__, __TIME__ or __TIMESTAMP__` };
-        }
+      const uses = await Promise.all(read.map((file) => this.usesTimeMacro(isAbsolute(file) ? file : resolve(cwd, file))));
+      const stamped = read.find((_file, index) => uses[index]);
+      if (stamped !== undefined) {
+        countReason('time-macro');
+        return { refused: `${stamped} uses __DATE__, __TIME__ or __TIMESTAMP__` };
       }
       return { files, envDeps: [] };
     };
