@@ -54,6 +54,8 @@ export function measureCProject({ work, tools, envFor, log, jobs = 2 }) {
   };
   writeFileSync(join(dir, 'hoard.toml'), '');
   const results = {};
+  const hoardCounters = () => JSON.parse(spawnSync(tools.hoard, ['stats', '--json'], { env: setups.hoard.env, encoding: 'utf8' }).stdout || '{}').counters ?? { notCacheable: {}, byKind: {} };
+  let afterCold;
   for (const [name, { cc, env }] of Object.entries(setups)) {
     const tree = join(dir, `build-${name}`);
     rmSync(tree, { recursive: true, force: true });
@@ -64,14 +66,17 @@ export function measureCProject({ work, tools, envFor, log, jobs = 2 }) {
     const configure = seconds(() => must(spawnSync('./configure', CONFIGURE_FLAGS, { cwd: tree, env: configureEnv, encoding: 'utf8' }), `./configure (${name})`));
     log(`C project: xz cold make -j${jobs} through ${name}`);
     const cold = seconds(() => must(spawnSync('make', [`-j${jobs}`], { cwd: tree, env, encoding: 'utf8' }), `make (${name})`));
+    if (name === 'hoard') afterCold = hoardCounters();
     must(spawnSync('make', ['clean'], { cwd: tree, env, encoding: 'utf8' }), 'make clean');
     log(`C project: xz warm make -j${jobs} through ${name}`);
     const warm = seconds(() => must(spawnSync('make', [`-j${jobs}`], { cwd: tree, env, encoding: 'utf8' }), `warm make (${name})`));
     results[name] = { configure, cold, warm };
   }
-  const stats = JSON.parse(spawnSync(tools.hoard, ['stats', '--json'], { env: setups.hoard.env, encoding: 'utf8' }).stdout || '{}');
+  const counters = hoardCounters();
   spawnSync(tools.hoard, ['server', 'stop'], { env: setups.hoard.env });
-  const counters = stats.counters ?? { notCacheable: {}, byKind: {} };
+  // The warm build's own: its hits, and the preprocessor runs they cost (none when served in direct mode).
+  const warmHits = (counters.byKind?.c?.hits ?? 0) - (afterCold?.byKind?.c?.hits ?? 0);
+  const warmPreprocessed = (counters.ccPreprocessor?.['before-compile'] ?? 0) - (afterCold?.ccPreprocessor?.['before-compile'] ?? 0);
   const objects = readdirSync(join(dir, 'build-hoard', 'src', 'liblzma'), { recursive: true }).filter((name) => String(name).endsWith('.o')).length;
   const s = (value) => `${value.toFixed(2)} s`;
   const { gcc, ccache, hoard } = results;
@@ -89,6 +94,8 @@ cache, then warm after \`make clean\`.
 | warm build | ${s(gcc.warm)} | ${s(ccache.warm)} | ${s(hoard.warm)} | ${(hoard.warm / ccache.warm).toFixed(2)}× ccache: ≤ 1.5× ${verdict(hoard.warm <= 1.5 * ccache.warm)} |
 
 hoard counted ${counters.byKind?.c?.hits ?? 0} C hits, ${counters.byKind?.c?.misses ?? 0} C misses and ${counters.notCacheable?.probe ?? 0} configure probes run uncached (${counters.notCacheable?.link ?? 0} links).
+Preprocessor runs of hoard's own: in the cold build ${afterCold?.ccPreprocessor?.['before-compile'] ?? 0} before a compile, ${afterCold?.ccPreprocessor?.['depend-mode'] ?? 0} misses stored in depend mode (none);
+in the warm build ${warmPreprocessed} for its ${warmHits} C hits (0: all served in direct mode).
 `;
   return { results, markdown };
 }

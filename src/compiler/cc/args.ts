@@ -141,8 +141,10 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
   // An entry's outputs are restored under the names they were stored with: a compile to another name
   // is another entry (else `-o y.o` would be served by restoring x.o).
   keyedArgs.push(`-o name=${basename(outputPath)}`);
-  // A dependency file beside the object is in the entry; one elsewhere is not (the preprocessor writes it).
-  if (depFile) keyedArgs.push(`-MF ${dirname(depFile) === dirname(outputPath) ? 'name' : 'elsewhere'}=${basename(depFile)}`);
+  // A dependency file beside the object is in the entry, restored beside it; one elsewhere is kept as
+  // written and restored at the path asked for ('elsewhere-kept': entries made when it was not kept
+  // are under other keys).
+  if (depFile) keyedArgs.push(`-MF ${dirname(depFile) === dirname(outputPath) ? 'name' : 'elsewhere-kept'}=${basename(depFile)}`);
   return {
     kind: 'cacheable',
     compile: {

@@ -17,7 +17,8 @@ import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
  *     it. When a dependency file names the object (-MD/-MMD without -MT/-MQ), the `-o` value is kept.
  *     The dependency file's own path (-MF) is left out. The file names of the object and of the
  *     dependency file are kept: an entry restores its outputs under the names they were stored with;
- *     and whether the dependency file is beside the object (in the entry) or elsewhere (not in it).
+ *     and whether the dependency file is beside the object (restored beside it) or elsewhere (kept as
+ *     written, restored at the path the request names).
  *     With a base directory, the `-ffile-prefix-map=<base>=.` the cache adds comes last, and the base
  *     directory is written `$BASEDIR` in every argument.
  *  4. The working directory (`$BASEDIR/…` under a base directory): relative paths and the debug
