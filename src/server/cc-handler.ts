@@ -150,14 +150,12 @@ export class CcHandler {
     const depName = depElsewhere ? basename(compile.depFile!) : undefined;
     const places: BuildPlaces = { outDir: dirname(compile.output), ...(baseDir ? { baseDir } : {}), ...(depName ? { elsewhere: { [depName]: compile.depFile! } } : {}) };
     const extraArgs = [...prefixMap, ...(ownDepFile ? ['-MD', '-MF', ownDepFile] : [])];
-    // A shape never preprocessed has no entry under any preprocessed key: the preprocessor then runs
-    // after the compile (to store under that key), not before it. That holds for a dependency file
-    // elsewhere too: the compile writes it, and only hits need the run before.
     const shape = ccShapeKey(compile, identity, cwd, env, { extraArgs: prefixMap, relocation });
-    // Depend mode: a miss of a shape never preprocessed is stored under its direct result key (its
-    // headers come from its dependency file), and its preprocessed key is worked out when the builds
-    // pause, naming that entry. A shape preprocessed before may have an entry under its preprocessed
-    // key: the preprocessor runs before the compile, to find it.
+    // Depend mode: a shape never preprocessed has no entry under any preprocessed key, so its miss runs
+    // no preprocessor and is stored under its direct result key (its headers come from its dependency
+    // file); its preprocessed key is worked out when the builds pause, naming that entry. A shape
+    // preprocessed before may have an entry under its preprocessed key: the preprocessor runs before
+    // the compile, to find it.
     let preprocessLater = false;
     const countPreprocessor = (what: string): void => count((counters) => increment(counters.ccPreprocessor, what));
     const fallbackWhen = async (): Promise<'before' | 'never'> => {
