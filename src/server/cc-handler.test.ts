@@ -104,8 +104,16 @@ describe('CcHandler behind the shared path', () => {
     expect(answered).toEqual([]);
   });
 
+  it('runs uncached a compile whose environment makes gcc write a dependency file of its own', async () => {
+    for (const name of ['DEPENDENCIES_OUTPUT', 'SUNPRO_DEPENDENCIES']) {
+      expect(await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o'], gcc(true), { [name]: 'x.d' })).toEqual([{ type: 'run', store: false, reason: 'output-file' }]);
+    }
+    expect(answered).toEqual([]);
+    expect(stats.counters.notCacheable['output-file']).toBe(2);
+  });
+
   it('restores a dependency file away from the object at its path, from an entry that holds it', async () => {
-    await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.Tpo'], gcc(true), { DEPENDENCIES_OUTPUT: 'x.d' });
+    await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.Tpo']);
     const [compile] = answered;
     expect(compile!.places.elsewhere).toEqual({ 'a.Tpo': join(root, '.deps', 'a.Tpo') });
     const entry = (names: string[]) => ({ outputs: names.map((name) => ({ name })) }) as unknown as Entry;

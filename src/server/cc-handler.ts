@@ -129,6 +129,9 @@ export class CcHandler {
   private prepare(compile: CcCompile, context: CompileContext, identity: CcCompilerIdentity): CcPlan | Refusal {
     // A dependency file elsewhere (automake's -MF .deps/x.Tpo) is kept in the entry by its file name and
     // restored at the path this compile names (see collect for when it is kept).
+    // gcc writes the dependency file these name too (with or without -MD), which no entry holds.
+    const envDepFile = ['DEPENDENCIES_OUTPUT', 'SUNPRO_DEPENDENCIES'].find((name) => context.request.env[name] !== undefined);
+    if (envDepFile) return { refuse: 'output-file', detail: `${envDepFile} is set: the compiler writes a dependency file the cache does not restore` };
     const depElsewhere = compile.depFile !== undefined && !depFileBesideObject(compile);
     if (depElsewhere && basename(compile.depFile!) === basename(compile.output)) {
       return { refuse: 'output-file', detail: `-MF ${compile.depFile} has the object's file name, and an entry keeps its outputs by name` };
