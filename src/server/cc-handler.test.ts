@@ -25,7 +25,14 @@ describe('CcHandler behind the shared path', () => {
   let cc: CcHandler;
   let shapes: Map<string, string>;
   let filed: Map<string, string>;
-  const gcc = (filePrefixMap: boolean): CcCompilerIdentity => ({ path: '/usr/bin/gcc-12', family: 'gcc', digest: 'gcc 12', systemIncludeDirs: [], majorVersion: 12, filePrefixMap });
+  const gcc = (filePrefixMap: boolean): CcCompilerIdentity => ({
+    path: '/usr/bin/gcc-12',
+    family: 'gcc',
+    digest: 'gcc 12',
+    systemIncludeDirs: [],
+    majorVersion: 12,
+    filePrefixMap,
+  });
   let preprocess: ProcessRunner['run'];
   const runner: ProcessRunner = { run: (command, args, options) => preprocess(command, args, options) };
 
@@ -84,7 +91,12 @@ describe('CcHandler behind the shared path', () => {
     expect(await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o'])).toEqual([{ type: 'run', store: true }]);
     const [compile] = answered;
     expect(compile).toMatchObject({ kind: 'c', label: 'a.c', places: { outDir: join(root, 'out'), baseDir: root } });
-    expect(compile!.extraArgs).toEqual([`-ffile-prefix-map=${root}=.`, '-MD', '-MF', expect.stringMatching(/cc-deps-\d+-1\.d$/)]);
+    expect(compile!.extraArgs).toEqual([
+      `-ffile-prefix-map=${root}=.`,
+      '-MD',
+      '-MF',
+      expect.stringMatching(/cc-deps-\d+-1\.d$/),
+    ]);
   });
 
   it('keys without the base directory when the compiler cannot leave it out of the object', async () => {
@@ -98,7 +110,7 @@ describe('CcHandler behind the shared path', () => {
     expect(stats.counters.byKind['c++']).toMatchObject({ requests: 1, notCacheable: 1 });
   });
 
-  it('refuses a dependency file away from the object under the object\'s own file name', async () => {
+  it("refuses a dependency file away from the object under the object's own file name", async () => {
     const replies = await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.o']);
     expect(replies).toEqual([{ type: 'run', store: false, reason: 'output-file' }]);
     expect(answered).toEqual([]);
@@ -106,7 +118,9 @@ describe('CcHandler behind the shared path', () => {
 
   it('runs uncached a compile whose environment makes gcc write a dependency file of its own', async () => {
     for (const name of ['DEPENDENCIES_OUTPUT', 'SUNPRO_DEPENDENCIES']) {
-      expect(await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o'], gcc(true), { [name]: 'x.d' })).toEqual([{ type: 'run', store: false, reason: 'output-file' }]);
+      expect(await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o'], gcc(true), { [name]: 'x.d' })).toEqual([
+        { type: 'run', store: false, reason: 'output-file' },
+      ]);
     }
     expect(answered).toEqual([]);
     expect(stats.counters.notCacheable['output-file']).toBe(2);
@@ -130,7 +144,9 @@ describe('CcHandler behind the shared path', () => {
       answered = [];
       await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MT', 'a.lo', '-MD', '-MP', '-MF', '.deps/a.Tpo']);
       const collected = await answered[0]!.collect();
-      return 'outputs' in collected ? collected.outputs.map((output) => [output.name, output.path, output.templated]) : collected;
+      return 'outputs' in collected
+        ? collected.outputs.map((output) => [output.name, output.path, output.templated])
+        : collected;
     };
     expect(await compileWith('a.lo: a.c /usr/include/stdio.h\n')).toEqual([
       ['a.o', join(root, 'out', 'a.o'), false],
@@ -200,9 +216,10 @@ describe('CcHandler behind the shared path', () => {
 
   it('runs configure probes uncached, counted as probes', async () => {
     writeFileSync(join(root, 'conftest.c'), 'int main(void) { return 0; }\n');
-    expect(await ask(['gcc', '-c', 'conftest.c', '-o', 'conftest.o'])).toEqual([{ type: 'run', store: false, reason: 'probe' }]);
+    expect(await ask(['gcc', '-c', 'conftest.c', '-o', 'conftest.o'])).toEqual([
+      { type: 'run', store: false, reason: 'probe' },
+    ]);
     expect(stats.counters.notCacheable.probe).toBe(1);
     expect(answered).toEqual([]);
   });
 });
-

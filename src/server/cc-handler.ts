@@ -5,7 +5,13 @@ import type { NotCacheableReason } from '../compiler/classification.js';
 import { classifyCc, isCxxDriver, type CcCompile } from '../compiler/cc/args.js';
 import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import { parseDepFile } from '../compiler/cc/dep-file.js';
-import { ccDirectKey, ccPreprocessedKey, ccShapeKey, digestPreprocessed, filePrefixMapArgument } from '../compiler/cc/key-inputs.js';
+import {
+  ccDirectKey,
+  ccPreprocessedKey,
+  ccShapeKey,
+  digestPreprocessed,
+  filePrefixMapArgument,
+} from '../compiler/cc/key-inputs.js';
 import type { ManifestInputs } from '../compiler/result-key.js';
 import { preprocessArgs } from '../compiler/cc/preprocess-args.js';
 import type { ProcessRunner } from '../exec/process-runner.js';
@@ -109,18 +115,39 @@ export class CcHandler {
         this.idle.activity();
         return classifyCc(message.argv[0]!, message.argv.slice(1), message.cwd);
       },
-      outputDir: (_message, classification) => (classification.kind === 'cacheable' ? dirname(classification.compile.output) : undefined),
-      kindOf: (message, classification) => (classification.kind === 'cacheable' ? classification.compile.language : isCxxDriver(message.argv[0]!) ? 'c++' : 'c'),
+      outputDir: (_message, classification) =>
+        classification.kind === 'cacheable' ? dirname(classification.compile.output) : undefined,
+      kindOf: (message, classification) =>
+        classification.kind === 'cacheable'
+          ? classification.compile.language
+          : isCxxDriver(message.argv[0]!)
+            ? 'c++'
+            : 'c',
       refusedLabel: (message) => basename(message.argv[0]!),
       answerQuery: async (_message, exchange) => exchange.reply({ type: 'run', store: false }),
       subject: (compile) => compile.source,
       prepare: async (compile, context) => this.prepare(compile, context, identity),
       directKey: async (plan, context) => {
         const { argv, cwd, env } = context.request;
-        const key = await ccDirectKey(plan.compile, identity, cwd, env, { extraArgs: plan.prefixMap, relocation: plan.relocation, explain: context.explain });
+        const key = await ccDirectKey(plan.compile, identity, cwd, env, {
+          extraArgs: plan.prefixMap,
+          relocation: plan.relocation,
+          explain: context.explain,
+        });
         const compiler = `${argv[0]} (${identity.path}, ${identity.family}${identity.majorVersion === undefined ? '' : ` ${identity.majorVersion}`})`;
         const baseDirsConfigured = context.configuredBaseDirs.length > 0;
-        return { ...key, why: ccUnit(plan.compile, { kind: context.kind, cwd, worktree: context.worktree, sections: key.sections, compiler, baseDir: plan.baseDir, baseDirsConfigured }) };
+        return {
+          ...key,
+          why: ccUnit(plan.compile, {
+            kind: context.kind,
+            cwd,
+            worktree: context.worktree,
+            sections: key.sections,
+            compiler,
+            baseDir: plan.baseDir,
+            baseDirsConfigured,
+          }),
+        };
       },
       describe: (plan, direct, context) => this.describe(plan, direct, context, identity),
     };
@@ -130,28 +157,57 @@ export class CcHandler {
     // A dependency file elsewhere (automake's -MF .deps/x.Tpo) is kept in the entry by its file name and
     // restored at the path this compile names (see collect for when it is kept).
     // gcc writes the dependency file these name too (with or without -MD), which no entry holds.
-    const envDepFile = ['DEPENDENCIES_OUTPUT', 'SUNPRO_DEPENDENCIES'].find((name) => context.request.env[name] !== undefined);
-    if (envDepFile) return { refuse: 'output-file', detail: `${envDepFile} is set: the compiler writes a dependency file the cache does not restore` };
+    const envDepFile = ['DEPENDENCIES_OUTPUT', 'SUNPRO_DEPENDENCIES'].find(
+      (name) => context.request.env[name] !== undefined,
+    );
+    if (envDepFile)
+      return {
+        refuse: 'output-file',
+        detail: `${envDepFile} is set: the compiler writes a dependency file the cache does not restore`,
+      };
     const depElsewhere = compile.depFile !== undefined && !depFileBesideObject(compile);
     if (depElsewhere && basename(compile.depFile!) === basename(compile.output)) {
-      return { refuse: 'output-file', detail: `-MF ${compile.depFile} has the object's file name, and an entry keeps its outputs by name` };
+      return {
+        refuse: 'output-file',
+        detail: `-MF ${compile.depFile} has the object's file name, and an entry keeps its outputs by name`,
+      };
     }
     // Under a base directory the key and the manifest name paths relative to it, and the compiler is
     // told to leave it out of the object: only when it can, and when the caller maps no paths itself.
     const chosen = context.baseDir;
     const outDir = dirname(compile.output);
-    const baseDir = chosen && identity.filePrefixMap && !compile.ownPrefixMap && !ESCAPED_IN_DEP_FILES.test(chosen + outDir) ? chosen : undefined;
-    return { compile, depElsewhere, baseDir, relocation: relocationFor(baseDir), prefixMap: baseDir ? [filePrefixMapArgument(baseDir)] : [] };
+    const baseDir =
+      chosen && identity.filePrefixMap && !compile.ownPrefixMap && !ESCAPED_IN_DEP_FILES.test(chosen + outDir)
+        ? chosen
+        : undefined;
+    return {
+      compile,
+      depElsewhere,
+      baseDir,
+      relocation: relocationFor(baseDir),
+      prefixMap: baseDir ? [filePrefixMapArgument(baseDir)] : [],
+    };
   }
 
-  private describe(plan: CcPlan, direct: string, context: CompileContext, identity: CcCompilerIdentity): CacheableCompile {
+  private describe(
+    plan: CcPlan,
+    direct: string,
+    context: CompileContext,
+    identity: CcCompilerIdentity,
+  ): CacheableCompile {
     const { compile, depElsewhere, baseDir, relocation, prefixMap } = plan;
     const { request, receivedAt, explain, count } = context;
     const { cwd, env } = request;
     // The headers a compile read come from its dependency file: asked for here when the caller did not.
-    const ownDepFile = compile.depFile ? undefined : join(this.deps.tmpDir, `cc-deps-${process.pid}-${(this.depFiles += 1)}.d`);
+    const ownDepFile = compile.depFile
+      ? undefined
+      : join(this.deps.tmpDir, `cc-deps-${process.pid}-${(this.depFiles += 1)}.d`);
     const depName = depElsewhere ? basename(compile.depFile!) : undefined;
-    const places: BuildPlaces = { outDir: dirname(compile.output), ...(baseDir ? { baseDir } : {}), ...(depName ? { elsewhere: { [depName]: compile.depFile! } } : {}) };
+    const places: BuildPlaces = {
+      outDir: dirname(compile.output),
+      ...(baseDir ? { baseDir } : {}),
+      ...(depName ? { elsewhere: { [depName]: compile.depFile! } } : {}),
+    };
     const extraArgs = [...prefixMap, ...(ownDepFile ? ['-MD', '-MF', ownDepFile] : [])];
     const shape = ccShapeKey(compile, identity, cwd, env, { extraArgs: prefixMap, relocation });
     // Depend mode: a shape never preprocessed has no entry under any preprocessed key, so its miss runs
@@ -169,7 +225,20 @@ export class CcHandler {
       return 'never';
     };
     const preprocessed = (lowPriority: boolean, onRun: () => void) => () =>
-      this.preprocessedKey({ compile, compiler: request.argv[0]!, identity, cwd, env, relocation, prefixMap, receivedAt, explain, shape, lowPriority, onRun });
+      this.preprocessedKey({
+        compile,
+        compiler: request.argv[0]!,
+        identity,
+        cwd,
+        env,
+        relocation,
+        prefixMap,
+        receivedAt,
+        explain,
+        shape,
+        lowPriority,
+        onRun,
+      });
     const fileLater = (entryKey: string): void => {
       if (!preprocessLater) return;
       const work = async (): Promise<void> => {
@@ -181,7 +250,10 @@ export class CcHandler {
           countPreprocessor('when-idle');
         }
       };
-      if (!this.idle.add(work)) this.deps.log.debug(`${compile.source}: too many compiles wait to be preprocessed; not filed under its preprocessed key`);
+      if (!this.idle.add(work))
+        this.deps.log.debug(
+          `${compile.source}: too many compiles wait to be preprocessed; not filed under its preprocessed key`,
+        );
     };
     return {
       worktree: context.worktree,
@@ -201,7 +273,9 @@ export class CcHandler {
       fallback: preprocessed(false, () => countPreprocessor('before-compile')),
       fallbackWhen,
       collect: async () => {
-        const collected = await this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) => count((counters) => increment(counters.notCacheable, reason)));
+        const collected = await this.collect(compile, cwd, receivedAt, ownDepFile, relocation, places, (reason) =>
+          count((counters) => increment(counters.notCacheable, reason)),
+        );
         if ('refused' in collected) return collected;
         return {
           outputs: collected.outputs,
@@ -238,7 +312,20 @@ export class CcHandler {
     /** Told when the preprocessor is started. */
     onRun: () => void;
   }): Promise<FallbackKey | undefined> {
-    const { compile, compiler, identity, cwd, env, relocation, prefixMap, receivedAt, explain, shape, lowPriority, onRun } = request;
+    const {
+      compile,
+      compiler,
+      identity,
+      cwd,
+      env,
+      relocation,
+      prefixMap,
+      receivedAt,
+      explain,
+      shape,
+      lowPriority,
+      onRun,
+    } = request;
     const { log } = this.deps;
     const stem = join(this.deps.tmpDir, `cc-preprocessed-${process.pid}-${(this.depFiles += 1)}`);
     const places = { output: `${stem}.i`, depFile: `${stem}.d`, extraArgs: prefixMap };
@@ -246,27 +333,48 @@ export class CcHandler {
     if (!args) return undefined;
     onRun();
     try {
-      const result = await this.deps.runner.run(compiler, args, { cwd, env, timeoutMs: PREPROCESS_TIMEOUT_MS, ...(lowPriority ? { lowPriority } : {}) });
+      const result = await this.deps.runner.run(compiler, args, {
+        cwd,
+        env,
+        timeoutMs: PREPROCESS_TIMEOUT_MS,
+        ...(lowPriority ? { lowPriority } : {}),
+      });
       if (result.exitCode !== 0) {
         log.debug(`preprocessing ${compile.source} failed (exit ${result.exitCode}); compiling it`);
         return undefined;
       }
       const depText = await readFile(places.depFile, 'utf8');
-      const files = await digestReadFiles(this.deps.memo, parseDepFile(depText), cwd, receivedAt, (path) => relocation.strip(path));
+      const files = await digestReadFiles(this.deps.memo, parseDepFile(depText), cwd, receivedAt, (path) =>
+        relocation.strip(path),
+      );
       if ('changed' in files) return undefined;
       const digest = await digestPreprocessed(places.output, relocation, compile);
-      const key = ccPreprocessedKey(compile, identity, cwd, env, { digest, stderr: result.stderr }, { extraArgs: prefixMap, relocation, explain });
+      const key = ccPreprocessedKey(
+        compile,
+        identity,
+        cwd,
+        env,
+        { digest, stderr: result.stderr },
+        { extraArgs: prefixMap, relocation, explain },
+      );
       if (!(await this.deps.shapes.has(shape))) await this.deps.shapes.add(shape, key.key);
       if (explain) log.debug(`preprocessed key ${key.key} for ${compile.source}:\n${key.explanation}`);
       const depFile = compile.depFile;
       const filed = lowPriority ? undefined : await this.deps.shapes.entryFor(key.key).catch(() => undefined);
       // The entry's dependency file may differ from this one (another checkout's paths, a copy of the headers): this one is the compiler's.
-      return { key: key.key, ...(filed ? { alias: filed } : {}), manifest: { files, envDeps: [] }, ...(depFile ? { overrides: [{ path: depFile, text: depText }] } : {}) };
+      return {
+        key: key.key,
+        ...(filed ? { alias: filed } : {}),
+        manifest: { files, envDeps: [] },
+        ...(depFile ? { overrides: [{ path: depFile, text: depText }] } : {}),
+      };
     } catch (error) {
       log.warn(`preprocessing ${compile.source} in ${cwd}: ${(error as Error).message}; compiling it`);
       return undefined;
     } finally {
-      await Promise.all([rm(places.output, { force: true }), rm(places.depFile, { force: true })]).catch(() => undefined);
+      await Promise.all([rm(places.output, { force: true }), rm(places.depFile, { force: true })]).catch(
+        () => undefined,
+      );
     }
   }
 
@@ -303,7 +411,8 @@ export class CcHandler {
     // Restored into another worktree, the caller's dependency file must name that worktree's files.
     const storedDepFile = compile.depFile !== undefined && depFileBesideObject(compile);
     const relocated = relocation.baseDir !== undefined && storedDepFile;
-    if (relocated && !placesEndWherePathsEnd(depText, places)) return { refused: `${compile.depFile} names a path that only begins like ${places.baseDir} or ${places.outDir}` };
+    if (relocated && !placesEndWherePathsEnd(depText, places))
+      return { refused: `${compile.depFile} names a path that only begins like ${places.baseDir} or ${places.outDir}` };
     const outputs = [{ name: basename(compile.output), path: compile.output, templated: false }];
     if (storedDepFile) outputs.push({ name: basename(compile.depFile!), path: compile.depFile!, templated: relocated });
     // A dependency file elsewhere is kept as the compiler wrote it, so it restores exactly, when that is
@@ -317,7 +426,9 @@ export class CcHandler {
     const manifest = async (): Promise<ManifestInputs | { refused: string }> => {
       const files = await digestReadFiles(this.deps.memo, read, cwd, receivedAt, (path) => relocation.strip(path));
       if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
-      const uses = await Promise.all(read.map((file) => this.usesTimeMacro(isAbsolute(file) ? file : resolve(cwd, file))));
+      const uses = await Promise.all(
+        read.map((file) => this.usesTimeMacro(isAbsolute(file) ? file : resolve(cwd, file))),
+      );
       const stamped = read.find((_file, index) => uses[index]);
       if (stamped !== undefined) {
         countReason('time-macro');

@@ -14,6 +14,7 @@ export function preprocessedShapes(manifests: ManifestStore): PreprocessedShapes
     has: async (shape) => (await manifests.find(shape, none)) !== undefined,
     add: (shape, preprocessedKey) => manifests.add(shape, { files: [], envDeps: [], resultKey: preprocessedKey }),
     entryFor: (preprocessedKey) => manifests.find(preprocessedKey, none),
-    file: (preprocessedKey, entryKey) => manifests.add(preprocessedKey, { files: [], envDeps: [], resultKey: entryKey }),
+    file: (preprocessedKey, entryKey) =>
+      manifests.add(preprocessedKey, { files: [], envDeps: [], resultKey: entryKey }),
   };
 }
