@@ -374,7 +374,7 @@ export class DiskStore {
     const overridden = new Set(overrides.map((file) => file.path));
     for (const [index, output] of found.entry.outputs.entries()) {
       const blob = join(found.dir, String(index));
-      const path = join(outDir, output.name);
+      const path = places.elsewhere?.[output.name] ?? join(outDir, output.name);
       if (overridden.has(path)) continue;
       if (output.templated) {
         // A dep-info of a few kilobytes, in the page cache: read synchronously, cheaper than a trip through the thread pool.

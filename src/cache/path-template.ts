@@ -8,6 +8,8 @@ export interface BuildPlaces {
   outDir: string;
   /** The base directory stripped from the key (a worktree root), when there is one. */
   baseDir?: string;
+  /** Outputs restored outside the out-dir, by their name in the entry: a C dependency file elsewhere (`-MF .deps/x.Tpo`). */
+  elsewhere?: Readonly<Record<string, string>>;
 }
 
 const TOKENS = [

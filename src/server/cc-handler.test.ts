@@ -8,7 +8,10 @@ import { DigestMemo } from '../hash/digest-memo.js';
 import { PROTOCOL_VERSION, type CompileRequest, type ServerMessage } from '../protocol/messages.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { OUTSIDE_ANY_REPOSITORY } from '../worktree/locate.js';
+import type { Entry } from '../cache/entry.js';
 import { CcHandler } from './cc-handler.js';
+import { IdleWork } from './idle-work.js';
+import { resultKey } from '../compiler/result-key.js';
 import type { CacheableCompile } from './compile-flow.js';
 import { answerCompile, type SharedCompileDependencies } from './compiler-handler.js';
 import type { Exchange } from './exchange.js';
@@ -21,7 +24,15 @@ describe('CcHandler behind the shared path', () => {
   let deps: SharedCompileDependencies;
   let cc: CcHandler;
   let shapes: Map<string, string>;
-  const gcc = (filePrefixMap: boolean): CcCompilerIdentity => ({ path: '/usr/bin/gcc-12', family: 'gcc', digest: 'gcc 12', systemIncludeDirs: [], majorVersion: 12, filePrefixMap });
+  let filed: Map<string, string>;
+  const gcc = (filePrefixMap: boolean): CcCompilerIdentity => ({
+    path: '/usr/bin/gcc-12',
+    family: 'gcc',
+    digest: 'gcc 12',
+    systemIncludeDirs: [],
+    majorVersion: 12,
+    filePrefixMap,
+  });
   let preprocess: ProcessRunner['run'];
   const runner: ProcessRunner = { run: (command, args, options) => preprocess(command, args, options) };
 
@@ -45,6 +56,7 @@ describe('CcHandler behind the shared path', () => {
       log,
     };
     shapes = new Map();
+    filed = new Map();
     preprocess = async () => {
       throw new Error('no compiler runs in this test');
     };
@@ -53,7 +65,13 @@ describe('CcHandler behind the shared path', () => {
       log,
       tmpDir: root,
       runner,
-      shapes: { has: async (shape) => shapes.has(shape), add: async (shape, key) => void shapes.set(shape, key) },
+      shapes: {
+        has: async (shape) => shapes.has(shape),
+        add: async (shape, key) => void shapes.set(shape, key),
+        entryFor: async (key) => filed.get(key),
+        file: async (key, entry) => void filed.set(key, entry),
+      },
+      idle: new IdleWork(0, 100),
     });
   });
 
@@ -73,7 +91,12 @@ describe('CcHandler behind the shared path', () => {
     expect(await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o'])).toEqual([{ type: 'run', store: true }]);
     const [compile] = answered;
     expect(compile).toMatchObject({ kind: 'c', label: 'a.c', places: { outDir: join(root, 'out'), baseDir: root } });
-    expect(compile!.extraArgs).toEqual([`-ffile-prefix-map=${root}=.`, '-MD', '-MF', expect.stringMatching(/cc-deps-\d+-1\.d$/)]);
+    expect(compile!.extraArgs).toEqual([
+      `-ffile-prefix-map=${root}=.`,
+      '-MD',
+      '-MF',
+      expect.stringMatching(/cc-deps-\d+-1\.d$/),
+    ]);
   });
 
   it('keys without the base directory when the compiler cannot leave it out of the object', async () => {
@@ -87,44 +110,115 @@ describe('CcHandler behind the shared path', () => {
     expect(stats.counters.byKind['c++']).toMatchObject({ requests: 1, notCacheable: 1 });
   });
 
-  it('refuses a dependency file away from the object when the preprocessor may not run', async () => {
-    const replies = await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.Tpo'], gcc(true), { DEPENDENCIES_OUTPUT: 'x.d' });
+  it("refuses a dependency file away from the object under the object's own file name", async () => {
+    const replies = await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.o']);
     expect(replies).toEqual([{ type: 'run', store: false, reason: 'output-file' }]);
     expect(answered).toEqual([]);
   });
 
-  it('serves a dependency file away from the object through the preprocessed key only', async () => {
-    await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.Tpo']);
-    expect(answered[0]).toMatchObject({ directHits: false });
+  it('runs uncached a compile whose environment makes gcc write a dependency file of its own', async () => {
+    for (const name of ['DEPENDENCIES_OUTPUT', 'SUNPRO_DEPENDENCIES']) {
+      expect(await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o'], gcc(true), { [name]: 'x.d' })).toEqual([
+        { type: 'run', store: false, reason: 'output-file' },
+      ]);
+    }
+    expect(answered).toEqual([]);
+    expect(stats.counters.notCacheable['output-file']).toBe(2);
   });
 
-  it('compiles a shape never preprocessed at once, and one seen before only after the preprocessed lookup', async () => {
+  it('restores a dependency file away from the object at its path, from an entry that holds it', async () => {
+    await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MD', '-MF', '.deps/a.Tpo']);
+    const [compile] = answered;
+    expect(compile!.places.elsewhere).toEqual({ 'a.Tpo': join(root, '.deps', 'a.Tpo') });
+    const entry = (names: string[]) => ({ outputs: names.map((name) => ({ name })) }) as unknown as Entry;
+    expect(compile!.servable?.(entry(['a.o', 'a.Tpo']))).toBe(true);
+    // Stored when the dependency file named the base directory: only the preprocessed key serves it.
+    expect(compile!.servable?.(entry(['a.o']))).toBe(false);
+  });
+
+  it('keeps a dependency file away from the object in the entry unless it names the base directory', async () => {
+    const compileWith = async (depText: string) => {
+      mkdirSync(join(root, '.deps'), { recursive: true });
+      writeFileSync(join(root, 'out', 'a.o'), 'object');
+      writeFileSync(join(root, '.deps', 'a.Tpo'), depText);
+      answered = [];
+      await ask(['gcc', '-c', 'a.c', '-o', 'out/a.o', '-MT', 'a.lo', '-MD', '-MP', '-MF', '.deps/a.Tpo']);
+      const collected = await answered[0]!.collect();
+      return 'outputs' in collected
+        ? collected.outputs.map((output) => [output.name, output.path, output.templated])
+        : collected;
+    };
+    expect(await compileWith('a.lo: a.c /usr/include/stdio.h\n')).toEqual([
+      ['a.o', join(root, 'out', 'a.o'), false],
+      ['a.Tpo', join(root, '.deps', 'a.Tpo'), false],
+    ]);
+    expect(await compileWith(`a.lo: ${root}/a.c\n`)).toEqual([['a.o', join(root, 'out', 'a.o'), false]]);
+  });
+
+  it('stores the first compile of a shape under its direct key, files its preprocessed key when idle, and looks there first for the same shape', async () => {
     // A preprocessor that writes what gcc -E would: the text and the dependency file it is told to.
+    let runs = 0;
     preprocess = async (_command, args) => {
+      runs += 1;
       writeFileSync(args[args.lastIndexOf('-o') + 1]!, '# 1 "a.c"\nint a;\n');
       writeFileSync(args[args.lastIndexOf('-MF') + 1]!, 'a.o: a.c\n');
       return { exitCode: 0, stdout: '', stderr: '' };
     };
     // Written before the request (not within its millisecond), or the source looks modified during the compile.
     await new Promise((resolve) => setTimeout(resolve, 20));
-    await ask(['gcc', '-O2', '-c', 'a.c', '-o', 'out/a.o', '-DONE']);
-    expect(await answered[0]!.fallbackWhen?.()).toBe('after');
-    const fallback = await answered[0]!.fallback?.();
-    expect(fallback?.key).toMatch(/^[0-9a-f]+$/);
-    expect([...shapes.values()]).toEqual([fallback!.key]);
-    // Another -D: the same shape, so an entry may be under its preprocessed key; it is looked up first.
-    await ask(['gcc', '-O2', '-c', 'a.c', '-o', 'out/a.o', '-DTWO']);
-    expect(answered[1]!.direct).not.toBe(answered[0]!.direct);
+    await ask(['gcc', '-O2', '-MMD', '-c', 'a.c', '-o', 'out/a.o', '-DONE']);
+    const first = answered[0]!;
+    expect(await first.fallbackWhen?.()).toBe('never');
+    expect(runs).toBe(0);
+    // The compile wrote its object and its dependency file; the store reads the headers from the latter.
+    writeFileSync(join(root, 'out', 'a.o'), 'object');
+    writeFileSync(join(root, 'out', 'a.d'), 'out/a.o: a.c\n');
+    const collected = await first.collect();
+    if ('refused' in collected) throw new Error(collected.refused);
+    const manifest = await collected.manifest();
+    if ('refused' in manifest) throw new Error(manifest.refused);
+    const stored = resultKey(first.direct, manifest).key;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runs).toBe(1);
+    const [preprocessedKey] = [...filed.keys()];
+    expect(filed.get(preprocessedKey!)).toBe(stored);
+    expect([...shapes.values()]).toEqual([preprocessedKey]);
+    expect(stats.counters.ccPreprocessor).toEqual({ 'depend-mode': 1, 'when-idle': 1 });
+    // Another -D: the same shape, so an entry may be under its preprocessed key; it is looked up first, and names the stored entry.
+    await ask(['gcc', '-O2', '-MMD', '-c', 'a.c', '-o', 'out/a.o', '-DTWO']);
+    expect(answered[1]!.direct).not.toBe(first.direct);
     expect(await answered[1]!.fallbackWhen?.()).toBe('before');
-    expect((await answered[1]!.fallback?.())?.key).toBe(fallback!.key);
+    expect(await answered[1]!.fallback?.()).toMatchObject({ key: preprocessedKey, alias: stored });
     // Another optimisation level is another shape.
     await ask(['gcc', '-O0', '-c', 'a.c', '-o', 'out/a.o']);
-    expect(await answered[2]!.fallbackWhen?.()).toBe('after');
+    expect(await answered[2]!.fallbackWhen?.()).toBe('never');
+    expect(stats.counters.ccPreprocessor).toEqual({ 'depend-mode': 2, 'when-idle': 1, 'before-compile': 1 });
+  });
+
+  it('reads a header for time macros again once it changed', async () => {
+    writeFileSync(join(root, 'stamp.h'), 'int b;\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const manifestOf = async () => {
+      answered = [];
+      await ask(['gcc', '-MMD', '-c', 'a.c', '-o', 'out/a.o']);
+      writeFileSync(join(root, 'out', 'a.o'), 'object');
+      writeFileSync(join(root, 'out', 'a.d'), 'out/a.o: a.c stamp.h\n');
+      const collected = await answered[0]!.collect();
+      if ('refused' in collected) throw new Error(collected.refused);
+      return collected.manifest();
+    };
+    expect(await manifestOf()).not.toHaveProperty('refused');
+    writeFileSync(join(root, 'stamp.h'), 'const char *b = __DATE__;\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await manifestOf()).toEqual({ refused: 'stamp.h uses __DATE__, __TIME__ or __TIMESTAMP__' });
+    expect(stats.counters.notCacheable['time-macro']).toBe(1);
   });
 
   it('runs configure probes uncached, counted as probes', async () => {
     writeFileSync(join(root, 'conftest.c'), 'int main(void) { return 0; }\n');
-    expect(await ask(['gcc', '-c', 'conftest.c', '-o', 'conftest.o'])).toEqual([{ type: 'run', store: false, reason: 'probe' }]);
+    expect(await ask(['gcc', '-c', 'conftest.c', '-o', 'conftest.o'])).toEqual([
+      { type: 'run', store: false, reason: 'probe' },
+    ]);
     expect(stats.counters.notCacheable.probe).toBe(1);
     expect(answered).toEqual([]);
   });

@@ -9,6 +9,7 @@ import { DigestMemo } from '../hash/digest-memo.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
 import { OUTSIDE_ANY_REPOSITORY } from '../worktree/locate.js';
 import { CompileFlow, type CacheableCompile, type FallbackKey } from './compile-flow.js';
+import { resultKey } from '../compiler/result-key.js';
 import { Logger } from './logger.js';
 import { SingleFlight } from './single-flight.js';
 import { StatsStore } from '../stats/stats-store.js';
@@ -66,7 +67,8 @@ describe('CompileFlow with a fallback key', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  function compile(direct: string, fallbackKey: string): CacheableCompile {
+  /** A compile whose dependency file (beside the object) is `depText`, both when compiled and when preprocessed. */
+  function compile(direct: string, fallbackKey: string, depText = 'a.o: a.c\n'): CacheableCompile {
     const files: FallbackKey['manifest']['files'] = [[join(root, 'a.c'), null]];
     return {
       worktree: OUTSIDE_ANY_REPOSITORY,
@@ -81,9 +83,18 @@ describe('CompileFlow with a fallback key', () => {
         fallbackCalls += 1;
         const digest = await new DigestMemo().digest(join(root, 'a.c'));
         files[0]![1] = digest ?? null;
-        return { key: fallbackKey, manifest: { files, envDeps: [] }, overrides: [{ path: join(outDir, 'a.d'), text: 'a.o: a.c\n' }] };
+        return { key: fallbackKey, manifest: { files, envDeps: [] }, overrides: [{ path: join(outDir, 'a.d'), text: depText }] };
       },
-      collect: async () => ({ manifest: async () => ({ files, envDeps: [] }), outputs: [{ name: 'a.o', path: join(outDir, 'a.o'), templated: false }] }),
+      collect: async () => {
+        writeFileSync(join(outDir, 'a.d'), depText);
+        return {
+          manifest: async () => ({ files, envDeps: [] }),
+          outputs: [
+            { name: 'a.o', path: join(outDir, 'a.o'), templated: false },
+            { name: 'a.d', path: join(outDir, 'a.d'), templated: false },
+          ],
+        };
+      },
     };
   }
 
@@ -109,6 +120,36 @@ describe('CompileFlow with a fallback key', () => {
     expect(third.map((reply) => reply.type)).toEqual(['hit']);
     expect(fallbackCalls).toBe(2);
     expect(stats.counters).toMatchObject({ hits: 2, misses: 1 });
+  });
+
+  it('keeps serving through the fallback key when the entry\'s dependency file is not this compile\'s (-I naming a copy of the headers)', async () => {
+    await answer(compile('d'.repeat(64), 'f'.repeat(64), 'a.o: a.c include/a.h\n'));
+    rmSync(join(outDir, 'a.o'));
+    const copy = (): CacheableCompile => compile('e'.repeat(64), 'f'.repeat(64), 'a.o: a.c copy/a.h\n');
+    expect((await answer(copy())).map((reply) => reply.type)).toEqual(['wait', 'hit']);
+    rmSync(join(outDir, 'a.o'));
+    // A direct hit would restore the entry's dependency file, which names include/a.h.
+    expect((await answer(copy())).map((reply) => reply.type)).toEqual(['wait', 'hit']);
+    expect(readFileSync(join(outDir, 'a.d'), 'utf8')).toBe('a.o: a.c copy/a.h\n');
+    expect(fallbackCalls).toBe(3);
+  });
+
+  it('serves through a fallback key that names an entry stored under its direct key (depend mode), and hits directly after', async () => {
+    const direct = 'd'.repeat(64);
+    const dependMode = (): CacheableCompile => ({ ...compile(direct, 'f'.repeat(64)), fallbackWhen: async () => 'never' });
+    expect((await answer(dependMode())).map((reply) => reply.type)).toEqual(['run', 'stored']);
+    expect(fallbackCalls).toBe(0);
+    // The fixture's manifest (its digest is filled in only by its fallback, which depend mode does not call).
+    const stored = resultKey(direct, { files: [[join(root, 'a.c'), null]], envDeps: [] }).key;
+    rmSync(join(outDir, 'a.o'));
+    const aliased = (): CacheableCompile => {
+      const other = compile('e'.repeat(64), '0'.repeat(64));
+      return { ...other, fallback: async () => ({ ...(await other.fallback!())!, alias: stored }) };
+    };
+    expect((await answer(aliased())).map((reply) => reply.type)).toEqual(['wait', 'hit']);
+    expect(readFileSync(join(outDir, 'a.o'), 'utf8')).toBe('object');
+    rmSync(join(outDir, 'a.o'));
+    expect((await answer(aliased())).map((reply) => reply.type)).toEqual(['hit']);
   });
 
   it('compiles when the fallback finds nothing', async () => {

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { CorruptEntry, type FoundEntry, type OutputFile, type RestorePlan, type StagedOutputs } from '../cache/disk-store.js';
 import type { CountChange, TieredStore } from '../cache/tiered-store.js';
 import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
@@ -56,6 +57,8 @@ const FALLBACK_WAIT_MS = 2 * 60_000;
 /** A second key an entry may be stored under, found after a direct miss (C: the preprocessed output's). */
 export interface FallbackKey {
   key: string;
+  /** An entry stored under another key that this key stands for (C: a miss stored in depend mode, its preprocessed key worked out later). */
+  alias?: string;
   /** What the direct key's manifest records when an entry is found under it, so the next request hits directly. */
   manifest: ManifestInputs;
   /** Files written with the entry's outputs, instead of any at the same path: what is known without compiling (C: this compile's dependency file). */
@@ -81,11 +84,14 @@ export interface CacheableCompile {
   /**
    * Asked after a direct miss: 'after' when no entry can be under the fallback key yet (C: a shape
    * never preprocessed), so the wrapper compiles at once and the fallback key is worked out after its
-   * reply, only to store under it. Without it, 'before'.
+   * reply, only to store under it; 'never' when it is not worked out at all (the entry is stored under
+   * the direct key's result key). Without it, 'before'.
    */
-  fallbackWhen?(): Promise<'before' | 'after'>;
+  fallbackWhen?(): Promise<'before' | 'after' | 'never'>;
   /** False when only the fallback key may serve a hit: its entries lack an output the fallback writes. */
   directHits?: boolean;
+  /** Whether an entry found under the direct key holds all this compile must write (else only the fallback may serve it). */
+  servable?(entry: FoundEntry['entry']): boolean;
   /** After the compile succeeded: what to store (see Collected). */
   collect(): Promise<Collected>;
   /** The unit and the labelled key inputs, for explaining a miss (src/why/). */
@@ -138,6 +144,19 @@ export async function digestReadFiles(
   return digested.map(({ source, digest }): [string, string | null] => [record(source), digest ?? null]);
 }
 
+/** Whether each file the entry's own output would be restored as at its path is byte for byte the text given. */
+export async function entryHolds(found: FoundEntry, places: BuildPlaces, files: readonly RestoreFile[]): Promise<boolean> {
+  for (const file of files) {
+    if (!('text' in file)) return false;
+    const index = found.entry.outputs.findIndex((output) => (places.elsewhere?.[output.name] ?? join(places.outDir, output.name)) === file.path);
+    if (index === -1) return false;
+    const output = found.entry.outputs[index]!;
+    const stored = await readFile(join(found.dir, String(index)), 'utf8').catch(() => undefined);
+    if (stored === undefined || (output.templated ? fromTemplate(stored, places) : stored) !== file.text) return false;
+  }
+  return true;
+}
+
 export class CompileFlow {
   constructor(private readonly deps: CompileFlowDependencies) {}
 
@@ -175,8 +194,9 @@ export class CompileFlow {
         release = this.deps.singleFlight.claim(compile.direct);
       }
       let fallback: FallbackKey | undefined;
-      const fallbackAfterCompile = compile.fallback !== undefined && (await compile.fallbackWhen?.()) === 'after';
-      if (compile.fallback && !fallbackAfterCompile) {
+      const fallbackWhen = compile.fallback ? ((await compile.fallbackWhen?.()) ?? 'before') : 'never';
+      const fallbackAfterCompile = fallbackWhen === 'after';
+      if (compile.fallback && fallbackWhen === 'before') {
         reply({ type: 'wait', timeoutMs: FALLBACK_WAIT_MS });
         fallback = await compile.fallback();
         if (fallback && !replace) {
@@ -225,18 +245,23 @@ export class CompileFlow {
       return 'unserved';
     }
     if (lookup.status === 'miss') return 'unserved';
+    if (compile.servable && !compile.servable(lookup.found.entry)) return 'unserved';
     return this.serve(lookup.found, compile, exchange, reply);
   }
 
   /** Serves the entry found under the second key and points the direct key's manifest to it. */
   private async serveFallbackHit(compile: CacheableCompile, fallback: FallbackKey, exchange: Exchange, reply: Exchange['reply']): Promise<Served> {
     const count: CountChange = (change) => this.deps.stats.updateFor(compile.worktree, change);
-    const lookup = await this.deps.store.get(fallback.key, count);
+    let lookup = await this.deps.store.get(fallback.key, count);
+    if (lookup.status !== 'hit' && fallback.alias) lookup = await this.deps.store.get(fallback.alias, count);
     if (lookup.status !== 'hit') return 'unserved';
     const served = await this.serve(lookup.found, compile, exchange, reply, fallback.overrides);
     if (served !== 'served') return served;
-    if (compile.directHits !== false) await this.deps.store.addManifest(compile.direct, { ...fallback.manifest, resultKey: fallback.key });
-    this.deps.log.debug(`${compile.label}: direct miss, found under the fallback key ${fallback.key}`);
+    // A direct hit restores the entry's own files: only when they are what this hit wrote instead (the
+    // dependency file of a compile with -I naming a copy of the headers names other paths).
+    const sameFiles = await entryHolds(lookup.found, compile.places, fallback.overrides ?? []);
+    if (compile.directHits !== false && sameFiles) await this.deps.store.addManifest(compile.direct, { ...fallback.manifest, resultKey: lookup.found.key });
+    this.deps.log.debug(`${compile.label}: direct miss, found under the fallback key ${fallback.key}${lookup.found.key === fallback.key ? '' : ` (entry ${lookup.found.key})`}`);
     return 'served';
   }
 

@@ -40,6 +40,11 @@ export interface Counters {
   missCauses: Record<string, number>;
   /** Misses whose only difference was the checkout's path, in a compile without a base directory. */
   baseDirsWouldHit: number;
+  /**
+   * C and C++: preprocessor runs of the cache's own, by when (`before-compile`: looking for a hit under
+   * the preprocessed key; `after-compile`: to store under it), and `depend-mode`: misses that ran none.
+   */
+  ccPreprocessor: Record<string, number>;
 }
 
 export interface KindCounters {
@@ -74,6 +79,7 @@ export function emptyCounters(): Counters {
     remotes: {},
     missCauses: {},
     baseDirsWouldHit: 0,
+    ccPreprocessor: {},
   };
 }
 

@@ -7,7 +7,15 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counters } from '../../src/stats/counters.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, digestsOf, expectSuccess, HOARD, type CommandResult, type Sandbox } from './harness.js';
+import {
+  createSandbox,
+  digestsOf,
+  expectSuccess,
+  HOARD,
+  waitForPreprocessedKeys,
+  type CommandResult,
+  type Sandbox,
+} from './harness.js';
 
 function delta(after: Counters, before: Counters, kind: string, outcome: 'hits' | 'misses'): number {
   return (after.byKind[kind]?.[outcome] ?? 0) - (before.byKind[kind]?.[outcome] ?? 0);
@@ -78,6 +86,56 @@ describe('an autotools-style ./configure with probes, then make', () => {
   });
 });
 
+describe.each(['gcc', 'clang'])(
+  'an automake-style build with %s: dependency files in .deps (-MT x.o -MD -MP -MF .deps/x.Tpo)',
+  (cc) => {
+    let sandbox: Sandbox;
+    let project: string;
+    let baseline: Map<string, string>;
+    const outputs = () =>
+      new Map([...digestsOf(project, /\.o$|^demo$/), ...digestsOf(join(project, '.deps'), /\.Po$/)]);
+    const make = (args: string[], compiler: string) =>
+      run('make', ['-s', `CC=${compiler}`, ...args], project, sandbox.env);
+
+    beforeAll(async () => {
+      sandbox = createSandbox();
+      project = sandbox.project('c-automake');
+      expectSuccess(await make([], cc), 'plain make');
+      baseline = outputs();
+      expect(baseline.size).toBe(7);
+      expectSuccess(await make(['clean'], cc), 'make clean');
+    });
+
+    afterAll(async () => {
+      await sandbox?.dispose();
+    });
+
+    it('misses without running the preprocessor, then hits directly after make clean, objects and .Po files those of a plain build', async () => {
+      const before = (await sandbox.stats()).counters;
+      expectSuccess(await make([], `${HOARD} ${cc}`), 'cold make');
+      const cold = (await sandbox.stats()).counters;
+      expect(delta(cold, before, 'c', 'misses')).toBe(3);
+      // Depend mode: the headers of a new compile come from the dependency file it writes, and no
+      // preprocessor runs before or after the compile (only once requests pause, to file its preprocessed key).
+      expect(cold.ccPreprocessor['depend-mode']).toBe(3);
+      expect(cold.ccPreprocessor['before-compile']).toBeUndefined();
+      expect(outputs()).toEqual(baseline);
+      await waitForEntries(sandbox, 3);
+      expectSuccess(await make(['clean'], cc), 'make clean');
+      expectSuccess(await make([], `${HOARD} ${cc}`), 'warm make');
+      const warm = (await sandbox.stats()).counters;
+      expect(delta(warm, cold, 'c', 'hits')).toBe(3);
+      expect(delta(warm, cold, 'c', 'misses')).toBe(0);
+      // Direct hits: the entry holds .deps/x.Tpo and writes it where the command names it, no preprocessor run.
+      expect(warm.ccPreprocessor['before-compile']).toBeUndefined();
+      expect(warm.ccPreprocessor['depend-mode']).toBe(3);
+      expect(sumOf(warm.errors)).toBe(0);
+      expect(outputs()).toEqual(baseline);
+      expect((await run(join(project, 'demo'), [], project, sandbox.env)).stdout).toBe('green 12 4');
+    });
+  },
+);
+
 const hasCmake = existsSync('/usr/bin/cmake');
 
 describe.skipIf(!hasCmake).each([
@@ -91,7 +149,16 @@ describe.skipIf(!hasCmake).each([
   const configure = (launcher: boolean) =>
     run(
       'cmake',
-      ['-S', project, '-B', build, '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_C_COMPILER=${cc}`, `-DCMAKE_CXX_COMPILER=${cxx}`, ...(launcher ? [`-DCMAKE_C_COMPILER_LAUNCHER=${HOARD}`, `-DCMAKE_CXX_COMPILER_LAUNCHER=${HOARD}`] : [])],
+      [
+        '-S',
+        project,
+        '-B',
+        build,
+        '-DCMAKE_BUILD_TYPE=Release',
+        `-DCMAKE_C_COMPILER=${cc}`,
+        `-DCMAKE_CXX_COMPILER=${cxx}`,
+        ...(launcher ? [`-DCMAKE_C_COMPILER_LAUNCHER=${HOARD}`, `-DCMAKE_CXX_COMPILER_LAUNCHER=${HOARD}`] : []),
+      ],
       project,
       sandbox.env,
     );
@@ -151,14 +218,24 @@ describe('preprocessor options in the preprocessed key (-D, -I)', () => {
   /** Compiles through hoard and plainly (to another object): returns whether it hit, and checks both objects agree. */
   async function compile(args: string[]): Promise<'hit' | 'miss'> {
     const { counters: before, cache } = await sandbox.stats();
-    expectSuccess(await run(HOARD, ['gcc', ...args, '-c', 'scale.c', '-o', 'scale.o'], project, sandbox.env), `hoard gcc ${args.join(' ')}`);
-    expectSuccess(await run('gcc', [...args, '-c', 'scale.c', '-o', 'plain.o'], project, sandbox.env), `gcc ${args.join(' ')}`);
-    expect(readFileSync(join(project, 'scale.o')).equals(readFileSync(join(project, 'plain.o'))), `the object of ${args.join(' ')}`).toBe(true);
+    expectSuccess(
+      await run(HOARD, ['gcc', ...args, '-c', 'scale.c', '-o', 'scale.o'], project, sandbox.env),
+      `hoard gcc ${args.join(' ')}`,
+    );
+    expectSuccess(
+      await run('gcc', [...args, '-c', 'scale.c', '-o', 'plain.o'], project, sandbox.env),
+      `gcc ${args.join(' ')}`,
+    );
+    expect(
+      readFileSync(join(project, 'scale.o')).equals(readFileSync(join(project, 'plain.o'))),
+      `the object of ${args.join(' ')}`,
+    ).toBe(true);
     const after = (await sandbox.stats()).counters;
     const outcome = delta(after, before, 'c', 'hits') === 1 ? 'hit' : 'miss';
     if (outcome === 'miss') {
       expect(delta(after, before, 'c', 'misses')).toBe(1);
       await waitForEntries(sandbox, cache.entries + 1);
+      await waitForPreprocessedKeys(sandbox);
     }
     return outcome;
   }
@@ -170,6 +247,40 @@ describe('preprocessor options in the preprocessed key (-D, -I)', () => {
     expect(await compile(['-O2', '-Iinclude', '-DFACTOR=3'])).toBe('miss');
     expect(await compile(['-O2', '-Icopy/include'])).toBe('hit');
     expect(await compile(['-O2', '-I', 'copy/include', '-DUNUSED_FOUR'])).toBe('hit');
+  });
+
+  it('writes the dependency file this compile would write when -I names a copy of the headers, on that hit and on the next', async () => {
+    const depsOf = async (include: string): Promise<{ outcome: 'hit' | 'miss'; restored: string; plain: string }> => {
+      const { counters: before, cache } = await sandbox.stats();
+      const args = ['-O2', `-I${include}`, '-MD', '-MT', 'scale.o'];
+      expectSuccess(
+        await run(HOARD, ['gcc', ...args, '-MF', 'scale.d', '-c', 'scale.c', '-o', 'scale.o'], project, sandbox.env),
+        `hoard gcc -I${include} -MD`,
+      );
+      expectSuccess(
+        await run('gcc', [...args, '-MF', 'plain.d', '-c', 'scale.c', '-o', 'plain.o'], project, sandbox.env),
+        `gcc -I${include} -MD`,
+      );
+      const outcome = delta((await sandbox.stats()).counters, before, 'c', 'hits') === 1 ? 'hit' : 'miss';
+      if (outcome === 'miss') {
+        await waitForEntries(sandbox, cache.entries + 1);
+        await waitForPreprocessedKeys(sandbox);
+      }
+      return {
+        outcome,
+        restored: readFileSync(join(project, 'scale.d'), 'utf8'),
+        plain: readFileSync(join(project, 'plain.d'), 'utf8'),
+      };
+    };
+    const first = await depsOf('include');
+    expect(first.outcome).toBe('miss');
+    expect(first.restored).toBe(first.plain);
+    for (let round = 0; round < 2; round += 1) {
+      const copy = await depsOf('copy/include');
+      expect(copy.outcome).toBe('hit');
+      expect(copy.restored).toContain('copy/include/');
+      expect(copy.restored).toBe(copy.plain);
+    }
   });
 
   it('with debug information, where header paths are in the object, an unused -D hits and a copy of the headers misses', async () => {
@@ -192,10 +303,19 @@ describe('hoard doctor where only C goes through hoard', () => {
 
   it('says cargo is not used here, finds CC and CXX, and exits 0', async () => {
     const project = sandbox.project('c-defines');
-    const env: Record<string, string> = { ...sandbox.env, HOME: sandbox.root, CARGO_HOME: join(sandbox.root, 'cargo'), CC: `${HOARD} gcc`, CXX: `${HOARD} g++` };
+    const env: Record<string, string> = {
+      ...sandbox.env,
+      HOME: sandbox.root,
+      CARGO_HOME: join(sandbox.root, 'cargo'),
+      CC: `${HOARD} gcc`,
+      CXX: `${HOARD} g++`,
+    };
     delete env.RUSTC_WRAPPER;
     delete env.CARGO_INCREMENTAL;
-    expectSuccess(await run(HOARD, ['gcc', '-c', 'scale.c', '-Iinclude'], project, env), 'a compile, so the server has statistics');
+    expectSuccess(
+      await run(HOARD, ['gcc', '-c', 'scale.c', '-Iinclude'], project, env),
+      'a compile, so the server has statistics',
+    );
     const result = await run(HOARD, ['doctor'], project, env);
     expect(result.stdout).toMatch(/^info +wrapper +not used here/m);
     expect(result.stdout).toMatch(/^info +incremental +not used here/m);

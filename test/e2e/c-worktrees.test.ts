@@ -5,7 +5,15 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counters } from '../../src/stats/counters.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, expectSuccess, HOARD, toolsSkipReason, type CommandResult, type Sandbox } from './harness.js';
+import {
+  createSandbox,
+  expectSuccess,
+  HOARD,
+  toolsSkipReason,
+  waitForPreprocessedKeys,
+  type CommandResult,
+  type Sandbox,
+} from './harness.js';
 
 const missingTools = toolsSkipReason('C projects in two worktrees', ['git', 'make', 'gcc']);
 
@@ -28,8 +36,19 @@ async function twoCheckouts(sandbox: Sandbox): Promise<[string, string]> {
 }
 
 /** Builds with sources named by absolute path, as CMake does: then the dependency files name the checkout. */
-function make(sandbox: Sandbox, cwd: string, args: string[], cc: string, extraEnv: Record<string, string> = {}): Promise<CommandResult> {
-  return execa('make', ['-s', `CC=${cc}`, 'SRCDIR=$(CURDIR)/', ...args], { cwd, env: { ...sandbox.env, ...extraEnv }, extendEnv: false, reject: false }).then((result) => ({
+function make(
+  sandbox: Sandbox,
+  cwd: string,
+  args: string[],
+  cc: string,
+  extraEnv: Record<string, string> = {},
+): Promise<CommandResult> {
+  return execa('make', ['-s', `CC=${cc}`, 'SRCDIR=$(CURDIR)/', ...args], {
+    cwd,
+    env: { ...sandbox.env, ...extraEnv },
+    extendEnv: false,
+    reject: false,
+  }).then((result) => ({
     exitCode: result.exitCode ?? 1,
     stdout: result.stdout,
     stderr: result.stderr,
@@ -42,9 +61,16 @@ function make(sandbox: Sandbox, cwd: string, args: string[], cc: string, extraEn
  */
 function outputs(dir: string): Map<string, string> {
   const found = new Map<string, string>();
-  for (const name of readdirSync(dir).filter((entry) => /\.(o|d)$/.test(entry)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((entry) => /\.(o|d)$/.test(entry))
+    .sort()) {
     const bytes = readFileSync(join(dir, name));
-    found.set(name, name.endsWith('.d') ? bytes.toString('utf8').replace(/\s*\\\n\s*/g, ' ') : createHash('sha256').update(bytes).digest('hex'));
+    found.set(
+      name,
+      name.endsWith('.d')
+        ? bytes.toString('utf8').replace(/\s*\\\n\s*/g, ' ')
+        : createHash('sha256').update(bytes).digest('hex'),
+    );
   }
   return found;
 }
@@ -91,6 +117,7 @@ describe.skipIf(missingTools)('a C project in two worktrees with basedirs = auto
   });
 
   it('hits in B through the preprocessed output stored from A when B edits a header only in a comment', async () => {
+    await waitForPreprocessedKeys(sandbox);
     const uncached = outputs(b);
     const header = join(b, 'shapes.h');
     writeFileSync(header, readFileSync(header, 'utf8').replace('#define SIDES 4', '#define SIDES 4 /* a square */'));

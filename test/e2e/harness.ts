@@ -183,3 +183,16 @@ export function digestsOf(dir: string, pattern: RegExp): Map<string, string> {
   }
   return new Map([...digests].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
+
+/**
+ * C and C++ misses of a new shape are stored in depend mode; their preprocessed keys are worked out
+ * once compile requests pause (src/server/idle-work.ts). Waits until every one has been.
+ */
+export async function waitForPreprocessedKeys(sandbox: Sandbox): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    const { ccPreprocessor } = (await sandbox.stats()).counters;
+    if ((ccPreprocessor['when-idle'] ?? 0) >= (ccPreprocessor['depend-mode'] ?? 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the preprocessed keys of earlier misses were never worked out');
+}

@@ -62,7 +62,14 @@ function takesSeparateValue(arg: string): boolean {
  * a cacheable compile of one source to one object (-c).
  */
 export function classifyCc(compiler: string, args: readonly string[], cwd: string): CcClassification {
-  if (args.length === 0 || args.some((arg) => ['--version', '-v', '--help', '-dumpversion', '-dumpfullversion', '-dumpmachine'].includes(arg) || arg.startsWith('-print-'))) {
+  if (
+    args.length === 0 ||
+    args.some(
+      (arg) =>
+        ['--version', '-v', '--help', '-dumpversion', '-dumpfullversion', '-dumpmachine'].includes(arg) ||
+        arg.startsWith('-print-'),
+    )
+  ) {
     return { kind: 'not-compilation' };
   }
   const sources: string[] = [];
@@ -85,7 +92,8 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
     }
     const uncacheable = UNCACHEABLE_FLAGS.find(([prefix]) => arg === prefix || arg.startsWith(prefix));
     if (uncacheable) return notCacheable(uncacheable[1], arg);
-    if (OUTPUT_WRITING_PREFIXES.some((prefix) => arg.startsWith(prefix))) return notCacheable('unknown-argument', `${arg} writes files of its own`);
+    if (OUTPUT_WRITING_PREFIXES.some((prefix) => arg.startsWith(prefix)))
+      return notCacheable('unknown-argument', `${arg} writes files of its own`);
     if (takesSeparateValue(arg)) {
       const value = args[index + 1];
       if (value === undefined) return notCacheable('unknown-argument', `${arg} without a value`);
@@ -125,7 +133,8 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
   if (makeRulesOnly && !depKind) return notCacheable('preprocess', '-M/-MM: dependency rules only');
   if (args.includes('-E')) return notCacheable('preprocess', '-E: preprocessing only');
   if (args.includes('-S')) return notCacheable('emit', '-S: assembly output');
-  if (!compileOnly) return notCacheable('link', sources.length === 0 ? 'no source and no -c' : 'no -c: this call links');
+  if (!compileOnly)
+    return notCacheable('link', sources.length === 0 ? 'no source and no -c' : 'no -c: this call links');
   if (sources.length === 0) return { kind: 'not-compilation' };
   if (sources.length > 1) return notCacheable('multiple-inputs', sources.join(' '));
   const source = sources[0]!;
@@ -141,8 +150,11 @@ export function classifyCc(compiler: string, args: readonly string[], cwd: strin
   // An entry's outputs are restored under the names they were stored with: a compile to another name
   // is another entry (else `-o y.o` would be served by restoring x.o).
   keyedArgs.push(`-o name=${basename(outputPath)}`);
-  // A dependency file beside the object is in the entry; one elsewhere is not (the preprocessor writes it).
-  if (depFile) keyedArgs.push(`-MF ${dirname(depFile) === dirname(outputPath) ? 'name' : 'elsewhere'}=${basename(depFile)}`);
+  // A dependency file beside the object is in the entry, restored beside it; one elsewhere is kept as
+  // written and restored at the path asked for ('elsewhere-kept': entries made when it was not kept
+  // are under other keys).
+  if (depFile)
+    keyedArgs.push(`-MF ${dirname(depFile) === dirname(outputPath) ? 'name' : 'elsewhere-kept'}=${basename(depFile)}`);
   return {
     kind: 'cacheable',
     compile: {

@@ -17,7 +17,8 @@ import { NO_RELOCATION, type Relocation } from '../../worktree/base-dir.js';
  *     it. When a dependency file names the object (-MD/-MMD without -MT/-MQ), the `-o` value is kept.
  *     The dependency file's own path (-MF) is left out. The file names of the object and of the
  *     dependency file are kept: an entry restores its outputs under the names they were stored with;
- *     and whether the dependency file is beside the object (in the entry) or elsewhere (not in it).
+ *     and whether the dependency file is beside the object (restored beside it) or elsewhere (kept as
+ *     written, restored at the path the request names).
  *     With a base directory, the `-ffile-prefix-map=<base>=.` the cache adds comes last, and the base
  *     directory is written `$BASEDIR` in every argument.
  *  4. The working directory (`$BASEDIR/…` under a base directory): relative paths and the debug
@@ -85,17 +86,27 @@ export interface CcKeyOptions {
 
 /** An argument as keyed: relocated, except a `-D` value (`-DDIR="/w/a"` may be embedded in the object). */
 function keyedArguments(args: readonly string[], relocation: Relocation): string[] {
-  return args.map((argument, index) => (argument.startsWith('-D') || args[index - 1] === '-D' ? argument : relocation.strip(argument)));
+  return args.map((argument, index) =>
+    argument.startsWith('-D') || args[index - 1] === '-D' ? argument : relocation.strip(argument),
+  );
 }
 
-export async function ccDirectKey(compile: CcCompile, identity: CcCompilerIdentity, cwd: string, env: Record<string, string>, options: CcKeyOptions = {}): Promise<{ key: string; explanation: string; sections: ReadonlyArray<readonly [string, string]> }> {
+export async function ccDirectKey(
+  compile: CcCompile,
+  identity: CcCompilerIdentity,
+  cwd: string,
+  env: Record<string, string>,
+  options: CcKeyOptions = {},
+): Promise<{ key: string; explanation: string; sections: ReadonlyArray<readonly [string, string]> }> {
   const { extraArgs = [], relocation = NO_RELOCATION, explain = false } = options;
   const hasher = new KeyHasher(explain);
   hasher.section('1 cache-version', String(CACHE_VERSION));
   hasher.section('2 compiler', identity.digest);
-  for (const argument of keyedArguments([...compile.keyedArgs, ...extraArgs], relocation)) hasher.section('3 argument', argument);
+  for (const argument of keyedArguments([...compile.keyedArgs, ...extraArgs], relocation))
+    hasher.section('3 argument', argument);
   hasher.section('4 cwd', relocation.strip(cwd));
-  for (const name of CC_VARIABLES) if (env[name] !== undefined) hasher.section('5 env', `${name}=${relocation.strip(env[name])}`);
+  for (const name of CC_VARIABLES)
+    if (env[name] !== undefined) hasher.section('5 env', `${name}=${relocation.strip(env[name])}`);
   if (compile.userHeadersOnly) {
     for (const dir of identity.systemIncludeDirs) {
       const info = await stat(dir, { bigint: true }).catch(() => undefined);
@@ -127,16 +138,32 @@ export function argumentsBeyondPreprocessor(args: readonly string[]): string[] {
 }
 
 /** Hashes P1–P5: the part of a preprocessed key known before the preprocessor runs. */
-function hashShape(hasher: KeyHasher, compile: CcCompile, identity: CcCompilerIdentity, cwd: string, env: Record<string, string>, extraArgs: readonly string[], relocation: Relocation): void {
+function hashShape(
+  hasher: KeyHasher,
+  compile: CcCompile,
+  identity: CcCompilerIdentity,
+  cwd: string,
+  env: Record<string, string>,
+  extraArgs: readonly string[],
+  relocation: Relocation,
+): void {
   hasher.section('P1 cache-version', `${CACHE_VERSION} preprocessed`);
   hasher.section('P2 compiler', identity.digest);
-  for (const argument of keyedArguments(argumentsBeyondPreprocessor([...compile.keyedArgs, ...extraArgs]), relocation)) hasher.section('P3 argument', argument);
+  for (const argument of keyedArguments(argumentsBeyondPreprocessor([...compile.keyedArgs, ...extraArgs]), relocation))
+    hasher.section('P3 argument', argument);
   if (writesDebugInfo(compile.args)) hasher.section('P4 cwd', relocation.strip(cwd));
-  for (const name of CC_VARIABLES) if (env[name] !== undefined) hasher.section('P5 env', `${name}=${relocation.strip(env[name])}`);
+  for (const name of CC_VARIABLES)
+    if (env[name] !== undefined) hasher.section('P5 env', `${name}=${relocation.strip(env[name])}`);
 }
 
 /** The shape key (see the list above): the same for every compile whose preprocessed key could be the same. */
-export function ccShapeKey(compile: CcCompile, identity: CcCompilerIdentity, cwd: string, env: Record<string, string>, options: CcKeyOptions = {}): string {
+export function ccShapeKey(
+  compile: CcCompile,
+  identity: CcCompilerIdentity,
+  cwd: string,
+  env: Record<string, string>,
+  options: CcKeyOptions = {},
+): string {
   const { extraArgs = [], relocation = NO_RELOCATION } = options;
   const hasher = new KeyHasher(false);
   hasher.section('S shape', 'preprocessed-key shape');
@@ -155,7 +182,9 @@ export async function digestPreprocessed(path: string, relocation: Relocation, c
   const text = (await readFile(path)).toString('latin1');
   const keepNames = compile === undefined || keepsLineMarkerNames(compile, text);
   if (keepNames && !relocation.baseDir) return digestBytes(Buffer.from(text, 'latin1'));
-  const keyed = text.replace(LINE_MARKER, (marker) => (keepNames ? relocation.strip(marker) : `${marker.slice(0, marker.indexOf('"'))}""`));
+  const keyed = text.replace(LINE_MARKER, (marker) =>
+    keepNames ? relocation.strip(marker) : `${marker.slice(0, marker.indexOf('"'))}""`,
+  );
   return digestBytes(Buffer.from(keyed, 'latin1'));
 }
 
