@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import blake3 from 'blake3-wasm';
 import { HashWorkers } from './hash-workers.js';
@@ -6,9 +7,19 @@ import { HashWorkers } from './hash-workers.js';
 /**
  * The only place that hashes. Keys, file digests and entry verification all go through here, so the
  * algorithm can change in one place (and bumps CACHE_VERSION when it does).
+ *
+ * Keys (short strings) are BLAKE3. A file's digest is its sha256: the same value then names a file in
+ * a key (an extern, a source, a toolchain library) and checks a restored copy of it (the entry's
+ * `sha256`), so an output is read and hashed once when it is stored, by OpenSSL's native code rather than
+ * blake3-wasm, a few times slower here (docs/decisions.md, 2026-12-03).
  */
 export function digestBytes(data: Uint8Array | string): string {
   return blake3.hash(data).toString('hex');
+}
+
+/** The digest of a file's bytes (see digestFile), for bytes already in memory. */
+export function digestContent(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Files up to this size are read and hashed in one call; larger ones in chunks, so that hashing (synchronous
@@ -35,7 +46,7 @@ export function useHashWorkers(script: URL, size: number): { close(): Promise<vo
  * `background`: no request waits for this digest.
  */
 export async function digestFile(path: string, knownSize?: number, background = false): Promise<string> {
-  if (knownSize !== undefined && knownSize <= READ_WHOLE_BYTES) return digestBytes(await readFile(path));
+  if (knownSize !== undefined && knownSize <= READ_WHOLE_BYTES) return digestContent(await readFile(path));
   if (workers && knownSize !== undefined && knownSize > WORKER_MIN_BYTES) {
     try {
       return await (background ? workers.background : workers.now).digest(path);
@@ -49,8 +60,26 @@ export async function digestFile(path: string, knownSize?: number, background = 
 
 /** Streams the file through the hash on the calling thread. */
 export async function digestFileHere(path: string): Promise<string> {
-  const hash = blake3.createHash();
+  const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+let chunk: Buffer | undefined;
+
+/**
+ * The same digest, read synchronously into one reused buffer: for a hashing thread, which has nothing
+ * else to do meanwhile and would otherwise leave a megabyte of garbage per chunk read.
+ */
+export function digestFileSync(path: string): string {
+  const hash = createHash('sha256');
+  chunk ??= Buffer.allocUnsafe(1 << 20);
+  const descriptor = openSync(path, 'r');
+  try {
+    for (let read; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
+  } finally {
+    closeSync(descriptor);
+  }
   return hash.digest('hex');
 }
 
