@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import blake3 from 'blake3-wasm';
 import { HashWorkers } from './hash-workers.js';
 
@@ -46,7 +45,9 @@ export function useHashWorkers(script: URL, size: number): { close(): Promise<vo
  * `background`: no request waits for this digest.
  */
 export async function digestFile(path: string, knownSize?: number, background = false): Promise<string> {
-  if (knownSize !== undefined && knownSize <= READ_WHOLE_BYTES) return digestContent(await readFile(path));
+  // Read synchronously: a file this small is mostly in the page cache (a compile just read or wrote
+  // it), and readFile's trips through the thread pool (open, stat, read, close) cost more CPU than the read.
+  if (knownSize !== undefined && knownSize <= READ_WHOLE_BYTES) return digestContent(readFileSync(path));
   if (workers && knownSize !== undefined && knownSize > WORKER_MIN_BYTES) {
     try {
       return await (background ? workers.background : workers.now).digest(path);
