@@ -294,3 +294,48 @@ describe("bin/hoard's fast path on a miss", () => {
     expect(result.stderr).toContain('early err\nlate err\n');
   });
 });
+
+describe("bin/hoard's fast path when its server goes silent", () => {
+  /** A compiler that prints the recursion guard's mark and its arguments. */
+  function markCompiler(): string {
+    const script = join(mkdtempSync(join(tmpdir(), 'hoard-cc-')), 'cc');
+    writeFileSync(script, '#!/bin/sh\nprintf "%s|" "$HOARD_NESTING" "$@"\n');
+    chmodSync(script, 0o755);
+    return script;
+  }
+
+  it("compiles directly on the watchdog's timeout, marked as a call through hoard, without node", async () => {
+    const lane = fakeShLane();
+    const child = spawn(HOARD, [markCompiler(), '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node, HOARD_NESTING: 'outer' } });
+    const done = finished(child);
+    await readRequest(lane.request);
+    writeSync(lane.reply, 'timeout\n');
+    const result = await done;
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(`outer sh${child.pid}|-c|a.c|`);
+  });
+
+  it('leaves a call nested 8 deep to the Node wrapper, which refuses it', async () => {
+    const lane = fakeShLane();
+    const nesting = 'a b c d e f g h';
+    const child = spawn(HOARD, [markCompiler(), '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node, HOARD_NESTING: nesting } });
+    const done = finished(child);
+    await readRequest(lane.request);
+    writeSync(lane.reply, 'timeout\n');
+    const result = await done;
+    // The stand-in node printed its arguments: the call went to the Node wrapper.
+    expect(result.stdout).toContain('-c\na.c\n');
+    expect(result.stdout).not.toContain('|');
+  });
+
+  it('prints nothing of a hit whose output lines are not whole, and hands it to the Node wrapper', async () => {
+    const lane = fakeShLane();
+    const child = spawn(HOARD, ['gcc', '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node } });
+    const done = finished(child);
+    await readRequest(lane.request);
+    writeSync(lane.reply, `hit 0\n=${printfFormat(Buffer.from('replayed'))}\ntimeout\n`);
+    const result = await done;
+    expect(result.stdout).not.toContain('replayed');
+    expect(result.stdout).toContain('gcc\n-c\na.c\n');
+  });
+});

@@ -22,6 +22,7 @@ if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
 runServer({
   foreground: values.foreground,
   hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url),
+  shWatchdogScript: new URL('./sh-watchdog.mjs', import.meta.url),
   // bin/hoard's fast path checks and writes as the Node wrapper does, with its code.
   wrapperParts: { callFingerprint, recursionMessage, nestedEnvironment, restoreFiles },
   ...(level ? { logLevel: level as LogLevel } : {}),
