@@ -3,7 +3,7 @@ import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import { runServer } from '../server/server.js';
 import { UntrustedRendezvous } from '../protocol/rendezvous.js';
 import { callFingerprint, nestedEnvironment, recursionMessage } from '../wrapper/recursion.js';
-import { restoreFiles } from '../wrapper/restore-files.js';
+import { restoreFilesAsync } from '../wrapper/restore-files-async.js';
 
 /** `node server.mjs [--foreground] [--log-level LEVEL]`: started by the wrapper or `hoard server start`. */
 const { values } = parseArgs({
@@ -24,7 +24,7 @@ runServer({
   hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url),
   shWatchdogScript: new URL('./sh-watchdog.mjs', import.meta.url),
   // bin/hoard's fast path checks and writes as the Node wrapper does, with its code.
-  wrapperParts: { callFingerprint, recursionMessage, nestedEnvironment, restoreFiles },
+  wrapperParts: { callFingerprint, recursionMessage, nestedEnvironment, restoreFiles: restoreFilesAsync },
   ...(level ? { logLevel: level as LogLevel } : {}),
 }).then(
   (code) => process.exit(code),
