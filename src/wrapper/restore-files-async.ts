@@ -26,31 +26,34 @@ async function sha256Of(path: string, chunk: Buffer): Promise<string> {
  * into place, no temporary file left behind.
  */
 export async function restoreFilesAsync(files: readonly RestoreFile[]): Promise<string[]> {
-  const identities: string[] = [];
-  let chunk: Buffer | undefined;
-  for (const file of files) {
-    // Restores run side by side in one process: each temporary name is its own.
-    const temporary = `${file.path}.hoard-${process.pid}-a${(sequence += 1)}`;
-    try {
-      if ('from' in file) {
-        await copyFile(file.from, temporary, constants.COPYFILE_FICLONE);
-        chunk ??= Buffer.allocUnsafe(1 << 20);
-        if (file.sha256 !== undefined && (await sha256Of(temporary, chunk)) !== file.sha256) throw new CorruptCopy(file.path);
-      } else {
-        const handle = await open(temporary, 'w');
-        try {
-          await handle.writeFile(file.text);
-        } finally {
-          await handle.close();
-        }
+  // Side by side: one file's copy runs in the thread pool while another's check is hashed. All are
+  // settled before a failure is reported, so none lands after the caller has moved on.
+  const settled = await Promise.allSettled(files.map((file) => restoreOne(file)));
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<string>).value);
+}
+
+async function restoreOne(file: RestoreFile): Promise<string> {
+  // Restores run side by side in one process: each temporary name is its own.
+  const temporary = `${file.path}.hoard-${process.pid}-a${(sequence += 1)}`;
+  try {
+    if ('from' in file) {
+      await copyFile(file.from, temporary, constants.COPYFILE_FICLONE);
+      if (file.sha256 !== undefined && (await sha256Of(temporary, Buffer.allocUnsafe(1 << 20))) !== file.sha256) throw new CorruptCopy(file.path);
+    } else {
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(file.text);
+      } finally {
+        await handle.close();
       }
-      if (file.mode !== undefined) await chmod(temporary, file.mode);
-      await rename(temporary, file.path);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
     }
-    identities.push(fileIdentity(await stat(file.path, { bigint: true })));
+    if (file.mode !== undefined) await chmod(temporary, file.mode);
+    await rename(temporary, file.path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
   }
-  return identities;
+  return fileIdentity(await stat(file.path, { bigint: true }));
 }
