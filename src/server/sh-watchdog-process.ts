@@ -81,8 +81,12 @@ function main(): void {
   // The server is gone (or let go of this process): its shells read end-of-file, nothing to do.
   process.stdin.on('end', () => process.exit(0));
   process.stdin.on('error', () => process.exit(0));
+  // Silent at two looks in a row: after a pause of this process's own (a starved machine), the first
+  // look runs before the beats that arrived meanwhile are read, the second after.
+  let silentLooks = 0;
   setInterval(() => {
-    if (Date.now() - lastBeat > stallMs) tellWaitingShells(lanesDir, serverPid, told);
+    silentLooks = Date.now() - lastBeat > stallMs ? silentLooks + 1 : 0;
+    if (silentLooks >= 2) tellWaitingShells(lanesDir, serverPid, told);
   }, 1000);
 }
 
