@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import blake3 from 'blake3-wasm';
+import { digestContent, digestFileHere } from './file-digest.js';
 import { HashWorkers } from './hash-workers.js';
+
+export { digestContent, digestFileHere, digestFileSync } from './file-digest.js';
 
 /**
  * The only place that hashes. Keys, file digests and entry verification all go through here, so the
@@ -16,13 +18,8 @@ export function digestBytes(data: Uint8Array | string): string {
   return blake3.hash(data).toString('hex');
 }
 
-/** The digest of a file's bytes (see digestFile), for bytes already in memory. */
-export function digestContent(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Files up to this size are read and hashed in one call; larger ones in chunks, so that hashing (synchronous
- * wasm) never holds the server's event loop for more than a few milliseconds while other wrappers wait. */
+/** Files up to this size are read and hashed in one call; larger ones in chunks, so that hashing (synchronous)
+ * never holds the server's event loop for more than a few milliseconds while other wrappers wait. */
 const READ_WHOLE_BYTES = 1024 * 1024;
 
 /** Larger files go to a hashing thread, when the process has them (useHashWorkers): the event loop only hashes what takes a few ms. */
@@ -57,31 +54,6 @@ export async function digestFile(path: string, knownSize?: number, background = 
     }
   }
   return digestFileHere(path);
-}
-
-/** Streams the file through the hash on the calling thread. */
-export async function digestFileHere(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-let chunk: Buffer | undefined;
-
-/**
- * The same digest, read synchronously into one reused buffer: for a hashing thread, which has nothing
- * else to do meanwhile and would otherwise leave a megabyte of garbage per chunk read.
- */
-export function digestFileSync(path: string): string {
-  const hash = createHash('sha256');
-  chunk ??= Buffer.allocUnsafe(1 << 20);
-  const descriptor = openSync(path, 'r');
-  try {
-    for (let read; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
-  } finally {
-    closeSync(descriptor);
-  }
-  return hash.digest('hex');
 }
 
 /**

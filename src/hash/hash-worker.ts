@@ -5,7 +5,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { digestFileSync } from './blake3.js';
+import { digestFileSync } from './file-digest.js';
 import type { HashJob, HashResult, HashWorkerOptions } from './hash-workers.js';
 
 /**
