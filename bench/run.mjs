@@ -766,6 +766,10 @@ function report(totalSeconds, hoardLogs) {
   const removedRatio = removed.hoard.median / removed.sccache.median;
   const regexBytes = results.regexBytes ?? 0;
   const coldRatio = builds.hoard.cold / builds.none.cold;
+  // The rounds are interleaved: a drift of the machine's speed lands on both builds of a round alike, so
+  // the ratio within each round, and their median, say more than two fastest builds of different rounds.
+  const pairedCold = results.coldRounds.hoard.map((seconds, round) => seconds / results.coldRounds.none[round]);
+  const medianPairedCold = median(pairedCold);
   const passthroughCold = Math.min(...results.coldRounds.passthrough);
   const passthroughRatio = passthroughCold / builds.none.cold;
   const overNode = st.hoard.median - st.nodeNoCa.median;
@@ -826,7 +830,7 @@ ${loadSummary}${repeatSummary}
 the noise between two builds on this machine. ² A \`git worktree\` of the same commit at another path;
 hoard runs with \`basedirs = auto\` (HOARD_BASEDIRS=auto) throughout, so its workspace crate, bench-core, can hit there${(results.interference['no cache cold build'] ?? 0) >= 0.05 || (results.interference['no cache warm build'] ?? 0) >= 0.05 ? ' (inflated here: one of the two was disturbed, see above)' : ''}.
 
-³ The fastest of ${options.rounds} rounds, interleaved (no cache, sccache, hoard, Node pass-through, then again): no cache ${results.coldRounds.none.map(s).join(', ')}; sccache ${results.coldRounds.sccache.map(s).join(', ')}; hoard ${results.coldRounds.hoard.map(s).join(', ')}; Node pass-through wrapper ${results.coldRounds.passthrough.map(s).join(', ')}.
+³ The fastest of ${options.rounds} rounds, interleaved (no cache, sccache, hoard, Node pass-through, then again): no cache ${results.coldRounds.none.map(s).join(', ')} (median ${s(median(results.coldRounds.none))}); sccache ${results.coldRounds.sccache.map(s).join(', ')} (median ${s(median(results.coldRounds.sccache))}); hoard ${results.coldRounds.hoard.map(s).join(', ')} (median ${s(median(results.coldRounds.hoard))}); Node pass-through wrapper ${results.coldRounds.passthrough.map(s).join(', ')} (median ${s(median(results.coldRounds.passthrough))}). hoard ÷ no cache within each round: ${pairedCold.map((ratio) => `${ratio.toFixed(2)}×`).join(', ')} (median ${medianPairedCold.toFixed(2)}×).
 
 ⁴ sccache and hoard: the fastest of ${options.rounds} rounds, interleaved (sccache, hoard, then again), each with its counters zeroed: sccache ${results.warmRounds.sccache.map(s).join(', ')}; hoard ${results.warmRounds.hoard.map(s).join(', ')}. The counters below are the fastest round's.
 
@@ -896,7 +900,7 @@ the bundle, the misuse check) is ${st.hoard.median - st.nodeAsHoard.median >= 0 
 | hit rate over all compile requests of the warm build | hoard ${(warmHitRate('hoard') * 100).toFixed(1)} % (${stats.hoard.warm.hits} of ${compileRequests(stats.hoard.warm)}), sccache ${(warmHitRate('sccache') * 100).toFixed(1)} % (${stats.sccache.warm.hits} of ${compileRequests(stats.sccache.warm)}) | |
 | regex hit ≤ 0.25 × sccache's (medians), outputs in place | ${against(hitRatio, 0.25)}${allHits('sccache') && allHits('hoard') ? '' : ' (not all calls were hits)'} | ${verdict(hitRatio <= 0.25 && allHits('hoard'))} |
 | regex hit ≤ 0.25 × sccache's (medians), outputs removed | ${against(removedRatio, 0.25)}${removed.hoard.hits === options.hits ? '' : ' (not all calls were hits)'} | ${verdict(removedRatio <= 0.25 && removed.hoard.hits === options.hits)} |
-| cold build ≤ 1.10 × no cache | ${against(coldRatio, 1.1)} (a Node wrapper that only runs the compiler: ${passthroughRatio.toFixed(2)}×) | ${verdict(coldRatio <= 1.1)} |
+| cold build ≤ 1.10 × no cache | ${against(coldRatio, 1.1)} (fastest rounds; within each round, median ${medianPairedCold.toFixed(2)}×; a Node wrapper that only runs the compiler: ${passthroughRatio.toFixed(2)}×) | ${verdict(coldRatio <= 1.1)} |
 | wrapper start-up ≤ bare node + 15 ms (node without NODE_EXTRA_CA_CERTS) | ${overNode >= 0 ? "+" : ""}${overNode.toFixed(1)} ms | ${verdict(overNode <= 15)} |
 
 ${[

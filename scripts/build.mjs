@@ -30,8 +30,8 @@ await build({
   // Anything that is not a Node built-in would be bundled in; the test in src/bin checks there is none.
 });
 const esm = { ...common, outdir: 'dist', outExtension: { '.js': '.mjs' }, format: 'esm', packages: 'external' };
-// The server stays one self-contained file, beside the script of its hashing threads.
-await build({ ...esm, entryPoints: { server: 'src/bin/server.ts', 'hash-worker': 'src/hash/hash-worker.ts' } });
+// The server stays one self-contained file, beside the scripts of its hashing threads and of its sh lanes' watchdog.
+await build({ ...esm, entryPoints: { server: 'src/bin/server.ts', 'hash-worker': 'src/hash/hash-worker.ts', 'sh-watchdog': 'src/server/sh-watchdog-process.ts' } });
 // The dashboard (ink, react) is imported only when it opens: splitting the CLI keeps it in a file of its
 // own under dist/chunks/, so `hoard stats --json` and every other command never load it.
 rmSync('dist/chunks', { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -206,5 +206,136 @@ describe("bin/hoard's fast path, against a stand-in server", () => {
     expect(text).toContain(`/lanes-p${PROTOCOL_VERSION}/.sh`);
     const names = /case \$\{1-\} in ([^)]*)\) return/.exec(text)![1]!.split('|').map((name) => name.trim());
     expect(names.filter((name) => /^[a-z]+$/.test(name)).sort()).toEqual([...SUBCOMMANDS, 'version', 'hoard'].sort());
+  });
+});
+
+/** A line the launcher sends after its request (`store <status>`, `abandon`), read from the lane. */
+async function readLine(fd: number): Promise<string> {
+  let text = '';
+  const chunk = Buffer.alloc(256);
+  for (let waited = 0; waited < 30_000; waited += 10) {
+    try {
+      text += chunk.subarray(0, readSync(fd, chunk)).toString();
+      if (text.includes('\n')) return text.slice(0, text.indexOf('\n'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no line on the lane (so far: ${JSON.stringify(text)})`);
+}
+
+/**
+ * A compiler that writes to stdout and stderr, then waits (up to 20 s) for the test to have seen both
+ * before it goes on: output held back until the compile ends is seen too late, and says so.
+ */
+function chattyCompiler(mark: string): string {
+  const script = join(mkdtempSync(join(tmpdir(), 'hoard-cc-')), 'cc');
+  writeFileSync(
+    script,
+    [
+      '#!/bin/sh',
+      "printf 'early out\\n'",
+      "printf 'early err\\n' >&2",
+      'i=0',
+      `while [ ! -e '${mark}' ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done`,
+      `[ -e '${mark}' ] || printf 'NOT STREAMED\\n' >&2`,
+      "printf 'late err\\n' >&2",
+      'exit 3',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(script, 0o755);
+  return script;
+}
+
+describe("bin/hoard's fast path on a miss", () => {
+  it('streams the compiler output to the caller as it is written, and keeps it whole for the cache', async () => {
+    const lane = fakeShLane();
+    const dir = mkdtempSync(join(tmpdir(), 'hoard-capture-'));
+    const mark = join(dir, 'seen');
+    const capture = join(dir, 'capture');
+    const child = spawn(HOARD, [chattyCompiler(mark), '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node } });
+    let stdout = '';
+    let stderr = '';
+    const seen = (): void => {
+      if (stdout.includes('early out') && stderr.includes('early err')) writeFileSync(mark, '');
+    };
+    child.stdout.on('data', (data: Buffer) => ((stdout += data.toString()), seen()));
+    child.stderr.on('data', (data: Buffer) => ((stderr += data.toString()), seen()));
+    const status = new Promise((resolve) => child.on('close', resolve));
+    await readRequest(lane.request);
+    writeSync(lane.reply, `store\nouter\n0\n${capture}\n`);
+    expect(await readLine(lane.request)).toBe('store 3');
+    writeSync(lane.reply, 'stored\n');
+    expect(await status).toBe(3);
+    expect(stdout).toBe('early out\n');
+    expect(stderr).toBe('early err\nlate err\n');
+    expect(readFileSync(`${capture}.1`, 'utf8')).toBe(stdout);
+    expect(readFileSync(`${capture}.2`, 'utf8')).toBe(stderr);
+  });
+
+  it('stores nothing when the copy of the output could not be kept, and the caller still gets all of it', async () => {
+    const lane = fakeShLane();
+    const dir = mkdtempSync(join(tmpdir(), 'hoard-capture-'));
+    const mark = join(dir, 'seen');
+    writeFileSync(mark, '');
+    const capture = join(dir, 'capture');
+    // stderr's copy lands on a full disk.
+    symlinkSync('/dev/full', `${capture}.2`);
+    const child = spawn(HOARD, [chattyCompiler(mark), '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node } });
+    const done = finished(child);
+    await readRequest(lane.request);
+    writeSync(lane.reply, `store\nouter\n0\n${capture}\n`);
+    expect(await readLine(lane.request)).toBe('abandon');
+    const result = await done;
+    expect(result.status).toBe(3);
+    expect(result.stdout).toBe('early out\n');
+    expect(result.stderr).toContain('early err\nlate err\n');
+  });
+});
+
+describe("bin/hoard's fast path when its server goes silent", () => {
+  /** A compiler that prints the recursion guard's mark and its arguments. */
+  function markCompiler(): string {
+    const script = join(mkdtempSync(join(tmpdir(), 'hoard-cc-')), 'cc');
+    writeFileSync(script, '#!/bin/sh\nprintf "%s|" "$HOARD_NESTING" "$@"\n');
+    chmodSync(script, 0o755);
+    return script;
+  }
+
+  it("compiles directly on the watchdog's timeout, marked as a call through hoard, without node", async () => {
+    const lane = fakeShLane();
+    const child = spawn(HOARD, [markCompiler(), '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node, HOARD_NESTING: 'outer' } });
+    const done = finished(child);
+    await readRequest(lane.request);
+    writeSync(lane.reply, 'timeout\n');
+    const result = await done;
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(`outer sh${child.pid}|-c|a.c|`);
+  });
+
+  it('leaves a call nested 8 deep to the Node wrapper, which refuses it', async () => {
+    const lane = fakeShLane();
+    const nesting = 'a b c d e f g h';
+    const child = spawn(HOARD, [markCompiler(), '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node, HOARD_NESTING: nesting } });
+    const done = finished(child);
+    await readRequest(lane.request);
+    writeSync(lane.reply, 'timeout\n');
+    const result = await done;
+    // The stand-in node printed its arguments: the call went to the Node wrapper.
+    expect(result.stdout).toContain('-c\na.c\n');
+    expect(result.stdout).not.toContain('|');
+  });
+
+  it('prints nothing of a hit whose output lines are not whole, and hands it to the Node wrapper', async () => {
+    const lane = fakeShLane();
+    const child = spawn(HOARD, ['gcc', '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node } });
+    const done = finished(child);
+    await readRequest(lane.request);
+    writeSync(lane.reply, `hit 0\n=${printfFormat(Buffer.from('replayed'))}\ntimeout\n`);
+    const result = await done;
+    expect(result.stdout).not.toContain('replayed');
+    expect(result.stdout).toContain('gcc\n-c\na.c\n');
   });
 });

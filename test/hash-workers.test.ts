@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { digestBytes, digestFileHere } from '../src/hash/blake3.js';
+import { digestContent, digestFileHere } from '../src/hash/blake3.js';
 import { HashWorkers } from '../src/hash/hash-workers.js';
 import { REPO } from './e2e/harness.js';
 
@@ -24,7 +24,7 @@ describe('hashing threads (dist/hash-worker.mjs)', () => {
     const threaded = await Promise.all(files.map((path) => workers.digest(path)));
     expect(threaded).toEqual(await Promise.all(files.map((path) => digestFileHere(path))));
     expect(new Set(threaded).size).toBe(3);
-    expect(await workers.digest(files[0]!)).toBe(digestBytes(Buffer.alloc(9 * 1024 * 1024 + 1, 1)));
+    expect(await workers.digest(files[0]!)).toBe(digestContent(Buffer.alloc(9 * 1024 * 1024 + 1, 1)));
   });
 
   it('passes a missing file on with its error code', async () => {

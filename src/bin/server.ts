@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { debugRequested, failureText, userError } from '../errors/report.js';
 import { resolveLocations } from '../protocol/locations.js';
 import { callFingerprint, nestedEnvironment, recursionMessage } from '../wrapper/recursion.js';
-import { restoreFiles } from '../wrapper/restore-files.js';
+import { restoreFilesAsync } from '../wrapper/restore-files-async.js';
 
 /** `node server.mjs [--foreground] [--log-level LEVEL]`: started by the wrapper or `hoard server start`. */
 const { values } = parseArgs({
@@ -25,8 +25,9 @@ if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
 runServer({
   foreground: values.foreground,
   hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url),
+  shWatchdogScript: new URL('./sh-watchdog.mjs', import.meta.url),
   // bin/hoard's fast path checks and writes as the Node wrapper does, with its code.
-  wrapperParts: { callFingerprint, recursionMessage, nestedEnvironment, restoreFiles },
+  wrapperParts: { callFingerprint, recursionMessage, nestedEnvironment, restoreFiles: restoreFilesAsync },
   ...(level ? { logLevel: level as LogLevel } : {}),
 }).then(
   (code) => process.exit(code),

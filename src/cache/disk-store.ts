@@ -8,7 +8,6 @@ import { fileIdentity } from '../fs/file-identity.js';
 import { digestFile } from '../hash/blake3.js';
 import { entrySchema, ENTRY_FORMAT, refusal, sealOf, type Entry } from './entry.js';
 import type { EntryContent } from './entry-object.js';
-import { sha256File } from './sha256-file.js';
 import { ParsedFiles } from '../fs/parsed-files.js';
 import { fromTemplate, toTemplate, type BuildPlaces } from './path-template.js';
 import type { RestoreFile } from '../protocol/messages.js';
@@ -263,13 +262,16 @@ export class DiskStore {
         const blob = join(staged.dir, String(index));
         const info = await stat(blob, { bigint: true });
         // A dependent's key may have digested the original already (cargo starts dependents on the
-        // rmeta): the blob is a copy of that very file.
+        // rmeta): the blob is a copy of that very file (its identity did not change across the copy).
+        // Then nothing is read again, and the entry records the digest of what the compiler wrote: a
+        // copy gone wrong on its way into the store would fail every restore's check, not be served.
         const source = staged.sources[index];
         const remembered = source ? await this.memo.knownAs(source.path, source.identity)?.catch(() => undefined) : undefined;
-        const [digest, sha256] = await Promise.all([remembered ?? digestFile(blob, Number(info.size), true), sha256File(blob)]);
+        // A file's digest is its sha256 (src/hash/blake3.ts): one pass gives the key's digest and the restore check's.
+        const digest = remembered ?? (await digestFile(blob, Number(info.size), true));
         // The crates that depend on this one digest the original as an extern: they need not hash it again.
         await this.rememberOriginal(source, digest);
-        described.push({ ...file, size: Number(info.size), digest, sha256, identity: fileIdentity(info) });
+        described.push({ ...file, size: Number(info.size), digest, sha256: digest, identity: fileIdentity(info) });
       }
       return await this.publish(key, staged.dir, { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata }, options);
     } finally {

@@ -13,7 +13,7 @@ export const entrySchema = z.object({
     z.object({
       name: z.string().min(1).refine((name) => !name.includes('/') && name !== '..' && name !== '.', 'a plain file name'),
       size: z.number().int().nonnegative(),
-      /** BLAKE3, as keys digest files: told to the digest memo for a restored copy. */
+      /** As keys digest files (digestFile: sha256): told to the digest memo for a restored copy. */
       digest: sha256Hex,
       /** sha256 of the bytes: the wrapper checks every restored file against it as it writes it. */
       sha256: sha256Hex,

@@ -1,18 +1,25 @@
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import blake3 from 'blake3-wasm';
+import { digestContent, digestFileHere } from './file-digest.js';
 import { HashWorkers } from './hash-workers.js';
+
+export { digestContent, digestFileHere, digestFileSync } from './file-digest.js';
 
 /**
  * The only place that hashes. Keys, file digests and entry verification all go through here, so the
  * algorithm can change in one place (and bumps CACHE_VERSION when it does).
+ *
+ * Keys (short strings) are BLAKE3. A file's digest is its sha256: the same value then names a file in
+ * a key (an extern, a source, a toolchain library) and checks a restored copy of it (the entry's
+ * `sha256`), so an output is read and hashed once when it is stored, by OpenSSL's native code rather than
+ * blake3-wasm, a few times slower here (docs/decisions.md, 2026-12-03).
  */
 export function digestBytes(data: Uint8Array | string): string {
   return blake3.hash(data).toString('hex');
 }
 
-/** Files up to this size are read and hashed in one call; larger ones in chunks, so that hashing (synchronous
- * wasm) never holds the server's event loop for more than a few milliseconds while other wrappers wait. */
+/** Files up to this size are read and hashed in one call; larger ones in chunks, so that hashing (synchronous)
+ * never holds the server's event loop for more than a few milliseconds while other wrappers wait. */
 const READ_WHOLE_BYTES = 1024 * 1024;
 
 /** Larger files go to a hashing thread, when the process has them (useHashWorkers): the event loop only hashes what takes a few ms. */
@@ -35,7 +42,9 @@ export function useHashWorkers(script: URL, size: number): { close(): Promise<vo
  * `background`: no request waits for this digest.
  */
 export async function digestFile(path: string, knownSize?: number, background = false): Promise<string> {
-  if (knownSize !== undefined && knownSize <= READ_WHOLE_BYTES) return digestBytes(await readFile(path));
+  // Read synchronously: a file this small is mostly in the page cache (a compile just read or wrote
+  // it), and readFile's trips through the thread pool (open, stat, read, close) cost more CPU than the read.
+  if (knownSize !== undefined && knownSize <= READ_WHOLE_BYTES) return digestContent(readFileSync(path));
   if (workers && knownSize !== undefined && knownSize > WORKER_MIN_BYTES) {
     try {
       return await (background ? workers.background : workers.now).digest(path);
@@ -45,13 +54,6 @@ export async function digestFile(path: string, knownSize?: number, background = 
     }
   }
   return digestFileHere(path);
-}
-
-/** Streams the file through the hash on the calling thread. */
-export async function digestFileHere(path: string): Promise<string> {
-  const hash = blake3.createHash();
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**

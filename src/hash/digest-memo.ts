@@ -11,6 +11,8 @@ import { fileIdentity } from '../fs/file-identity.js';
  * network filesystems), which a whole-second mtime suggests.
  */
 export const TOO_FRESH_MS = 50;
+/** digests.json's format: 2 since a file's digest is its sha256 (format 1 held BLAKE3 digests, never to be mixed with these). */
+const MEMO_FORMAT = 2;
 export const TOO_FRESH_COARSE_MS = 2000;
 
 function tooFresh(info: BigIntStats): boolean {
@@ -113,7 +115,7 @@ export class DigestMemo {
   async save(file: string): Promise<void> {
     const known: Array<[path: string, identity: string, digest: string]> = [];
     for (const [path, digest] of this.settled) known.push([path, this.digests.get(path)!.identity, digest]);
-    await writeAtomically(file, JSON.stringify({ format: 1, known }));
+    await writeAtomically(file, JSON.stringify({ format: MEMO_FORMAT, known }));
   }
 
   /** Loads what a previous server saved; a missing or unreadable file just means nothing is known. */
@@ -125,7 +127,7 @@ export class DigestMemo {
       return;
     }
     const known = (saved as { format?: unknown; known?: unknown }).known;
-    if ((saved as { format?: unknown }).format !== 1 || !Array.isArray(known)) return;
+    if ((saved as { format?: unknown }).format !== MEMO_FORMAT || !Array.isArray(known)) return;
     for (const row of known.slice(0, this.maxEntries)) {
       if (!Array.isArray(row) || row.length !== 3 || !row.every((part) => typeof part === 'string')) continue;
       const [path, identity, digest] = row as [string, string, string];

@@ -5,7 +5,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { digestFileHere } from './blake3.js';
+import { digestFileSync } from './file-digest.js';
 import type { HashJob, HashResult, HashWorkerOptions } from './hash-workers.js';
 
 /**
@@ -22,8 +22,12 @@ if (nice) {
 }
 
 parentPort!.on('message', (job: HashJob) => {
-  digestFileHere(job.path).then(
-    (digest) => parentPort!.postMessage({ id: job.id, digest } satisfies HashResult),
-    (error: NodeJS.ErrnoException) => parentPort!.postMessage({ id: job.id, error: error.message, ...(error.code ? { code: error.code } : {}) } satisfies HashResult),
-  );
+  let result: HashResult;
+  try {
+    result = { id: job.id, digest: digestFileSync(job.path) };
+  } catch (error) {
+    const { message, code } = error as NodeJS.ErrnoException;
+    result = { id: job.id, error: message, ...(code ? { code } : {}) };
+  }
+  parentPort!.postMessage(result);
 });

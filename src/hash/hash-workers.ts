@@ -20,7 +20,7 @@ interface Pending {
 }
 
 /**
- * Threads that hash large files. blake3-wasm is slow on one core (docs/decisions.md): the first compile
+ * Threads that hash large files (docs/decisions.md): the first compile
  * with a new toolchain digests its shared libraries (hundreds of megabytes), and the outputs of
  * a cold build add as much again. In threads the libraries are hashed side by side, and the server's
  * event loop keeps answering hits meanwhile. Threads start when first needed and do not keep the

@@ -31,6 +31,7 @@ import { dispatchRequest, type RequestHandlers } from './dispatch.js';
 import { LanePool, mkfifoWith } from './lane-pool.js';
 import { SH_LANES_DIR } from '../protocol/lanes.js';
 import { serveShConversation, type FastPathCounts, type WrapperParts } from './sh-lane.js';
+import { startShWatchdog, type ShWatchdog } from './sh-watchdog.js';
 import { Lifecycle } from './lifecycle.js';
 import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
 import { LiveFeed, type CompileReport } from './live-feed.js';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   hashWorkerScript?: URL;
   /** The wrapper's checks and file writing, for bin/hoard's fast path; without them it has no lanes. */
   wrapperParts?: WrapperParts;
+  /** dist/sh-watchdog.mjs: tells the fast path's shells when this server goes silent (sh-watchdog-process.ts). */
+  shWatchdogScript?: URL;
 }
 
 const HOUSEKEEPING_INTERVAL_MS = 2000;
@@ -62,6 +65,11 @@ const HOUSEKEEPING_INTERVAL_MS = 2000;
  * refilled in batches of half this, so each `mkfifo` run (docs/decisions.md) serves 32 compiles.
  */
 const READY_LANES = 64;
+/**
+ * A server whose event loop has not turned for this long is silent: the shells waiting on its lanes
+ * compile directly. Long enough for any pause a working server makes (a hit's copies are asynchronous).
+ */
+const SH_STALL_MS = 10_000;
 /** How long a stopping server waits for the uploads still queued. */
 const UPLOAD_DRAIN_LIMIT_MS = 60_000;
 /** Staging directories older than this were left by a server that died mid-store. */
@@ -182,6 +190,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   });
   // bin/hoard's fast path: lanes of its own, answered in the shell's lines (src/server/sh-lane.ts).
   const fastPath: FastPathCounts = { served: 0, declined: {} };
+  let watchdog: ShWatchdog | undefined;
   const wrapperParts = options.wrapperParts;
   const shLanes = new LanePool({
     dir: join(locations.lanesDir, SH_LANES_DIR),
@@ -218,6 +227,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
       await memo.save(digestsPath).catch((error: Error) => log.warn(`could not save known digests: ${error.message}`));
       await configWatcher.close();
       await hashWorkers?.close();
+      watchdog?.close();
       connections.destroyAll();
     },
     ownsSocket: () => ownsSocketPath(locations.socketPath, socketInode!),
@@ -263,7 +273,11 @@ export async function runServer(options: ServerOptions): Promise<number> {
   socketInode = taken.inode;
   await rm(locations.startFailedPath, { force: true });
   await lanes.start();
-  if (wrapperParts) await shLanes.start();
+  if (wrapperParts) {
+    // Before any lane is offered: no shell waits on this server without a watchdog.
+    if (options.shWatchdogScript) watchdog = startShWatchdog(options.shWatchdogScript, join(locations.lanesDir, SH_LANES_DIR), SH_STALL_MS, log);
+    await shLanes.start();
+  }
   log.info(`listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`);
 
   const housekeeping = setInterval(() => void lifecycle.housekeeping(), HOUSEKEEPING_INTERVAL_MS);

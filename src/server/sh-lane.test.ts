@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { callFingerprint, nestedEnvironment, recursionMessage } from '../wrapper/recursion.js';
-import { restoreFiles } from '../wrapper/restore-files.js';
+import { restoreFilesAsync as restoreFiles } from '../wrapper/restore-files-async.js';
 import type { Conversation } from './conversation.js';
 import { compileRequestFor, serveShConversation, type ShellProcess, type ShLaneDependencies } from './sh-lane.js';
 import { PROBE_VALUE, PROBE_VARIABLE, type ShRequest } from './sh-request.js';

@@ -26,8 +26,8 @@ export interface WrapperParts {
   recursionMessage(compiler: string, call: string, env: NodeJS.ProcessEnv): string | undefined;
   /** The compiler's environment, marked with the call in HOARD_NESTING. */
   nestedEnvironment(env: NodeJS.ProcessEnv, call: string): Record<string, string>;
-  /** Writes a hit's files; gives their identities, or throws. */
-  restoreFiles(files: readonly RestoreFile[]): string[];
+  /** Writes a hit's files, off the event loop; gives their identities, or throws. */
+  restoreFiles(files: readonly RestoreFile[]): Promise<string[]>;
 }
 
 /** HOARD_* variables the Node wrapper reads, or the server only when it starts; any other declines. */
@@ -218,6 +218,14 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
       let compileStarted = 0;
       let decided = false;
       let acknowledged = false;
+      let restoring: Promise<void> | undefined;
+      const settleRestore = async (): Promise<void> => {
+        while (restoring) {
+          const pending = restoring;
+          restoring = undefined;
+          await pending;
+        }
+      };
       const runDirectly = (): void => write(`run\n${nesting}\n0\n`);
       const exchange: Exchange = {
         reply(message: ServerMessage): void {
@@ -226,26 +234,29 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
               return; // the shell simply waits longer
             case 'hit': {
               decided = true;
-              try {
-                // The server's umask is its own (private cache files): a file without a recorded mode gets
-                // the one the shell's umask would have given it, as it would through the Node wrapper.
-                const files = message.files.map((file) => (file.mode === undefined ? { ...file, mode: 0o666 & ~shellUmask } : file));
-                const identities = deps.wrapper.restoreFiles(files);
-                if (message.files.length > 0) queued.push({ v: PROTOCOL_VERSION, type: 'restored', identities });
-              } catch (error) {
-                if ((error as Error).name === 'CorruptCopy') {
-                  // A damaged cached blob (removed from the out-dir already): the server drops the entry and
-                  // answers run, so this compile replaces it, as through the Node wrapper.
-                  decided = false;
-                  queued.push({ v: PROTOCOL_VERSION, type: 'restore-failed', message: (error as Error).message, corrupt: true });
+              // The copies run in the thread pool; the flow's next() waits for them (the report they make).
+              restoring = (async (): Promise<void> => {
+                try {
+                  // The server's umask is its own (private cache files): a file without a recorded mode gets
+                  // the one the shell's umask would have given it, as it would through the Node wrapper.
+                  const files = message.files.map((file) => (file.mode === undefined ? { ...file, mode: 0o666 & ~shellUmask } : file));
+                  const identities = await deps.wrapper.restoreFiles(files);
+                  if (message.files.length > 0) queued.push({ v: PROTOCOL_VERSION, type: 'restored', identities });
+                } catch (error) {
+                  if ((error as Error).name === 'CorruptCopy') {
+                    // A damaged cached blob (removed from the out-dir already): the server drops the entry and
+                    // answers run, so this compile replaces it, as through the Node wrapper.
+                    decided = false;
+                    queued.push({ v: PROTOCOL_VERSION, type: 'restore-failed', message: (error as Error).message, corrupt: true });
+                    return;
+                  }
+                  // As the Node wrapper does: say so, and compile directly, uncached.
+                  queued.push({ v: PROTOCOL_VERSION, type: 'restore-failed', message: (error as Error).message });
+                  runDirectly();
                   return;
                 }
-                // As the Node wrapper does: say so, and compile directly, uncached.
-                queued.push({ v: PROTOCOL_VERSION, type: 'restore-failed', message: (error as Error).message });
-                runDirectly();
-                return;
-              }
-              write(`hit ${message.exitCode}\n${outputLine(message.stdout)}${outputLine(message.stderr)}`);
+                write(`hit ${message.exitCode}\n${outputLine(message.stdout)}${outputLine(message.stderr)}`);
+              })();
               return;
             }
             case 'run': {
@@ -273,6 +284,7 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
           }
         },
         async next(timeoutMs: number): Promise<ClientMessage | undefined> {
+          await settleRestore();
           const message = queued.shift();
           if (message) return message;
           if (!capture) return undefined;
@@ -296,6 +308,8 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
       try {
         await deps.answerCompile(checked.request, exchange);
       } finally {
+        // A hit without a report to wait for (nothing to copy) still has its lines to write.
+        await settleRestore();
         // The shell waits for a line the handler may not have sent (it failed, or the store did): it
         // must never wait for ever. Nothing decided: the Node wrapper asks; a compile done: go on.
         if (!decided) write('node\n');

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,46 @@ describe('the fast path with C compiles', () => {
     const { counters } = await sandbox.stats();
     expect(counters.byKind.c?.misses).toBe(3);
     expect(sumOf(counters.errors)).toBe(0);
+  });
+
+  it.each(['1', '0'])('with HOARD_FAST_PATH=%s, streams a miss\'s output as the compiler writes it, and stores all of it', async (fastPath) => {
+    // A gcc that says something, then waits (up to 20 s) until the test has seen it before compiling.
+    const compiler = join(sandbox.root, `chatty-gcc-${fastPath}`);
+    writeFileSync(
+      compiler,
+      [
+        '#!/bin/sh',
+        'case " $* " in *" -c "*) ;; *) exec gcc "$@" ;; esac',
+        "printf 'early words\\n' >&2",
+        'i=0',
+        'while [ ! -e "$STREAM_MARK" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done',
+        "[ -e \"$STREAM_MARK\" ] || printf 'NOT STREAMED\\n' >&2",
+        'exec gcc "$@"',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(compiler, 0o755);
+    const source = join(sandbox.root, `streamed-${fastPath}.c`);
+    writeFileSync(source, `int streamed_${fastPath}(void) { return 3; }\n`);
+    const mark = join(sandbox.root, `seen-${fastPath}`);
+    const env = { ...sandbox.env, HOARD_FAST_PATH: fastPath, STREAM_MARK: mark };
+    const before = await status();
+    const child = spawn(HOARD, [compiler, '-c', source, '-o', `${source}.o`], { cwd: sandbox.root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => {
+      stderr += data.toString();
+      if (stderr.includes('early words')) writeFileSync(mark, '');
+    });
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+    expect(stderr).toBe('early words\n');
+    rmSync(`${source}.o`);
+    rmSync(mark);
+    // The hit replays what was captured, the compiler does not run.
+    const hit = await sandbox.hoard([compiler, '-c', source, '-o', `${source}.o`], { HOARD_FAST_PATH: fastPath, STREAM_MARK: mark });
+    expectSuccess(hit, 'hit');
+    expect(hit.stderr).toBe('early words'); // execa drops the final newline
+    const after = await status();
+    expect(after.fastPath.served - before.fastPath.served).toBe(fastPath === '1' ? 2 : 0);
   });
 
   it('HOARD_FAST_PATH=0 leaves every call to the Node wrapper', async () => {

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fileIdentity } from '../fs/file-identity.js';
+import { restoreFilesAsync } from './restore-files-async.js';
+import { CorruptCopy } from './restore-files.js';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hoard-restore-async-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
+
+describe('restoreFilesAsync: a hit written by the server', () => {
+  it('copies blobs checked against their sha256 and writes texts, with their modes, and reports what it wrote', async () => {
+    writeFileSync(join(dir, 'blob'), 'binary');
+    const identities = await restoreFilesAsync([
+      { path: join(dir, 'build_script_build'), mode: 0o755, from: join(dir, 'blob'), sha256: sha256('binary') },
+      { path: join(dir, 'demo.d'), mode: 0o600, text: 'demo.d: src/lib.rs\n' },
+    ]);
+    expect(readFileSync(join(dir, 'build_script_build'), 'utf8')).toBe('binary');
+    expect(statSync(join(dir, 'build_script_build')).mode & 0o777).toBe(0o755);
+    expect(readFileSync(join(dir, 'demo.d'), 'utf8')).toBe('demo.d: src/lib.rs\n');
+    expect(statSync(join(dir, 'demo.d')).mode & 0o777).toBe(0o600);
+    expect(identities).toEqual([join(dir, 'build_script_build'), join(dir, 'demo.d')].map((path) => fileIdentity(statSync(path, { bigint: true }))));
+  });
+
+  it('refuses a copy that does not match its sha256, leaving what was there and no temporary file', async () => {
+    writeFileSync(join(dir, 'blob'), 'rotten');
+    writeFileSync(join(dir, 'libdemo.rlib'), 'before');
+    await expect(restoreFilesAsync([{ path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256('fresh') }])).rejects.toBeInstanceOf(CorruptCopy);
+    expect(readFileSync(join(dir, 'libdemo.rlib'), 'utf8')).toBe('before');
+    expect(readdirSync(dir).sort()).toEqual(['blob', 'libdemo.rlib']);
+  });
+
+  it('lets the event loop turn while a large file is copied and checked', async () => {
+    const bytes = Buffer.alloc(48 << 20, 7);
+    writeFileSync(join(dir, 'blob'), bytes);
+    let turns = 0;
+    let done = false;
+    const turn = (): void => {
+      turns += 1;
+      if (!done) setImmediate(turn);
+    };
+    setImmediate(turn);
+    await restoreFilesAsync([{ path: join(dir, 'libbig.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256(bytes) }]);
+    done = true;
+    // The copy and each chunk of the check are trips through the thread pool: the loop turns between them.
+    expect(turns).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, copyFile, open, rename, rm, stat } from 'node:fs/promises';
+import { fileIdentity } from '../fs/file-identity.js';
+import type { RestoreFile } from '../protocol/messages.js';
+import { CorruptCopy } from './restore-files.js';
+
+let sequence = 0;
+
+/** sha256 of a file as written, read back in chunks: each read a trip through the thread pool, each hash step under a millisecond. */
+async function sha256Of(path: string, chunk: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await open(path, 'r');
+  try {
+    for (let read; ({ bytesRead: read } = await handle.read(chunk, 0, chunk.length, null)), read > 0; ) hash.update(chunk.subarray(0, read));
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * restoreFiles (restore-files.ts) without blocking the caller's event loop: for the server, which writes
+ * the fast path's hits and keeps answering others while a large copy runs (a clone or copy_file_range
+ * in the thread pool). The same checks: every copy's sha256, each file under a temporary name renamed
+ * into place, no temporary file left behind.
+ */
+export async function restoreFilesAsync(files: readonly RestoreFile[]): Promise<string[]> {
+  // Side by side: one file's copy runs in the thread pool while another's check is hashed. All are
+  // settled before a failure is reported, so none lands after the caller has moved on.
+  const settled = await Promise.allSettled(files.map((file) => restoreOne(file)));
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<string>).value);
+}
+
+async function restoreOne(file: RestoreFile): Promise<string> {
+  // Restores run side by side in one process: each temporary name is its own.
+  const temporary = `${file.path}.hoard-${process.pid}-a${(sequence += 1)}`;
+  try {
+    if ('from' in file) {
+      await copyFile(file.from, temporary, constants.COPYFILE_FICLONE);
+      if (file.sha256 !== undefined && (await sha256Of(temporary, Buffer.allocUnsafe(1 << 20))) !== file.sha256) throw new CorruptCopy(file.path);
+    } else {
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(file.text);
+      } finally {
+        await handle.close();
+      }
+    }
+    if (file.mode !== undefined) await chmod(temporary, file.mode);
+    await rename(temporary, file.path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  return fileIdentity(await stat(file.path, { bigint: true }));
+}
