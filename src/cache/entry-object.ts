@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { entrySchema, refusal, type Entry } from './entry.js';
+import { MalformedFrame, zstdFrameBound } from './zstd-bound.js';
 
 /*
  * Objects that travel between cache levels: one object per entry (its description and every output's
@@ -23,7 +24,13 @@ const MAGIC = Buffer.from('HOARDOBJ', 'latin1');
 const LAYOUT_VERSION = 1;
 const HEADER_BYTES = 48;
 /** Larger bodies are refused before they are decompressed: no compile produces them, a zstd bomb might. */
-export const MAX_OBJECT_BODY_BYTES = 2 ** 31 - 1;
+export const MAX_OBJECT_BODY_BYTES = 2 ** 30;
+/**
+ * How far a zstd payload's bound (zstd-bound.ts) may exceed the body length its header declares: a
+ * compressed block is counted at the block maximum, and only the last block of a frame hoard wrote
+ * regenerates less than that.
+ */
+const BOUND_SLACK_BYTES = 128 * 1024;
 
 export type ObjectKind = 'e' | 'm';
 
@@ -54,7 +61,21 @@ function loadZstd(): Promise<Zstd> {
 }
 
 function digestOf(kind: ObjectKind, key: string, body: Uint8Array): Buffer {
-  return createHash('sha256').update(`hoard-object-1\0${kind}\0${key}\0`).update(body).digest();
+  return createHash('sha256').update(digestPrefix(kind, key)).update(body).digest();
+}
+
+function digestPrefix(kind: ObjectKind, key: string): string {
+  return `hoard-object-1\0${kind}\0${key}\0`;
+}
+
+/** Bodies at least this large are hashed on the thread pool: the event loop keeps answering hits meanwhile. */
+const HASH_OFF_THREAD_BYTES = 256 * 1024;
+
+/** digestOf, on the thread pool for a large body (WebCrypto's digest runs there), on this thread for a small one. */
+async function digestOfAsync(kind: ObjectKind, key: string, body: Buffer): Promise<Buffer> {
+  if (body.length < HASH_OFF_THREAD_BYTES) return digestOf(kind, key, body);
+  const prefix = Buffer.from(digestPrefix(kind, key), 'utf8');
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', Buffer.concat([prefix, body], prefix.length + body.length)));
 }
 
 /** Wraps a body as an object stored under `key`. Level 0 stores it uncompressed. */
@@ -83,6 +104,7 @@ export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Ar
   let body: Buffer;
   if (bytes[10] === 0) body = payload;
   else if (bytes[10] === 1) {
+    checkBound(payload, length);
     // Outside the try: a zstd that cannot be loaded is this installation's problem, not the object's.
     const codec = await loadZstd();
     try {
@@ -92,8 +114,24 @@ export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Ar
     }
   } else throw new CorruptObject(`unknown compression ${bytes[10]}`);
   if (body.length !== length) throw new CorruptObject(`holds ${body.length} bytes, its header says ${length} (truncated?)`);
-  if (!digestOf(kind, key, body).equals(bytes.subarray(16, HEADER_BYTES))) throw new CorruptObject('its content does not match its digest (corrupt, or stored under another key)');
+  if (!(await digestOfAsync(kind, key, body)).equals(bytes.subarray(16, HEADER_BYTES))) throw new CorruptObject('its content does not match its digest (corrupt, or stored under another key)');
   return body;
+}
+
+/**
+ * Refuses, before decompressing, a payload that could decompress to more than its header declares
+ * (a zstd bomb: a few kilobytes of RLE blocks regenerate gigabytes) or that is not one zstd frame.
+ */
+function checkBound(payload: Buffer, declared: number): void {
+  let bound;
+  try {
+    bound = zstdFrameBound(payload, declared + BOUND_SLACK_BYTES);
+  } catch (error) {
+    if (error instanceof MalformedFrame) throw new CorruptObject(`does not decompress: ${error.message}`);
+    throw error;
+  }
+  if (bound.declaredBytes !== undefined && bound.declaredBytes !== declared) throw new CorruptObject(`its zstd frame declares ${bound.declaredBytes} bytes, its header ${declared}`);
+  if (bound.maxBytes > declared + BOUND_SLACK_BYTES) throw new CorruptObject(`could decompress to more than the ${declared} bytes its header declares (a zstd bomb?)`);
 }
 
 /** What an entry object carries: the description and each output's bytes, in order. */
