@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DigestMemo } from '../hash/digest-memo.js';
 import { emptyCounters, type Counters } from '../stats/counters.js';
 import { DiskStore } from './disk-store.js';
@@ -117,6 +117,40 @@ describe('TieredStore', () => {
     const found = await b.local.get(KEY);
     if (found.status !== 'hit') throw new Error('no local hit');
     expect(readFileSync(join(found.found.dir, '0'), 'utf8')).toBe('rlib bytes '.repeat(1000));
+  });
+
+  it('fetches the entry a remote manifest names while the lookup checks the files, and counts its hit when a request takes it', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    expect(await b.findResult(DIRECT, anywhere)).toBe(KEY);
+    // Asked for before any request asked for the entry: the two waits overlap.
+    await vi.waitFor(() => expect(shared.gets).toContain(entryObjectKey(KEY)));
+    await vi.waitFor(async () => expect((await b.local.get(KEY)).status).toBe('hit'));
+    expect(counters.remoteHits).toEqual({});
+    expect((await b.get(KEY)).status).toBe('hit');
+    expect(counters.remoteHits).toEqual({ 'redis://shared': 1 });
+    expect((await b.get(KEY)).status).toBe('hit');
+    expect(counters.remoteHits).toEqual({ 'redis://shared': 1 });
+    expect(shared.gets.filter((key) => key === entryObjectKey(KEY))).toHaveLength(1);
+  });
+
+  it('never counts an entry fetched ahead that the lookup did not choose as a remote hit', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    // The source file exists on machine b, with other content than the manifest recorded (none).
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    mkdirSync(join(root, 'b-src'), { recursive: true });
+    writeFileSync(join(root, 'b-src', 'lib.rs'), 'pub fn changed() {}');
+    const changed = { path: (recorded: string) => join(root, 'b-src', recorded), env: () => null };
+    expect(await b.findResult(DIRECT, changed)).toBeUndefined();
+    await vi.waitFor(() => expect(shared.gets).toContain(entryObjectKey(KEY)));
+    expect((await b.get(KEY)).status).toBe('hit');
+    expect(counters.remoteHits).toEqual({});
   });
 
   it('asks the remotes in order and takes the first that has the entry', async () => {

@@ -42,6 +42,13 @@ export interface TieredStoreOptions {
   log: TierLog;
 }
 
+/** One fetch of an entry: resolves to the label of the remote it came from, or undefined when none had it. */
+interface Fetch {
+  done: Promise<string | undefined>;
+  /** A request counted it as a remote hit (or the lookup that fetched it ahead chose another entry). */
+  claimed: boolean;
+}
+
 export const DEFAULT_COMPRESSION_LEVEL = 3;
 const DEFAULT_UPLOAD_QUEUE_LIMIT = 512;
 const DEFAULT_UPLOAD_CONCURRENCY = 2;
@@ -52,8 +59,11 @@ export class TieredStore {
   private levels: readonly RemoteLevel[];
   private compressionLevel: number;
   private readonly uploads: UploadQueue;
-  /** Entries being fetched from a remote: a second request for one waits for the first fetch. */
-  private readonly fetching = new Map<string, Promise<boolean>>();
+  /**
+   * Entries being fetched from a remote (a second request for one waits for the first fetch), and
+   * entries fetched ahead that no request has taken yet.
+   */
+  private readonly fetches = new Map<string, Fetch>();
   /**
    * Entries a remote held a damaged object of: their next upload replaces it. Otherwise an upload that
    * keeps what is there (Redis SET NX) would leave it for every machine to fetch and refuse again.
@@ -102,7 +112,10 @@ export class TieredStore {
 
   /**
    * The result key for a direct key: from the local manifest, else from each remote's manifest in
-   * turn (its combinations are merged into the local manifest, so the next lookup is local).
+   * turn (its combinations are merged into the local manifest in the background, so the next lookup is
+   * local). The entry the remote's first applicable combination names is fetched while the
+   * combinations are checked against the files here (hashing sources, on a fresh machine): the two
+   * waits overlap instead of adding up.
    */
   async findResult(directKey: string, now: CurrentState, count: CountChange = this.options.count): Promise<string | undefined> {
     const local = await this.manifests.find(directKey, now);
@@ -110,8 +123,11 @@ export class TieredStore {
     for (const remote of this.levels) {
       const entries = await this.readManifest(remote, directKey, count);
       if (!entries?.length) continue;
-      await this.manifests.merge(directKey, entries);
-      const found = await this.manifests.find(directKey, now);
+      const likely = entries.find((entry) => entry.envDeps.every(([name, value]) => now.env(name) === value))?.resultKey;
+      if (likely !== undefined) this.startFetch(likely, count, true);
+      this.manifests.merge(directKey, entries).catch((error: unknown) => this.options.log.warn(`could not keep ${remote.storage.label}'s manifest ${directKey}: ${(error as Error).message}`));
+      const found = await this.manifests.findIn(entries, now);
+      if (likely !== undefined && found !== likely) this.unclaim(likely);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -158,34 +174,88 @@ export class TieredStore {
     return true;
   }
 
-  /** The entry `key`: from the local disk, else fetched once from the first remote that has it into the local disk. */
+  /**
+   * The entry `key`: from the local disk, else fetched once from the first remote that has it into the
+   * local disk. The request that first takes a fetched entry counts it as that remote's hit.
+   */
   async get(key: string, count: CountChange = this.options.count): Promise<Lookup> {
     const local = await this.local.get(key);
-    if (local.status !== 'miss' || this.levels.length === 0) return local;
-    let fetch = this.fetching.get(key);
-    if (!fetch) {
-      fetch = this.fetch(key, count).finally(() => this.fetching.delete(key));
-      this.fetching.set(key, fetch);
+    const pending = this.fetches.get(key);
+    if (local.status !== 'miss') {
+      // Fetched ahead (findResult): already on the local disk, but served from the remote.
+      if (local.status === 'hit' && pending && !pending.claimed) await this.claim(key, pending, count);
+      return local;
     }
-    return (await fetch) ? this.local.get(key) : local;
+    if (this.levels.length === 0 && !pending) return local;
+    const fetch = pending ?? this.startFetch(key, count, false);
+    return (await this.claim(key, fetch, count)) ? this.local.get(key) : local;
   }
 
-  private async fetch(key: string, count: CountChange): Promise<boolean> {
+  /** Waits for a fetch; true when it brought the entry. The first to claim a successful one counts the remote's hit. */
+  private async claim(key: string, fetch: Fetch, count: CountChange): Promise<boolean> {
+    const from = await fetch.done;
+    if (from === undefined) return false;
+    if (!fetch.claimed) {
+      fetch.claimed = true;
+      if (this.fetches.get(key) === fetch) this.fetches.delete(key);
+      count((counters) => increment(counters.remoteHits, from));
+    }
+    return true;
+  }
+
+  /** A fetched-ahead entry the lookup did not choose: it stays on the local disk, never counted as a remote hit. */
+  private unclaim(key: string): void {
+    const fetch = this.fetches.get(key);
+    if (!fetch || fetch.claimed) return;
+    fetch.claimed = true;
+    void fetch.done.finally(() => {
+      if (this.fetches.get(key) === fetch) this.fetches.delete(key);
+    });
+  }
+
+  /** The one fetch of `key` under way, started if there is none. `checkLocal`: fetched ahead, so the local disk may have it. */
+  private startFetch(key: string, count: CountChange, checkLocal: boolean): Fetch {
+    const running = this.fetches.get(key);
+    if (running) return running;
+    const fetch: Fetch = { done: Promise.resolve(undefined), claimed: false };
+    fetch.done = (async () => {
+      if (checkLocal && (await this.local.get(key)).status !== 'miss') return undefined;
+      return this.fetch(key, count);
+    })()
+      .catch((error: unknown) => {
+        this.options.log.warn(`fetching ${key}: ${(error as Error).message}`);
+        return undefined;
+      })
+      .then((from) => {
+        // A failed fetch is forgotten at once; a successful one waits for the request that claims it.
+        if (from === undefined && this.fetches.get(key) === fetch) this.fetches.delete(key);
+        return from;
+      });
+    this.fetches.set(key, fetch);
+    return fetch;
+  }
+
+  /** Fetches, checks and imports `key` from the first remote that has it; the label of that remote, or undefined. */
+  private async fetch(key: string, count: CountChange): Promise<string | undefined> {
     for (const remote of this.levels) {
+      const started = performance.now();
       const value = await this.read(remote, entryObjectKey(key), count);
       if (!value) continue;
-      let content: Awaited<ReturnType<typeof decodeEntryObject>>;
+      const read = performance.now();
+      let content;
       try {
         content = await decodeEntryObject(key, value);
       } catch (error) {
         if (this.corrupt(remote, entryObjectKey(key), error, count)) this.damagedRemotely.add(key);
         continue;
       }
+      const decoded = performance.now();
       await this.local.importEntry(key, content, { overwrite: true });
-      count((counters) => increment(counters.remoteHits, remote.storage.label));
-      return true;
+      const ms = (from: number, to: number): string => `${Math.round(to - from)} ms`;
+      this.options.log.debug(`fetched ${key} from ${remote.storage.label}: ${value.byteLength} bytes read in ${ms(started, read)}, checked in ${ms(read, decoded)}, written locally in ${ms(decoded, performance.now())}`);
+      return remote.storage.label;
     }
-    return false;
+    return undefined;
   }
 
   /** Stores staged outputs as the local entry `key` and queues its upload. Returns the bytes added locally. */
