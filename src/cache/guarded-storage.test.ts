@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyRemoteCounters } from '../stats/remote-counters.js';
-import { GuardedStorage } from './guarded-storage.js';
+import { GuardedStorage, readBudgetMs } from './guarded-storage.js';
 import { StorageError, type CacheStorage } from './storage.js';
 
 type Behaviour = 'answer' | 'miss' | 'hang' | StorageError;
@@ -134,5 +134,41 @@ describe('GuardedStorage', () => {
     await readOnly.storage.remove('e/1');
     expect(readOnly.inner.calls).toEqual([]);
     expect(readOnly.storage.status().readOnly).toBe(true);
+  });
+
+  it('bounds a lookup by the operation timeout until its answer starts, then by a budget for its size', async () => {
+    /** Answers after `startMs` (saying how large the object is), then takes `bodyMs` for the rest, or never ends. */
+    const streaming = (startMs: number, size: number, bodyMs: number | 'never'): CacheStorage => ({
+      label: 'fake://slow-link',
+      get: (_key, signal, progress) =>
+        new Promise((resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(new Error('aborted')));
+          setTimeout(() => {
+            progress?.started(size);
+            if (bodyMs !== 'never') setTimeout(() => resolve(new Uint8Array(3)), bodyMs);
+          }, startMs);
+        }),
+      put: async () => undefined,
+      remove: async () => undefined,
+      close: async () => undefined,
+    });
+    const guard = (inner: CacheStorage) => {
+      const counters = emptyRemoteCounters();
+      return { counters, storage: new GuardedStorage(inner, { kind: 'fake', readOnly: true, operationTimeoutMs: 40, uploadTimeoutMs: 5_000, coolOffMs: 10_000, counters: () => counters, log: { warn: () => undefined, info: () => undefined } }) };
+    };
+    // 4 MiB on a link that delivers it in 150 ms: longer than the operation timeout, within its budget.
+    const large = guard(streaming(5, 4 * 1024 * 1024, 150));
+    expect(await large.storage.get('e/large')).toHaveLength(3);
+    expect(large.counters).toMatchObject({ hits: 1, timeouts: 0 });
+    expect(large.storage.status().state).toBe('ok');
+    // An answer that never starts is cut at the operation timeout.
+    const silent = guard(streaming(10_000, 10, 0));
+    await expect(silent.storage.get('e/silent')).rejects.toThrow(/no answer within 40 ms/);
+    // One that starts and then stalls is cut when its budget (40 ms + 100 bytes at 1 MiB/s) runs out.
+    const stalled = guard(streaming(5, 100, 'never'));
+    await expect(stalled.storage.get('e/stalled')).rejects.toThrow(/an answer of 100 bytes not received within 41 ms of its start/);
+    expect(stalled.counters.timeouts).toBe(1);
+    expect(readBudgetMs(10 * 1024 * 1024, 2000, 30_000)).toBe(12_000);
+    expect(readBudgetMs(undefined, 2000, 30_000)).toBe(30_000);
   });
 });

@@ -1,5 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { StorageError, type CacheStorage, type PutOptions } from '../storage.js';
+import { StorageError, type CacheStorage, type PutOptions, type ReadProgress } from '../storage.js';
 import { classifyNetworkError } from './network-errors.js';
 
 export interface RedisStorageOptions {
@@ -123,11 +123,21 @@ export class RedisStorage implements CacheStorage {
     return new StorageError('error', `${where}: ${message.split('\n')[0]}${connection && connection !== message ? ` (connection: ${connection.split('\n')[0]})` : ''}`, { cause: error });
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string, _signal?: AbortSignal, progress?: ReadProgress): Promise<Uint8Array | undefined> {
     try {
       const name = this.key(key);
       const expiry = this.options.expirySeconds;
-      const value = await this.call(() => (expiry > 0 ? this.client.getexBuffer(name, 'EX', expiry) : this.client.getBuffer(name)));
+      const value = await this.call(() => {
+        // STRLEN, sent just before the GET on the same connection, is answered just before it: it says
+        // that the answer has started and how large it is (a tiny reply where the GET's may be megabytes).
+        if (progress) {
+          this.client.strlen(name).then(
+            (length) => progress.started(length),
+            () => undefined,
+          );
+        }
+        return expiry > 0 ? this.client.getexBuffer(name, 'EX', expiry) : this.client.getBuffer(name);
+      });
       return value ?? undefined;
     } catch (error) {
       throw this.failure(error, 'GET from');

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Client } from 'minio';
-import { StorageError, type CacheStorage, type PutOptions } from '../storage.js';
+import { StorageError, type CacheStorage, type PutOptions, type ReadProgress } from '../storage.js';
 import type { AwsCredentialSource } from './aws-credentials.js';
 import { classifyNetworkError } from './network-errors.js';
 
@@ -116,10 +116,13 @@ export class S3Storage implements CacheStorage {
     return new StorageError('error', `${where}: ${message}`, { cause: error });
   }
 
-  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  async get(key: string, signal?: AbortSignal, progress?: ReadProgress): Promise<Uint8Array | undefined> {
     try {
       return await this.callSignal.run(signal, async () => {
         const stream = await this.client.getObject(this.options.bucket, this.objectName(key));
+        // The response's headers are in: the answer has started, and says how large it is.
+        const length = Number((stream as Readable & { headers?: Record<string, string | undefined> }).headers?.['content-length']);
+        progress?.started(Number.isSafeInteger(length) && length >= 0 ? length : undefined);
         return await readAll(stream);
       });
     } catch (error) {
