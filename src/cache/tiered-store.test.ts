@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DigestMemo } from '../hash/digest-memo.js';
 import { emptyCounters, type Counters } from '../stats/counters.js';
+import { emptyRemoteCounters } from '../stats/remote-counters.js';
+import { GuardedStorage } from './guarded-storage.js';
 import { DiskStore } from './disk-store.js';
 import { decodeEntryObject, encodeEntryObject } from './entry-object.js';
 import { ManifestStore } from './manifest-store.js';
@@ -177,9 +179,24 @@ describe('TieredStore', () => {
     await compileAndStore(tiers, 'a');
     await tiers.drain();
     expect((await tiers.local.get(KEY)).status).toBe('hit');
-    // The manifest, the entry, and the remote's manifest an upload merges with.
-    expect(counters.remoteReadFailures['redis://down']).toBe(3);
+    // The manifest, the entry, and the remote's manifest an upload merges with: asked, and failed.
+    expect(broken.gets).toHaveLength(3);
     expect(counters.uploadsDropped['redis://down']).toBe(2);
+  });
+
+  it("leaves the counting of lookups and failures to the remote's guard: each failure is counted once", async () => {
+    const broken = new MemoryStorage('redis://down');
+    broken.failing = true;
+    const guardCounters = emptyRemoteCounters();
+    counters.remotes['redis://down'] = guardCounters;
+    const guard = new GuardedStorage(broken, { kind: 'redis', readOnly: true, operationTimeoutMs: 1000, uploadTimeoutMs: 1000, coolOffMs: 0, counters: () => guardCounters, log: { warn: () => undefined, info: () => undefined } });
+    const tiers = await machine('a', [{ storage: guard, readOnly: true }]);
+    expect(await tiers.findResult(DIRECT, anywhere)).toBeUndefined();
+    expect((await tiers.get(KEY)).status).toBe('miss');
+    expect(guardCounters).toMatchObject({ timeouts: 2, hits: 0, misses: 0 });
+    // Nowhere else: no counter of the tier's names the remote.
+    const { remotes: _remotes, ...rest } = counters;
+    expect(JSON.stringify(rest)).not.toContain('redis://down');
   });
 
   it('a read-only remote never stops the local disk from filling', async () => {

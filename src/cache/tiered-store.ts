@@ -11,7 +11,8 @@ import { UploadQueue } from './upload-queue.js';
  * The cache as the compile flow sees it: the local disk first, then each remote in the configured
  * order. A remote hit is written to the local disk once and restored from there; a new entry is stored
  * locally and uploaded to every writable remote in the background. A remote that throws is a miss for
- * a read and a dropped upload for a write: timeouts and cool-off are its wrapper's (GuardedStorage).
+ * a read and a dropped upload for a write: timeouts, cool-off and the counts of lookups and failures
+ * are its wrapper's (GuardedStorage); what this store counts is what the levels served and moved.
  */
 
 export interface RemoteLevel {
@@ -151,7 +152,7 @@ export class TieredStore {
       if (value) count((counters) => increment(counters.remoteBytesDown, remote.storage.label, value.byteLength));
       return value;
     } catch (error) {
-      count((counters) => increment(counters.remoteReadFailures, remote.storage.label));
+      // Counted once, by kind, by the remote's guard (GuardedStorage), which sees every call.
       this.options.log.debug(`reading ${key} from ${remote.storage.label} failed: ${(error as Error).message}`);
       return undefined;
     }
@@ -160,8 +161,8 @@ export class TieredStore {
   /** Counts and logs an object that could not be read; true when the object itself was at fault. */
   private corrupt(remote: RemoteLevel, key: string, error: unknown, count: CountChange): boolean {
     if (!(error instanceof CorruptObject) && !(error instanceof SyntaxError) && (error as { name?: string }).name !== 'ZodError') {
-      // Not the object's fault (zstd could not be loaded): a miss, said in the log, not a corrupt object.
-      count((counters) => increment(counters.remoteReadFailures, remote.storage.label));
+      // Not the object's fault, nor the remote's (zstd could not be loaded): a miss, said in the log.
+      count((counters) => increment(counters.errors, 'internal'));
       this.options.log.warn(`${remote.storage.label}: could not read ${key}: ${(error as Error).message}`);
       return false;
     }
