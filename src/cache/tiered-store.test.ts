@@ -130,7 +130,7 @@ describe('TieredStore', () => {
     expect(await b.findResult(DIRECT, anywhere)).toBe(KEY);
     // Asked for before any request asked for the entry: the two waits overlap.
     await vi.waitFor(() => expect(shared.gets).toContain(entryObjectKey(KEY)));
-    await vi.waitFor(async () => expect((await b.local.get(KEY)).status).toBe('hit'));
+    // Held until a request takes it: then written to the local disk, and counted.
     expect(counters.remoteHits).toEqual({});
     expect((await b.get(KEY)).status).toBe('hit');
     expect(counters.remoteHits).toEqual({ 'redis://shared': 1 });
@@ -139,7 +139,7 @@ describe('TieredStore', () => {
     expect(shared.gets.filter((key) => key === entryObjectKey(KEY))).toHaveLength(1);
   });
 
-  it('never counts an entry fetched ahead that the lookup did not choose as a remote hit', async () => {
+  it('keeps nothing of an entry fetched ahead that the lookup did not choose, and never counts it as a remote hit', async () => {
     const shared = new MemoryStorage('redis://shared');
     const a = await machine('a', [{ storage: shared, readOnly: false }]);
     await compileAndStore(a, 'a');
@@ -151,8 +151,23 @@ describe('TieredStore', () => {
     const changed = { path: (recorded: string) => join(root, 'b-src', recorded), env: () => null };
     expect(await b.findResult(DIRECT, changed)).toBeUndefined();
     await vi.waitFor(() => expect(shared.gets).toContain(entryObjectKey(KEY)));
-    expect((await b.get(KEY)).status).toBe('hit');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await b.local.get(KEY)).status).toBe('miss');
     expect(counters.remoteHits).toEqual({});
+  });
+
+  it('reads a damaged object fetched ahead once: counted once, and the request that asks for it gets a miss', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const good = shared.objects.get(entryObjectKey(KEY))!;
+    shared.objects.set(entryObjectKey(KEY), good.subarray(0, good.byteLength - 1));
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    expect(await b.findResult(DIRECT, anywhere)).toBe(KEY);
+    expect((await b.get(KEY)).status).toBe('miss');
+    expect(shared.gets.filter((key) => key === entryObjectKey(KEY))).toHaveLength(1);
+    expect(counters.corruptObjects['redis://shared']).toBe(1);
   });
 
   it('asks the remotes in order and takes the first that has the entry', async () => {

@@ -1,7 +1,7 @@
 import type { Counters } from '../stats/counters.js';
 import { increment } from '../stats/counters.js';
 import type { CommitOptions, DiskStore, EntryMetadata, Lookup, StagedOutputs } from './disk-store.js';
-import { CorruptObject, decodeEntryObject, decodeObject, encodeEntryObject, encodeObject } from './entry-object.js';
+import { CorruptObject, decodeEntryObject, decodeObject, encodeEntryObject, encodeObject, type EntryContent } from './entry-object.js';
 import { mergeManifests, parseManifest, manifestText, type CurrentState, type ManifestEntry, type ManifestStore } from './manifest-store.js';
 import { entryObjectKey, manifestObjectKey } from './object-keys.js';
 import type { CacheStorage } from './storage.js';
@@ -43,11 +43,16 @@ export interface TieredStoreOptions {
   log: TierLog;
 }
 
-/** One fetch of an entry: resolves to the label of the remote it came from, or undefined when none had it. */
+/** An entry read and checked from a remote, not yet written to the local disk. */
+interface Fetched {
+  from: string;
+  content: EntryContent;
+}
+
+/** One fetch of an entry: what it brought (undefined when no remote had it intact), and its import once a request takes it. */
 interface Fetch {
-  done: Promise<string | undefined>;
-  /** A request counted it as a remote hit (or the lookup that fetched it ahead chose another entry). */
-  claimed: boolean;
+  fetched: Promise<Fetched | undefined>;
+  imported?: Promise<boolean>;
 }
 
 export const DEFAULT_COMPRESSION_LEVEL = 3;
@@ -62,7 +67,7 @@ export class TieredStore {
   private readonly uploads: UploadQueue;
   /**
    * Entries being fetched from a remote (a second request for one waits for the first fetch), and
-   * entries fetched ahead that no request has taken yet.
+   * entries fetched ahead, held in memory, that no request has taken yet.
    */
   private readonly fetches = new Map<string, Fetch>();
   /**
@@ -128,7 +133,7 @@ export class TieredStore {
       if (likely !== undefined) this.startFetch(likely, count, true);
       this.manifests.merge(directKey, entries).catch((error: unknown) => this.options.log.warn(`could not keep ${remote.storage.label}'s manifest ${directKey}: ${(error as Error).message}`));
       const found = await this.manifests.findIn(entries, now);
-      if (likely !== undefined && found !== likely) this.unclaim(likely);
+      if (likely !== undefined && found !== likely) this.drop(likely);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -177,84 +182,73 @@ export class TieredStore {
 
   /**
    * The entry `key`: from the local disk, else fetched once from the first remote that has it into the
-   * local disk. The request that first takes a fetched entry counts it as that remote's hit.
+   * local disk. A fetch started ahead (findResult) is taken over: the object is read and checked then,
+   * written to the local disk now, by the first request that asks for it, which counts the remote's hit.
    */
   async get(key: string, count: CountChange = this.options.count): Promise<Lookup> {
     const local = await this.local.get(key);
     const pending = this.fetches.get(key);
     if (local.status !== 'miss') {
-      // Fetched ahead (findResult): already on the local disk, but served from the remote.
-      if (local.status === 'hit' && pending && !pending.claimed) await this.claim(key, pending, count);
+      if (pending && !pending.imported) this.drop(key);
       return local;
     }
     if (this.levels.length === 0 && !pending) return local;
     const fetch = pending ?? this.startFetch(key, count, false);
-    return (await this.claim(key, fetch, count)) ? this.local.get(key) : local;
+    fetch.imported ??= this.importFetched(key, fetch, count);
+    return (await fetch.imported) ? this.local.get(key) : local;
   }
 
-  /** Waits for a fetch; true when it brought the entry. The first to claim a successful one counts the remote's hit. */
-  private async claim(key: string, fetch: Fetch, count: CountChange): Promise<boolean> {
-    const from = await fetch.done;
-    if (from === undefined) return false;
-    if (!fetch.claimed) {
-      fetch.claimed = true;
+  /** Writes what a fetch brought into the local disk and counts the remote's hit; false when it brought nothing. */
+  private async importFetched(key: string, fetch: Fetch, count: CountChange): Promise<boolean> {
+    try {
+      const fetched = await fetch.fetched;
+      if (!fetched) return false;
+      const started = performance.now();
+      await this.local.importEntry(key, fetched.content, { overwrite: true });
+      this.options.log.debug(`${key}: written to the local disk in ${Math.round(performance.now() - started)} ms`);
+      count((counters) => increment(counters.remoteHits, fetched.from));
+      return true;
+    } finally {
       if (this.fetches.get(key) === fetch) this.fetches.delete(key);
-      count((counters) => increment(counters.remoteHits, from));
     }
-    return true;
   }
 
-  /** A fetched-ahead entry the lookup did not choose: it stays on the local disk, never counted as a remote hit. */
-  private unclaim(key: string): void {
+  /** Forgets a fetch started ahead that no request takes (the lookup chose another entry, or none): nothing of it is kept. */
+  private drop(key: string): void {
     const fetch = this.fetches.get(key);
-    if (!fetch || fetch.claimed) return;
-    fetch.claimed = true;
-    void fetch.done.finally(() => {
-      if (this.fetches.get(key) === fetch) this.fetches.delete(key);
-    });
+    if (fetch && !fetch.imported) this.fetches.delete(key);
   }
 
-  /** The one fetch of `key` under way, started if there is none. `checkLocal`: fetched ahead, so the local disk may have it. */
+  /** The one fetch of `key` under way, started if there is none. `checkLocal`: started ahead, when the local disk may have it. */
   private startFetch(key: string, count: CountChange, checkLocal: boolean): Fetch {
     const running = this.fetches.get(key);
     if (running) return running;
-    const fetch: Fetch = { done: Promise.resolve(undefined), claimed: false };
-    fetch.done = (async () => {
+    const fetched = (async () => {
       if (checkLocal && (await this.local.get(key)).status !== 'miss') return undefined;
       return this.fetch(key, count);
-    })()
-      .catch((error: unknown) => {
-        this.options.log.warn(`fetching ${key}: ${(error as Error).message}`);
-        return undefined;
-      })
-      .then((from) => {
-        // A failed fetch is forgotten at once; a successful one waits for the request that claims it.
-        if (from === undefined && this.fetches.get(key) === fetch) this.fetches.delete(key);
-        return from;
-      });
+    })().catch((error: unknown) => {
+      this.options.log.warn(`fetching ${key}: ${(error as Error).message}`);
+      return undefined;
+    });
+    const fetch: Fetch = { fetched };
     this.fetches.set(key, fetch);
     return fetch;
   }
 
-  /** Fetches, checks and imports `key` from the first remote that has it; the label of that remote, or undefined. */
-  private async fetch(key: string, count: CountChange): Promise<string | undefined> {
+  /** Reads and checks `key` from the first remote that has it (never twice: a damaged object is counted once). */
+  private async fetch(key: string, count: CountChange): Promise<Fetched | undefined> {
     for (const remote of this.levels) {
       const started = performance.now();
       const value = await this.read(remote, entryObjectKey(key), count);
       if (!value) continue;
       const read = performance.now();
-      let content;
       try {
-        content = await decodeEntryObject(key, value);
+        const content = await decodeEntryObject(key, value);
+        this.options.log.debug(`${key}: ${value.byteLength} bytes from ${remote.storage.label} read in ${Math.round(read - started)} ms, checked in ${Math.round(performance.now() - read)} ms`);
+        return { from: remote.storage.label, content };
       } catch (error) {
         if (this.corrupt(remote, entryObjectKey(key), error, count)) this.damagedRemotely.add(key);
-        continue;
       }
-      const decoded = performance.now();
-      await this.local.importEntry(key, content, { overwrite: true });
-      const ms = (from: number, to: number): string => `${Math.round(to - from)} ms`;
-      this.options.log.debug(`fetched ${key} from ${remote.storage.label}: ${value.byteLength} bytes read in ${ms(started, read)}, checked in ${ms(read, decoded)}, written locally in ${ms(decoded, performance.now())}`);
-      return remote.storage.label;
     }
     return undefined;
   }
