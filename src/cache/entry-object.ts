@@ -1,4 +1,4 @@
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { entrySchema, refusal, type Entry } from './entry.js';
 import { MalformedFrame, zstdFrameBound } from './zstd-bound.js';
 
@@ -68,16 +68,6 @@ function digestPrefix(kind: ObjectKind, key: string): string {
   return `hoard-object-1\0${kind}\0${key}\0`;
 }
 
-/** Bodies at least this large are hashed on the thread pool: the event loop keeps answering hits meanwhile. */
-const HASH_OFF_THREAD_BYTES = 256 * 1024;
-
-/** digestOf, on the thread pool for a large body (WebCrypto's digest runs there), on this thread for a small one. */
-async function digestOfAsync(kind: ObjectKind, key: string, body: Buffer): Promise<Buffer> {
-  if (body.length < HASH_OFF_THREAD_BYTES) return digestOf(kind, key, body);
-  const prefix = Buffer.from(digestPrefix(kind, key), 'utf8');
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', Buffer.concat([prefix, body], prefix.length + body.length)));
-}
-
 /** Wraps a body as an object stored under `key`. Level 0 stores it uncompressed. */
 export async function encodeObject(kind: ObjectKind, key: string, body: Buffer, level: number): Promise<Buffer> {
   if (body.length > MAX_OBJECT_BODY_BYTES) throw new Error(`an object of ${body.length} bytes is larger than a cache object may be`);
@@ -114,7 +104,7 @@ export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Ar
     }
   } else throw new CorruptObject(`unknown compression ${bytes[10]}`);
   if (body.length !== length) throw new CorruptObject(`holds ${body.length} bytes, its header says ${length} (truncated?)`);
-  if (!(await digestOfAsync(kind, key, body)).equals(bytes.subarray(16, HEADER_BYTES))) throw new CorruptObject('its content does not match its digest (corrupt, or stored under another key)');
+  if (!digestOf(kind, key, body).equals(bytes.subarray(16, HEADER_BYTES))) throw new CorruptObject('its content does not match its digest (corrupt, or stored under another key)');
   return body;
 }
 
