@@ -107,6 +107,9 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
   for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-q', '-m', 'bench']]) spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], { cwd: project, stdio: 'ignore' });
   const ciProject = join(dir, 'ci-checkout');
   cpSync(project, ciProject, { recursive: true });
+  // test/fixtures/workspace builds from a cargo directory source beside it (../registry): both checkouts find it there.
+  const registry = join(dirname(projectSource), 'registry');
+  if (existsSync(registry)) cpSync(registry, join(dir, 'registry'), { recursive: true });
 
   const redis = await startRedis(join(dir, 'redis'));
   const s3 = await startS3(repo, join(dir, 's3'));
@@ -266,7 +269,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const projectSource = projectArg ? resolve(projectArg) : join(repo, 'bench', 'project');
     const { markdown } = await measureRemote({ repo, work, projectSource, baseEnv, hoard: join(repo, 'bin', 'hoard'), log: (line) => process.stderr.write(`${line}\n`), rounds });
     process.stdout.write(markdown);
+  } catch (error) {
+    process.stderr.write(`${error.stack ?? error}\n`);
+    process.exitCode = 1;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    // The servers just stopped may still be writing their last files.
+    rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
