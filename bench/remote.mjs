@@ -11,7 +11,7 @@
 // `remote_storage = redis://…` and `remote_only = true` against hoard on the same redis-server.
 // Node built-ins only (s3rver is loaded from the repository's node_modules).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -105,11 +105,16 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
   cpSync(projectSource, project, { recursive: true, filter: (path) => !path.includes(`${projectSource}/target`) });
   // basedirs auto strips the root of a compile's git worktree: the CI machine builds elsewhere.
   for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-q', '-m', 'bench']]) spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], { cwd: project, stdio: 'ignore' });
+  // test/fixtures/workspace builds from a cargo directory source beside it (`directory = "../registry"`):
+  // named by an absolute path, as the e2e harness does, since cargo passes `<checkout>/../registry/…` on,
+  // which would name each checkout in the keys.
+  const registry = join(dirname(projectSource), 'registry');
+  const cargoConfig = join(project, '.cargo', 'config.toml');
+  if (existsSync(registry) && existsSync(cargoConfig)) {
+    writeFileSync(cargoConfig, readFileSync(cargoConfig, 'utf8').replace(/^directory = "[^"]+"$/m, `directory = ${JSON.stringify(registry)}`));
+  }
   const ciProject = join(dir, 'ci-checkout');
   cpSync(project, ciProject, { recursive: true });
-  // test/fixtures/workspace builds from a cargo directory source beside it (../registry): both checkouts find it there.
-  const registry = join(dirname(projectSource), 'registry');
-  if (existsSync(registry)) cpSync(registry, join(dir, 'registry'), { recursive: true });
 
   const redis = await startRedis(join(dir, 'redis'));
   const s3 = await startS3(repo, join(dir, 's3'));

@@ -132,8 +132,13 @@ export class TieredStore {
       const likely = entries.find((entry) => entry.envDeps.every(([name, value]) => now.env(name) === value))?.resultKey;
       if (likely !== undefined) this.startFetch(likely, count, true);
       this.manifests.merge(directKey, entries).catch((error: unknown) => this.options.log.warn(`could not keep ${remote.storage.label}'s manifest ${directKey}: ${(error as Error).message}`));
-      const found = await this.manifests.findIn(entries, now);
-      if (likely !== undefined && found !== likely) this.drop(likely);
+      let found: string | undefined;
+      try {
+        found = await this.manifests.findIn(entries, now);
+      } finally {
+        // Held in memory until a request takes it: one no request will take is let go at once.
+        if (likely !== undefined && found !== likely) this.drop(likely);
+      }
       if (found !== undefined) return found;
     }
     return undefined;
