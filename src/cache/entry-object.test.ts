@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { sealOf, ENTRY_FORMAT, type Entry } from './entry.js';
-import { CorruptObject, decodeEntryObject, decodeObject, encodeEntryObject, encodeObject, MAX_OBJECT_BODY_BYTES } from './entry-object.js';
+import {
+  CorruptObject,
+  decodeEntryObject,
+  decodeObject,
+  encodeEntryObject,
+  encodeObject,
+  MAX_OBJECT_BODY_BYTES,
+} from './entry-object.js';
 
 /** An object of layout 1, zstd-compressed, around `payload`, declaring `length` body bytes (its digest is never reached). */
 function objectWith(payload: Buffer, length: number, kind = 'e'): Buffer {
@@ -19,7 +26,17 @@ const blob = Buffer.from('rlib '.repeat(500));
 function entry(key = KEY): Entry {
   const described: Omit<Entry, 'seal'> = {
     format: ENTRY_FORMAT,
-    outputs: [{ name: 'libdemo.rlib', size: blob.length, digest: '1'.repeat(64), sha256: '2'.repeat(64), mode: 0o644, templated: false, identity: '1:2:3:4:5' }],
+    outputs: [
+      {
+        name: 'libdemo.rlib',
+        size: blob.length,
+        digest: '1'.repeat(64),
+        sha256: '2'.repeat(64),
+        mode: 0o644,
+        templated: false,
+        identity: '1:2:3:4:5',
+      },
+    ],
     stdout: '',
     stderr: '',
     exitCode: 0,
@@ -48,7 +65,8 @@ describe('cache objects', () => {
       flipped[at] = flipped[at]! ^ 1;
       await expect(decodeEntryObject(KEY, flipped)).rejects.toBeInstanceOf(CorruptObject);
     }
-    for (const length of [0, 10, 47, 48, value.length - 1]) await expect(decodeEntryObject(KEY, value.subarray(0, length))).rejects.toBeInstanceOf(CorruptObject);
+    for (const length of [0, 10, 47, 48, value.length - 1])
+      await expect(decodeEntryObject(KEY, value.subarray(0, length))).rejects.toBeInstanceOf(CorruptObject);
     await expect(decodeEntryObject('cd'.repeat(32), value)).rejects.toThrow(/digest/);
     await expect(decodeObject('m', KEY, value)).rejects.toThrow(/kind/);
     const manifest = await encodeObject('m', KEY, Buffer.from('{"format":1,"entries":[]}'), 3);
@@ -59,7 +77,11 @@ describe('cache objects', () => {
     const foreign = await encodeEntryObject(KEY, { entry: entry('cd'.repeat(32)), blobs: [blob] }, 1);
     await expect(decodeEntryObject(KEY, foreign)).rejects.toThrow(/seal/);
     const described = { ...entry(), exitCode: 101 };
-    const failed = await encodeEntryObject(KEY, { entry: { ...described, seal: sealOf(KEY, described) }, blobs: [blob] }, 1);
+    const failed = await encodeEntryObject(
+      KEY,
+      { entry: { ...described, seal: sealOf(KEY, described) }, blobs: [blob] },
+      1,
+    );
     await expect(decodeEntryObject(KEY, failed)).rejects.toThrow(/exit status 101/);
     // Outputs that do not add up to the body.
     const short = await encodeEntryObject(KEY, { entry: entry(), blobs: [blob.subarray(1)] }, 1);
@@ -78,9 +100,13 @@ describe('cache objects', () => {
     const bomb = objectWith(frame, 1000);
     await expect(decodeObject('e', KEY, bomb)).rejects.toThrow(/more than the 1000 bytes its header declares/);
     // Declared as large as it is: still refused, as larger than any cache object may be.
-    await expect(decodeObject('e', KEY, objectWith(frame, MAX_OBJECT_BODY_BYTES + 1))).rejects.toBeInstanceOf(CorruptObject);
+    await expect(decodeObject('e', KEY, objectWith(frame, MAX_OBJECT_BODY_BYTES + 1))).rejects.toBeInstanceOf(
+      CorruptObject,
+    );
     // Not one zstd frame: two frames, or bytes after the frame.
     const honest = (await encodeObject('m', KEY, Buffer.from('{}'), 3)).subarray(48);
-    await expect(decodeObject('m', KEY, objectWith(Buffer.concat([honest, honest]), 4, 'm'))).rejects.toThrow(/after the zstd frame/);
+    await expect(decodeObject('m', KEY, objectWith(Buffer.concat([honest, honest]), 4, 'm'))).rejects.toThrow(
+      /after the zstd frame/,
+    );
   });
 });

@@ -16,10 +16,12 @@ class ScriptedStorage implements CacheStorage {
     const behaviour = this.next.shift() ?? 'answer';
     if (behaviour instanceof StorageError) return Promise.reject(behaviour);
     if (behaviour === 'hang') {
-      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => {
-        this.aborted += 1;
-        reject(new Error('aborted'));
-      }));
+      return new Promise((_resolve, reject) =>
+        signal?.addEventListener('abort', () => {
+          this.aborted += 1;
+          reject(new Error('aborted'));
+        }),
+      );
     }
     return Promise.resolve();
   }
@@ -62,7 +64,7 @@ function guarded(options: { readOnly?: boolean } = {}) {
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 /** A call that may fail: the failure is what the tier above would take as a miss. */
-const settled = <T,>(call: Promise<T>): Promise<T | StorageError> => call.catch((error: StorageError) => error);
+const settled = <T>(call: Promise<T>): Promise<T | StorageError> => call.catch((error: StorageError) => error);
 
 describe('GuardedStorage', () => {
   it('passes calls through and counts lookups that found something and those that did not', async () => {
@@ -81,7 +83,9 @@ describe('GuardedStorage', () => {
     expect(inner.aborted).toBe(1);
     expect(counters).toMatchObject({ timeouts: 1, misses: 0, hits: 0 });
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatch(/^warn remote fake:\/\/remote failed \(timeout\): .*no answer within 30 ms.*raise timeout/);
+    expect(logged[0]).toMatch(
+      /^warn remote fake:\/\/remote failed \(timeout\): .*no answer within 30 ms.*raise timeout/,
+    );
   });
 
   it('leaves a failing remote alone for the cool-off, then lets one probe through, and doubles the wait on another failure', async () => {
@@ -112,7 +116,11 @@ describe('GuardedStorage', () => {
 
   it('logs each kind of failure once per run of failures', async () => {
     const { inner, storage, logged, advance, counters } = guarded();
-    inner.next = [new StorageError('auth', 'fake://remote: WRONGPASS'), new StorageError('auth', 'fake://remote: WRONGPASS'), 'hang'];
+    inner.next = [
+      new StorageError('auth', 'fake://remote: WRONGPASS'),
+      new StorageError('auth', 'fake://remote: WRONGPASS'),
+      'hang',
+    ];
     await settled(storage.get('a'));
     advance(20_001);
     await settled(storage.get('b'));
@@ -154,7 +162,18 @@ describe('GuardedStorage', () => {
     });
     const guard = (inner: CacheStorage) => {
       const counters = emptyRemoteCounters();
-      return { counters, storage: new GuardedStorage(inner, { kind: 'fake', readOnly: true, operationTimeoutMs: 40, uploadTimeoutMs: 5_000, coolOffMs: 10_000, counters: () => counters, log: { warn: () => undefined, info: () => undefined } }) };
+      return {
+        counters,
+        storage: new GuardedStorage(inner, {
+          kind: 'fake',
+          readOnly: true,
+          operationTimeoutMs: 40,
+          uploadTimeoutMs: 5_000,
+          coolOffMs: 10_000,
+          counters: () => counters,
+          log: { warn: () => undefined, info: () => undefined },
+        }),
+      };
     };
     // 4 MiB on a link that delivers it in 150 ms: longer than the operation timeout, within its budget.
     const large = guard(streaming(5, 4 * 1024 * 1024, 150));
@@ -166,7 +185,9 @@ describe('GuardedStorage', () => {
     await expect(silent.storage.get('e/silent')).rejects.toThrow(/no answer within 40 ms/);
     // One that starts and then stalls is cut when its budget (40 ms + 100 bytes at 1 MiB/s) runs out.
     const stalled = guard(streaming(5, 100, 'never'));
-    await expect(stalled.storage.get('e/stalled')).rejects.toThrow(/an answer of 100 bytes not received within 41 ms of its start/);
+    await expect(stalled.storage.get('e/stalled')).rejects.toThrow(
+      /an answer of 100 bytes not received within 41 ms of its start/,
+    );
     expect(stalled.counters.timeouts).toBe(1);
     expect(readBudgetMs(10 * 1024 * 1024, 2000, 30_000)).toBe(12_000);
     expect(readBudgetMs(undefined, 2000, 30_000)).toBe(30_000);

@@ -1,5 +1,11 @@
 import type { RemoteCounters, RemoteStatus } from '../stats/remote-counters.js';
-import { StorageError, type CacheStorage, type PutOptions, type ReadProgress, type StorageFailureKind } from './storage.js';
+import {
+  StorageError,
+  type CacheStorage,
+  type PutOptions,
+  type ReadProgress,
+  type StorageFailureKind,
+} from './storage.js';
 
 export interface GuardOptions {
   kind: string;
@@ -29,7 +35,11 @@ export const MIN_READ_BYTES_PER_SECOND = 1024 * 1024;
  * object's size at MIN_READ_BYTES_PER_SECOND; the upload timeout (the longest any transfer may take)
  * when the backend does not know the size. Never less than the operation timeout.
  */
-export function readBudgetMs(totalBytes: number | undefined, operationTimeoutMs: number, uploadTimeoutMs: number): number {
+export function readBudgetMs(
+  totalBytes: number | undefined,
+  operationTimeoutMs: number,
+  uploadTimeoutMs: number,
+): number {
   if (totalBytes === undefined) return Math.max(operationTimeoutMs, uploadTimeoutMs);
   return operationTimeoutMs + Math.ceil((totalBytes / MIN_READ_BYTES_PER_SECOND) * 1000);
 }
@@ -73,7 +83,9 @@ export class GuardedStorage implements CacheStorage {
       kind: this.options.kind,
       readOnly: this.readOnly,
       state: this.failingSince === undefined ? 'ok' : 'failing',
-      ...(this.failingSince !== undefined ? { failingSince: new Date(this.failingSince).toISOString(), retryAt: new Date(this.retryAt).toISOString() } : {}),
+      ...(this.failingSince !== undefined
+        ? { failingSince: new Date(this.failingSince).toISOString(), retryAt: new Date(this.retryAt).toISOString() }
+        : {}),
       ...(this.lastFailure ? { lastFailure: this.lastFailure } : {}),
       counters: { ...this.options.counters() },
     };
@@ -117,7 +129,10 @@ export class GuardedStorage implements CacheStorage {
         if (!readBudget || started || signal.aborted) return;
         started = true;
         const budget = readBudget(totalBytes);
-        arm(budget, `${this.label}: an answer${totalBytes === undefined ? '' : ` of ${totalBytes} bytes`} not received within ${formatMs(budget)} of its start`);
+        arm(
+          budget,
+          `${this.label}: an answer${totalBytes === undefined ? '' : ` of ${totalBytes} bytes`} not received within ${formatMs(budget)} of its start`,
+        );
       },
     };
     const attempt = call(signal, progress);
@@ -131,7 +146,9 @@ export class GuardedStorage implements CacheStorage {
 
   private succeeded(): void {
     if (this.failingSince !== undefined) {
-      this.options.log.info(`remote ${this.label} answers again (it failed ${this.failuresInARow} times in a row since ${new Date(this.failingSince).toISOString()})`);
+      this.options.log.info(
+        `remote ${this.label} answers again (it failed ${this.failuresInARow} times in a row since ${new Date(this.failingSince).toISOString()})`,
+      );
     }
     this.failuresInARow = 0;
     this.failingSince = undefined;
@@ -139,7 +156,10 @@ export class GuardedStorage implements CacheStorage {
   }
 
   private failed(error: unknown): StorageError {
-    const failure = error instanceof StorageError ? error : new StorageError('error', `${this.label}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    const failure =
+      error instanceof StorageError
+        ? error
+        : new StorageError('error', `${this.label}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     const counters = this.options.counters();
     if (failure.kind === 'timeout') counters.timeouts += 1;
     else if (failure.kind === 'auth') counters.authFailures += 1;
@@ -152,7 +172,9 @@ export class GuardedStorage implements CacheStorage {
     this.lastFailure = { kind: failure.kind, message: failure.message, at: new Date(now).toISOString() };
     if (!this.loggedKinds.has(failure.kind)) {
       this.loggedKinds.add(failure.kind);
-      this.options.log.warn(`remote ${this.label} failed (${failure.kind}): ${failure.message}. It is left alone for ${formatMs(coolOff)} at a time until it answers; ${ADVICE[failure.kind]}.`);
+      this.options.log.warn(
+        `remote ${this.label} failed (${failure.kind}): ${failure.message}. It is left alone for ${formatMs(coolOff)} at a time until it answers; ${ADVICE[failure.kind]}.`,
+      );
     }
     return failure;
   }
@@ -203,8 +225,16 @@ export class GuardedStorage implements CacheStorage {
   /** Uploads unless read-only; throws StorageError when the remote fails or is cooling off (the upload is dropped). */
   async put(key: string, value: Uint8Array, options: PutOptions, signal?: AbortSignal): Promise<void> {
     if (this.readOnly) return;
-    const result = await this.guarded(this.options.uploadTimeoutMs, (bounded) => this.inner.put(key, value, options, bounded), signal);
-    if (!result.done) throw new StorageError('error', `${this.label}: not tried, failing since ${new Date(this.failingSince ?? this.now()).toISOString()}`);
+    const result = await this.guarded(
+      this.options.uploadTimeoutMs,
+      (bounded) => this.inner.put(key, value, options, bounded),
+      signal,
+    );
+    if (!result.done)
+      throw new StorageError(
+        'error',
+        `${this.label}: not tried, failing since ${new Date(this.failingSince ?? this.now()).toISOString()}`,
+      );
   }
 
   async remove(key: string, signal?: AbortSignal): Promise<void> {

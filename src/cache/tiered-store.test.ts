@@ -66,7 +66,15 @@ async function machine(name: string, remotes: RemoteLevel[], uploadQueueLimit?: 
   const local = new DiskStore(join(root, name, 'cache'), memo);
   await local.init();
   const manifests = new ManifestStore(join(root, name, 'cache', 'manifests'), memo);
-  return new TieredStore({ local, manifests, remotes, count: (change) => change(counters), log, compressionLevel: 3, ...queue });
+  return new TieredStore({
+    local,
+    manifests,
+    remotes,
+    count: (change) => change(counters),
+    log,
+    compressionLevel: 3,
+    ...queue,
+  });
 }
 
 /** Compiles "demo" on a machine: outputs written, staged and committed under KEY, manifest added. */
@@ -76,7 +84,10 @@ async function compileAndStore(tiers: TieredStore, name: string, content = 'rlib
   writeFileSync(join(outDir, 'libdemo.rlib'), content);
   const source = join(root, name, 'lib.rs');
   writeFileSync(source, 'pub fn demo() {}');
-  const staged = await tiers.local.stage([{ name: 'libdemo.rlib', path: join(outDir, 'libdemo.rlib'), templated: false }], { outDir });
+  const staged = await tiers.local.stage(
+    [{ name: 'libdemo.rlib', path: join(outDir, 'libdemo.rlib'), templated: false }],
+    { outDir },
+  );
   await tiers.commit(KEY, staged, metadata);
   await tiers.addManifest(DIRECT, { files: [['lib.rs', null]], envDeps: [], resultKey: KEY });
 }
@@ -87,7 +98,10 @@ describe('TieredStore', () => {
   it('uploads a new entry and its manifest to every writable remote in the background, never to a read-only one', async () => {
     const shared = new MemoryStorage('redis://shared');
     const mirror = new MemoryStorage('s3://mirror');
-    const tiers = await machine('a', [{ storage: mirror, readOnly: true }, { storage: shared, readOnly: false }]);
+    const tiers = await machine('a', [
+      { storage: mirror, readOnly: true },
+      { storage: shared, readOnly: false },
+    ]);
     await compileAndStore(tiers, 'a');
     expect(await tiers.drain(10_000)).toBe(true);
     expect([...shared.objects.keys()].sort()).toEqual([entryObjectKey(KEY), manifestObjectKey(DIRECT)]);
@@ -204,7 +218,15 @@ describe('TieredStore', () => {
     broken.failing = true;
     const guardCounters = emptyRemoteCounters();
     counters.remotes['redis://down'] = guardCounters;
-    const guard = new GuardedStorage(broken, { kind: 'redis', readOnly: true, operationTimeoutMs: 1000, uploadTimeoutMs: 1000, coolOffMs: 0, counters: () => guardCounters, log: { warn: () => undefined, info: () => undefined } });
+    const guard = new GuardedStorage(broken, {
+      kind: 'redis',
+      readOnly: true,
+      operationTimeoutMs: 1000,
+      uploadTimeoutMs: 1000,
+      coolOffMs: 0,
+      counters: () => guardCounters,
+      log: { warn: () => undefined, info: () => undefined },
+    });
     const tiers = await machine('a', [{ storage: guard, readOnly: true }]);
     expect(await tiers.findResult(DIRECT, anywhere)).toBeUndefined();
     expect((await tiers.get(KEY)).status).toBe('miss');

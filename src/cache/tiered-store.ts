@@ -1,8 +1,22 @@
 import type { Counters } from '../stats/counters.js';
 import { increment } from '../stats/counters.js';
 import type { CommitOptions, DiskStore, EntryMetadata, Lookup, StagedOutputs } from './disk-store.js';
-import { CorruptObject, decodeEntryObject, decodeObject, encodeEntryObject, encodeObject, type EntryContent } from './entry-object.js';
-import { mergeManifests, parseManifest, manifestText, type CurrentState, type ManifestEntry, type ManifestStore } from './manifest-store.js';
+import {
+  CorruptObject,
+  decodeEntryObject,
+  decodeObject,
+  encodeEntryObject,
+  encodeObject,
+  type EntryContent,
+} from './entry-object.js';
+import {
+  mergeManifests,
+  parseManifest,
+  manifestText,
+  type CurrentState,
+  type ManifestEntry,
+  type ManifestStore,
+} from './manifest-store.js';
 import { entryObjectKey, manifestObjectKey } from './object-keys.js';
 import type { CacheStorage } from './storage.js';
 import { UploadQueue } from './upload-queue.js';
@@ -105,7 +119,9 @@ export class TieredStore {
       const dropped = this.levels.filter((remote) => !kept.has(remote.storage));
       this.levels = settings.remotes;
       if (dropped.length > 0) {
-        void this.uploads.drain().then(() => Promise.all(dropped.map((remote) => remote.storage.close().catch(() => undefined))));
+        void this.uploads
+          .drain()
+          .then(() => Promise.all(dropped.map((remote) => remote.storage.close().catch(() => undefined))));
       }
     }
     if (settings.compressionLevel !== undefined) this.compressionLevel = settings.compressionLevel;
@@ -123,15 +139,27 @@ export class TieredStore {
    * combinations are checked against the files here (hashing sources, on a fresh machine): the two
    * waits overlap instead of adding up.
    */
-  async findResult(directKey: string, now: CurrentState, count: CountChange = this.options.count): Promise<string | undefined> {
+  async findResult(
+    directKey: string,
+    now: CurrentState,
+    count: CountChange = this.options.count,
+  ): Promise<string | undefined> {
     const local = await this.manifests.find(directKey, now);
     if (local !== undefined) return local;
     for (const remote of this.levels) {
       const entries = await this.readManifest(remote, directKey, count);
       if (!entries?.length) continue;
-      const likely = entries.find((entry) => entry.envDeps.every(([name, value]) => now.env(name) === value))?.resultKey;
+      const likely = entries.find((entry) =>
+        entry.envDeps.every(([name, value]) => now.env(name) === value),
+      )?.resultKey;
       if (likely !== undefined) this.startFetch(likely, count, true);
-      this.manifests.merge(directKey, entries).catch((error: unknown) => this.options.log.warn(`could not keep ${remote.storage.label}'s manifest ${directKey}: ${(error as Error).message}`));
+      this.manifests
+        .merge(directKey, entries)
+        .catch((error: unknown) =>
+          this.options.log.warn(
+            `could not keep ${remote.storage.label}'s manifest ${directKey}: ${(error as Error).message}`,
+          ),
+        );
       let found: string | undefined;
       try {
         found = await this.manifests.findIn(entries, now);
@@ -144,7 +172,11 @@ export class TieredStore {
     return undefined;
   }
 
-  private async readManifest(remote: RemoteLevel, directKey: string, count: CountChange): Promise<ManifestEntry[] | undefined> {
+  private async readManifest(
+    remote: RemoteLevel,
+    directKey: string,
+    count: CountChange,
+  ): Promise<ManifestEntry[] | undefined> {
     const value = await this.read(remote, manifestObjectKey(directKey), count);
     if (!value) return undefined;
     try {
@@ -170,7 +202,11 @@ export class TieredStore {
 
   /** Counts and logs an object that could not be read; true when the object itself was at fault. */
   private corrupt(remote: RemoteLevel, key: string, error: unknown, count: CountChange): boolean {
-    if (!(error instanceof CorruptObject) && !(error instanceof SyntaxError) && (error as { name?: string }).name !== 'ZodError') {
+    if (
+      !(error instanceof CorruptObject) &&
+      !(error instanceof SyntaxError) &&
+      (error as { name?: string }).name !== 'ZodError'
+    ) {
       // Not the object's fault, nor the remote's (zstd could not be loaded): a miss, said in the log.
       count((counters) => increment(counters.errors, 'internal'));
       this.options.log.warn(`${remote.storage.label}: could not read ${key}: ${(error as Error).message}`);
@@ -249,7 +285,9 @@ export class TieredStore {
       const read = performance.now();
       try {
         const content = await decodeEntryObject(key, value);
-        this.options.log.debug(`${key}: ${value.byteLength} bytes from ${remote.storage.label} read in ${Math.round(read - started)} ms, checked in ${Math.round(performance.now() - read)} ms`);
+        this.options.log.debug(
+          `${key}: ${value.byteLength} bytes from ${remote.storage.label} read in ${Math.round(read - started)} ms, checked in ${Math.round(performance.now() - read)} ms`,
+        );
         return { from: remote.storage.label, content };
       } catch (error) {
         if (this.corrupt(remote, entryObjectKey(key), error, count)) this.damagedRemotely.add(key);
@@ -259,7 +297,12 @@ export class TieredStore {
   }
 
   /** Stores staged outputs as the local entry `key` and queues its upload. Returns the bytes added locally. */
-  async commit(key: string, staged: StagedOutputs, metadata: EntryMetadata, options: CommitOptions = {}): Promise<number> {
+  async commit(
+    key: string,
+    staged: StagedOutputs,
+    metadata: EntryMetadata,
+    options: CommitOptions = {},
+  ): Promise<number> {
     const bytes = await this.local.commit(key, staged, metadata, options);
     const overwrite = options.overwrite === true || this.damagedRemotely.delete(key);
     if (bytes > 0) this.queueUpload(() => this.uploadEntry(key, overwrite));

@@ -83,6 +83,7 @@ export function zstdFrameBound(payload: Uint8Array, limit = Number.MAX_SAFE_INTE
     if (last) break;
   }
   offset += checksum * 4;
-  if (offset !== bytes.length) throw new MalformedFrame(offset > bytes.length ? 'a zstd frame cut short' : 'bytes after the zstd frame');
+  if (offset !== bytes.length)
+    throw new MalformedFrame(offset > bytes.length ? 'a zstd frame cut short' : 'bytes after the zstd frame');
   return { maxBytes, declaredBytes };
 }
