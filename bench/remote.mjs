@@ -11,7 +11,7 @@
 // `remote_storage = redis://…` and `remote_only = true` against hoard on the same redis-server.
 // Node built-ins only (s3rver is loaded from the repository's node_modules).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,9 +35,14 @@ function which(name) {
 
 async function startRedis(dir) {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: 'ignore' },
+  );
   for (let attempt = 0; attempt < 100; attempt += 1) {
-    if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG') return { port, stop: () => child.kill('SIGTERM') };
+    if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG')
+      return { port, stop: () => child.kill('SIGTERM') };
     await new Promise((done) => setTimeout(done, 50));
   }
   child.kill('SIGKILL');
@@ -88,15 +93,29 @@ function timed(label, command, args, env, cwd, log) {
   const started = performance.now();
   const result = spawnSync(command, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 1_800_000 });
   const seconds = (performance.now() - started) / 1000;
-  if (result.status !== 0) throw new Error(`${label} failed (exit ${result.status ?? result.signal}): ${result.stderr?.toString().slice(-2000)}`);
+  if (result.status !== 0)
+    throw new Error(
+      `${label} failed (exit ${result.status ?? result.signal}): ${result.stderr?.toString().slice(-2000)}`,
+    );
   return seconds;
 }
 
 /** Runs the remote measurements on a copy of the project; returns the rows and the Markdown section. */
 export async function measureRemote({ repo, work, projectSource, baseEnv, hoard, log, rounds = 2 }) {
-  const tools = { cargo: which('cargo'), sccache: which('sccache'), ccache: which('ccache'), redis: which('redis-server'), make: which('make'), gcc: which('gcc') };
-  const missing = [!tools.redis && 'redis-server', !existsSync(join(repo, 'node_modules', '@20minutes', 's3rver')) && '@20minutes/s3rver (npm ci)'].filter(Boolean);
-  if (missing.length > 0) return { markdown: `## Fresh machine, team cache\n\nNot measured: ${missing.join(', ')} not installed.\n` };
+  const tools = {
+    cargo: which('cargo'),
+    sccache: which('sccache'),
+    ccache: which('ccache'),
+    redis: which('redis-server'),
+    make: which('make'),
+    gcc: which('gcc'),
+  };
+  const missing = [
+    !tools.redis && 'redis-server',
+    !existsSync(join(repo, 'node_modules', '@20minutes', 's3rver')) && '@20minutes/s3rver (npm ci)',
+  ].filter(Boolean);
+  if (missing.length > 0)
+    return { markdown: `## Fresh machine, team cache\n\nNot measured: ${missing.join(', ')} not installed.\n` };
 
   const dir = join(work, 'remote');
   mkdirSync(join(dir, 'redis'), { recursive: true });
@@ -104,7 +123,26 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
   const project = join(dir, 'project');
   cpSync(projectSource, project, { recursive: true, filter: (path) => !path.includes(`${projectSource}/target`) });
   // basedirs auto strips the root of a compile's git worktree: the CI machine builds elsewhere.
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-q', '-m', 'bench']]) spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], { cwd: project, stdio: 'ignore' });
+  for (const args of [
+    ['init', '-q', '-b', 'main'],
+    ['add', '.'],
+    ['commit', '-q', '-m', 'bench'],
+  ])
+    spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], {
+      cwd: project,
+      stdio: 'ignore',
+    });
+  // test/fixtures/workspace builds from a cargo directory source beside it (`directory = "../registry"`):
+  // named by an absolute path, as the e2e harness does, since cargo passes `<checkout>/../registry/…` on,
+  // which would name each checkout in the keys.
+  const registry = join(dirname(projectSource), 'registry');
+  const cargoConfig = join(project, '.cargo', 'config.toml');
+  if (existsSync(registry) && existsSync(cargoConfig)) {
+    writeFileSync(
+      cargoConfig,
+      readFileSync(cargoConfig, 'utf8').replace(/^directory = "[^"]+"$/m, `directory = ${JSON.stringify(registry)}`),
+    );
+  }
   const ciProject = join(dir, 'ci-checkout');
   cpSync(project, ciProject, { recursive: true });
 
@@ -113,11 +151,14 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
   const silent = await startSilent();
   const closed = await freePort();
   const credentials = join(dir, 'aws-credentials');
-  writeFileSync(credentials, '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n', { mode: 0o600 });
+  writeFileSync(credentials, '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n', {
+    mode: 0o600,
+  });
 
   const remotes = {
     redis: (readOnly) => `[[remotes]]\nurl = "redis://127.0.0.1:${redis.port}"\nread_only = ${readOnly}\n`,
-    s3: (readOnly) => `[[remotes]]\nurl = "s3://team/hoard"\nendpoint = "http://127.0.0.1:${s3.port}"\ncredentials_file = "${credentials}"\nread_only = ${readOnly}\n`,
+    s3: (readOnly) =>
+      `[[remotes]]\nurl = "s3://team/hoard"\nendpoint = "http://127.0.0.1:${s3.port}"\ncredentials_file = "${credentials}"\nread_only = ${readOnly}\n`,
     unreachable: () => `[[remotes]]\nurl = "redis://127.0.0.1:${closed}"\n`,
     silent: () => `[[remotes]]\nurl = "redis://127.0.0.1:${silent.port}"\n`,
     none: () => '',
@@ -138,7 +179,16 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
     return timed(label, tools.cargo, ['build'], env, cwd, log);
   };
 
-  const results = { none: [], hoardLocal: [], sccacheLocal: [], redisFresh: [], s3Fresh: [], coldNoRemote: [], coldUnreachable: [], coldSilent: [] };
+  const results = {
+    none: [],
+    hoardLocal: [],
+    sccacheLocal: [],
+    redisFresh: [],
+    s3Fresh: [],
+    coldNoRemote: [],
+    coldUnreachable: [],
+    coldSilent: [],
+  };
   const counters = {};
   try {
     // CI fills both remotes from its own checkout (one build, uploads drained by stopping its server).
@@ -149,20 +199,31 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
     }
     const local = machine('');
     build('hoard: fill the local cache', local);
-    const sccacheEnv = { ...baseEnv, SCCACHE_DIR: join(dir, 'sccache'), SCCACHE_SERVER_PORT: String(await freePort()), SCCACHE_IDLE_TIMEOUT: '0', RUSTC_WRAPPER: tools.sccache ?? '' };
+    const sccacheEnv = {
+      ...baseEnv,
+      SCCACHE_DIR: join(dir, 'sccache'),
+      SCCACHE_SERVER_PORT: String(await freePort()),
+      SCCACHE_IDLE_TIMEOUT: '0',
+      RUSTC_WRAPPER: tools.sccache ?? '',
+    };
     if (tools.sccache) build('sccache: fill its local cache', sccacheEnv);
 
     for (let round = 1; round <= rounds; round += 1) {
       results.none.push(build(`no cache, round ${round}`, baseEnv));
       results.hoardLocal.push(build(`hoard warm from the local disk, round ${round}`, local));
-      if (tools.sccache) results.sccacheLocal.push(build(`sccache warm from its local disk, round ${round}`, sccacheEnv));
+      if (tools.sccache)
+        results.sccacheLocal.push(build(`sccache warm from its local disk, round ${round}`, sccacheEnv));
       for (const kind of ['redis', 's3']) {
         const fresh = machine(remotes[kind](true));
         results[`${kind}Fresh`].push(build(`hoard on a fresh machine from ${kind}, round ${round}`, fresh));
         counters[kind] = stats(fresh).counters;
         stop(fresh);
       }
-      for (const [name, kind] of [['coldNoRemote', 'none'], ['coldUnreachable', 'unreachable'], ['coldSilent', 'silent']]) {
+      for (const [name, kind] of [
+        ['coldNoRemote', 'none'],
+        ['coldUnreachable', 'unreachable'],
+        ['coldSilent', 'silent'],
+      ]) {
         const env = machine(remotes[kind]());
         results[name].push(build(`hoard cold (empty local cache), remote ${kind}, round ${round}`, env));
         stop(env);
@@ -259,14 +320,30 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const rounds = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice('--rounds='.length) ?? 2);
   const work = mkdtempSync(join(tmpdir(), 'hoard-bench-remote-'));
-  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('HOARD_') && !name.startsWith('SCCACHE_') && name !== 'RUSTC_WRAPPER'));
+  const baseEnv = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('HOARD_') && !name.startsWith('SCCACHE_') && name !== 'RUSTC_WRAPPER',
+    ),
+  );
   Object.assign(baseEnv, { CARGO_INCREMENTAL: '0', CARGO_TERM_COLOR: 'never' });
   try {
     const projectArg = process.argv.find((arg) => arg.startsWith('--project='))?.slice('--project='.length);
     const projectSource = projectArg ? resolve(projectArg) : join(repo, 'bench', 'project');
-    const { markdown } = await measureRemote({ repo, work, projectSource, baseEnv, hoard: join(repo, 'bin', 'hoard'), log: (line) => process.stderr.write(`${line}\n`), rounds });
+    const { markdown } = await measureRemote({
+      repo,
+      work,
+      projectSource,
+      baseEnv,
+      hoard: join(repo, 'bin', 'hoard'),
+      log: (line) => process.stderr.write(`${line}\n`),
+      rounds,
+    });
     process.stdout.write(markdown);
+  } catch (error) {
+    process.stderr.write(`${error.stack ?? error}\n`);
+    process.exitCode = 1;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    // The servers just stopped may still be writing their last files.
+    rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }

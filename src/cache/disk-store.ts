@@ -316,12 +316,14 @@ export class DiskStore {
     const dir = join(this.tmpDir, `imported-${uniqueSuffix()}`);
     await mkdir(dir, { recursive: true });
     try {
-      const described: Entry['outputs'] = [];
-      for (const [index, output] of content.entry.outputs.entries()) {
-        const blob = join(dir, String(index));
-        await writeFile(blob, content.blobs[index]!);
-        described.push({ ...output, identity: fileIdentity(await stat(blob, { bigint: true })) });
-      }
+      // Written side by side: each write is a trip through the thread pool, and a hit waits for all of them.
+      const described: Entry['outputs'] = await Promise.all(
+        content.entry.outputs.map(async (output, index) => {
+          const blob = join(dir, String(index));
+          await writeFile(blob, content.blobs[index]!);
+          return { ...output, identity: fileIdentity(await stat(blob, { bigint: true })) };
+        }),
+      );
       const { seal: _seal, ...rest } = content.entry;
       return await this.publish(key, dir, { ...rest, outputs: described }, options);
     } finally {

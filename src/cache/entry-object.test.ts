@@ -1,6 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { sealOf, ENTRY_FORMAT, type Entry } from './entry.js';
-import { CorruptObject, decodeEntryObject, decodeObject, encodeEntryObject, encodeObject } from './entry-object.js';
+import {
+  CorruptObject,
+  decodeEntryObject,
+  decodeObject,
+  encodeEntryObject,
+  encodeObject,
+  MAX_OBJECT_BODY_BYTES,
+} from './entry-object.js';
+
+/** An object of layout 1, zstd-compressed, around `payload`, declaring `length` body bytes (its digest is never reached). */
+function objectWith(payload: Buffer, length: number, kind = 'e'): Buffer {
+  const header = Buffer.alloc(48);
+  header.write('HOARDOBJ', 0, 'latin1');
+  header[8] = 1;
+  header[9] = kind.charCodeAt(0);
+  header[10] = 1;
+  header.writeUInt32BE(length, 12);
+  return Buffer.concat([header, payload]);
+}
 
 const KEY = 'ab'.repeat(32);
 const blob = Buffer.from('rlib '.repeat(500));
@@ -8,7 +26,17 @@ const blob = Buffer.from('rlib '.repeat(500));
 function entry(key = KEY): Entry {
   const described: Omit<Entry, 'seal'> = {
     format: ENTRY_FORMAT,
-    outputs: [{ name: 'libdemo.rlib', size: blob.length, digest: '1'.repeat(64), sha256: '2'.repeat(64), mode: 0o644, templated: false, identity: '1:2:3:4:5' }],
+    outputs: [
+      {
+        name: 'libdemo.rlib',
+        size: blob.length,
+        digest: '1'.repeat(64),
+        sha256: '2'.repeat(64),
+        mode: 0o644,
+        templated: false,
+        identity: '1:2:3:4:5',
+      },
+    ],
     stdout: '',
     stderr: '',
     exitCode: 0,
@@ -37,7 +65,8 @@ describe('cache objects', () => {
       flipped[at] = flipped[at]! ^ 1;
       await expect(decodeEntryObject(KEY, flipped)).rejects.toBeInstanceOf(CorruptObject);
     }
-    for (const length of [0, 10, 47, 48, value.length - 1]) await expect(decodeEntryObject(KEY, value.subarray(0, length))).rejects.toBeInstanceOf(CorruptObject);
+    for (const length of [0, 10, 47, 48, value.length - 1])
+      await expect(decodeEntryObject(KEY, value.subarray(0, length))).rejects.toBeInstanceOf(CorruptObject);
     await expect(decodeEntryObject('cd'.repeat(32), value)).rejects.toThrow(/digest/);
     await expect(decodeObject('m', KEY, value)).rejects.toThrow(/kind/);
     const manifest = await encodeObject('m', KEY, Buffer.from('{"format":1,"entries":[]}'), 3);
@@ -48,10 +77,36 @@ describe('cache objects', () => {
     const foreign = await encodeEntryObject(KEY, { entry: entry('cd'.repeat(32)), blobs: [blob] }, 1);
     await expect(decodeEntryObject(KEY, foreign)).rejects.toThrow(/seal/);
     const described = { ...entry(), exitCode: 101 };
-    const failed = await encodeEntryObject(KEY, { entry: { ...described, seal: sealOf(KEY, described) }, blobs: [blob] }, 1);
+    const failed = await encodeEntryObject(
+      KEY,
+      { entry: { ...described, seal: sealOf(KEY, described) }, blobs: [blob] },
+      1,
+    );
     await expect(decodeEntryObject(KEY, failed)).rejects.toThrow(/exit status 101/);
     // Outputs that do not add up to the body.
     const short = await encodeEntryObject(KEY, { entry: entry(), blobs: [blob.subarray(1)] }, 1);
     await expect(decodeEntryObject(KEY, short)).rejects.toThrow(/cut short/);
+  });
+
+  it('refuses a zstd bomb before decompressing it: a payload that could regenerate more than its header declares', async () => {
+    // 2,000 RLE blocks of 128 KiB each: 8 kB that decompress to 256 MiB, under a header declaring 1 kB.
+    const blocks = Array.from({ length: 2000 }, (_, index) => {
+      const block = Buffer.alloc(4);
+      block.writeUIntLE(((128 * 1024) << 3) | (1 << 1) | (index === 1999 ? 1 : 0), 0, 3);
+      block[3] = 0x61;
+      return block;
+    });
+    const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58]), ...blocks]);
+    const bomb = objectWith(frame, 1000);
+    await expect(decodeObject('e', KEY, bomb)).rejects.toThrow(/more than the 1000 bytes its header declares/);
+    // Declared as large as it is: still refused, as larger than any cache object may be.
+    await expect(decodeObject('e', KEY, objectWith(frame, MAX_OBJECT_BODY_BYTES + 1))).rejects.toBeInstanceOf(
+      CorruptObject,
+    );
+    // Not one zstd frame: two frames, or bytes after the frame.
+    const honest = (await encodeObject('m', KEY, Buffer.from('{}'), 3)).subarray(48);
+    await expect(decodeObject('m', KEY, objectWith(Buffer.concat([honest, honest]), 4, 'm'))).rejects.toThrow(
+      /after the zstd frame/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { entrySchema, refusal, type Entry } from './entry.js';
+import { type FrameBound, MalformedFrame, zstdFrameBound } from './zstd-bound.js';
 
 /*
  * Objects that travel between cache levels: one object per entry (its description and every output's
@@ -23,7 +24,13 @@ const MAGIC = Buffer.from('HOARDOBJ', 'latin1');
 const LAYOUT_VERSION = 1;
 const HEADER_BYTES = 48;
 /** Larger bodies are refused before they are decompressed: no compile produces them, a zstd bomb might. */
-export const MAX_OBJECT_BODY_BYTES = 2 ** 31 - 1;
+export const MAX_OBJECT_BODY_BYTES = 2 ** 30;
+/**
+ * How far a zstd payload's bound (zstd-bound.ts) may exceed the body length its header declares: a
+ * compressed block is counted at the block maximum, and only the last block of a frame hoard wrote
+ * regenerates less than that.
+ */
+const BOUND_SLACK_BYTES = 128 * 1024;
 
 export type ObjectKind = 'e' | 'm';
 
@@ -47,19 +54,26 @@ function loadZstd(): Promise<Zstd> {
   zstd ??= import('@mongodb-js/zstd').then(
     (module) => module as unknown as Zstd,
     (error: Error) => {
-      throw new Error(`cannot load zstd (@mongodb-js/zstd): ${error.message.split('\n')[0]}. Reinstall hoard, or set compression_level = 0 and clear the remote.`);
+      throw new Error(
+        `cannot load zstd (@mongodb-js/zstd): ${error.message.split('\n')[0]}. Reinstall hoard, or set compression_level = 0 and clear the remote.`,
+      );
     },
   );
   return zstd;
 }
 
 function digestOf(kind: ObjectKind, key: string, body: Uint8Array): Buffer {
-  return createHash('sha256').update(`hoard-object-1\0${kind}\0${key}\0`).update(body).digest();
+  return createHash('sha256').update(digestPrefix(kind, key)).update(body).digest();
+}
+
+function digestPrefix(kind: ObjectKind, key: string): string {
+  return `hoard-object-1\0${kind}\0${key}\0`;
 }
 
 /** Wraps a body as an object stored under `key`. Level 0 stores it uncompressed. */
 export async function encodeObject(kind: ObjectKind, key: string, body: Buffer, level: number): Promise<Buffer> {
-  if (body.length > MAX_OBJECT_BODY_BYTES) throw new Error(`an object of ${body.length} bytes is larger than a cache object may be`);
+  if (body.length > MAX_OBJECT_BODY_BYTES)
+    throw new Error(`an object of ${body.length} bytes is larger than a cache object may be`);
   const header = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(header, 0);
   header[8] = LAYOUT_VERSION;
@@ -74,15 +88,20 @@ export async function encodeObject(kind: ObjectKind, key: string, body: Buffer, 
 /** The body of an object read under `key`; throws CorruptObject when it is not exactly what was stored there. */
 export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Array): Promise<Buffer> {
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC)) throw new CorruptObject('not a hoard cache object (truncated or foreign)');
-  if (bytes[8] !== LAYOUT_VERSION) throw new CorruptObject(`an object of layout ${bytes[8]}, this hoard reads ${LAYOUT_VERSION}`);
-  if (bytes[9] !== kind.charCodeAt(0)) throw new CorruptObject(`an object of kind '${String.fromCharCode(bytes[9]!)}' where '${kind}' belongs`);
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC))
+    throw new CorruptObject('not a hoard cache object (truncated or foreign)');
+  if (bytes[8] !== LAYOUT_VERSION)
+    throw new CorruptObject(`an object of layout ${bytes[8]}, this hoard reads ${LAYOUT_VERSION}`);
+  if (bytes[9] !== kind.charCodeAt(0))
+    throw new CorruptObject(`an object of kind '${String.fromCharCode(bytes[9]!)}' where '${kind}' belongs`);
   const length = bytes.readUInt32BE(12);
-  if (length > MAX_OBJECT_BODY_BYTES) throw new CorruptObject(`declares ${length} bytes, more than a cache object may hold`);
+  if (length > MAX_OBJECT_BODY_BYTES)
+    throw new CorruptObject(`declares ${length} bytes, more than a cache object may hold`);
   const payload = bytes.subarray(HEADER_BYTES);
   let body: Buffer;
   if (bytes[10] === 0) body = payload;
   else if (bytes[10] === 1) {
+    checkBound(payload, length);
     // Outside the try: a zstd that cannot be loaded is this installation's problem, not the object's.
     const codec = await loadZstd();
     try {
@@ -91,9 +110,29 @@ export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Ar
       throw new CorruptObject(`does not decompress: ${(error as Error).message}`);
     }
   } else throw new CorruptObject(`unknown compression ${bytes[10]}`);
-  if (body.length !== length) throw new CorruptObject(`holds ${body.length} bytes, its header says ${length} (truncated?)`);
-  if (!digestOf(kind, key, body).equals(bytes.subarray(16, HEADER_BYTES))) throw new CorruptObject('its content does not match its digest (corrupt, or stored under another key)');
+  if (body.length !== length)
+    throw new CorruptObject(`holds ${body.length} bytes, its header says ${length} (truncated?)`);
+  if (!digestOf(kind, key, body).equals(bytes.subarray(16, HEADER_BYTES)))
+    throw new CorruptObject('its content does not match its digest (corrupt, or stored under another key)');
   return body;
+}
+
+/**
+ * Refuses, before decompressing, a payload that could decompress to more than its header declares
+ * (a zstd bomb: a few kilobytes of RLE blocks regenerate gigabytes) or that is not one zstd frame.
+ */
+function checkBound(payload: Buffer, declared: number): void {
+  let bound: FrameBound;
+  try {
+    bound = zstdFrameBound(payload, declared + BOUND_SLACK_BYTES);
+  } catch (error) {
+    if (error instanceof MalformedFrame) throw new CorruptObject(`does not decompress: ${error.message}`);
+    throw error;
+  }
+  if (bound.declaredBytes !== undefined && bound.declaredBytes !== declared)
+    throw new CorruptObject(`its zstd frame declares ${bound.declaredBytes} bytes, its header ${declared}`);
+  if (bound.maxBytes > declared + BOUND_SLACK_BYTES)
+    throw new CorruptObject(`could decompress to more than the ${declared} bytes its header declares (a zstd bomb?)`);
 }
 
 /** What an entry object carries: the description and each output's bytes, in order. */
@@ -126,7 +165,10 @@ export function parseEntryBody(key: string, body: Buffer): EntryContent {
     throw new CorruptObject('an entry description that is not JSON');
   }
   const result = entrySchema.safeParse(parsed);
-  if (!result.success) throw new CorruptObject(`an entry description that does not match the entry format: ${result.error.issues[0]?.message ?? ''}`);
+  if (!result.success)
+    throw new CorruptObject(
+      `an entry description that does not match the entry format: ${result.error.issues[0]?.message ?? ''}`,
+    );
   const entry = result.data;
   const refused = refusal(key, entry);
   if (refused) throw new CorruptObject(`an entry refused: ${refused}`);

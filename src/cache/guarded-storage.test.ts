@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyRemoteCounters } from '../stats/remote-counters.js';
-import { GuardedStorage } from './guarded-storage.js';
+import { GuardedStorage, readBudgetMs } from './guarded-storage.js';
 import { StorageError, type CacheStorage } from './storage.js';
 
 type Behaviour = 'answer' | 'miss' | 'hang' | StorageError;
@@ -16,10 +16,12 @@ class ScriptedStorage implements CacheStorage {
     const behaviour = this.next.shift() ?? 'answer';
     if (behaviour instanceof StorageError) return Promise.reject(behaviour);
     if (behaviour === 'hang') {
-      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => {
-        this.aborted += 1;
-        reject(new Error('aborted'));
-      }));
+      return new Promise((_resolve, reject) =>
+        signal?.addEventListener('abort', () => {
+          this.aborted += 1;
+          reject(new Error('aborted'));
+        }),
+      );
     }
     return Promise.resolve();
   }
@@ -62,7 +64,7 @@ function guarded(options: { readOnly?: boolean } = {}) {
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 /** A call that may fail: the failure is what the tier above would take as a miss. */
-const settled = <T,>(call: Promise<T>): Promise<T | StorageError> => call.catch((error: StorageError) => error);
+const settled = <T>(call: Promise<T>): Promise<T | StorageError> => call.catch((error: StorageError) => error);
 
 describe('GuardedStorage', () => {
   it('passes calls through and counts lookups that found something and those that did not', async () => {
@@ -81,7 +83,9 @@ describe('GuardedStorage', () => {
     expect(inner.aborted).toBe(1);
     expect(counters).toMatchObject({ timeouts: 1, misses: 0, hits: 0 });
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatch(/^warn remote fake:\/\/remote failed \(timeout\): .*no answer within 30 ms.*raise timeout/);
+    expect(logged[0]).toMatch(
+      /^warn remote fake:\/\/remote failed \(timeout\): .*no answer within 30 ms.*raise timeout/,
+    );
   });
 
   it('leaves a failing remote alone for the cool-off, then lets one probe through, and doubles the wait on another failure', async () => {
@@ -112,7 +116,11 @@ describe('GuardedStorage', () => {
 
   it('logs each kind of failure once per run of failures', async () => {
     const { inner, storage, logged, advance, counters } = guarded();
-    inner.next = [new StorageError('auth', 'fake://remote: WRONGPASS'), new StorageError('auth', 'fake://remote: WRONGPASS'), 'hang'];
+    inner.next = [
+      new StorageError('auth', 'fake://remote: WRONGPASS'),
+      new StorageError('auth', 'fake://remote: WRONGPASS'),
+      'hang',
+    ];
     await settled(storage.get('a'));
     advance(20_001);
     await settled(storage.get('b'));
@@ -134,5 +142,54 @@ describe('GuardedStorage', () => {
     await readOnly.storage.remove('e/1');
     expect(readOnly.inner.calls).toEqual([]);
     expect(readOnly.storage.status().readOnly).toBe(true);
+  });
+
+  it('bounds a lookup by the operation timeout until its answer starts, then by a budget for its size', async () => {
+    /** Answers after `startMs` (saying how large the object is), then takes `bodyMs` for the rest, or never ends. */
+    const streaming = (startMs: number, size: number, bodyMs: number | 'never'): CacheStorage => ({
+      label: 'fake://slow-link',
+      get: (_key, signal, progress) =>
+        new Promise((resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(new Error('aborted')));
+          setTimeout(() => {
+            progress?.started(size);
+            if (bodyMs !== 'never') setTimeout(() => resolve(new Uint8Array(3)), bodyMs);
+          }, startMs);
+        }),
+      put: async () => undefined,
+      remove: async () => undefined,
+      close: async () => undefined,
+    });
+    const guard = (inner: CacheStorage) => {
+      const counters = emptyRemoteCounters();
+      return {
+        counters,
+        storage: new GuardedStorage(inner, {
+          kind: 'fake',
+          readOnly: true,
+          operationTimeoutMs: 40,
+          uploadTimeoutMs: 5_000,
+          coolOffMs: 10_000,
+          counters: () => counters,
+          log: { warn: () => undefined, info: () => undefined },
+        }),
+      };
+    };
+    // 4 MiB on a link that delivers it in 150 ms: longer than the operation timeout, within its budget.
+    const large = guard(streaming(5, 4 * 1024 * 1024, 150));
+    expect(await large.storage.get('e/large')).toHaveLength(3);
+    expect(large.counters).toMatchObject({ hits: 1, timeouts: 0 });
+    expect(large.storage.status().state).toBe('ok');
+    // An answer that never starts is cut at the operation timeout.
+    const silent = guard(streaming(10_000, 10, 0));
+    await expect(silent.storage.get('e/silent')).rejects.toThrow(/no answer within 40 ms/);
+    // One that starts and then stalls is cut when its budget (40 ms + 100 bytes at 1 MiB/s) runs out.
+    const stalled = guard(streaming(5, 100, 'never'));
+    await expect(stalled.storage.get('e/stalled')).rejects.toThrow(
+      /an answer of 100 bytes not received within 41 ms of its start/,
+    );
+    expect(stalled.counters.timeouts).toBe(1);
+    expect(readBudgetMs(10 * 1024 * 1024, 2000, 30_000)).toBe(12_000);
+    expect(readBudgetMs(undefined, 2000, 30_000)).toBe(30_000);
   });
 });

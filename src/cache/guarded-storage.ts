@@ -1,10 +1,19 @@
 import type { RemoteCounters, RemoteStatus } from '../stats/remote-counters.js';
-import { StorageError, type CacheStorage, type PutOptions, type StorageFailureKind } from './storage.js';
+import {
+  StorageError,
+  type CacheStorage,
+  type PutOptions,
+  type ReadProgress,
+  type StorageFailureKind,
+} from './storage.js';
 
 export interface GuardOptions {
   kind: string;
   readOnly: boolean;
-  /** Bound on a lookup or removal, from the call to the last byte. */
+  /**
+   * Bound on a removal, and on a lookup until its answer starts to arrive; the rest of a lookup's
+   * answer then has readBudgetMs for its size.
+   */
   operationTimeoutMs: number;
   /** Bound on an upload (in the background: never on a compile's path). */
   uploadTimeoutMs: number;
@@ -17,6 +26,23 @@ export interface GuardOptions {
 }
 
 const MAX_COOL_OFF_FACTOR = 8;
+
+/** The slowest transfer a lookup's answer is allowed once it has started: 1 MiB/s (8 Mbit/s). */
+export const MIN_READ_BYTES_PER_SECOND = 1024 * 1024;
+
+/**
+ * How long the answer to a lookup may take once it has started: the operation timeout again, plus the
+ * object's size at MIN_READ_BYTES_PER_SECOND; the upload timeout (the longest any transfer may take)
+ * when the backend does not know the size. Never less than the operation timeout.
+ */
+export function readBudgetMs(
+  totalBytes: number | undefined,
+  operationTimeoutMs: number,
+  uploadTimeoutMs: number,
+): number {
+  if (totalBytes === undefined) return Math.max(operationTimeoutMs, uploadTimeoutMs);
+  return operationTimeoutMs + Math.ceil((totalBytes / MIN_READ_BYTES_PER_SECOND) * 1000);
+}
 
 /** What to do about each kind of failure, said once per run of failures. */
 const ADVICE: Record<StorageFailureKind, string> = {
@@ -57,7 +83,9 @@ export class GuardedStorage implements CacheStorage {
       kind: this.options.kind,
       readOnly: this.readOnly,
       state: this.failingSince === undefined ? 'ok' : 'failing',
-      ...(this.failingSince !== undefined ? { failingSince: new Date(this.failingSince).toISOString(), retryAt: new Date(this.retryAt).toISOString() } : {}),
+      ...(this.failingSince !== undefined
+        ? { failingSince: new Date(this.failingSince).toISOString(), retryAt: new Date(this.retryAt).toISOString() }
+        : {}),
       ...(this.lastFailure ? { lastFailure: this.lastFailure } : {}),
       counters: { ...this.options.counters() },
     };
@@ -69,17 +97,45 @@ export class GuardedStorage implements CacheStorage {
     return this.probing || this.now() < this.retryAt;
   }
 
-  private async bounded<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+  /**
+   * Runs `call` within `timeoutMs`. With `readBudget`, the call may say (through the ReadProgress it is
+   * given) that its answer has started: the limit is then replaced by the budget for the answer's size.
+   */
+  private async bounded<T>(
+    timeoutMs: number,
+    call: (signal: AbortSignal, progress: ReadProgress) => Promise<T>,
+    outer?: AbortSignal,
+    readBudget?: (totalBytes: number | undefined) => number,
+  ): Promise<T> {
     const controller = new AbortController();
     const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
     let timer: NodeJS.Timeout | undefined;
+    let fail: (error: StorageError) => void = () => undefined;
     const limit = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new StorageError('timeout', `${this.label}: no answer within ${formatMs(timeoutMs)}`));
-      }, timeoutMs);
+      fail = reject;
     });
-    const attempt = call(signal);
+    const arm = (ms: number, message: string): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        // The limit first: the call's own rejection on abort must not be taken for the reason.
+        fail(new StorageError('timeout', message));
+        controller.abort();
+      }, ms);
+    };
+    arm(timeoutMs, `${this.label}: no answer within ${formatMs(timeoutMs)}`);
+    let started = false;
+    const progress: ReadProgress = {
+      started: (totalBytes) => {
+        if (!readBudget || started || signal.aborted) return;
+        started = true;
+        const budget = readBudget(totalBytes);
+        arm(
+          budget,
+          `${this.label}: an answer${totalBytes === undefined ? '' : ` of ${totalBytes} bytes`} not received within ${formatMs(budget)} of its start`,
+        );
+      },
+    };
+    const attempt = call(signal, progress);
     attempt.catch(() => undefined);
     try {
       return await Promise.race([attempt, limit]);
@@ -90,7 +146,9 @@ export class GuardedStorage implements CacheStorage {
 
   private succeeded(): void {
     if (this.failingSince !== undefined) {
-      this.options.log.info(`remote ${this.label} answers again (it failed ${this.failuresInARow} times in a row since ${new Date(this.failingSince).toISOString()})`);
+      this.options.log.info(
+        `remote ${this.label} answers again (it failed ${this.failuresInARow} times in a row since ${new Date(this.failingSince).toISOString()})`,
+      );
     }
     this.failuresInARow = 0;
     this.failingSince = undefined;
@@ -98,7 +156,10 @@ export class GuardedStorage implements CacheStorage {
   }
 
   private failed(error: unknown): StorageError {
-    const failure = error instanceof StorageError ? error : new StorageError('error', `${this.label}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    const failure =
+      error instanceof StorageError
+        ? error
+        : new StorageError('error', `${this.label}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     const counters = this.options.counters();
     if (failure.kind === 'timeout') counters.timeouts += 1;
     else if (failure.kind === 'auth') counters.authFailures += 1;
@@ -111,13 +172,20 @@ export class GuardedStorage implements CacheStorage {
     this.lastFailure = { kind: failure.kind, message: failure.message, at: new Date(now).toISOString() };
     if (!this.loggedKinds.has(failure.kind)) {
       this.loggedKinds.add(failure.kind);
-      this.options.log.warn(`remote ${this.label} failed (${failure.kind}): ${failure.message}. It is left alone for ${formatMs(coolOff)} at a time until it answers; ${ADVICE[failure.kind]}.`);
+      this.options.log.warn(
+        `remote ${this.label} failed (${failure.kind}): ${failure.message}. It is left alone for ${formatMs(coolOff)} at a time until it answers; ${ADVICE[failure.kind]}.`,
+      );
     }
     return failure;
   }
 
   /** Runs one call unless the remote is cooling off; the first call after a cool-off is the only one let through. */
-  private async guarded<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<{ done: true; value: T } | { done: false }> {
+  private async guarded<T>(
+    timeoutMs: number,
+    call: (signal: AbortSignal, progress: ReadProgress) => Promise<T>,
+    outer?: AbortSignal,
+    readBudget?: (totalBytes: number | undefined) => number,
+  ): Promise<{ done: true; value: T } | { done: false }> {
     if (this.coolingOff()) {
       this.options.counters().skipped += 1;
       return { done: false };
@@ -125,7 +193,7 @@ export class GuardedStorage implements CacheStorage {
     const probe = this.failingSince !== undefined;
     if (probe) this.probing = true;
     try {
-      const value = await this.bounded(timeoutMs, call, outer);
+      const value = await this.bounded(timeoutMs, call, outer, readBudget);
       this.succeeded();
       return { done: true, value };
     } catch (error) {
@@ -140,7 +208,13 @@ export class GuardedStorage implements CacheStorage {
    * StorageError (counted and logged here once), as the contract says; the tier above takes it as a miss.
    */
   async get(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    const result = await this.guarded(this.options.operationTimeoutMs, (bounded) => this.inner.get(key, bounded), signal);
+    const { operationTimeoutMs, uploadTimeoutMs } = this.options;
+    const result = await this.guarded(
+      operationTimeoutMs,
+      (bounded, progress) => this.inner.get(key, bounded, progress),
+      signal,
+      (totalBytes) => readBudgetMs(totalBytes, operationTimeoutMs, uploadTimeoutMs),
+    );
     if (!result.done) return undefined;
     const counters = this.options.counters();
     if (result.value === undefined) counters.misses += 1;
@@ -151,8 +225,16 @@ export class GuardedStorage implements CacheStorage {
   /** Uploads unless read-only; throws StorageError when the remote fails or is cooling off (the upload is dropped). */
   async put(key: string, value: Uint8Array, options: PutOptions, signal?: AbortSignal): Promise<void> {
     if (this.readOnly) return;
-    const result = await this.guarded(this.options.uploadTimeoutMs, (bounded) => this.inner.put(key, value, options, bounded), signal);
-    if (!result.done) throw new StorageError('error', `${this.label}: not tried, failing since ${new Date(this.failingSince ?? this.now()).toISOString()}`);
+    const result = await this.guarded(
+      this.options.uploadTimeoutMs,
+      (bounded) => this.inner.put(key, value, options, bounded),
+      signal,
+    );
+    if (!result.done)
+      throw new StorageError(
+        'error',
+        `${this.label}: not tried, failing since ${new Date(this.failingSince ?? this.now()).toISOString()}`,
+      );
   }
 
   async remove(key: string, signal?: AbortSignal): Promise<void> {

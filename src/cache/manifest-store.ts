@@ -82,7 +82,12 @@ export class ManifestStore {
 
   /** The result key of the first remembered combination that matches the files and environment now. */
   async find(directKey: string, now: CurrentState): Promise<string | undefined> {
-    for (const entry of await this.read(directKey)) {
+    return this.findIn(await this.read(directKey), now);
+  }
+
+  /** The result key of the first of these combinations (a remote's, not yet merged) that matches now. */
+  async findIn(entries: readonly ManifestEntry[], now: CurrentState): Promise<string | undefined> {
+    for (const entry of entries) {
       if (!entry.envDeps.every(([name, value]) => now.env(name) === value)) continue;
       const paths = entry.files.map(([path]) => now.path(path));
       // What the memo knows at once decides most lookups: a hit, or a file known to have changed.

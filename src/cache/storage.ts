@@ -31,11 +31,21 @@ export interface PutOptions {
   overwrite: boolean;
 }
 
+/**
+ * What a backend tells the tier above while a get is under way: that the answer has started to
+ * arrive, with the object's size when it knows it. Until then the wait is bounded by the operation
+ * timeout; after it, by a budget that grows with the size (GuardedStorage), so a large object on a
+ * slow link is not cut off as if the remote never answered.
+ */
+export interface ReadProgress {
+  started(totalBytes?: number): void;
+}
+
 export interface CacheStorage {
   /** For statistics, logs and `hoard doctor`: a URL-like description without secrets. */
   readonly label: string;
   /** The value under key, or undefined when there is none. Throws StorageError on failure. */
-  get(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined>;
+  get(key: string, signal?: AbortSignal, progress?: ReadProgress): Promise<Uint8Array | undefined>;
   /** Stores value under key. Throws StorageError on failure. */
   put(key: string, value: Uint8Array, options: PutOptions, signal?: AbortSignal): Promise<void>;
   /** Removes key if present. Throws StorageError on failure. */

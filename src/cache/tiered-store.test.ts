@@ -1,9 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DigestMemo } from '../hash/digest-memo.js';
 import { emptyCounters, type Counters } from '../stats/counters.js';
+import { emptyRemoteCounters } from '../stats/remote-counters.js';
+import { GuardedStorage } from './guarded-storage.js';
 import { DiskStore } from './disk-store.js';
 import { decodeEntryObject, encodeEntryObject } from './entry-object.js';
 import { ManifestStore } from './manifest-store.js';
@@ -64,7 +66,15 @@ async function machine(name: string, remotes: RemoteLevel[], uploadQueueLimit?: 
   const local = new DiskStore(join(root, name, 'cache'), memo);
   await local.init();
   const manifests = new ManifestStore(join(root, name, 'cache', 'manifests'), memo);
-  return new TieredStore({ local, manifests, remotes, count: (change) => change(counters), log, compressionLevel: 3, ...queue });
+  return new TieredStore({
+    local,
+    manifests,
+    remotes,
+    count: (change) => change(counters),
+    log,
+    compressionLevel: 3,
+    ...queue,
+  });
 }
 
 /** Compiles "demo" on a machine: outputs written, staged and committed under KEY, manifest added. */
@@ -74,7 +84,10 @@ async function compileAndStore(tiers: TieredStore, name: string, content = 'rlib
   writeFileSync(join(outDir, 'libdemo.rlib'), content);
   const source = join(root, name, 'lib.rs');
   writeFileSync(source, 'pub fn demo() {}');
-  const staged = await tiers.local.stage([{ name: 'libdemo.rlib', path: join(outDir, 'libdemo.rlib'), templated: false }], { outDir });
+  const staged = await tiers.local.stage(
+    [{ name: 'libdemo.rlib', path: join(outDir, 'libdemo.rlib'), templated: false }],
+    { outDir },
+  );
   await tiers.commit(KEY, staged, metadata);
   await tiers.addManifest(DIRECT, { files: [['lib.rs', null]], envDeps: [], resultKey: KEY });
 }
@@ -85,7 +98,10 @@ describe('TieredStore', () => {
   it('uploads a new entry and its manifest to every writable remote in the background, never to a read-only one', async () => {
     const shared = new MemoryStorage('redis://shared');
     const mirror = new MemoryStorage('s3://mirror');
-    const tiers = await machine('a', [{ storage: mirror, readOnly: true }, { storage: shared, readOnly: false }]);
+    const tiers = await machine('a', [
+      { storage: mirror, readOnly: true },
+      { storage: shared, readOnly: false },
+    ]);
     await compileAndStore(tiers, 'a');
     expect(await tiers.drain(10_000)).toBe(true);
     expect([...shared.objects.keys()].sort()).toEqual([entryObjectKey(KEY), manifestObjectKey(DIRECT)]);
@@ -119,6 +135,55 @@ describe('TieredStore', () => {
     expect(readFileSync(join(found.found.dir, '0'), 'utf8')).toBe('rlib bytes '.repeat(1000));
   });
 
+  it('fetches the entry a remote manifest names while the lookup checks the files, and counts its hit when a request takes it', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    expect(await b.findResult(DIRECT, anywhere)).toBe(KEY);
+    // Asked for before any request asked for the entry: the two waits overlap.
+    await vi.waitFor(() => expect(shared.gets).toContain(entryObjectKey(KEY)));
+    // Held until a request takes it: then written to the local disk, and counted.
+    expect(counters.remoteHits).toEqual({});
+    expect((await b.get(KEY)).status).toBe('hit');
+    expect(counters.remoteHits).toEqual({ 'redis://shared': 1 });
+    expect((await b.get(KEY)).status).toBe('hit');
+    expect(counters.remoteHits).toEqual({ 'redis://shared': 1 });
+    expect(shared.gets.filter((key) => key === entryObjectKey(KEY))).toHaveLength(1);
+  });
+
+  it('keeps nothing of an entry fetched ahead that the lookup did not choose, and never counts it as a remote hit', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    // The source file exists on machine b, with other content than the manifest recorded (none).
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    mkdirSync(join(root, 'b-src'), { recursive: true });
+    writeFileSync(join(root, 'b-src', 'lib.rs'), 'pub fn changed() {}');
+    const changed = { path: (recorded: string) => join(root, 'b-src', recorded), env: () => null };
+    expect(await b.findResult(DIRECT, changed)).toBeUndefined();
+    await vi.waitFor(() => expect(shared.gets).toContain(entryObjectKey(KEY)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await b.local.get(KEY)).status).toBe('miss');
+    expect(counters.remoteHits).toEqual({});
+  });
+
+  it('reads a damaged object fetched ahead once: counted once, and the request that asks for it gets a miss', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const good = shared.objects.get(entryObjectKey(KEY))!;
+    shared.objects.set(entryObjectKey(KEY), good.subarray(0, good.byteLength - 1));
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    expect(await b.findResult(DIRECT, anywhere)).toBe(KEY);
+    expect((await b.get(KEY)).status).toBe('miss');
+    expect(shared.gets.filter((key) => key === entryObjectKey(KEY))).toHaveLength(1);
+    expect(counters.corruptObjects['redis://shared']).toBe(1);
+  });
+
   it('asks the remotes in order and takes the first that has the entry', async () => {
     const empty = new MemoryStorage('first');
     const full = new MemoryStorage('second');
@@ -143,9 +208,32 @@ describe('TieredStore', () => {
     await compileAndStore(tiers, 'a');
     await tiers.drain();
     expect((await tiers.local.get(KEY)).status).toBe('hit');
-    // The manifest, the entry, and the remote's manifest an upload merges with.
-    expect(counters.remoteReadFailures['redis://down']).toBe(3);
+    // The manifest, the entry, and the remote's manifest an upload merges with: asked, and failed.
+    expect(broken.gets).toHaveLength(3);
     expect(counters.uploadsDropped['redis://down']).toBe(2);
+  });
+
+  it("leaves the counting of lookups and failures to the remote's guard: each failure is counted once", async () => {
+    const broken = new MemoryStorage('redis://down');
+    broken.failing = true;
+    const guardCounters = emptyRemoteCounters();
+    counters.remotes['redis://down'] = guardCounters;
+    const guard = new GuardedStorage(broken, {
+      kind: 'redis',
+      readOnly: true,
+      operationTimeoutMs: 1000,
+      uploadTimeoutMs: 1000,
+      coolOffMs: 0,
+      counters: () => guardCounters,
+      log: { warn: () => undefined, info: () => undefined },
+    });
+    const tiers = await machine('a', [{ storage: guard, readOnly: true }]);
+    expect(await tiers.findResult(DIRECT, anywhere)).toBeUndefined();
+    expect((await tiers.get(KEY)).status).toBe('miss');
+    expect(guardCounters).toMatchObject({ timeouts: 2, hits: 0, misses: 0 });
+    // Nowhere else: no counter of the tier's names the remote.
+    const { remotes: _remotes, ...rest } = counters;
+    expect(JSON.stringify(rest)).not.toContain('redis://down');
   });
 
   it('a read-only remote never stops the local disk from filling', async () => {

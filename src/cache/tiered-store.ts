@@ -1,8 +1,22 @@
 import type { Counters } from '../stats/counters.js';
 import { increment } from '../stats/counters.js';
 import type { CommitOptions, DiskStore, EntryMetadata, Lookup, StagedOutputs } from './disk-store.js';
-import { CorruptObject, decodeEntryObject, decodeObject, encodeEntryObject, encodeObject } from './entry-object.js';
-import { mergeManifests, parseManifest, manifestText, type CurrentState, type ManifestEntry, type ManifestStore } from './manifest-store.js';
+import {
+  CorruptObject,
+  decodeEntryObject,
+  decodeObject,
+  encodeEntryObject,
+  encodeObject,
+  type EntryContent,
+} from './entry-object.js';
+import {
+  mergeManifests,
+  parseManifest,
+  manifestText,
+  type CurrentState,
+  type ManifestEntry,
+  type ManifestStore,
+} from './manifest-store.js';
 import { entryObjectKey, manifestObjectKey } from './object-keys.js';
 import type { CacheStorage } from './storage.js';
 import { UploadQueue } from './upload-queue.js';
@@ -11,7 +25,8 @@ import { UploadQueue } from './upload-queue.js';
  * The cache as the compile flow sees it: the local disk first, then each remote in the configured
  * order. A remote hit is written to the local disk once and restored from there; a new entry is stored
  * locally and uploaded to every writable remote in the background. A remote that throws is a miss for
- * a read and a dropped upload for a write: timeouts and cool-off are its wrapper's (GuardedStorage).
+ * a read and a dropped upload for a write: timeouts, cool-off and the counts of lookups and failures
+ * are its wrapper's (GuardedStorage); what this store counts is what the levels served and moved.
  */
 
 export interface RemoteLevel {
@@ -42,6 +57,18 @@ export interface TieredStoreOptions {
   log: TierLog;
 }
 
+/** An entry read and checked from a remote, not yet written to the local disk. */
+interface Fetched {
+  from: string;
+  content: EntryContent;
+}
+
+/** One fetch of an entry: what it brought (undefined when no remote had it intact), and its import once a request takes it. */
+interface Fetch {
+  fetched: Promise<Fetched | undefined>;
+  imported?: Promise<boolean>;
+}
+
 export const DEFAULT_COMPRESSION_LEVEL = 3;
 const DEFAULT_UPLOAD_QUEUE_LIMIT = 512;
 const DEFAULT_UPLOAD_CONCURRENCY = 2;
@@ -52,8 +79,11 @@ export class TieredStore {
   private levels: readonly RemoteLevel[];
   private compressionLevel: number;
   private readonly uploads: UploadQueue;
-  /** Entries being fetched from a remote: a second request for one waits for the first fetch. */
-  private readonly fetching = new Map<string, Promise<boolean>>();
+  /**
+   * Entries being fetched from a remote (a second request for one waits for the first fetch), and
+   * entries fetched ahead, held in memory, that no request has taken yet.
+   */
+  private readonly fetches = new Map<string, Fetch>();
   /**
    * Entries a remote held a damaged object of: their next upload replaces it. Otherwise an upload that
    * keeps what is there (Redis SET NX) would leave it for every machine to fetch and refuse again.
@@ -89,7 +119,9 @@ export class TieredStore {
       const dropped = this.levels.filter((remote) => !kept.has(remote.storage));
       this.levels = settings.remotes;
       if (dropped.length > 0) {
-        void this.uploads.drain().then(() => Promise.all(dropped.map((remote) => remote.storage.close().catch(() => undefined))));
+        void this.uploads
+          .drain()
+          .then(() => Promise.all(dropped.map((remote) => remote.storage.close().catch(() => undefined))));
       }
     }
     if (settings.compressionLevel !== undefined) this.compressionLevel = settings.compressionLevel;
@@ -102,22 +134,49 @@ export class TieredStore {
 
   /**
    * The result key for a direct key: from the local manifest, else from each remote's manifest in
-   * turn (its combinations are merged into the local manifest, so the next lookup is local).
+   * turn (its combinations are merged into the local manifest in the background, so the next lookup is
+   * local). The entry the remote's first applicable combination names is fetched while the
+   * combinations are checked against the files here (hashing sources, on a fresh machine): the two
+   * waits overlap instead of adding up.
    */
-  async findResult(directKey: string, now: CurrentState, count: CountChange = this.options.count): Promise<string | undefined> {
+  async findResult(
+    directKey: string,
+    now: CurrentState,
+    count: CountChange = this.options.count,
+  ): Promise<string | undefined> {
     const local = await this.manifests.find(directKey, now);
     if (local !== undefined) return local;
     for (const remote of this.levels) {
       const entries = await this.readManifest(remote, directKey, count);
       if (!entries?.length) continue;
-      await this.manifests.merge(directKey, entries);
-      const found = await this.manifests.find(directKey, now);
+      const likely = entries.find((entry) =>
+        entry.envDeps.every(([name, value]) => now.env(name) === value),
+      )?.resultKey;
+      if (likely !== undefined) this.startFetch(likely, count, true);
+      this.manifests
+        .merge(directKey, entries)
+        .catch((error: unknown) =>
+          this.options.log.warn(
+            `could not keep ${remote.storage.label}'s manifest ${directKey}: ${(error as Error).message}`,
+          ),
+        );
+      let found: string | undefined;
+      try {
+        found = await this.manifests.findIn(entries, now);
+      } finally {
+        // Held in memory until a request takes it: one no request will take is let go at once.
+        if (likely !== undefined && found !== likely) this.drop(likely);
+      }
       if (found !== undefined) return found;
     }
     return undefined;
   }
 
-  private async readManifest(remote: RemoteLevel, directKey: string, count: CountChange): Promise<ManifestEntry[] | undefined> {
+  private async readManifest(
+    remote: RemoteLevel,
+    directKey: string,
+    count: CountChange,
+  ): Promise<ManifestEntry[] | undefined> {
     const value = await this.read(remote, manifestObjectKey(directKey), count);
     if (!value) return undefined;
     try {
@@ -135,7 +194,7 @@ export class TieredStore {
       if (value) count((counters) => increment(counters.remoteBytesDown, remote.storage.label, value.byteLength));
       return value;
     } catch (error) {
-      count((counters) => increment(counters.remoteReadFailures, remote.storage.label));
+      // Counted once, by kind, by the remote's guard (GuardedStorage), which sees every call.
       this.options.log.debug(`reading ${key} from ${remote.storage.label} failed: ${(error as Error).message}`);
       return undefined;
     }
@@ -143,9 +202,13 @@ export class TieredStore {
 
   /** Counts and logs an object that could not be read; true when the object itself was at fault. */
   private corrupt(remote: RemoteLevel, key: string, error: unknown, count: CountChange): boolean {
-    if (!(error instanceof CorruptObject) && !(error instanceof SyntaxError) && (error as { name?: string }).name !== 'ZodError') {
-      // Not the object's fault (zstd could not be loaded): a miss, said in the log, not a corrupt object.
-      count((counters) => increment(counters.remoteReadFailures, remote.storage.label));
+    if (
+      !(error instanceof CorruptObject) &&
+      !(error instanceof SyntaxError) &&
+      (error as { name?: string }).name !== 'ZodError'
+    ) {
+      // Not the object's fault, nor the remote's (zstd could not be loaded): a miss, said in the log.
+      count((counters) => increment(counters.errors, 'internal'));
       this.options.log.warn(`${remote.storage.label}: could not read ${key}: ${(error as Error).message}`);
       return false;
     }
@@ -158,38 +221,88 @@ export class TieredStore {
     return true;
   }
 
-  /** The entry `key`: from the local disk, else fetched once from the first remote that has it into the local disk. */
+  /**
+   * The entry `key`: from the local disk, else fetched once from the first remote that has it into the
+   * local disk. A fetch started ahead (findResult) is taken over: the object is read and checked then,
+   * written to the local disk now, by the first request that asks for it, which counts the remote's hit.
+   */
   async get(key: string, count: CountChange = this.options.count): Promise<Lookup> {
     const local = await this.local.get(key);
-    if (local.status !== 'miss' || this.levels.length === 0) return local;
-    let fetch = this.fetching.get(key);
-    if (!fetch) {
-      fetch = this.fetch(key, count).finally(() => this.fetching.delete(key));
-      this.fetching.set(key, fetch);
+    const pending = this.fetches.get(key);
+    if (local.status !== 'miss') {
+      if (pending && !pending.imported) this.drop(key);
+      return local;
     }
-    return (await fetch) ? this.local.get(key) : local;
+    if (this.levels.length === 0 && !pending) return local;
+    const fetch = pending ?? this.startFetch(key, count, false);
+    fetch.imported ??= this.importFetched(key, fetch, count);
+    return (await fetch.imported) ? this.local.get(key) : local;
   }
 
-  private async fetch(key: string, count: CountChange): Promise<boolean> {
+  /** Writes what a fetch brought into the local disk and counts the remote's hit; false when it brought nothing. */
+  private async importFetched(key: string, fetch: Fetch, count: CountChange): Promise<boolean> {
+    try {
+      const fetched = await fetch.fetched;
+      if (!fetched) return false;
+      const started = performance.now();
+      await this.local.importEntry(key, fetched.content, { overwrite: true });
+      this.options.log.debug(`${key}: written to the local disk in ${Math.round(performance.now() - started)} ms`);
+      count((counters) => increment(counters.remoteHits, fetched.from));
+      return true;
+    } finally {
+      if (this.fetches.get(key) === fetch) this.fetches.delete(key);
+    }
+  }
+
+  /** Forgets a fetch started ahead that no request takes (the lookup chose another entry, or none): nothing of it is kept. */
+  private drop(key: string): void {
+    const fetch = this.fetches.get(key);
+    if (fetch && !fetch.imported) this.fetches.delete(key);
+  }
+
+  /** The one fetch of `key` under way, started if there is none. `checkLocal`: started ahead, when the local disk may have it. */
+  private startFetch(key: string, count: CountChange, checkLocal: boolean): Fetch {
+    const running = this.fetches.get(key);
+    if (running) return running;
+    const fetched = (async () => {
+      if (checkLocal && (await this.local.get(key)).status !== 'miss') return undefined;
+      return this.fetch(key, count);
+    })().catch((error: unknown) => {
+      this.options.log.warn(`fetching ${key}: ${(error as Error).message}`);
+      return undefined;
+    });
+    const fetch: Fetch = { fetched };
+    this.fetches.set(key, fetch);
+    return fetch;
+  }
+
+  /** Reads and checks `key` from the first remote that has it (never twice: a damaged object is counted once). */
+  private async fetch(key: string, count: CountChange): Promise<Fetched | undefined> {
     for (const remote of this.levels) {
+      const started = performance.now();
       const value = await this.read(remote, entryObjectKey(key), count);
       if (!value) continue;
-      let content: Awaited<ReturnType<typeof decodeEntryObject>>;
+      const read = performance.now();
       try {
-        content = await decodeEntryObject(key, value);
+        const content = await decodeEntryObject(key, value);
+        this.options.log.debug(
+          `${key}: ${value.byteLength} bytes from ${remote.storage.label} read in ${Math.round(read - started)} ms, checked in ${Math.round(performance.now() - read)} ms`,
+        );
+        return { from: remote.storage.label, content };
       } catch (error) {
         if (this.corrupt(remote, entryObjectKey(key), error, count)) this.damagedRemotely.add(key);
-        continue;
       }
-      await this.local.importEntry(key, content, { overwrite: true });
-      count((counters) => increment(counters.remoteHits, remote.storage.label));
-      return true;
     }
-    return false;
+    return undefined;
   }
 
   /** Stores staged outputs as the local entry `key` and queues its upload. Returns the bytes added locally. */
-  async commit(key: string, staged: StagedOutputs, metadata: EntryMetadata, options: CommitOptions = {}): Promise<number> {
+  async commit(
+    key: string,
+    staged: StagedOutputs,
+    metadata: EntryMetadata,
+    options: CommitOptions = {},
+  ): Promise<number> {
     const bytes = await this.local.commit(key, staged, metadata, options);
     const overwrite = options.overwrite === true || this.damagedRemotely.delete(key);
     if (bytes > 0) this.queueUpload(() => this.uploadEntry(key, overwrite));

@@ -28,8 +28,6 @@ export interface Counters {
   remoteUploads: Record<string, number>;
   /** Uploads not made: `queue-full` (the bounded queue was full) or a remote's label (its put failed). */
   uploadsDropped: Record<string, number>;
-  /** Reads from each remote that failed (an error or timeout, taken as a miss), by remote label. */
-  remoteReadFailures: Record<string, number>;
   /** Objects that were not what their key says (truncated, corrupt, stored under another key, refused), by level label. */
   corruptObjects: Record<string, number>;
   /** The same outcomes by kind of compile (rust library, proc-macro, build script, binary, c, c++): where hits come from. */
@@ -73,7 +71,6 @@ export function emptyCounters(): Counters {
     remoteBytesUp: {},
     remoteUploads: {},
     uploadsDropped: {},
-    remoteReadFailures: {},
     corruptObjects: {},
     byKind: {},
     remotes: {},

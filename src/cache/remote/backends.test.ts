@@ -8,14 +8,26 @@ import { emptyRemoteCounters } from '../../stats/remote-counters.js';
 import { GuardedStorage } from '../guarded-storage.js';
 import { StorageError, type CacheStorage } from '../storage.js';
 import { openBackend } from './open-remote.js';
-import { closedPort, S3_ACCESS_KEY, S3_SECRET_KEY, startGarbageServer, startRedis, startS3, startSilentListener, type Running } from './test-servers.js';
+import {
+  closedPort,
+  S3_ACCESS_KEY,
+  S3_SECRET_KEY,
+  startGarbageServer,
+  startRedis,
+  startS3,
+  startSilentListener,
+  type Running,
+} from './test-servers.js';
 
 const secrets = mkdtempSync(join(tmpdir(), 'hoard-secrets-'));
 const context = { env: {} as Record<string, string | undefined>, home: secrets };
 
 function credentialsFile(accessKey: string, secretKey: string): string {
   const file = join(secrets, `credentials-${accessKey}-${secretKey.length}`);
-  writeFileSync(file, `# for the tests\n[default]\naws_access_key_id = ${accessKey}\naws_secret_access_key = ${secretKey}\n\n[other]\naws_access_key_id = nobody\naws_secret_access_key = nothing\n`);
+  writeFileSync(
+    file,
+    `# for the tests\n[default]\naws_access_key_id = ${accessKey}\naws_secret_access_key = ${secretKey}\n\n[other]\naws_access_key_id = nobody\naws_secret_access_key = nothing\n`,
+  );
   return file;
 }
 
@@ -70,7 +82,11 @@ function contract(name: string, openLive: (prefix: string) => Promise<CacheStora
         await storage.put('e/abc', bytes('first'), { overwrite: false });
         expect(Buffer.from((await storage.get('e/abc'))!).toString()).toBe('first');
         await storage.put('e/big', big, { overwrite: false });
-        expect(Buffer.from((await storage.get('e/big'))!).equals(Buffer.from(big))).toBe(true);
+        // The answer's start is reported with the object's size, before the whole of it is in.
+        const started: Array<number | undefined> = [];
+        const value = await storage.get('e/big', undefined, { started: (totalBytes) => started.push(totalBytes) });
+        expect(Buffer.from(value!).equals(Buffer.from(big))).toBe(true);
+        expect(started).toEqual([big.byteLength]);
         await storage.put('e/abc', bytes('second'), { overwrite: true });
         expect(Buffer.from((await storage.get('e/abc'))!).toString()).toBe('second');
         await storage.remove('e/abc');
@@ -101,7 +117,10 @@ describe('Redis', () => {
   let secured: Running;
   beforeAll(async () => {
     redis = await startRedis();
-    secured = await startRedis({ password: 'default-secret', users: ['ci on >ci-secret ~* +@all', 'reader on >reader-secret ~hoard:* +get +getex +ping +info +client'] });
+    secured = await startRedis({
+      password: 'default-secret',
+      users: ['ci on >ci-secret ~* +@all', 'reader on >reader-secret ~hoard:* +get +getex +ping +info +client'],
+    });
   });
   afterAll(async () => {
     await redis?.stop();
@@ -110,7 +129,7 @@ describe('Redis', () => {
 
   contract('redis://', (prefix) => open({ url: `redis://127.0.0.1:${redis.port}/1`, prefix }));
 
-  it('stores under <prefix>:<key> in the URL\'s database, and keeps a value put without overwrite', async () => {
+  it("stores under <prefix>:<key> in the URL's database, and keeps a value put without overwrite", async () => {
     const storage = await open({ url: `redis://127.0.0.1:${redis.port}/3`, prefix: 'team' });
     const raw = new Redis({ port: redis.port, host: '127.0.0.1', db: 3 });
     try {
@@ -140,8 +159,15 @@ describe('Redis', () => {
   });
 
   it('logs in with a password from password_file, and a user and password', async () => {
-    const withDefault = await open({ url: `redis://127.0.0.1:${secured.port}`, password_file: secretFile('redis-default', 'default-secret\n') });
-    const asUser = await open({ url: `redis://127.0.0.1:${secured.port}`, username: 'ci', password_file: secretFile('redis-ci', 'ci-secret') });
+    const withDefault = await open({
+      url: `redis://127.0.0.1:${secured.port}`,
+      password_file: secretFile('redis-default', 'default-secret\n'),
+    });
+    const asUser = await open({
+      url: `redis://127.0.0.1:${secured.port}`,
+      username: 'ci',
+      password_file: secretFile('redis-ci', 'ci-secret'),
+    });
     const inUrl = await open({ url: `redis://ci:ci-secret@127.0.0.1:${secured.port}` });
     try {
       await withDefault.put('e/pw', bytes('ok'), { overwrite: true });
@@ -153,14 +179,28 @@ describe('Redis', () => {
   });
 
   it('says auth for a wrong password, no password, and a user whose ACL forbids writing', async () => {
-    const wrong = await open({ url: `redis://127.0.0.1:${secured.port}`, username: 'ci', password_file: secretFile('redis-wrong', 'not-it') });
+    const wrong = await open({
+      url: `redis://127.0.0.1:${secured.port}`,
+      username: 'ci',
+      password_file: secretFile('redis-wrong', 'not-it'),
+    });
     const none = await open({ url: `redis://127.0.0.1:${secured.port}` });
-    const reader = await open({ url: `redis://127.0.0.1:${secured.port}`, username: 'reader', password_file: secretFile('redis-reader', 'reader-secret') });
+    const reader = await open({
+      url: `redis://127.0.0.1:${secured.port}`,
+      username: 'reader',
+      password_file: secretFile('redis-reader', 'reader-secret'),
+    });
     try {
       await expect(wrong.get('e/x')).rejects.toMatchObject({ kind: 'auth' });
-      await expect(none.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/NOAUTH|password/) });
+      await expect(none.get('e/x')).rejects.toMatchObject({
+        kind: 'auth',
+        message: expect.stringMatching(/NOAUTH|password/),
+      });
       expect(await reader.get('e/x')).toBeUndefined();
-      await expect(reader.put('e/x', bytes('no'), { overwrite: false })).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/NOPERM/) });
+      await expect(reader.put('e/x', bytes('no'), { overwrite: false })).rejects.toMatchObject({
+        kind: 'auth',
+        message: expect.stringMatching(/NOPERM/),
+      });
     } finally {
       await Promise.all([wrong.close(), none.close(), reader.close()]);
     }
@@ -168,7 +208,10 @@ describe('Redis', () => {
 
   it('an unreadable password_file is an auth failure of that remote, not an exception', async () => {
     const storage = await open({ url: `redis://127.0.0.1:${secured.port}`, password_file: join(secrets, 'missing') });
-    await expect(storage.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/cannot read password_file .*missing \(ENOENT\)/) });
+    await expect(storage.get('e/x')).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringMatching(/cannot read password_file .*missing \(ENOENT\)/),
+    });
   });
 
   it('a closed port is an error, a listener that never answers a timeout, garbage an error; each a miss behind the guard', async () => {
@@ -210,7 +253,14 @@ describe('Redis Cluster', () => {
   it('reads and writes through a three-node cluster found from one node', async () => {
     const { execa } = await import('execa');
     for (let index = 0; index < 3; index += 1) nodes.push(await startRedis({ cluster: true }));
-    await execa('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await execa('redis-cli', [
+      '--cluster',
+      'create',
+      ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
     // The cluster agrees on its slots shortly after create returns.
     for (let attempt = 0; attempt < 50; attempt += 1) {
       const { stdout } = await execa('redis-cli', ['-p', String(nodes[0]!.port), 'cluster', 'info']);
@@ -222,7 +272,9 @@ describe('Redis Cluster', () => {
       const keys = Array.from({ length: 20 }, (_, index) => `e/key-${index}`);
       for (const key of keys) await storage.put(key, bytes(key), { overwrite: false });
       for (const key of keys) expect(Buffer.from((await storage.get(key))!).toString()).toBe(key);
-      const holders = await Promise.all(nodes.map(async (node) => Number((await execa('redis-cli', ['-p', String(node.port), 'dbsize'])).stdout)));
+      const holders = await Promise.all(
+        nodes.map(async (node) => Number((await execa('redis-cli', ['-p', String(node.port), 'dbsize'])).stdout)),
+      );
       expect(holders.filter((count) => count > 0).length).toBeGreaterThan(1);
     } finally {
       await storage.close();
@@ -240,7 +292,14 @@ describe('S3', () => {
   });
   const endpoint = () => `http://127.0.0.1:${s3.port}`;
 
-  contract('s3://', (prefix) => open({ url: 's3://cache', endpoint: endpoint(), prefix, credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY) }));
+  contract('s3://', (prefix) =>
+    open({
+      url: 's3://cache',
+      endpoint: endpoint(),
+      prefix,
+      credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY),
+    }),
+  );
 
   it('takes the prefix from the URL path, and the credentials from AWS_ACCESS_KEY_ID', async () => {
     context.env = { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY };
@@ -255,42 +314,89 @@ describe('S3', () => {
   });
 
   it('says auth for a wrong secret (the server checks the signature) and for an unknown key id', async () => {
-    const wrongSecret = await open({ url: 's3://cache', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, 'not-the-secret') });
-    const unknownKey = await open({ url: 's3://cache', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY), profile: 'other' });
-    await expect(wrongSecret.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/SignatureDoesNotMatch/) });
+    const wrongSecret = await open({
+      url: 's3://cache',
+      endpoint: endpoint(),
+      credentials_file: credentialsFile(S3_ACCESS_KEY, 'not-the-secret'),
+    });
+    const unknownKey = await open({
+      url: 's3://cache',
+      endpoint: endpoint(),
+      credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY),
+      profile: 'other',
+    });
+    await expect(wrongSecret.get('e/x')).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringMatching(/SignatureDoesNotMatch/),
+    });
     await expect(wrongSecret.put('e/x', bytes('no'), { overwrite: true })).rejects.toMatchObject({ kind: 'auth' });
-    await expect(unknownKey.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/InvalidAccessKeyId/) });
+    await expect(unknownKey.get('e/x')).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringMatching(/InvalidAccessKeyId/),
+    });
   });
 
   it('a named profile that the credentials file lacks is an auth failure that says so', async () => {
-    const storage = await open({ url: 's3://cache', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY), profile: 'missing' });
-    await expect(storage.get('e/x')).rejects.toMatchObject({ kind: 'auth', message: expect.stringMatching(/no profile \[missing\]/) });
+    const storage = await open({
+      url: 's3://cache',
+      endpoint: endpoint(),
+      credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY),
+      profile: 'missing',
+    });
+    await expect(storage.get('e/x')).rejects.toMatchObject({
+      kind: 'auth',
+      message: expect.stringMatching(/no profile \[missing\]/),
+    });
   });
 
   it('reads anonymously', async () => {
-    const writer = await open({ url: 's3://cache/public', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY) });
+    const writer = await open({
+      url: 's3://cache/public',
+      endpoint: endpoint(),
+      credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY),
+    });
     await writer.put('e/open', bytes('for all'), { overwrite: true });
     const reader = await open({ url: 's3://cache/public', endpoint: endpoint(), anonymous: true, read_only: true });
     expect(Buffer.from((await reader.get('e/open'))!).toString()).toBe('for all');
   });
 
   it('a missing bucket is an error that names it', async () => {
-    const storage = await open({ url: 's3://no-such-bucket', endpoint: endpoint(), credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY) });
-    await expect(storage.put('e/x', bytes('x'), { overwrite: true })).rejects.toMatchObject({ kind: 'error', message: expect.stringMatching(/no bucket "no-such-bucket"/) });
+    const storage = await open({
+      url: 's3://no-such-bucket',
+      endpoint: endpoint(),
+      credentials_file: credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY),
+    });
+    await expect(storage.put('e/x', bytes('x'), { overwrite: true })).rejects.toMatchObject({
+      kind: 'error',
+      message: expect.stringMatching(/no bucket "no-such-bucket"/),
+    });
   });
 
   it('a closed port is an error, a listener that never answers a timeout, garbage an error; each a miss behind the guard', async () => {
     const file = credentialsFile(S3_ACCESS_KEY, S3_SECRET_KEY);
-    const closed = await open({ url: 's3://cache', endpoint: `http://127.0.0.1:${await closedPort()}`, credentials_file: file });
-    await expect(closed.get('e/x')).rejects.toMatchObject({ kind: 'error', message: expect.stringMatching(/ECONNREFUSED/) });
+    const closed = await open({
+      url: 's3://cache',
+      endpoint: `http://127.0.0.1:${await closedPort()}`,
+      credentials_file: file,
+    });
+    await expect(closed.get('e/x')).rejects.toMatchObject({
+      kind: 'error',
+      message: expect.stringMatching(/ECONNREFUSED/),
+    });
 
-    const hanging = guard(await open({ url: 's3://cache', endpoint: `http://127.0.0.1:${silent.port}`, credentials_file: file }));
+    const hanging = guard(
+      await open({ url: 's3://cache', endpoint: `http://127.0.0.1:${silent.port}`, credentials_file: file }),
+    );
     await expect(hanging.guarded.get('e/x')).rejects.toMatchObject({ kind: 'timeout' });
     expect(hanging.counters).toMatchObject({ timeouts: 1, hits: 0, misses: 0 });
     await expect(hanging.guarded.put('e/x', bytes('x'), { overwrite: true })).rejects.toThrow(/not tried/);
     expect(hanging.counters.skipped).toBe(1);
 
-    const nonsense = await open({ url: 's3://cache', endpoint: `http://127.0.0.1:${garbage.port}`, credentials_file: file });
+    const nonsense = await open({
+      url: 's3://cache',
+      endpoint: `http://127.0.0.1:${garbage.port}`,
+      credentials_file: file,
+    });
     await expect(nonsense.get('e/x')).rejects.toMatchObject({ kind: 'error' });
     await Promise.all([closed.close(), hanging.guarded.close(), nonsense.close()]);
   });

@@ -1,5 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { StorageError, type CacheStorage, type PutOptions } from '../storage.js';
+import { StorageError, type CacheStorage, type PutOptions, type ReadProgress } from '../storage.js';
 import { classifyNetworkError } from './network-errors.js';
 
 export interface RedisStorageOptions {
@@ -88,7 +88,8 @@ export class RedisStorage implements CacheStorage {
    * AUTH on the connection, not on the commands waiting for it, which would otherwise wait until cut off.
    */
   private async call<T>(command: () => Promise<T>): Promise<T> {
-    if (this.connectionError && AUTH_REPLY.test(this.connectionError.message) && this.client.status !== 'ready') throw this.connectionError;
+    if (this.connectionError && AUTH_REPLY.test(this.connectionError.message) && this.client.status !== 'ready')
+      throw this.connectionError;
     let listener: ((error: Error) => void) | undefined;
     const refused = new Promise<never>((_resolve, reject) => {
       listener = (error: Error) => {
@@ -115,19 +116,39 @@ export class RedisStorage implements CacheStorage {
     const connection = this.connectionError?.message ?? '';
     if (AUTH_REPLY.test(message) || AUTH_REPLY.test(connection)) {
       const reason = AUTH_REPLY.test(message) ? message : connection;
-      return new StorageError('auth', `${where}: Redis refused the credentials or this command (${reason.split('\n')[0]}): check username and password_file, and the user's ACL`, { cause: error });
+      return new StorageError(
+        'auth',
+        `${where}: Redis refused the credentials or this command (${reason.split('\n')[0]}): check username and password_file, and the user's ACL`,
+        { cause: error },
+      );
     }
-    if (/Command timed out/i.test(message)) return new StorageError('timeout', `${where}: no answer in time`, { cause: error });
-    const network = classifyNetworkError(error) ?? (this.connectionError ? classifyNetworkError(this.connectionError) : undefined);
+    if (/Command timed out/i.test(message))
+      return new StorageError('timeout', `${where}: no answer in time`, { cause: error });
+    const network =
+      classifyNetworkError(error) ?? (this.connectionError ? classifyNetworkError(this.connectionError) : undefined);
     if (network) return new StorageError(network.kind, `${where}: ${network.message}`, { cause: error });
-    return new StorageError('error', `${where}: ${message.split('\n')[0]}${connection && connection !== message ? ` (connection: ${connection.split('\n')[0]})` : ''}`, { cause: error });
+    return new StorageError(
+      'error',
+      `${where}: ${message.split('\n')[0]}${connection && connection !== message ? ` (connection: ${connection.split('\n')[0]})` : ''}`,
+      { cause: error },
+    );
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string, _signal?: AbortSignal, progress?: ReadProgress): Promise<Uint8Array | undefined> {
     try {
       const name = this.key(key);
       const expiry = this.options.expirySeconds;
-      const value = await this.call(() => (expiry > 0 ? this.client.getexBuffer(name, 'EX', expiry) : this.client.getBuffer(name)));
+      const value = await this.call(() => {
+        // STRLEN, sent just before the GET on the same connection, is answered just before it: it says
+        // that the answer has started and how large it is (a tiny reply where the GET's may be megabytes).
+        if (progress) {
+          this.client.strlen(name).then(
+            (length) => progress.started(length),
+            () => undefined,
+          );
+        }
+        return expiry > 0 ? this.client.getexBuffer(name, 'EX', expiry) : this.client.getBuffer(name);
+      });
       return value ?? undefined;
     } catch (error) {
       throw this.failure(error, 'GET from');
@@ -140,7 +161,10 @@ export class RedisStorage implements CacheStorage {
     const expiry = this.options.expirySeconds;
     try {
       await this.call(() => {
-        if (expiry > 0) return options.overwrite ? this.client.set(name, body, 'EX', expiry) : this.client.set(name, body, 'EX', expiry, 'NX');
+        if (expiry > 0)
+          return options.overwrite
+            ? this.client.set(name, body, 'EX', expiry)
+            : this.client.set(name, body, 'EX', expiry, 'NX');
         return options.overwrite ? this.client.set(name, body) : this.client.set(name, body, 'NX');
       });
     } catch (error) {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { Client } from 'minio';
-import { StorageError, type CacheStorage, type PutOptions } from '../storage.js';
+import { StorageError, type CacheStorage, type PutOptions, type ReadProgress } from '../storage.js';
 import type { AwsCredentialSource } from './aws-credentials.js';
 import { classifyNetworkError } from './network-errors.js';
 
@@ -56,7 +56,9 @@ export class S3Storage implements CacheStorage {
     this.label = options.label;
     const endpoint = new URL(options.endpoint ?? `https://s3.${options.region}.amazonaws.com`);
     const useSSL = endpoint.protocol === 'https:';
-    this.agent = useSSL ? new https.Agent({ keepAlive: true, maxSockets: 16 }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.agent = useSSL
+      ? new https.Agent({ keepAlive: true, maxSockets: 16 })
+      : new http.Agent({ keepAlive: true, maxSockets: 16 });
     const credentials = options.credentials;
     const { Client, IamAwsProvider } = minio;
     this.client = new Client({
@@ -69,7 +71,11 @@ export class S3Storage implements CacheStorage {
       transportAgent: this.agent,
       retryOptions: { disableRetry: true },
       ...(credentials.kind === 'static'
-        ? { accessKey: credentials.accessKey, secretKey: credentials.secretKey, ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}) }
+        ? {
+            accessKey: credentials.accessKey,
+            secretKey: credentials.secretKey,
+            ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+          }
         : credentials.kind === 'instance'
           ? { credentialsProvider: new IamAwsProvider({}) }
           : {}),
@@ -80,12 +86,21 @@ export class S3Storage implements CacheStorage {
   private transport(module: typeof http | typeof https): { request: typeof http.request } {
     const connectTimeoutMs = this.options.connectTimeoutMs;
     const callSignal = this.callSignal;
-    const request = (options: http.RequestOptions, callback?: (response: http.IncomingMessage) => void): http.ClientRequest => {
+    const request = (
+      options: http.RequestOptions,
+      callback?: (response: http.IncomingMessage) => void,
+    ): http.ClientRequest => {
       const signal = callSignal.getStore();
       const outgoing = module.request({ ...options, ...(signal ? { signal } : {}) }, callback);
       outgoing.on('socket', (socket) => {
         if (!socket.connecting) return;
-        const timer = setTimeout(() => outgoing.destroy(Object.assign(new Error(`no connection within ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })), connectTimeoutMs);
+        const timer = setTimeout(
+          () =>
+            outgoing.destroy(
+              Object.assign(new Error(`no connection within ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }),
+            ),
+          connectTimeoutMs,
+        );
         const clear = (): void => clearTimeout(timer);
         socket.once('connect', clear);
         socket.once('secureConnect', clear);
@@ -105,21 +120,37 @@ export class S3Storage implements CacheStorage {
     const where = `${what} ${this.label}`;
     if (error instanceof this.minio.S3Error || (error as { code?: string }).code !== undefined) {
       const code = (error as { code?: string }).code ?? '';
-      if (AUTH_CODES.has(code)) return new StorageError('auth', `${where}: ${code}: the bucket refused these credentials (${(error as Error).message})`, { cause: error });
-      if (code === 'NoSuchBucket') return new StorageError('error', `${where}: no bucket "${this.options.bucket}" there: create it, or fix the URL`, { cause: error });
+      if (AUTH_CODES.has(code))
+        return new StorageError(
+          'auth',
+          `${where}: ${code}: the bucket refused these credentials (${(error as Error).message})`,
+          { cause: error },
+        );
+      if (code === 'NoSuchBucket')
+        return new StorageError(
+          'error',
+          `${where}: no bucket "${this.options.bucket}" there: create it, or fix the URL`,
+          { cause: error },
+        );
     }
     const network = classifyNetworkError(error);
     if (network) return new StorageError(network.kind, `${where}: ${network.message}`, { cause: error });
     const message = (error as Error).message ?? String(error);
     // minio turns a credential fetch that failed (no instance metadata here) into a plain error.
-    if (/credential/i.test(message)) return new StorageError('auth', `${where}: could not get AWS credentials: ${message}`, { cause: error });
+    if (/credential/i.test(message))
+      return new StorageError('auth', `${where}: could not get AWS credentials: ${message}`, { cause: error });
     return new StorageError('error', `${where}: ${message}`, { cause: error });
   }
 
-  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  async get(key: string, signal?: AbortSignal, progress?: ReadProgress): Promise<Uint8Array | undefined> {
     try {
       return await this.callSignal.run(signal, async () => {
         const stream = await this.client.getObject(this.options.bucket, this.objectName(key));
+        // The response's headers are in: the answer has started, and says how large it is.
+        const length = Number(
+          (stream as Readable & { headers?: Record<string, string | undefined> }).headers?.['content-length'],
+        );
+        progress?.started(Number.isSafeInteger(length) && length >= 0 ? length : undefined);
         return await readAll(stream);
       });
     } catch (error) {
@@ -134,7 +165,11 @@ export class S3Storage implements CacheStorage {
     // cheap "only if absent" that every compatible server honours, and a HEAD first would cost a request.
     const body = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     try {
-      await this.callSignal.run(signal, () => this.client.putObject(this.options.bucket, this.objectName(key), body, body.byteLength, { 'Content-Type': 'application/octet-stream' }));
+      await this.callSignal.run(signal, () =>
+        this.client.putObject(this.options.bucket, this.objectName(key), body, body.byteLength, {
+          'Content-Type': 'application/octet-stream',
+        }),
+      );
     } catch (error) {
       throw this.failure(error, 'PUT to');
     }

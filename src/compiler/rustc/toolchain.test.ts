@@ -1,9 +1,11 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ProcessRunner } from '../../exec/process-runner.js';
+import { digestBytes } from '../../hash/blake3.js';
 import { DigestMemo } from '../../hash/digest-memo.js';
+import type { ProcessRunner } from '../../exec/process-runner.js';
 import { Toolchains } from './toolchain.js';
 
 function setUp() {
@@ -76,5 +78,22 @@ describe('Toolchains', () => {
     for (const entry of Object.values(saved)) entry.versionOutput = 42;
     writeFileSync(persisted, JSON.stringify(saved));
     expect(await newToolchains().knownVersionOutput(rustc, root, { PATH: '' })).toBeUndefined();
+  });
+
+  it('names the sysroot libraries by their sha256, and works out again an identity remembered before file digests were sha256', async () => {
+    const { rustc, root, calls, newToolchains } = setUp();
+    const identity = await newToolchains().identify(rustc, root, { PATH: '' });
+    const library = createHash('sha256').update('the compiler, as a library').digest('hex');
+    expect(identity.digest).toBe(digestBytes(['rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc', `librustc_driver-1234.so ${library}`].join('\n')));
+    // As an older hoard saved it: without saying how the libraries were digested.
+    const persistPath = join(root, 'toolchains.json');
+    const saved = JSON.parse(readFileSync(persistPath, 'utf8')) as Record<string, Record<string, unknown>>;
+    for (const remembered of Object.values(saved)) {
+      delete remembered.libraryDigests;
+      remembered.digest = 'f'.repeat(64);
+    }
+    writeFileSync(persistPath, JSON.stringify(saved));
+    expect((await newToolchains().identify(rustc, root, { PATH: '' })).digest).toBe(identity.digest);
+    expect(calls).toHaveLength(4);
   });
 });

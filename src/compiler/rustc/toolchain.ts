@@ -14,7 +14,15 @@ export interface ToolchainIdentity {
   sysroot: string;
 }
 
+/**
+ * How the libraries' digests in the identity were made: file digests are sha256 (they were BLAKE3). A
+ * toolchain remembered without this mark is worked out again, or a machine that remembered it before
+ * would name the same toolchain otherwise than a fresh one, and the two would share no entry.
+ */
+const LIBRARY_DIGESTS = 'sha256';
+
 interface RememberedToolchain extends ToolchainIdentity {
+  libraryDigests?: typeof LIBRARY_DIGESTS;
   /** The sysroot libraries and their stat identities: if any changed, the toolchain was replaced. */
   libraries: Array<[path: string, identity: string]>;
   /** What `rustc -vV` printed, whole (remembered since this field was added; older entries lack it). */
@@ -113,7 +121,7 @@ export class Toolchains {
     for (const libraryPath of paths) libraries.push([libraryPath, await statIdentity(libraryPath)]);
     // The runner drops the final newline of what it captures; rustc ends every line with one.
     const versionOutput = `${version.stdout}\n`;
-    return { digest: digestBytes(parts.join('\n')), version: version.stdout.trim(), sysroot, libraries, versionOutput };
+    return { digest: digestBytes(parts.join('\n')), version: version.stdout.trim(), sysroot, libraries, versionOutput, libraryDigests: LIBRARY_DIGESTS };
   }
 
   /** Reads the remembered identities once; concurrent first requests all wait for the same read. */
@@ -126,7 +134,7 @@ export class Toolchains {
     try {
       const saved = JSON.parse(await readFile(this.persistPath, 'utf8')) as Record<string, RememberedToolchain>;
       for (const [key, value] of Object.entries(saved)) {
-        if (typeof value?.digest !== 'string' || !Array.isArray(value.libraries)) continue;
+        if (typeof value?.digest !== 'string' || !Array.isArray(value.libraries) || value.libraryDigests !== LIBRARY_DIGESTS) continue;
         // A file edited by hand or by another version: a version answer that is not text is not replayed.
         if (value.versionOutput !== undefined && typeof value.versionOutput !== 'string') delete value.versionOutput;
         this.known.set(key, value);
