@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 // Where bugs are reported, from package.json as the build takes it (src/errors/bugs-url.ts).
-const { bugs } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { bugs: { url: string } };
+const { bugs } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  bugs: { url: string };
+};
 const define = { __HOARD_BUGS_URL__: JSON.stringify(bugs.url) };
 
 /**

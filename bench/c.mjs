@@ -13,7 +13,17 @@ const REGISTRY = '/usr/share/cargo/registry';
 /** One hyperfine measurement; its times in ms. */
 function hyperfineTimes(tool, label, command, env, { runs, prepare, cwd }) {
   const json = join(cwd, `${label.replace(/[^a-z0-9]+/gi, '-')}.json`);
-  const args = ['-N', '--warmup', '3', '--runs', String(runs), '--export-json', json, ...(prepare ? ['--prepare', prepare] : []), command];
+  const args = [
+    '-N',
+    '--warmup',
+    '3',
+    '--runs',
+    String(runs),
+    '--export-json',
+    json,
+    ...(prepare ? ['--prepare', prepare] : []),
+    command,
+  ];
   const result = spawnSync(tool, args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
   if (result.status !== 0) throw new Error(`hyperfine ${label} failed: ${result.stderr?.toString().slice(-1000)}`);
   const [measured] = JSON.parse(readFileSync(json, 'utf8')).results;
@@ -30,7 +40,9 @@ function hyperfine(tool, label, command, env, options) {
 export function measureC({ repo, work, tools, envFor, log, rounds = 5, runs = 10 }) {
   const ring = readdirSync(REGISTRY).find((name) => name.startsWith('ring-'));
   if (!ring || !tools.hyperfine || !tools.ccache) {
-    const missing = [!ring && 'librust-ring-dev', !tools.hyperfine && 'hyperfine', !tools.ccache && 'ccache'].filter(Boolean).join(', ');
+    const missing = [!ring && 'librust-ring-dev', !tools.hyperfine && 'hyperfine', !tools.ccache && 'ccache']
+      .filter(Boolean)
+      .join(', ');
     log(`C benchmark skipped: ${missing} not installed`);
     return { markdown: `## C\n\nNot measured: ${missing} not installed (apt-get install ${missing}).\n` };
   }
@@ -50,7 +62,9 @@ export function measureC({ repo, work, tools, envFor, log, rounds = 5, runs = 10
   delete nodeEnv.NODE_EXTRA_CA_CERTS;
   writeFileSync(join(dir, 'empty.cjs'), '');
 
-  const commands = Object.fromEntries(Object.entries(wrappers).map(([name, prefix]) => [name, `${prefix}gcc ${flags}`]));
+  const commands = Object.fromEntries(
+    Object.entries(wrappers).map(([name, prefix]) => [name, `${prefix}gcc ${flags}`]),
+  );
   // Fill each cache, so that the call is a hit from here on.
   for (const [name, command] of Object.entries(commands)) {
     for (let index = 0; index < 2; index += 1) spawnSync('sh', ['-c', command], { env: env[name], stdio: 'ignore' });
@@ -61,13 +75,24 @@ export function measureC({ repo, work, tools, envFor, log, rounds = 5, runs = 10
   // to the next by more than the 10 ms being measured, and a drift should land on all of them alike.
   const samples = { node: [], nodeAsHoard: [], ccache: [], sccache: [], hoard: [] };
   for (let round = 1; round <= rounds; round += 1) {
-    log(`C: bare node start-up (plain, and as bin/hoard starts it) and one hit of curve25519.c through ccache, sccache and hoard, round ${round} of ${rounds}`);
-    samples.node.push(...hyperfineTimes(tools.hyperfine, `c-node-${round}`, `node ${join(dir, 'empty.cjs')}`, nodeEnv, { runs, cwd: dir }));
+    log(
+      `C: bare node start-up (plain, and as bin/hoard starts it) and one hit of curve25519.c through ccache, sccache and hoard, round ${round} of ${rounds}`,
+    );
+    samples.node.push(
+      ...hyperfineTimes(tools.hyperfine, `c-node-${round}`, `node ${join(dir, 'empty.cjs')}`, nodeEnv, {
+        runs,
+        cwd: dir,
+      }),
+    );
     // Node as bin/hoard starts it: what is left over it is the wrapper's own work.
     const asHoard = `node --no-rehash-snapshot ${join(dir, 'empty.cjs')}`;
-    samples.nodeAsHoard.push(...hyperfineTimes(tools.hyperfine, `c-node-as-hoard-${round}`, asHoard, nodeEnv, { runs, cwd: dir }));
+    samples.nodeAsHoard.push(
+      ...hyperfineTimes(tools.hyperfine, `c-node-as-hoard-${round}`, asHoard, nodeEnv, { runs, cwd: dir }),
+    );
     for (const name of ['ccache', 'sccache', 'hoard']) {
-      samples[name].push(...hyperfineTimes(tools.hyperfine, `c-hit-${name}-${round}`, commands[name], env[name], { runs, cwd: dir }));
+      samples[name].push(
+        ...hyperfineTimes(tools.hyperfine, `c-hit-${name}-${round}`, commands[name], env[name], { runs, cwd: dir }),
+      );
     }
   }
   for (const name of ['ccache', 'sccache', 'hoard']) hits[name] = summary(samples[name]);
@@ -81,15 +106,25 @@ export function measureC({ repo, work, tools, envFor, log, rounds = 5, runs = 10
     const make = `make -s -C ${project} CC="${prefix}gcc"`;
     spawnSync('sh', ['-c', `make -s -C ${project} clean && ${make}`], { env: env[name], stdio: 'ignore' });
     log(`C: warm rebuild of c-project through ${name === 'gcc' ? 'gcc alone' : name}`);
-    rebuild[name] = hyperfine(tools.hyperfine, `c-rebuild-${name}`, make, env[name], { runs: 10, prepare: `make -s -C ${project} clean`, cwd: dir });
+    rebuild[name] = hyperfine(tools.hyperfine, `c-rebuild-${name}`, make, env[name], {
+      runs: 10,
+      prepare: `make -s -C ${project} clean`,
+      cwd: dir,
+    });
   }
-  const hoardStats = JSON.parse(spawnSync(tools.hoard, ['stats', '--json'], { env: env.hoard, encoding: 'utf8' }).stdout || '{}');
+  const hoardStats = JSON.parse(
+    spawnSync(tools.hoard, ['stats', '--json'], { env: env.hoard, encoding: 'utf8' }).stdout || '{}',
+  );
   const cKind = hoardStats.counters?.byKind?.c ?? { hits: 0, misses: 0 };
-  const fastPath = JSON.parse(spawnSync(tools.hoard, ['server', 'status', '--json'], { env: env.hoard, encoding: 'utf8' }).stdout || '{}').fastPath?.served ?? 0;
+  const fastPath =
+    JSON.parse(
+      spawnSync(tools.hoard, ['server', 'status', '--json'], { env: env.hoard, encoding: 'utf8' }).stdout || '{}',
+    ).fastPath?.served ?? 0;
   if (!existsSync(join(project, 'demo'))) throw new Error('C: the c-project did not build');
 
   const ms = (value) => `${value.toFixed(1)} ms`;
-  const row = (label, table) => `| ${label} | ${ms(table.gcc.median)} | ${ms(table.ccache.median)} | ${ms(table.sccache.median)} | ${ms(table.hoard.median)} |`;
+  const row = (label, table) =>
+    `| ${label} | ${ms(table.gcc.median)} | ${ms(table.ccache.median)} | ${ms(table.sccache.median)} | ${ms(table.hoard.median)} |`;
   const overNode = hits.hoard.median - node.median;
   const overNodeAsHoard = hits.hoard.median - nodeAsHoard.median;
   const markdown = `## C

@@ -21,7 +21,23 @@
 // Everything happens in a temporary directory outside the repository, with its own sccache and hoard
 // servers (stopped at the end). Node built-ins only.
 import { spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync, chmodSync, accessSync, constants as fsConstants } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+  accessSync,
+  constants as fsConstants,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
@@ -145,19 +161,30 @@ const tools = {
   ccache: which('ccache'),
 };
 const problems = [];
-if (!tools.cargo || !tools.rustc) problems.push('cargo/rustc not found on PATH: install Rust (https://rustup.rs) and make sure ~/.cargo/bin is on PATH');
-if (!tools.sccache) problems.push("sccache not found on PATH: the benchmark compares with it; install Debian's package: apt-get install -y sccache");
+if (!tools.cargo || !tools.rustc)
+  problems.push(
+    'cargo/rustc not found on PATH: install Rust (https://rustup.rs) and make sure ~/.cargo/bin is on PATH',
+  );
+if (!tools.sccache)
+  problems.push(
+    "sccache not found on PATH: the benchmark compares with it; install Debian's package: apt-get install -y sccache",
+  );
 if (!existsSync(join(projectSource, 'Cargo.toml')) || !existsSync(join(projectSource, 'Cargo.lock'))) {
-  problems.push(`the benchmark workload is missing: expected ${relative(process.cwd(), projectSource) || projectSource}/Cargo.toml and Cargo.lock`);
+  problems.push(
+    `the benchmark workload is missing: expected ${relative(process.cwd(), projectSource) || projectSource}/Cargo.toml and Cargo.lock`,
+  );
 }
 if (!existsSync(join(repo, 'dist', 'hoard.cjs')) || !isExecutable(hoard)) {
-  problems.push('hoard is not built (dist/hoard.cjs missing): run `npm run build`, or `npm run bench`, which builds first');
+  problems.push(
+    'hoard is not built (dist/hoard.cjs missing): run `npm run build`, or `npm run bench`, which builds first',
+  );
 }
 if (problems.length > 0) {
   for (const problem of problems) process.stderr.write(`bench: ${problem}\n`);
   process.exit(1);
 }
-if (!tools.hyperfine) log('hyperfine not found (apt-get install -y hyperfine): timing start-up with a Node loop instead');
+if (!tools.hyperfine)
+  log('hyperfine not found (apt-get install -y hyperfine): timing start-up with a Node loop instead');
 // Now, not when the report is written: files edited during the run are not what was measured.
 const hoardBuiltFrom = describeHoard();
 
@@ -180,8 +207,16 @@ log(`work directory ${work}`);
 // the cache the first worktree filled (sccache's key holds the working directory; hoard's does not
 // with basedirs = auto).
 const secondWorktree = join(work, 'project-second');
-for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-q', '-m', 'bench'], ['worktree', 'add', '-q', '-b', 'second', secondWorktree]]) {
-  const result = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], { cwd: project, stdio: 'ignore' });
+for (const args of [
+  ['init', '-q', '-b', 'main'],
+  ['add', '.'],
+  ['commit', '-q', '-m', 'bench'],
+  ['worktree', 'add', '-q', '-b', 'second', secondWorktree],
+]) {
+  const result = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...args], {
+    cwd: project,
+    stdio: 'ignore',
+  });
   if (result.status !== 0) {
     log(`git ${args[0]} failed: git is needed for the second-worktree row (apt-get install git)`);
     process.exit(1);
@@ -200,7 +235,9 @@ const DROPPED = new Set([
   'CARGO_PROFILE_DEV_INCREMENTAL',
 ]);
 const baseEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !DROPPED.has(name) && !name.startsWith('HOARD_') && !name.startsWith('SCCACHE_')),
+  Object.entries(process.env).filter(
+    ([name]) => !DROPPED.has(name) && !name.startsWith('HOARD_') && !name.startsWith('SCCACHE_'),
+  ),
 );
 Object.assign(baseEnv, { CARGO_INCREMENTAL: '0', CARGO_TERM_COLOR: 'never', CARGO_TERM_PROGRESS_WHEN: 'never' });
 
@@ -223,7 +260,11 @@ const configs = {
   // Cold builds only: what starting any Node wrapper per compiler call costs, as a floor for hoard's.
   passthrough: { label: 'Node pass-through wrapper', wrapper: join(repo, 'bench', 'passthrough', 'wrapper'), env: {} },
 };
-const buildEnv = (name) => ({ ...baseEnv, ...configs[name].env, ...(configs[name].wrapper ? { RUSTC_WRAPPER: configs[name].wrapper } : {}) });
+const buildEnv = (name) => ({
+  ...baseEnv,
+  ...configs[name].env,
+  ...(configs[name].wrapper ? { RUSTC_WRAPPER: configs[name].wrapper } : {}),
+});
 const toolEnv = (name) => ({ ...baseEnv, ...configs[name].env });
 
 // ---------------------------------------------------------------- running things
@@ -231,7 +272,9 @@ const toolEnv = (name) => ({ ...baseEnv, ...configs[name].env });
 const deadline = benchStarted + options.budget * 1000;
 function checkBudget(phase) {
   if (performance.now() > deadline) {
-    throw new BenchError(`the run passed its time budget (${options.budget} s) before ${phase}; the machine may be busy (raise it with --budget=SECONDS)`);
+    throw new BenchError(
+      `the run passed its time budget (${options.budget} s) before ${phase}; the machine may be busy (raise it with --budget=SECONDS)`,
+    );
   }
 }
 function remainingMs() {
@@ -262,7 +305,10 @@ function snapshot() {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(name), { ppid: Number(fields[1]), ticks: fields.slice(11, 15).reduce((total, field) => total + Number(field), 0) });
+      procs.set(Number(name), {
+        ppid: Number(fields[1]),
+        ticks: fields.slice(11, 15).reduce((total, field) => total + Number(field), 0),
+      });
     } catch {
       // gone already
     }
@@ -315,7 +361,10 @@ function waitForQuiet(what) {
       log(`warning: other processes still use ${(share * 100).toFixed(0)} % of the CPU; measuring ${what} anyway`);
       break;
     }
-    if (waited < 3) log(`other processes use ${(share * 100).toFixed(0)} % of the CPU; waiting for the machine to be quiet before ${what}`);
+    if (waited < 3)
+      log(
+        `other processes use ${(share * 100).toFixed(0)} % of the CPU; waiting for the machine to be quiet before ${what}`,
+      );
   }
   waitedSeconds += (performance.now() - started) / 1000;
 }
@@ -339,7 +388,9 @@ function undisturbed(label, prepare, fn) {
     results.interference[label] = share;
     if (share < 0.05) return value;
     if (attempt >= MAX_ATTEMPTS || performance.now() + (2 * took + 60) * 1000 > deadline) {
-      log(`warning: other processes used ${(share * 100).toFixed(0)} % of the CPU during ${label}; keeping this measurement`);
+      log(
+        `warning: other processes used ${(share * 100).toFixed(0)} % of the CPU during ${label}; keeping this measurement`,
+      );
       return value;
     }
     results.repeats[label] = attempt;
@@ -353,11 +404,19 @@ function run(label, command, args, env, cwd = project) {
   const logFile = join(logs, `${String(++logCounter).padStart(2, '0')}-${label.replace(/[^a-z0-9]+/gi, '-')}.log`);
   const fd = openSync(logFile, 'w');
   const started = performance.now();
-  const result = spawnSync(command, args, { cwd, env, stdio: ['ignore', fd, fd], timeout: remainingMs(), killSignal: 'SIGKILL' });
+  const result = spawnSync(command, args, {
+    cwd,
+    env,
+    stdio: ['ignore', fd, fd],
+    timeout: remainingMs(),
+    killSignal: 'SIGKILL',
+  });
   const seconds = (performance.now() - started) / 1000;
   closeSync(fd);
   if (result.error?.code === 'ETIMEDOUT' || result.signal) {
-    throw new BenchError(`${label}: stopped after ${seconds.toFixed(0)} s (${result.signal ?? 'time budget'}); the run's budget is ${options.budget} s. Output so far: ${logFile}`);
+    throw new BenchError(
+      `${label}: stopped after ${seconds.toFixed(0)} s (${result.signal ?? 'time budget'}); the run's budget is ${options.budget} s. Output so far: ${logFile}`,
+    );
   }
   if (result.error) throw new BenchError(`${label}: could not run ${command}: ${result.error.message}`);
   if (result.status !== 0) {
@@ -367,9 +426,16 @@ function run(label, command, args, env, cwd = project) {
 }
 /** Runs a quick command and returns its stdout; throws on failure. */
 function capture(label, command, args, env) {
-  const result = spawnSync(command, args, { env, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync(command, args, {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (result.error || result.status !== 0) {
-    throw new BenchError(`${label} failed (${result.error?.message ?? `exit ${result.status}`}): ${(result.stderr ?? '').trim().slice(-2000)}`);
+    throw new BenchError(
+      `${label} failed (${result.error?.message ?? `exit ${result.status}`}): ${(result.stderr ?? '').trim().slice(-2000)}`,
+    );
   }
   return result.stdout;
 }
@@ -383,10 +449,15 @@ function startServer(name) {
   }
 }
 function stopServer(name) {
-  if (name === 'sccache') spawnSync(tools.sccache, ['--stop-server'], { env: toolEnv(name), stdio: 'ignore', timeout: 30_000 });
+  if (name === 'sccache')
+    spawnSync(tools.sccache, ['--stop-server'], { env: toolEnv(name), stdio: 'ignore', timeout: 30_000 });
   if (name === 'hoard') {
     // Stop, then wait for the process to be gone, so it writes nothing into a directory being removed.
-    const status = spawnSync(hoard, ['server', 'status', '--json'], { env: toolEnv(name), encoding: 'utf8', timeout: 30_000 });
+    const status = spawnSync(hoard, ['server', 'status', '--json'], {
+      env: toolEnv(name),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     let pid;
     try {
       pid = JSON.parse(status.stdout).pid;
@@ -405,7 +476,11 @@ function stopServer(name) {
 }
 /** Calls bin/hoard's fast path answered without Node since its server started (`hoard server status`). */
 function fastPathServed(name) {
-  const status = spawnSync(hoard, ['server', 'status', '--json'], { env: toolEnv(name), encoding: 'utf8', timeout: 30_000 });
+  const status = spawnSync(hoard, ['server', 'status', '--json'], {
+    env: toolEnv(name),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   try {
     return JSON.parse(status.stdout).fastPath?.served ?? 0;
   } catch {
@@ -420,11 +495,14 @@ function zeroStats(name) {
 }
 /** The share of a measurement's requests that bin/hoard's fast path answered without Node. */
 const fastPathShare = (c) => (c.requests ? `${((100 * (c.fastPath ?? 0)) / c.requests).toFixed(0)} %` : '–');
-const sum = (table) => Object.values(table ?? {}).reduce((total, value) => total + (typeof value === 'number' ? value : 0), 0);
+const sum = (table) =>
+  Object.values(table ?? {}).reduce((total, value) => total + (typeof value === 'number' ? value : 0), 0);
 /** The tool's counters in one shape: requests, hits, misses, notCacheable (+ reasons), errors (+ kinds). */
 function readStats(name) {
   if (name === 'sccache') {
-    const { stats } = JSON.parse(capture('sccache --show-stats', tools.sccache, ['--show-stats', '--stats-format', 'json'], toolEnv(name)));
+    const { stats } = JSON.parse(
+      capture('sccache --show-stats', tools.sccache, ['--show-stats', '--stats-format', 'json'], toolEnv(name)),
+    );
     const errors = {
       ...(sum(stats.cache_errors?.counts) ? { 'cache errors': sum(stats.cache_errors.counts) } : {}),
       ...(stats.cache_read_errors ? { 'read errors': stats.cache_read_errors } : {}),
@@ -444,7 +522,10 @@ function readStats(name) {
     };
   }
   const { counters } = JSON.parse(capture('hoard stats --json', hoard, ['stats', '--json'], toolEnv(name)));
-  const errors = { ...counters.errors, ...(counters.failedCompiles ? { 'failed compiles': counters.failedCompiles } : {}) };
+  const errors = {
+    ...counters.errors,
+    ...(counters.failedCompiles ? { 'failed compiles': counters.failedCompiles } : {}),
+  };
   return {
     requests: counters.requests,
     hits: counters.hits,
@@ -461,7 +542,16 @@ function readStats(name) {
 
 // ---------------------------------------------------------------- the measurements
 
-const results = { builds: {}, stats: {}, cacheBytes: {}, regex: {}, regexRemoved: {}, startup: [], interference: {}, repeats: {} };
+const results = {
+  builds: {},
+  stats: {},
+  cacheBytes: {},
+  regex: {},
+  regexRemoved: {},
+  startup: [],
+  interference: {},
+  repeats: {},
+};
 
 async function measure() {
   // 0. An uncached build through a recorder wrapper: it captures cargo's exact rustc call for regex
@@ -486,11 +576,15 @@ async function measure() {
   checkBudget('the warm-up build');
   log('warm-up build (no cache), recording the rustc call for regex');
   const warmup = run('warm-up build', tools.cargo, ['build'], { ...baseEnv, RUSTC_WRAPPER: recorder });
-  if (!existsSync(recording)) throw new BenchError('the warm-up build made no rustc call with --crate-name regex: does bench/project still depend on regex?');
+  if (!existsSync(recording))
+    throw new BenchError(
+      'the warm-up build made no rustc call with --crate-name regex: does bench/project still depend on regex?',
+    );
   const regexCall = JSON.parse(readFileSync(recording, 'utf8'));
   const estimate = Math.round(warmup * (7 + 4.5 * (options.rounds - 1)) + 60);
   log(`warm-up build took ${warmup.toFixed(1)} s; a full run takes roughly ${estimate} s on a quiet machine`);
-  if (estimate > options.budget) log(`warning: that is more than the budget of ${options.budget} s; the run will stop when it is spent`);
+  if (estimate > options.budget)
+    log(`warning: that is more than the budget of ${options.budget} s; the run will stop when it is spent`);
 
   const [rustc, ...rustcArgs] = regexCall.argv;
   const argAfter = (flag) => regexCall.argv[regexCall.argv.indexOf(flag) + 1];
@@ -498,14 +592,19 @@ async function measure() {
   const regexStem = `regex${(regexCall.argv.find((arg) => arg.startsWith('extra-filename=')) ?? '').slice('extra-filename='.length)}`;
   /** What rustc writes for the regex call: its rlib, rmeta and dep-info. */
   const regexOutputBytes = () =>
-    [`lib${regexStem}.rlib`, `lib${regexStem}.rmeta`, `${regexStem}.d`].reduce((sum, file) => sum + (existsSync(join(regexOutDir, file)) ? statSync(join(regexOutDir, file)).size : 0), 0);
+    [`lib${regexStem}.rlib`, `lib${regexStem}.rmeta`, `${regexStem}.d`].reduce(
+      (sum, file) => sum + (existsSync(join(regexOutDir, file)) ? statSync(join(regexOutDir, file)).size : 0),
+      0,
+    );
   const removeRegexOutputs = () => {
     results.regexBytes ??= regexOutputBytes();
-    for (const file of [`lib${regexStem}.rlib`, `lib${regexStem}.rmeta`, `${regexStem}.d`]) rmSync(join(regexOutDir, file), { force: true });
+    for (const file of [`lib${regexStem}.rlib`, `lib${regexStem}.rmeta`, `${regexStem}.d`])
+      rmSync(join(regexOutDir, file), { force: true });
   };
   const replayEnv = Object.fromEntries(
     Object.entries(regexCall.env).filter(
-      ([name]) => !['RUSTC_WRAPPER', 'RUSTC_WORKSPACE_WRAPPER', 'CARGO_MAKEFLAGS', 'MAKEFLAGS', 'MFLAGS'].includes(name),
+      ([name]) =>
+        !['RUSTC_WRAPPER', 'RUSTC_WORKSPACE_WRAPPER', 'CARGO_MAKEFLAGS', 'MAKEFLAGS', 'MFLAGS'].includes(name),
     ),
   );
 
@@ -582,7 +681,10 @@ async function measure() {
       warm = Math.min(...warmRounds[name]);
       warmStats = warmStatsOf[name][warmRounds[name].indexOf(warm)];
       const partial = warmStatsOf[name].filter((counted) => counted.misses > 0 || counted.hits !== warmStats.hits);
-      if (partial.length) log(`warning: ${label}'s warm rounds did not all hit alike (hits ${warmStatsOf[name].map((counted) => counted.hits).join(', ')})`);
+      if (partial.length)
+        log(
+          `warning: ${label}'s warm rounds did not all hit alike (hits ${warmStatsOf[name].map((counted) => counted.hits).join(', ')})`,
+        );
     } else {
       log(`${label}: second build (cargo clean)`);
       warm = undisturbed(`${label} warm build`, clean, build('warm build'));
@@ -598,7 +700,9 @@ async function measure() {
       },
       () => run(`${label} second worktree build`, tools.cargo, ['build'], buildEnv(name), secondWorktree),
     );
-    log(`${label}: cold ${cold.toFixed(1)} s, ${cached ? 'warm' : 'second'} ${warm.toFixed(1)} s, second worktree ${worktree.toFixed(1)} s`);
+    log(
+      `${label}: cold ${cold.toFixed(1)} s, ${cached ? 'warm' : 'second'} ${warm.toFixed(1)} s, second worktree ${worktree.toFixed(1)} s`,
+    );
     results.builds[name] = { cold, warm, worktree };
     if (cached) {
       results.stats[name] = { cold: coldStats, warm: warmStats, worktree: readStats(name) };
@@ -608,7 +712,9 @@ async function measure() {
     // 3. The regex call, with this configuration's target directory in place.
     if (!cached) {
       log('regex: one compile through bare rustc');
-      const seconds = undisturbed('the bare rustc compile of regex', undefined, () => run('regex bare rustc', rustc, rustcArgs, replayEnv, regexCall.cwd));
+      const seconds = undisturbed('the bare rustc compile of regex', undefined, () =>
+        run('regex bare rustc', rustc, rustcArgs, replayEnv, regexCall.cwd),
+      );
       results.regex.none = { compile: seconds * 1000 };
       continue;
     }
@@ -629,18 +735,40 @@ async function measure() {
           for (let index = 0; index < options.hits; index += 1) {
             if (mode === 'removed') removeRegexOutputs();
             const started = performance.now();
-            const result = spawnSync(wrapper, [rustc, ...rustcArgs], { cwd: regexCall.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, timeout: 120_000 });
+            const result = spawnSync(wrapper, [rustc, ...rustcArgs], {
+              cwd: regexCall.cwd,
+              env,
+              stdio: ['ignore', 'pipe', 'pipe'],
+              maxBuffer: 64 << 20,
+              timeout: 120_000,
+            });
             times.push(performance.now() - started);
-            if (result.status !== 0) throw new BenchError(`${label}: replaying the regex call failed (exit ${result.status}): ${result.stderr?.toString().slice(-2000)}`);
+            if (result.status !== 0)
+              throw new BenchError(
+                `${label}: replaying the regex call failed (exit ${result.status}): ${result.stderr?.toString().slice(-2000)}`,
+              );
           }
         },
       );
       const counted = readStats(name);
-      const measured = { median: median(times), min: Math.min(...times), mean: mean(times), times, hits: counted.hits, requests: counted.requests, fastPath: counted.fastPath };
+      const measured = {
+        median: median(times),
+        min: Math.min(...times),
+        mean: mean(times),
+        times,
+        hits: counted.hits,
+        requests: counted.requests,
+        fastPath: counted.fastPath,
+      };
       if (mode === 'inPlace') results.regex[name] = measured;
       else results.regexRemoved[name] = measured;
-      log(`${label}: regex hit (${mode}) median ${median(times).toFixed(1)} ms, fastest ${Math.min(...times).toFixed(1)} ms (${counted.hits}/${options.hits} counted as hits)`);
-      if (counted.hits !== options.hits) log(`warning: ${label} counted ${counted.hits} hits for ${options.hits} replays (${counted.misses} misses): the regex numbers are not all hits`);
+      log(
+        `${label}: regex hit (${mode}) median ${median(times).toFixed(1)} ms, fastest ${Math.min(...times).toFixed(1)} ms (${counted.hits}/${options.hits} counted as hits)`,
+      );
+      if (counted.hits !== options.hits)
+        log(
+          `warning: ${label} counted ${counted.hits} hits for ${options.hits} replays (${counted.misses} misses): the regex numbers are not all hits`,
+        );
     }
   }
   for (const name of ['sccache', 'hoard']) stopServer(name);
@@ -654,7 +782,13 @@ async function measure() {
   delete withoutCa.NODE_EXTRA_CA_CERTS;
   const cases = [
     { key: 'node', label: '`node empty.js`, environment as is', command: nodeBin, args: [empty], env: baseEnv },
-    { key: 'nodeNoCa', label: '`node empty.js` without NODE_EXTRA_CA_CERTS', command: nodeBin, args: [empty], env: withoutCa },
+    {
+      key: 'nodeNoCa',
+      label: '`node empty.js` without NODE_EXTRA_CA_CERTS',
+      command: nodeBin,
+      args: [empty],
+      env: withoutCa,
+    },
     {
       key: 'nodeAsHoard',
       label: '`node --no-rehash-snapshot empty.js` without NODE_EXTRA_CA_CERTS (node as bin/hoard starts it)',
@@ -662,8 +796,20 @@ async function measure() {
       args: ['--no-rehash-snapshot', empty],
       env: withoutCa,
     },
-    { key: 'hoard', label: '`bin/hoard -E` (sh script, node, wrapper bundle, misuse message, exit 2)', command: hoard, args: ['-E'], env: baseEnv },
-    { key: 'sccache', label: '`sccache --version` (native binary, for comparison)', command: tools.sccache, args: ['--version'], env: baseEnv },
+    {
+      key: 'hoard',
+      label: '`bin/hoard -E` (sh script, node, wrapper bundle, misuse message, exit 2)',
+      command: hoard,
+      args: ['-E'],
+      env: baseEnv,
+    },
+    {
+      key: 'sccache',
+      label: '`sccache --version` (native binary, for comparison)',
+      command: tools.sccache,
+      args: ['--version'],
+      env: baseEnv,
+    },
   ];
   for (const entry of cases) {
     const what = `start-up of ${entry.label.replace(/`/g, '').replace(/ \(.*/, '')}`;
@@ -679,12 +825,30 @@ function timeStartup({ key, command, args, env }) {
     const quoted = [command, ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
     const result = spawnSync(
       tools.hyperfine,
-      ['-N', '--warmup', '3', '--runs', String(options.startupRuns), '--ignore-failure', '--style', 'none', '--export-json', out, quoted],
+      [
+        '-N',
+        '--warmup',
+        '3',
+        '--runs',
+        String(options.startupRuns),
+        '--ignore-failure',
+        '--style',
+        'none',
+        '--export-json',
+        out,
+        quoted,
+      ],
       { env, encoding: 'utf8', timeout: 120_000 },
     );
     if (result.status === 0 && existsSync(out)) {
       const [r] = JSON.parse(readFileSync(out, 'utf8')).results;
-      return { tool: 'hyperfine', median: r.median * 1000, mean: r.mean * 1000, stddev: (r.stddev ?? 0) * 1000, min: r.min * 1000 };
+      return {
+        tool: 'hyperfine',
+        median: r.median * 1000,
+        mean: r.mean * 1000,
+        stddev: (r.stddev ?? 0) * 1000,
+        min: r.min * 1000,
+      };
     }
     log(`hyperfine failed (${(result.stderr ?? '').trim().split('\n').pop()}); timing with a Node loop`);
   }
@@ -694,7 +858,13 @@ function timeStartup({ key, command, args, env }) {
     spawnSync(command, args, { env, stdio: 'ignore' });
     if (index >= 3) times.push(performance.now() - started);
   }
-  return { tool: 'node loop', median: median(times), mean: mean(times), stddev: stddev(times), min: Math.min(...times) };
+  return {
+    tool: 'node loop',
+    median: median(times),
+    mean: mean(times),
+    stddev: stddev(times),
+    min: Math.min(...times),
+  };
 }
 
 /** What hoard's logs say: the error log whole (it should be empty), the server log's warnings and errors. */
@@ -703,7 +873,11 @@ function readHoardLogs() {
   const errorLog = read(join(hoardEnv.HOARD_DIR, 'error.log')).trimEnd();
   const serverLog = read(join(hoardEnv.HOARD_DIR, 'server.log')).trimEnd();
   const serverProblems = serverLog.split('\n').filter((line) => /\b(warn|warning|error|fatal)\b/i.test(line));
-  return { errorLines: errorLog ? errorLog.split('\n') : [], serverLines: serverLog ? serverLog.split('\n').length : 0, serverProblems };
+  return {
+    errorLines: errorLog ? errorLog.split('\n') : [],
+    serverLines: serverLog ? serverLog.split('\n').length : 0,
+    serverProblems,
+  };
 }
 
 // ---------------------------------------------------------------- the report
@@ -712,7 +886,13 @@ function readHoardLogs() {
 function describeHoard() {
   const commit = firstLine('git', ['-C', repo, 'rev-parse', '--short', 'HEAD']);
   if (!commit) return 'unknown commit';
-  const changed = (spawnSync('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=no', '--', 'src', 'bin', 'scripts', 'package.json'], { encoding: 'utf8' }).stdout ?? '')
+  const changed = (
+    spawnSync(
+      'git',
+      ['-C', repo, 'status', '--porcelain', '--untracked-files=no', '--', 'src', 'bin', 'scripts', 'package.json'],
+      { encoding: 'utf8' },
+    ).stdout ?? ''
+  )
     .split('\n')
     .filter(Boolean)
     .map((line) => line.slice(3));
@@ -720,7 +900,9 @@ function describeHoard() {
 }
 
 function facts() {
-  const debian = existsSync('/etc/debian_version') ? `Debian ${readFileSync('/etc/debian_version', 'utf8').trim()}` : process.platform;
+  const debian = existsSync('/etc/debian_version')
+    ? `Debian ${readFileSync('/etc/debian_version', 'utf8').trim()}`
+    : process.platform;
   return {
     cores: availableParallelism(),
     cpu: cpus()[0]?.model?.trim() ?? 'unknown CPU',
@@ -742,7 +924,8 @@ function report(totalSeconds, hoardLogs) {
   const ms = (value) => `${value.toFixed(1)} ms`;
   const x = (a, b) => `${(a / b).toFixed(2)}×`;
   // A ratio beside its target: one more decimal where two would show the target itself, and a miss.
-  const against = (ratio, target) => `${ratio.toFixed(ratio !== target && ratio.toFixed(2) === target.toFixed(2) ? 3 : 2)}×`;
+  const against = (ratio, target) =>
+    `${ratio.toFixed(ratio !== target && ratio.toFixed(2) === target.toFixed(2) ? 3 : 2)}×`;
   const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
   const reasons = (table) =>
     Object.entries(table ?? {})
@@ -901,7 +1084,7 @@ the bundle, the misuse check) is ${st.hoard.median - st.nodeAsHoard.median >= 0 
 | regex hit ≤ 0.25 × sccache's (medians), outputs in place | ${against(hitRatio, 0.25)}${allHits('sccache') && allHits('hoard') ? '' : ' (not all calls were hits)'} | ${verdict(hitRatio <= 0.25 && allHits('hoard'))} |
 | regex hit ≤ 0.25 × sccache's (medians), outputs removed | ${against(removedRatio, 0.25)}${removed.hoard.hits === options.hits ? '' : ' (not all calls were hits)'} | ${verdict(removedRatio <= 0.25 && removed.hoard.hits === options.hits)} |
 | cold build ≤ 1.10 × no cache | ${against(coldRatio, 1.1)} (fastest rounds; within each round, median ${medianPairedCold.toFixed(2)}×; a Node wrapper that only runs the compiler: ${passthroughRatio.toFixed(2)}×) | ${verdict(coldRatio <= 1.1)} |
-| wrapper start-up ≤ bare node + 15 ms (node without NODE_EXTRA_CA_CERTS) | ${overNode >= 0 ? "+" : ""}${overNode.toFixed(1)} ms | ${verdict(overNode <= 15)} |
+| wrapper start-up ≤ bare node + 15 ms (node without NODE_EXTRA_CA_CERTS) | ${overNode >= 0 ? '+' : ''}${overNode.toFixed(1)} ms | ${verdict(overNode <= 15)} |
 
 ${[
   warmRatio <= 0.7
@@ -949,8 +1132,11 @@ try {
   results.cProject = measureCProject({ work, tools: { ...tools, hoard }, envFor: toolEnv, log });
   const hoardLogs = readHoardLogs();
   if (hoardLogs.errorLines.length || hoardLogs.serverProblems.length) {
-    log(`hoard's logs have ${hoardLogs.errorLines.length} error.log lines and ${hoardLogs.serverProblems.length} server.log warnings/errors:`);
-    for (const line of [...hoardLogs.errorLines, ...hoardLogs.serverProblems].slice(0, 30)) process.stderr.write(`  ${line}\n`);
+    log(
+      `hoard's logs have ${hoardLogs.errorLines.length} error.log lines and ${hoardLogs.serverProblems.length} server.log warnings/errors:`,
+    );
+    for (const line of [...hoardLogs.errorLines, ...hoardLogs.serverProblems].slice(0, 30))
+      process.stderr.write(`  ${line}\n`);
   }
   const text = `${report(elapsed(), hoardLogs)}\n${results.c.markdown}\n${results.cProject.markdown}\n${results.remote.markdown}`;
   process.stdout.write(text);
@@ -962,7 +1148,8 @@ try {
 } catch (error) {
   exitCode = 1;
   process.stderr.write(`bench: ${error instanceof BenchError ? error.message : error.stack}\n`);
-  if (!options.keep) process.stderr.write(`bench: keeping ${work} for inspection (logs in ${logs}); remove it when done\n`);
+  if (!options.keep)
+    process.stderr.write(`bench: keeping ${work} for inspection (logs in ${logs}); remove it when done\n`);
   options.keep = true;
 } finally {
   for (const name of ['sccache', 'hoard']) stopServer(name);

@@ -17,7 +17,12 @@ const common = {
 
 // What a call needs beyond a hit over a lane (SlowPath in src/wrapper/call.ts), required only then.
 // Written first: a wrapper started during a rebuild finds the new one beside the new hoard.cjs.
-await build({ ...common, entryPoints: ['src/wrapper/slow-path.ts'], outfile: 'dist/wrapper-slow-path.cjs', format: 'cjs' });
+await build({
+  ...common,
+  entryPoints: ['src/wrapper/slow-path.ts'],
+  outfile: 'dist/wrapper-slow-path.cjs',
+  format: 'cjs',
+});
 await build({
   ...common,
   entryPoints: ['src/bin/hoard.ts'],
@@ -31,8 +36,21 @@ await build({
 });
 const esm = { ...common, outdir: 'dist', outExtension: { '.js': '.mjs' }, format: 'esm', packages: 'external' };
 // The server stays one self-contained file, beside the scripts of its hashing threads and of its sh lanes' watchdog.
-await build({ ...esm, entryPoints: { server: 'src/bin/server.ts', 'hash-worker': 'src/hash/hash-worker.ts', 'sh-watchdog': 'src/server/sh-watchdog-process.ts' } });
+await build({
+  ...esm,
+  entryPoints: {
+    server: 'src/bin/server.ts',
+    'hash-worker': 'src/hash/hash-worker.ts',
+    'sh-watchdog': 'src/server/sh-watchdog-process.ts',
+  },
+});
 // The dashboard (ink, react) is imported only when it opens: splitting the CLI keeps it in a file of its
 // own under dist/chunks/, so `hoard stats --json` and every other command never load it.
 rmSync('dist/chunks', { recursive: true, force: true });
-await build({ ...esm, entryPoints: { cli: 'src/bin/cli.ts' }, jsx: 'automatic', splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+await build({
+  ...esm,
+  entryPoints: { cli: 'src/bin/cli.ts' },
+  jsx: 'automatic',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+});

@@ -9,7 +9,9 @@ const hoard = join(repo, 'bin', 'hoard');
 const demo = join(repo, 'examples', 'demo');
 
 if (spawnSync('cargo', ['--version'], { stdio: 'ignore' }).status !== 0) {
-  console.error('demo: cargo is not on PATH. Install Rust (https://rustup.rs or your distribution\'s rustc and cargo packages) and run again.');
+  console.error(
+    "demo: cargo is not on PATH. Install Rust (https://rustup.rs or your distribution's rustc and cargo packages) and run again.",
+  );
   process.exit(1);
 }
 

@@ -23,7 +23,9 @@ export function checksumText(crateDir) {
     files[relative(crateDir, path)] = sha256(readFileSync(path));
   }
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)));
-  const listing = Object.entries(sorted).map(([file, digest]) => `${digest}  ${file}\n`).join('');
+  const listing = Object.entries(sorted)
+    .map(([file, digest]) => `${digest}  ${file}\n`)
+    .join('');
   return `${JSON.stringify({ files: sorted, package: sha256(listing) }, null, 1)}\n`;
 }
 
@@ -53,7 +55,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     for (const dir of crateDirs()) writeFileSync(join(dir, CHECKSUM_FILE), checksumText(dir));
   } else {
     const stale = staleCrates();
-    for (const dir of stale) console.error(`${relative(process.cwd(), dir)}: ${CHECKSUM_FILE} is out of date (node scripts/fixture-registry.mjs --write)`);
+    for (const dir of stale)
+      console.error(
+        `${relative(process.cwd(), dir)}: ${CHECKSUM_FILE} is out of date (node scripts/fixture-registry.mjs --write)`,
+      );
     process.exit(stale.length ? 1 : 0);
   }
 }

@@ -4,4 +4,7 @@ export const RECORD_FILE: string;
 export function defaultRegistry(): string;
 export function fetchedLockfile(lockText: string, options?: { asIs?: boolean; registry?: string }): string;
 export function sha256Sri(text: string): string;
-export function computeNpmDepsHash(fetchedText: string, options?: { offline?: boolean; log?: (line: string) => void }): { hash: string; tree: NarNode; packages: LockedPackage[] };
+export function computeNpmDepsHash(
+  fetchedText: string,
+  options?: { offline?: boolean; log?: (line: string) => void },
+): { hash: string; tree: NarNode; packages: LockedPackage[] };

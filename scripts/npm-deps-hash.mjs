@@ -37,9 +37,16 @@ export function defaultRegistry() {
     const empty = join(scratch, 'npmrc');
     writeFileSync(empty, '');
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_config_/i.test(name)));
-    return execFileSync('npm', ['config', 'get', 'registry', '--userconfig', empty, '--globalconfig', join(scratch, 'globalrc')], {
-      encoding: 'utf8', env: { ...env, HOME: scratch }, cwd: scratch, stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
+    return execFileSync(
+      'npm',
+      ['config', 'get', 'registry', '--userconfig', empty, '--globalconfig', join(scratch, 'globalrc')],
+      {
+        encoding: 'utf8',
+        env: { ...env, HOME: scratch },
+        cwd: scratch,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    ).trim();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -70,8 +77,14 @@ function writeTree(node, path) {
 function main() {
   const { values } = parseArgs({
     options: {
-      write: { type: 'boolean' }, check: { type: 'boolean' }, 'as-is': { type: 'boolean' }, offline: { type: 'boolean' },
-      lockfile: { type: 'string' }, registry: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+      write: { type: 'boolean' },
+      check: { type: 'boolean' },
+      'as-is': { type: 'boolean' },
+      offline: { type: 'boolean' },
+      lockfile: { type: 'string' },
+      registry: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean' },
     },
   });
   if (values.help) return void console.log(USAGE);
@@ -80,15 +93,23 @@ function main() {
   if (values.check) {
     const record = JSON.parse(readFileSync(RECORD_FILE, 'utf8'));
     if (record.lockfile !== sha256Sri(fetched)) {
-      console.error('nix/npm-deps.json does not belong to package-lock.json: run `npm run nix:deps-hash` and commit nix/npm-deps.json.');
+      console.error(
+        'nix/npm-deps.json does not belong to package-lock.json: run `npm run nix:deps-hash` and commit nix/npm-deps.json.',
+      );
       process.exitCode = 1;
     }
     return;
   }
-  const { hash, tree, packages } = computeNpmDepsHash(fetched, { offline: values.offline, log: (line) => console.error(line) });
+  const { hash, tree, packages } = computeNpmDepsHash(fetched, {
+    offline: values.offline,
+    log: (line) => console.error(line),
+  });
   if (values.out) writeTree(tree, values.out);
   if (values.write) {
-    writeFileSync(RECORD_FILE, `${JSON.stringify({ npmDepsHash: hash, lockfile: sha256Sri(fetched), packages: packages.length }, null, 2)}\n`);
+    writeFileSync(
+      RECORD_FILE,
+      `${JSON.stringify({ npmDepsHash: hash, lockfile: sha256Sri(fetched), packages: packages.length }, null, 2)}\n`,
+    );
     console.error(`wrote ${hash} for ${packages.length} packages to nix/npm-deps.json`);
   } else console.log(hash);
 }
@@ -97,7 +118,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     main();
   } catch (error) {
-    console.error(`npm-deps-hash: ${error.message}${error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? ' (see --help)' : ''}`);
+    console.error(
+      `npm-deps-hash: ${error.message}${error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? ' (see --help)' : ''}`,
+    );
     process.exitCode = 1;
   }
 }

@@ -1,5 +1,17 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,24 +48,34 @@ describe('bin/hoard, the launcher', () => {
 
   it('takes its node flags from HOARD_NODE_FLAGS when set, even to nothing', () => {
     const node = fakeNode();
-    expect(launch(['stats'], { HOARD_NODE: node, HOARD_NODE_FLAGS: '' })).toEqual([bundle, 'stats', 'CA=unset SAVED=unset']);
-    expect(launch(['stats'], { HOARD_NODE: node, HOARD_NODE_FLAGS: '--max-old-space-size=256 --stack-size=2000' })).toEqual([
-      '--max-old-space-size=256',
-      '--stack-size=2000',
+    expect(launch(['stats'], { HOARD_NODE: node, HOARD_NODE_FLAGS: '' })).toEqual([
       bundle,
       'stats',
       'CA=unset SAVED=unset',
     ]);
+    expect(
+      launch(['stats'], { HOARD_NODE: node, HOARD_NODE_FLAGS: '--max-old-space-size=256 --stack-size=2000' }),
+    ).toEqual(['--max-old-space-size=256', '--stack-size=2000', bundle, 'stats', 'CA=unset SAVED=unset']);
   });
 
   it('starts the server commands with V8 defaults (a foreground server runs in that process)', () => {
-    expect(launch(['server', 'start', '--foreground'], { HOARD_NODE: fakeNode() })).toEqual([bundle, 'server', 'start', '--foreground', 'CA=unset SAVED=unset']);
+    expect(launch(['server', 'start', '--foreground'], { HOARD_NODE: fakeNode() })).toEqual([
+      bundle,
+      'server',
+      'start',
+      '--foreground',
+      'CA=unset SAVED=unset',
+    ]);
   });
 
   it('splits HOARD_NODE_FLAGS at spaces but never expands patterns in it', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'hoard-glob-'));
     writeFileSync(join(cwd, '--x=a'), '');
-    const result = spawnSync(HOARD, ['gcc'], { cwd, env: { PATH: process.env.PATH!, HOME: cwd, HOARD_NODE: fakeNode(), HOARD_NODE_FLAGS: '--x=[ab]' }, encoding: 'utf8' });
+    const result = spawnSync(HOARD, ['gcc'], {
+      cwd,
+      env: { PATH: process.env.PATH!, HOME: cwd, HOARD_NODE: fakeNode(), HOARD_NODE_FLAGS: '--x=[ab]' },
+      encoding: 'utf8',
+    });
     expect(result.stdout.split('\n')[0]).toBe('--x=[ab]');
   });
 
@@ -107,7 +129,9 @@ function finished(child: ChildProcess): Promise<{ status: number | null; stdout:
 describe("bin/hoard's fast path, against a stand-in server", () => {
   it('sends the request exactly, replays a hit and exits with its status, without node', async () => {
     const lane = fakeShLane();
-    const child = spawn(HOARD, ['gcc', '', 'two words', 'new\nline'], { env: { ...lane.env, HOARD_NODE: lane.node, ODD: "a'b\n\\ é" } });
+    const child = spawn(HOARD, ['gcc', '', 'two words', 'new\nline'], {
+      env: { ...lane.env, HOARD_NODE: lane.node, ODD: "a'b\n\\ é" },
+    });
     const done = finished(child);
     const parsed = parseShRequest(await readRequest(lane.request));
     expect(parsed.kind).toBe('request');
@@ -115,7 +139,10 @@ describe("bin/hoard's fast path, against a stand-in server", () => {
     expect(parsed.request.argv).toEqual(['gcc', '', 'two words', 'new\nline']);
     expect(parsed.request.env.ODD).toBe("a'b\n\\ é");
     expect(parsed.request.pid).toBe(child.pid);
-    writeSync(lane.reply, `hit 3\n=${printfFormat(Buffer.from('out %s\n'))}\n=${printfFormat(Buffer.from('-err\\'))}\n`);
+    writeSync(
+      lane.reply,
+      `hit 3\n=${printfFormat(Buffer.from('out %s\n'))}\n=${printfFormat(Buffer.from('-err\\'))}\n`,
+    );
     expect(await done).toEqual({ status: 3, stdout: 'out %s\n', stderr: '-err\\' });
   });
 
@@ -181,7 +208,10 @@ describe("bin/hoard's fast path, against a stand-in server", () => {
     const script = join(mkdtempSync(join(tmpdir(), 'hoard-cc-')), 'cc');
     writeFileSync(script, '#!/bin/sh\nprintf "%s|" "$HOARD_NESTING" "$@"; ls /proc/$$/fd | tr "\\n" " "\n');
     chmodSync(script, 0o755);
-    const child = spawn(HOARD, [script, '-E', 'x.c'], { env: { ...lane.env, HOARD_NODE: lane.node }, stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] });
+    const child = spawn(HOARD, [script, '-E', 'x.c'], {
+      env: { ...lane.env, HOARD_NODE: lane.node },
+      stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'],
+    });
     const done = finished(child);
     await readRequest(lane.request);
     writeSync(lane.reply, 'run\nouter abc\n0\n');
@@ -200,11 +230,16 @@ describe("bin/hoard's fast path, against a stand-in server", () => {
     const text = readFileSync(HOARD, 'utf8');
     const probe = /\n\s*(HOARD_FAST_PATH_PROBE='[\s\S]*?'\n)/.exec(text)![1]!;
     for (const shell of [['dash'], ['bash'], ['busybox', 'sh'], ['zsh', '--emulate', 'sh']]) {
-      const printed = spawnSync(shell[0]!, [...shell.slice(1), '-c', `${probe}printf %s "$HOARD_FAST_PATH_PROBE"`], { encoding: 'utf8' });
+      const printed = spawnSync(shell[0]!, [...shell.slice(1), '-c', `${probe}printf %s "$HOARD_FAST_PATH_PROBE"`], {
+        encoding: 'utf8',
+      });
       expect(printed.stdout, shell.join(' ')).toBe(PROBE_VALUE);
     }
     expect(text).toContain(`/lanes-p${PROTOCOL_VERSION}/.sh`);
-    const names = /case \$\{1-\} in ([^)]*)\) return/.exec(text)![1]!.split('|').map((name) => name.trim());
+    const names = /case \$\{1-\} in ([^)]*)\) return/
+      .exec(text)![1]!
+      .split('|')
+      .map((name) => name.trim());
     expect(names.filter((name) => /^[a-z]+$/.test(name)).sort()).toEqual([...SUBCOMMANDS, 'version', 'hoard'].sort());
   });
 });
@@ -261,8 +296,14 @@ describe("bin/hoard's fast path on a miss", () => {
     const seen = (): void => {
       if (stdout.includes('early out') && stderr.includes('early err')) writeFileSync(mark, '');
     };
-    child.stdout.on('data', (data: Buffer) => ((stdout += data.toString()), seen()));
-    child.stderr.on('data', (data: Buffer) => ((stderr += data.toString()), seen()));
+    child.stdout.on('data', (data: Buffer) => {
+      stdout += data.toString();
+      seen();
+    });
+    child.stderr.on('data', (data: Buffer) => {
+      stderr += data.toString();
+      seen();
+    });
     const status = new Promise((resolve) => child.on('close', resolve));
     await readRequest(lane.request);
     writeSync(lane.reply, `store\nouter\n0\n${capture}\n`);
@@ -306,7 +347,9 @@ describe("bin/hoard's fast path when its server goes silent", () => {
 
   it("compiles directly on the watchdog's timeout, marked as a call through hoard, without node", async () => {
     const lane = fakeShLane();
-    const child = spawn(HOARD, [markCompiler(), '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node, HOARD_NESTING: 'outer' } });
+    const child = spawn(HOARD, [markCompiler(), '-c', 'a.c'], {
+      env: { ...lane.env, HOARD_NODE: lane.node, HOARD_NESTING: 'outer' },
+    });
     const done = finished(child);
     await readRequest(lane.request);
     writeSync(lane.reply, 'timeout\n');
@@ -318,7 +361,9 @@ describe("bin/hoard's fast path when its server goes silent", () => {
   it('leaves a call nested 8 deep to the Node wrapper, which refuses it', async () => {
     const lane = fakeShLane();
     const nesting = 'a b c d e f g h';
-    const child = spawn(HOARD, [markCompiler(), '-c', 'a.c'], { env: { ...lane.env, HOARD_NODE: lane.node, HOARD_NESTING: nesting } });
+    const child = spawn(HOARD, [markCompiler(), '-c', 'a.c'], {
+      env: { ...lane.env, HOARD_NODE: lane.node, HOARD_NESTING: nesting },
+    });
     const done = finished(child);
     await readRequest(lane.request);
     writeSync(lane.reply, 'timeout\n');

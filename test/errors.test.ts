@@ -16,17 +16,30 @@ describe('the server, started with a cache directory it cannot make', () => {
     writeFileSync(join(root, 'a-file'), '');
     const cacheDir = join(root, 'a-file', 'cache');
     writeFileSync(join(root, 'config.toml'), `cache_dir = "${cacheDir}"\n`);
-    const env = { PATH: process.env.PATH!, HOME: root, XDG_CACHE_HOME: join(root, 'xdg'), HOARD_CONFIG: join(root, 'config.toml') };
+    const env = {
+      PATH: process.env.PATH!,
+      HOME: root,
+      XDG_CACHE_HOME: join(root, 'xdg'),
+      HOARD_CONFIG: join(root, 'config.toml'),
+    };
     const line =
       `hoard server: ENOTDIR: not a directory, lstat '${cacheDir}'; hoard writes under cache_dir and the state directory ` +
       '(HOARD_DIR, default ~/.cache/hoard): make that path a directory you can write, with space left, or set them elsewhere.';
     for (const mode of ['--daemon', '--foreground']) {
-      const server = await execa(process.execPath, [join(REPO, 'dist', 'server.mjs'), mode], { env, extendEnv: false, reject: false, timeout: 30_000 });
+      const server = await execa(process.execPath, [join(REPO, 'dist', 'server.mjs'), mode], {
+        env,
+        extendEnv: false,
+        reject: false,
+        timeout: 30_000,
+      });
       expect(server.timedOut).toBe(false);
       expect(server.exitCode).toBe(1);
       expect(server.stderr).toBe(line);
       // A daemon's stderr is read by no one: its log is where the line is found.
-      if (mode === '--daemon') expect(readFileSync(join(root, 'xdg', 'hoard', 'server.log'), 'utf8')).toMatch(new RegExp(`server\\[\\d+\\] error: ${literally(line)}\\n$`));
+      if (mode === '--daemon')
+        expect(readFileSync(join(root, 'xdg', 'hoard', 'server.log'), 'utf8')).toMatch(
+          new RegExp(`server\\[\\d+\\] error: ${literally(line)}\\n$`),
+        );
     }
   });
 });

@@ -26,7 +26,9 @@ describe('test/fixtures/registry, the crates the core end-to-end fixtures build 
     const locked = [...lock.matchAll(/name = "([^"]+)"\nversion = "([^"]+)"\nsource = "[^"]+"\nchecksum = "([^"]+)"/g)];
     expect(locked.length).toBe(crateDirs().length);
     for (const [, name, version, checksum] of locked) {
-      const declared = JSON.parse(readFileSync(join(REGISTRY, `${name}-${version}`, '.cargo-checksum.json'), 'utf8')) as { package: string };
+      const declared = JSON.parse(
+        readFileSync(join(REGISTRY, `${name}-${version}`, '.cargo-checksum.json'), 'utf8'),
+      ) as { package: string };
       expect(declared.package).toBe(checksum);
     }
   });

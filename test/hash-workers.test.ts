@@ -31,17 +31,22 @@ describe('hashing threads (dist/hash-worker.mjs)', () => {
     await expect(workers.digest(join(dir, 'absent'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it.runIf(process.platform === 'linux')('runs a background thread at the niceness asked for, and no other thread of the process', async () => {
-    const niceness = () =>
-      readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
-    expect(niceness().filter((nice) => nice === 10)).toEqual([]);
-    const background = new HashWorkers(pathToFileURL(join(REPO, 'dist', 'hash-worker.mjs')), 1, { nice: 10 });
-    const path = join(dir, 'background');
-    writeFileSync(path, Buffer.alloc(2 * 1024 * 1024, 7));
-    expect(await background.digest(path)).toBe(await digestFileHere(path));
-    expect(niceness().filter((nice) => nice === 10)).toHaveLength(1);
-    await background.close();
-  });
+  it.runIf(process.platform === 'linux')(
+    'runs a background thread at the niceness asked for, and no other thread of the process',
+    async () => {
+      const niceness = () =>
+        readdirSync('/proc/self/task').map((tid) =>
+          Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]),
+        );
+      expect(niceness().filter((nice) => nice === 10)).toEqual([]);
+      const background = new HashWorkers(pathToFileURL(join(REPO, 'dist', 'hash-worker.mjs')), 1, { nice: 10 });
+      const path = join(dir, 'background');
+      writeFileSync(path, Buffer.alloc(2 * 1024 * 1024, 7));
+      expect(await background.digest(path)).toBe(await digestFileHere(path));
+      expect(niceness().filter((nice) => nice === 10)).toHaveLength(1);
+      await background.close();
+    },
+  );
 
   it('fails the job, not the process, when the thread cannot start', async () => {
     const broken = new HashWorkers(pathToFileURL(join(dir, 'no-such-worker.mjs')), 1);

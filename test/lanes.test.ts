@@ -60,7 +60,8 @@ describe('lanes', () => {
     received = [];
     channels = [];
     warnings = [];
-    answer = (message, channel) => channel.write(encodeFrame({ type: 'error', message: `echo ${message.type}` } satisfies ServerMessage));
+    answer = (message, channel) =>
+      channel.write(encodeFrame({ type: 'error', message: `echo ${message.type}` } satisfies ServerMessage));
   });
 
   afterEach(async () => {
@@ -188,7 +189,13 @@ describe('lanes', () => {
     expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]);
 
     writeFileSync(join(dir, TAKEN_DIR, used!), '', { flag: 'wx' });
-    const shell = spawnSync('sh', ['-c', `exec 8<>"$1" 9<"$2"; printf x >&8; exec 8>&-`, 'sh', join(dir, used!), join(dir, REPLIES_DIR, used!)]);
+    const shell = spawnSync('sh', [
+      '-c',
+      `exec 8<>"$1" 9<"$2"; printf x >&8; exec 8>&-`,
+      'sh',
+      join(dir, used!),
+      join(dir, REPLIES_DIR, used!),
+    ]);
     expect(shell.status).toBe(0);
     await vi.waitFor(() => expect(laneNames(dir)).not.toContain(used));
     expect(readdirSync(join(dir, TAKEN_DIR))).toEqual([]);
@@ -220,7 +227,9 @@ describe('lanes', () => {
     expect(LaneConnection.claim(dir)).toBeUndefined();
     await pool.sweep();
     await pool.sweep();
-    expect(warnings).toEqual(['compile requests use the socket until lanes can be made (mkfifo: not found); trying again every minute']);
+    expect(warnings).toEqual([
+      'compile requests use the socket until lanes can be made (mkfifo: not found); trying again every minute',
+    ]);
     // Nothing half-made is left to be taken.
     expect(readdirSync(join(dir, NEW_DIR))).toEqual([]);
     expect(readdirSync(join(dir, REPLIES_DIR))).toEqual([]);
@@ -229,7 +238,10 @@ describe('lanes', () => {
   it('makes lanes again after a failure that passes', async () => {
     let failures = 1;
     const mkfifo = mkfifoWith(execaRunner);
-    await startPool({ retryAfterMs: 0, makeFifos: (paths) => (failures-- > 0 ? Promise.reject(new Error('spawn mkfifo EAGAIN')) : mkfifo(paths)) });
+    await startPool({
+      retryAfterMs: 0,
+      makeFifos: (paths) => (failures-- > 0 ? Promise.reject(new Error('spawn mkfifo EAGAIN')) : mkfifo(paths)),
+    });
     expect(pool.status().available).toBe(false);
     await pool.sweep();
     expect(pool.status()).toEqual({ served: 0, ready: 4, available: true });
@@ -248,7 +260,15 @@ describe('lanes', () => {
     const gone = spawnSync('true').pid;
     for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
     // pid 1 always runs; `gone` has exited.
-    const seeded = ['1-7', join(TAKEN_DIR, '1-8'), join(REPLIES_DIR, '1-8'), join(NEW_DIR, '1-9'), `${gone}-1`, join(TAKEN_DIR, `${gone}-2`), join(REPLIES_DIR, `${gone}-2`)];
+    const seeded = [
+      '1-7',
+      join(TAKEN_DIR, '1-8'),
+      join(REPLIES_DIR, '1-8'),
+      join(NEW_DIR, '1-9'),
+      `${gone}-1`,
+      join(TAKEN_DIR, `${gone}-2`),
+      join(REPLIES_DIR, `${gone}-2`),
+    ];
     for (const name of seeded) writeFileSync(join(dir, name), '');
     await startPool();
     expect(existsSync(join(dir, '1-7'))).toBe(true);

@@ -32,19 +32,28 @@ function unitOf(name: string): string {
 function readRules(markdown: string): Rule[] {
   const section = markdown.slice(markdown.indexOf('## Source layout'));
   // "Every folder may import `errors/`": a unit every row allows.
-  const shared = [.../^Every folder may import ((?:`[^`]+`[ ,and]*)+)/m.exec(section)?.[1]?.matchAll(/`([^`]+)`/g) ?? []].map(([, name]) => unitOf(name!));
+  const shared = [
+    ...(/^Every folder may import ((?:`[^`]+`[ ,and]*)+)/m.exec(section)?.[1]?.matchAll(/`([^`]+)`/g) ?? []),
+  ].map(([, name]) => unitOf(name!));
   const rules: Rule[] = [];
   for (const line of section.split('\n')) {
     const cells = line.split('|').map((cell) => cell.trim());
     if (cells.length < 6 || !cells[1]!.startsWith('src/')) continue;
     const [, unit, , mayImport, packages] = cells as [string, string, string, string, string];
     const typesOnly = new Set([...mayImport.matchAll(/`([^`]+)`\s*\(types only\)/g)].map(([, name]) => unitOf(name!)));
-    const named = [...mayImport.matchAll(/`([^`]+)`/g)].map(([, name]) => unitOf(name!)).filter((name) => !typesOnly.has(name));
+    const named = [...mayImport.matchAll(/`([^`]+)`/g)]
+      .map(([, name]) => unitOf(name!))
+      .filter((name) => !typesOnly.has(name));
     rules.push({
       unit,
       allowed: mayImport === 'everything' ? undefined : new Set([...named, ...shared]),
       typesOnly,
-      packages: new Set(packages.split(',').map((name) => name.trim()).filter(Boolean)),
+      packages: new Set(
+        packages
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean),
+      ),
     });
   }
   return rules;
@@ -52,7 +61,9 @@ function readRules(markdown: string): Rule[] {
 
 /** The most specific unit a path in src/ belongs to (src/compiler/rustc/ before src/compiler/). */
 function unitFor(rules: Rule[], path: string): Rule | undefined {
-  return rules.filter((rule) => (rule.unit.endsWith('/') ? path.startsWith(rule.unit) : path === rule.unit)).sort((a, b) => b.unit.length - a.unit.length)[0];
+  return rules
+    .filter((rule) => (rule.unit.endsWith('/') ? path.startsWith(rule.unit) : path === rule.unit))
+    .sort((a, b) => b.unit.length - a.unit.length)[0];
 }
 
 function sourceFiles(dir: string): string[] {
@@ -65,7 +76,9 @@ function sourceFiles(dir: string): string[] {
 
 function importsOf(file: string, text: string): Import[] {
   const found: Import[] = [];
-  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/g)) {
+  for (const match of text.matchAll(
+    /(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/g,
+  )) {
     found.push({ file, specifier: match[2]!, typeOnly: match[1] !== undefined });
   }
   for (const match of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) {
@@ -86,7 +99,8 @@ function violation(rules: Rule[], found: Import): string | undefined {
   const from = relative(REPO, found.file);
   const rule = unitFor(rules, from);
   const where = `${from} imports '${found.specifier}'`;
-  if (!rule) return `${where}: ${from} is in no row of the "Source layout" table of docs/architecture.md; add its folder there`;
+  if (!rule)
+    return `${where}: ${from} is in no row of the "Source layout" table of docs/architecture.md; add its folder there`;
   if (found.specifier.startsWith('node:')) return undefined;
   if (!found.specifier.startsWith('.')) {
     const name = packageOf(found.specifier);
@@ -96,10 +110,13 @@ function violation(rules: Rule[], found: Import): string | undefined {
   const target = relative(REPO, resolve(dirname(found.file), found.specifier)).replace(/\.js$/, '.ts');
   const targetRule = unitFor(rules, target) ?? unitFor(rules, target.replace(/\.ts$/, '.tsx'));
   if (!targetRule) return `${where}: ${target} is in no row of the table`;
-  if (targetRule.unit === rule.unit || rule.allowed === undefined || rule.allowed.has(targetRule.unit)) return undefined;
+  if (targetRule.unit === rule.unit || rule.allowed === undefined || rule.allowed.has(targetRule.unit))
+    return undefined;
   if (found.typeOnly && rule.typesOnly.has(targetRule.unit)) return undefined;
   const allows = [...(rule.allowed ?? [])].map((unit) => unit.replace(/^src\//, '')).join(' ') || 'nothing';
-  const typesOnly = rule.typesOnly.has(targetRule.unit) ? ` (${targetRule.unit} for types only: write 'import type')` : '';
+  const typesOnly = rule.typesOnly.has(targetRule.unit)
+    ? ` (${targetRule.unit} for types only: write 'import type')`
+    : '';
   return `${where} (${targetRule.unit}): the row of ${rule.unit} in docs/architecture.md allows ${allows}${typesOnly}`;
 }
 
@@ -108,12 +125,18 @@ describe('the folder graph of src/ (docs/architecture.md, "Source layout")', () 
 
   it('is a table with a row for every folder in src/', () => {
     expect(rules.length).toBeGreaterThan(10);
-    const folders = readdirSync(join(REPO, 'src'), { withFileTypes: true }).map((entry) => `src/${entry.name}${entry.isDirectory() ? '/' : ''}`);
+    const folders = readdirSync(join(REPO, 'src'), { withFileTypes: true }).map(
+      (entry) => `src/${entry.name}${entry.isDirectory() ? '/' : ''}`,
+    );
     expect(folders.filter((folder) => !rules.some((rule) => rule.unit === folder))).toEqual([]);
   });
 
   it('holds for every import in src/', () => {
-    const problems = sourceFiles(join(REPO, 'src')).flatMap((file) => importsOf(file, readFileSync(file, 'utf8')).map((found) => violation(rules, found)).filter(Boolean));
+    const problems = sourceFiles(join(REPO, 'src')).flatMap((file) =>
+      importsOf(file, readFileSync(file, 'utf8'))
+        .map((found) => violation(rules, found))
+        .filter(Boolean),
+    );
     expect(problems).toEqual([]);
   });
 
@@ -123,14 +146,32 @@ describe('the folder graph of src/ (docs/architecture.md, "Source layout")', () 
       "src/config/schema.ts imports '../compiler/rustc/crate-kind.js' (src/compiler/rustc/): the row of src/config/ in docs/architecture.md allows protocol/ errors/",
     );
     // errors/ is every folder's, and imports nothing itself.
-    expect(violation(rules, { file: join(REPO, 'src', 'stats', 'format.ts'), specifier: '../errors/hoard-error.js', typeOnly: false })).toBeUndefined();
-    expect(violation(rules, { file: join(REPO, 'src', 'errors', 'report.ts'), specifier: '../protocol/locations.js', typeOnly: false })).toMatch(/the row of src\/errors\/ in docs\/architecture.md allows errors\//);
+    expect(
+      violation(rules, {
+        file: join(REPO, 'src', 'stats', 'format.ts'),
+        specifier: '../errors/hoard-error.js',
+        typeOnly: false,
+      }),
+    ).toBeUndefined();
+    expect(
+      violation(rules, {
+        file: join(REPO, 'src', 'errors', 'report.ts'),
+        specifier: '../protocol/locations.js',
+        typeOnly: false,
+      }),
+    ).toMatch(/the row of src\/errors\/ in docs\/architecture.md allows errors\//);
     const cc = join(REPO, 'src', 'compiler', 'cc', 'compiler-identity.ts');
-    expect(violation(rules, { file: cc, specifier: '../rustc/toolchain.js', typeOnly: false })).toMatch(/the row of src\/compiler\/cc\//);
-    expect(violation(rules, { file: join(REPO, 'src', 'stats', 'format.ts'), specifier: 'zod', typeOnly: false })).toMatch(/allows the packages \[\], not zod/);
+    expect(violation(rules, { file: cc, specifier: '../rustc/toolchain.js', typeOnly: false })).toMatch(
+      /the row of src\/compiler\/cc\//,
+    );
+    expect(
+      violation(rules, { file: join(REPO, 'src', 'stats', 'format.ts'), specifier: 'zod', typeOnly: false }),
+    ).toMatch(/allows the packages \[\], not zod/);
     const protocol = join(REPO, 'src', 'protocol', 'messages.ts');
     expect(violation(rules, { file: protocol, specifier: '../stats/snapshot.js', typeOnly: true })).toBeUndefined();
-    expect(violation(rules, { file: protocol, specifier: '../stats/snapshot.js', typeOnly: false })).toMatch(/for types only/);
+    expect(violation(rules, { file: protocol, specifier: '../stats/snapshot.js', typeOnly: false })).toMatch(
+      /for types only/,
+    );
   });
 
   it('reads imports of every form', () => {
@@ -147,7 +188,9 @@ describe('the folder graph of src/ (docs/architecture.md, "Source layout")', () 
       "type H = typeof import('node:h');",
       "import 'side-effect';",
     ].join('\n');
-    expect(importsOf('x.ts', text).map(({ specifier, typeOnly }) => `${specifier}${typeOnly ? ' (type)' : ''}`)).toEqual([
+    expect(
+      importsOf('x.ts', text).map(({ specifier, typeOnly }) => `${specifier}${typeOnly ? ' (type)' : ''}`),
+    ).toEqual([
       './a.js',
       '../b.js (type)',
       '../c.js',

@@ -17,7 +17,8 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
       expect(required.length).toBeGreaterThan(0);
       const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
       expect(required.filter((name) => !builtins.has(name))).toEqual([]);
-      for (const heavy of ['zod', 'ink', 'execa', 'smol-toml', 'chokidar', 'blake3']) expect(source).not.toContain(`node_modules/${heavy}`);
+      for (const heavy of ['zod', 'ink', 'execa', 'smol-toml', 'chokidar', 'blake3'])
+        expect(source).not.toContain(`node_modules/${heavy}`);
     }
   });
 
@@ -52,10 +53,16 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
     copyFileSync(bundle, join(install, 'dist', 'hoard.cjs'));
     // No server and no lanes in this HOARD_DIR: the call needs the slow path at once.
     const env = { PATH: process.env.PATH!, HOME: install, HOARD_DIR: join(install, 'state') };
-    const result = spawnSync(process.execPath, [join(install, 'dist', 'hoard.cjs'), 'sh', '-c', 'echo compiled; exit 3'], { env, encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      [join(install, 'dist', 'hoard.cjs'), 'sh', '-c', 'echo compiled; exit 3'],
+      { env, encoding: 'utf8' },
+    );
     expect(result.stdout).toBe('compiled\n');
     expect(result.status).toBe(3);
-    expect(result.stderr).toMatch(/^hoard: cannot load .*wrapper-slow-path\.cjs .*; compiling directly\. Reinstall hoard\.\n$/);
+    expect(result.stderr).toMatch(
+      /^hoard: cannot load .*wrapper-slow-path\.cjs .*; compiling directly\. Reinstall hoard\.\n$/,
+    );
   });
 
   it('compiles directly on a bug in the wrapper, saying where to report it, with the stack in the error log', () => {
@@ -70,7 +77,10 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
     const state = join(install, 'state');
     const env = { PATH: process.env.PATH!, HOME: install, HOARD_DIR: state };
     const compile = ['sh', '-c', 'echo compiled; exit 3'];
-    const result = spawnSync(process.execPath, [join(install, 'dist', 'hoard.cjs'), ...compile], { env, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(install, 'dist', 'hoard.cjs'), ...compile], {
+      env,
+      encoding: 'utf8',
+    });
     expect(result.stdout).toBe('compiled\n');
     expect(result.status).toBe(3);
     const { bugs } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { bugs: { url: string } };
@@ -78,11 +88,19 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
       "hoard: internal error (TypeError: Cannot read properties of undefined (reading 'type')); compiling directly. This is a bug in hoard: " +
         `please report it at ${bugs.url} with the output of \`hoard doctor\` and the stack from ${join(state, 'error.log')}.\n`,
     );
-    expect(readFileSync(join(state, 'error.log'), 'utf8')).toMatch(/wrapper\[\d+\] internal error: TypeError: .* \| +at Object\.finish .*; compiling sh directly\n$/);
+    expect(readFileSync(join(state, 'error.log'), 'utf8')).toMatch(
+      /wrapper\[\d+\] internal error: TypeError: .* \| +at Object\.finish .*; compiling sh directly\n$/,
+    );
     // With HOARD_DEBUG=1 the stack follows the line.
-    const debug = spawnSync(process.execPath, [join(install, 'dist', 'hoard.cjs'), ...compile], { env: { ...env, HOARD_DEBUG: '1' }, encoding: 'utf8' });
+    const debug = spawnSync(process.execPath, [join(install, 'dist', 'hoard.cjs'), ...compile], {
+      env: { ...env, HOARD_DEBUG: '1' },
+      encoding: 'utf8',
+    });
     expect(debug.status).toBe(3);
-    expect(debug.stderr.split('\n').slice(1, 3)).toEqual([expect.stringMatching(/^TypeError: Cannot read/), expect.stringMatching(/^ +at Object\.finish/)]);
+    expect(debug.stderr.split('\n').slice(1, 3)).toEqual([
+      expect.stringMatching(/^TypeError: Cannot read/),
+      expect.stringMatching(/^ +at Object\.finish/),
+    ]);
   });
 
   // Every call the shell fast path leaves to Node parses it. It grew past 16 KiB with what a hit must

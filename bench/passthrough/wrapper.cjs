@@ -7,7 +7,8 @@ const jobserver = /--jobserver-(?:fds|auth)=(\d+),(\d+)/.exec(process.env.CARGO_
 const stdio = ['inherit', 'inherit', 'inherit'];
 if (jobserver) {
   const descriptors = [Number(jobserver[1]), Number(jobserver[2])];
-  for (let index = 3; index <= Math.max(...descriptors); index += 1) stdio[index] = descriptors.includes(index) ? index : 'ignore';
+  for (let index = 3; index <= Math.max(...descriptors); index += 1)
+    stdio[index] = descriptors.includes(index) ? index : 'ignore';
 }
 spawn(compiler, args, { stdio }).on('close', (code, signal) => {
   process.exitCode = code ?? (signal ? 128 : 1);

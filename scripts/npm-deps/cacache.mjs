@@ -16,11 +16,17 @@ export function bestIntegrity(integrity) {
   for (const entry of integrity.split(/\s+/).filter(Boolean)) {
     const algorithm = entry.slice(0, entry.indexOf('-'));
     const rank = ALGORITHMS.indexOf(algorithm);
-    if (rank === -1) throw new Error(`unknown hash algorithm ${JSON.stringify(algorithm)} in integrity ${JSON.stringify(integrity)}`);
+    if (rank === -1)
+      throw new Error(`unknown hash algorithm ${JSON.stringify(algorithm)} in integrity ${JSON.stringify(integrity)}`);
     if (!best || rank > best.rank) best = { rank, algorithm, value: entry };
   }
   if (!best) throw new Error('a registry package has an empty integrity');
-  return { rank: best.rank, algorithm: best.algorithm, sri: best.value, hex: Buffer.from(best.value.slice(best.algorithm.length + 1), 'base64').toString('hex') };
+  return {
+    rank: best.rank,
+    algorithm: best.algorithm,
+    sri: best.value,
+    hex: Buffer.from(best.value.slice(best.algorithm.length + 1), 'base64').toString('hex'),
+  };
 }
 
 function isUrl(value) {
@@ -38,7 +44,8 @@ function isUrl(value) {
  */
 export function lockfilePackages(lockText) {
   const lock = JSON.parse(lockText);
-  if (lock.lockfileVersion !== 2 && lock.lockfileVersion !== 3) throw new Error(`lockfileVersion ${lock.lockfileVersion} is not supported (2 or 3 are)`);
+  if (lock.lockfileVersion !== 2 && lock.lockfileVersion !== 3)
+    throw new Error(`lockfileVersion ${lock.lockfileVersion} is not supported (2 or 3 are)`);
   const packages = [];
   for (const [path, entry] of Object.entries(lock.packages ?? {})) {
     if (path === '' || typeof entry.resolved !== 'string' || !isUrl(entry.resolved)) continue;
@@ -46,7 +53,13 @@ export function lockfilePackages(lockText) {
       throw new Error(`${path} is a git dependency; this tool handles registry tarballs only`);
     }
     if (typeof entry.integrity !== 'string') throw new Error(`${path} has a resolved URL but no integrity`);
-    packages.push({ path, url: new URL(entry.resolved).href, version: entry.version, name: entry.name, integrity: bestIntegrity(entry.integrity) });
+    packages.push({
+      path,
+      url: new URL(entry.resolved).href,
+      version: entry.version,
+      name: entry.name,
+      integrity: bestIntegrity(entry.integrity),
+    });
   }
   packages.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : b.integrity.rank - a.integrity.rank));
   return packages.filter((entry, index) => index === 0 || packages[index - 1].url !== entry.url);
@@ -85,7 +98,10 @@ export function npmDepsTree(lockText, packages, tarballOf) {
   const index = directory();
   for (const entry of packages) {
     const data = tarballOf(entry);
-    place(content, [entry.integrity.algorithm, ...hashSegments(entry.integrity.hex)], { type: 'regular', contents: data });
+    place(content, [entry.integrity.algorithm, ...hashSegments(entry.integrity.hex)], {
+      type: 'regular',
+      contents: data,
+    });
     const { key, line } = indexEntry(entry.url, entry.integrity.sri, data.length);
     const segments = hashSegments(createHash('sha256').update(key).digest('hex'));
     const existing = index.entries.get(segments[0])?.entries.get(segments[1])?.entries.get(segments[2]);

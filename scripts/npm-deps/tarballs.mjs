@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export function npmCacheDir() {
-  return join(execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(), '_cacache');
+  return join(
+    execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    '_cacache',
+  );
 }
 
 function contentPath(cacheDir, integrity) {
@@ -40,13 +43,18 @@ export function packageSpec(entry) {
 export function tarballSource(packages, { offline = false, cacheDir = npmCacheDir(), log = () => {} } = {}) {
   const missing = packages.filter((entry) => !readVerified(contentPath(cacheDir, entry.integrity), entry.integrity));
   if (missing.length > 0) {
-    if (offline) throw new Error(`${missing.length} tarballs are not in npm's cache (first: ${packageSpec(missing[0])}); run without --offline to fetch them`);
+    if (offline)
+      throw new Error(
+        `${missing.length} tarballs are not in npm's cache (first: ${packageSpec(missing[0])}); run without --offline to fetch them`,
+      );
     log(`fetching ${missing.length} tarballs npm's cache lacks`);
     execFileSync('npm', ['cache', 'add', ...missing.map(packageSpec)], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   return (entry) => {
-    const data = readVerified(contentPath(cacheDir, entry.integrity), entry.integrity) ?? (offline ? undefined : packed(entry));
-    if (!data) throw new Error(`${packageSpec(entry)}: no tarball with integrity ${entry.integrity.sri} in ${cacheDir}`);
+    const data =
+      readVerified(contentPath(cacheDir, entry.integrity), entry.integrity) ?? (offline ? undefined : packed(entry));
+    if (!data)
+      throw new Error(`${packageSpec(entry)}: no tarball with integrity ${entry.integrity.sri} in ${cacheDir}`);
     return data;
   };
 }
@@ -58,7 +66,10 @@ export function tarballSource(packages, { offline = false, cacheDir = npmCacheDi
 function packed(entry) {
   const scratch = mkdtempSync(join(tmpdir(), 'npm-deps-pack-'));
   try {
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', scratch, packageSpec(entry)], { stdio: ['ignore', 'ignore', 'inherit'], cwd: scratch });
+    execFileSync('npm', ['pack', '--silent', '--pack-destination', scratch, packageSpec(entry)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      cwd: scratch,
+    });
     const [file] = readdirSync(scratch).filter((name) => name.endsWith('.tgz'));
     return file ? readVerified(join(scratch, file), entry.integrity) : undefined;
   } finally {

@@ -15,7 +15,11 @@ describe('how the command-line tool ends on an error', () => {
   it('an error the user can act on: its line and hint, status 1, nothing logged', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-'));
     const stderr = captured();
-    const status = reportFailure(new CliError("unknown command 'frob'", { hint: "'hoard --help' lists the commands." }), { HOARD_DIR: dir }, stderr.write);
+    const status = reportFailure(
+      new CliError("unknown command 'frob'", { hint: "'hoard --help' lists the commands." }),
+      { HOARD_DIR: dir },
+      stderr.write,
+    );
     expect(status).toBe(1);
     expect(stderr.text()).toBe("hoard: unknown command 'frob'; 'hoard --help' lists the commands.\n");
   });
@@ -30,7 +34,9 @@ describe('how the command-line tool ends on an error', () => {
         `with the output of \`hoard doctor\` and the server log ${join(dir, 'server.log')} (the stack is in ${join(dir, 'error.log')}).\n`,
     );
     const log = readFileSync(join(dir, 'error.log'), 'utf8');
-    expect(log).toMatch(/ cli\[\d+\] internal error: TypeError: Cannot read properties of undefined \(reading 'pid'\) \| +at /);
+    expect(log).toMatch(
+      / cli\[\d+\] internal error: TypeError: Cannot read properties of undefined \(reading 'pid'\) \| +at /,
+    );
     expect(log).toContain('cli.test.ts');
   });
 

@@ -59,6 +59,8 @@ export function reportFailure(error: unknown, processEnv: NodeJS.ProcessEnv, wri
   const bug = userError(error) === undefined;
   if (bug) logError(locations.errorLogPath, 'cli', `internal error: ${stackOf(error)}`);
   const stackLog = bug && existsSync(locations.errorLogPath) ? locations.errorLogPath : undefined;
-  write(failureText(error, { program: 'hoard', serverLog: locations.serverLogPath, stackLog, debug: debugRequested(env) }));
+  write(
+    failureText(error, { program: 'hoard', serverLog: locations.serverLogPath, stackLog, debug: debugRequested(env) }),
+  );
   return bug ? 70 : 1;
 }

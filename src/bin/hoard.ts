@@ -30,8 +30,13 @@ function loadSlowPath(): SlowPath {
     return require(path) as typeof import('../wrapper/slow-path.js');
   } catch (error) {
     const compileDirectly = (call: WrapperCall): Promise<number> => {
-      writeOutput(2, `hoard: cannot load ${path} (${(error as Error).message.split('\n')[0]}); compiling directly. Reinstall hoard.\n`);
-      const run = process.getBuiltinModule('node:child_process').spawnSync(call.compiler, call.args, { stdio: 'inherit', env: call.compilerEnv });
+      writeOutput(
+        2,
+        `hoard: cannot load ${path} (${(error as Error).message.split('\n')[0]}); compiling directly. Reinstall hoard.\n`,
+      );
+      const run = process
+        .getBuiltinModule('node:child_process')
+        .spawnSync(call.compiler, call.args, { stdio: 'inherit', env: call.compilerEnv });
       if (run.error) writeOutput(2, cannotRun(call.compiler, run.error));
       return Promise.resolve(run.error ? 127 : exitStatus(run.status, run.signal));
     };
@@ -46,7 +51,8 @@ function loadSlowPath(): SlowPath {
         return compileDirectly(call);
       },
       refuseRendezvous: (call) => compileDirectly(call),
-      compileAfterBug: ([compiler, ...args]) => compileDirectly({ compiler, args, compilerEnv: process.env } as WrapperCall),
+      compileAfterBug: ([compiler, ...args]) =>
+        compileDirectly({ compiler, args, compilerEnv: process.env } as WrapperCall),
     };
   }
 }
@@ -57,7 +63,9 @@ async function main(): Promise<number> {
   const masquerade = masqueradeMessage(process.env);
   if (masquerade) return refuse(masquerade);
   if (isCliInvocation(argv)) {
-    const cli = (await import(pathToFileURL(join(__dirname, 'cli.mjs')).href)) as { main(argv: string[]): Promise<number> };
+    const cli = (await import(pathToFileURL(join(__dirname, 'cli.mjs')).href)) as {
+      main(argv: string[]): Promise<number>;
+    };
     return cli.main(argv);
   }
   const compilerArgv = withoutLeadingHoard(argv);
@@ -82,7 +90,10 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    writeOutput(2, `hoard: internal error (${String(error).split('\n')[0]}). This is a bug in hoard: please report it at ${BUGS_URL}\n`);
+    writeOutput(
+      2,
+      `hoard: internal error (${String(error).split('\n')[0]}). This is a bug in hoard: please report it at ${BUGS_URL}\n`,
+    );
     process.exitCode = 70;
   },
 );

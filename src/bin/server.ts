@@ -36,11 +36,20 @@ runServer({
     // with its stack in the server log. A daemon's stderr goes nowhere: the log is where it is read.
     const locations = resolveLocations(process.env);
     const bug = userError(error) === undefined;
-    const report = { program: 'hoard server', serverLog: locations.serverLogPath, stackLog: bug && !values.foreground ? locations.serverLogPath : undefined };
+    const report = {
+      program: 'hoard server',
+      serverLog: locations.serverLogPath,
+      stackLog: bug && !values.foreground ? locations.serverLogPath : undefined,
+    };
     const text = failureText(error, { ...report, debug: debugRequested(process.env) || (bug && values.foreground) });
     if (!values.foreground) {
       // As the server's Logger writes: one line, to the server log and the error log; a bug's with its stack.
-      const line = `${new Date().toISOString()} server[${process.pid}] error: ${failureText(error, { ...report, debug: bug }).trimEnd().replace(/\n/g, ' | ')}\n`;
+      const line = `${new Date().toISOString()} server[${process.pid}] error: ${failureText(error, {
+        ...report,
+        debug: bug,
+      })
+        .trimEnd()
+        .replace(/\n/g, ' | ')}\n`;
       try {
         mkdirSync(dirname(locations.serverLogPath), { recursive: true, mode: 0o700 });
         appendFileSync(locations.serverLogPath, line);

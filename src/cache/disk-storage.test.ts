@@ -33,7 +33,12 @@ describe('DiskStorage: the local disk under the storage contract', () => {
     const outDir = join(root, 'out');
     mkdirSync(outDir);
     writeFileSync(join(outDir, 'libx.rlib'), 'rlib x');
-    await a.store.put(key, [{ name: 'libx.rlib', path: join(outDir, 'libx.rlib'), templated: false }], { stdout: '', stderr: '', exitCode: 0, durationMs: 5 }, { outDir });
+    await a.store.put(
+      key,
+      [{ name: 'libx.rlib', path: join(outDir, 'libx.rlib'), templated: false }],
+      { stdout: '', stderr: '', exitCode: 0, durationMs: 5 },
+      { outDir },
+    );
     await a.manifests.add(direct, { files: [], envDeps: [], resultKey: key });
 
     expect(await a.storage.get(entryObjectKey('ef'.repeat(32)))).toBeUndefined();
@@ -46,7 +51,9 @@ describe('DiskStorage: the local disk under the storage contract', () => {
     expect(await b.manifests.find(direct, { path: (path) => path, env: () => null })).toBe(key);
 
     // An object put under the wrong key is refused, and nothing is written.
-    await expect(b.storage.put(entryObjectKey('ef'.repeat(32)), (await a.storage.get(entryObjectKey(key)))!, { overwrite: false })).rejects.toThrow(/digest/);
+    await expect(
+      b.storage.put(entryObjectKey('ef'.repeat(32)), (await a.storage.get(entryObjectKey(key)))!, { overwrite: false }),
+    ).rejects.toThrow(/digest/);
     expect(b.store.entryCount).toBe(1);
 
     await b.storage.remove(entryObjectKey(key));

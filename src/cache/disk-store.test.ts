@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  existsSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -27,7 +36,12 @@ function makeOutputs(dir: string, content: string) {
 }
 
 /** A hit as the server and the wrapper carry it out: plan, write (the wrapper's code), report. Returns the bytes written. */
-async function restore(into: DiskStore, found: FoundEntry, places: BuildPlaces, overrides?: RestoreFile[]): Promise<number> {
+async function restore(
+  into: DiskStore,
+  found: FoundEntry,
+  places: BuildPlaces,
+  overrides?: RestoreFile[],
+): Promise<number> {
   const plan = await into.planRestore(found, places, overrides);
   into.restored(plan, restoreFiles(plan.files));
   return plan.bytes;
@@ -146,7 +160,7 @@ describe('DiskStore', () => {
     if (lookup.status !== 'hit') throw new Error('expected a hit');
     const elsewhere = join(root, 'target-d', 'deps');
     const depInfo = join(elsewhere, 'demo.d');
-    await restore(store, lookup.found, { outDir: elsewhere }, [{ path: depInfo, text: 'this compile\'s own\n' }]);
+    await restore(store, lookup.found, { outDir: elsewhere }, [{ path: depInfo, text: "this compile's own\n" }]);
     expect(readFileSync(depInfo, 'utf8')).toBe("this compile's own\n");
     expect(readFileSync(join(elsewhere, 'libdemo.rlib'), 'utf8')).toBe('rlib five');
   });
@@ -213,14 +227,19 @@ describe('DiskStore', () => {
     if (found.status !== 'hit') throw new Error('no hit');
     const blob = join(found.found.dir, '1');
     writeFileSync(blob, readFileSync(blob, 'utf8').replace('src/lib.rs', 'src/lib.rz'));
-    await expect(store.planRestore(found.found, { outDir: join(root, 'target-c') })).rejects.toThrow(/demo\.d does not match its sha256/);
+    await expect(store.planRestore(found.found, { outDir: join(root, 'target-c') })).rejects.toThrow(
+      /demo\.d does not match its sha256/,
+    );
   });
 
   it('exports an entry with its bytes and imports it into another store as the same entry', async () => {
     const key = '78'.repeat(32);
     await store.put(key, makeOutputs(outDir, 'travels'), metadata, { outDir });
     const content = await store.exportEntry(key);
-    expect(content?.blobs.map((blob) => blob.toString('utf8'))).toEqual(['rlib travels', expect.stringContaining('libdemo.rlib')]);
+    expect(content?.blobs.map((blob) => blob.toString('utf8'))).toEqual([
+      'rlib travels',
+      expect.stringContaining('libdemo.rlib'),
+    ]);
     const other = new DiskStore(join(root, 'other'), new DigestMemo());
     await other.init();
     expect(await other.importEntry(key, content!)).toBeGreaterThan(0);
@@ -236,7 +255,9 @@ describe('DiskStore', () => {
   it('evicts least recently used entries down to the target size', async () => {
     const keys = ['a1', 'b2', 'c3'].map((prefix) => prefix.repeat(32));
     for (const [index, key] of keys.entries()) {
-      await store.put(key, makeOutputs(join(root, `o${index}`), 'x'.repeat(1000)), metadata, { outDir: join(root, `o${index}`) });
+      await store.put(key, makeOutputs(join(root, `o${index}`), 'x'.repeat(1000)), metadata, {
+        outDir: join(root, `o${index}`),
+      });
     }
     // Use the first entry so that the second is now the least recently used.
     const first = await store.get(keys[0]!);
@@ -259,6 +280,8 @@ describe('DiskStore', () => {
     await reopened.measure();
     expect(reopened.entryCount).toBe(1);
     expect(reopened.sizeBytes).toBe(store.sizeBytes);
-    expect(statSync(join(root, 'cache', 'entries', '34', key, 'entry.json')).mtimeMs).toBeLessThan(Date.now() - 1000_000);
+    expect(statSync(join(root, 'cache', 'entries', '34', key, 'entry.json')).mtimeMs).toBeLessThan(
+      Date.now() - 1000_000,
+    );
   });
 });

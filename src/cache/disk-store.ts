@@ -83,7 +83,9 @@ function parseEntry(text: string): Entry | string {
     return 'entry.json is not JSON';
   }
   const result = entrySchema.safeParse(parsed);
-  return result.success ? result.data : `entry.json does not match the entry format: ${result.error.issues[0]?.message ?? ''}`;
+  return result.success
+    ? result.data
+    : `entry.json does not match the entry format: ${result.error.issues[0]?.message ?? ''}`;
 }
 
 function uniqueSuffix(): string {
@@ -188,7 +190,10 @@ export class DiskStore {
     const dir = this.entryDir(key);
     const read = await this.entries.read(join(dir, 'entry.json'));
     if (!read) return { status: 'miss' };
-    const why = typeof read.value === 'string' ? read.value : (this.refused(key, read.value) ?? (await this.verifyBlobs(dir, read.value)));
+    const why =
+      typeof read.value === 'string'
+        ? read.value
+        : (this.refused(key, read.value) ?? (await this.verifyBlobs(dir, read.value)));
     if (typeof why === 'string') {
       await this.remove(key);
       return { status: 'corrupt', why };
@@ -243,7 +248,11 @@ export class DiskStore {
           // A copy keeps the output's mode (0755 for an executable); the entry records it, the blob is private.
           await chmod(blob, cacheFileMode());
           const after = await stat(output.path, { bigint: true });
-          sources.push(fileIdentity(after) === fileIdentity(info) ? { path: output.path, identity: fileIdentity(info) } : undefined);
+          sources.push(
+            fileIdentity(after) === fileIdentity(info)
+              ? { path: output.path, identity: fileIdentity(info) }
+              : undefined,
+          );
         }
         files.push({ name: output.name, mode: Number(info.mode) & 0o777, templated: output.templated });
       }
@@ -255,7 +264,12 @@ export class DiskStore {
   }
 
   /** Makes staged outputs the entry `key`. Returns the bytes added, 0 if the entry already existed. */
-  async commit(key: string, staged: StagedOutputs, metadata: EntryMetadata, options: CommitOptions = {}): Promise<number> {
+  async commit(
+    key: string,
+    staged: StagedOutputs,
+    metadata: EntryMetadata,
+    options: CommitOptions = {},
+  ): Promise<number> {
     try {
       const described: Entry['outputs'] = [];
       for (const [index, file] of staged.files.entries()) {
@@ -266,21 +280,33 @@ export class DiskStore {
         // Then nothing is read again, and the entry records the digest of what the compiler wrote: a
         // copy gone wrong on its way into the store would fail every restore's check, not be served.
         const source = staged.sources[index];
-        const remembered = source ? await this.memo.knownAs(source.path, source.identity)?.catch(() => undefined) : undefined;
+        const remembered = source
+          ? await this.memo.knownAs(source.path, source.identity)?.catch(() => undefined)
+          : undefined;
         // A file's digest is its sha256 (src/hash/blake3.ts): one pass gives the key's digest and the restore check's.
         const digest = remembered ?? (await digestFile(blob, Number(info.size), true));
         // The crates that depend on this one digest the original as an extern: they need not hash it again.
         await this.rememberOriginal(source, digest);
         described.push({ ...file, size: Number(info.size), digest, sha256: digest, identity: fileIdentity(info) });
       }
-      return await this.publish(key, staged.dir, { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata }, options);
+      return await this.publish(
+        key,
+        staged.dir,
+        { format: ENTRY_FORMAT, outputs: described, createdAt: new Date().toISOString(), ...metadata },
+        options,
+      );
     } finally {
       await this.discard(staged);
     }
   }
 
   /** Seals the entry described, writes its entry.json into `dir` (which holds its blobs) and renames `dir` into place. */
-  private async publish(key: string, dir: string, described: Omit<Entry, 'seal'>, options: CommitOptions): Promise<number> {
+  private async publish(
+    key: string,
+    dir: string,
+    described: Omit<Entry, 'seal'>,
+    options: CommitOptions,
+  ): Promise<number> {
     const entry: Entry = { ...described, seal: sealOf(key, described) };
     const entryText = JSON.stringify(entry);
     await writeFile(join(dir, 'entry.json'), entryText);
@@ -371,7 +397,11 @@ export class DiskStore {
    * What a hit writes into outDir (see HitReply: the wrapper writes it): the entry's outputs, except
    * those already in place, and `overrides`, written instead of an output at the same path.
    */
-  async planRestore(found: FoundEntry, places: BuildPlaces, overrides: readonly RestoreFile[] = []): Promise<RestorePlan> {
+  async planRestore(
+    found: FoundEntry,
+    places: BuildPlaces,
+    overrides: readonly RestoreFile[] = [],
+  ): Promise<RestorePlan> {
     const { outDir } = places;
     if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) await mkdir(outDir, { recursive: true });
     const plan: RestorePlan = { key: found.key, files: [], digests: [], bytes: 0 };
@@ -384,7 +414,8 @@ export class DiskStore {
         // A dep-info of a few kilobytes, in the page cache: read synchronously, cheaper than a trip through the thread pool.
         // The server renders it, so the server checks it (the wrapper checks the copies).
         const bytes = readFileSync(blob);
-        if (createHash('sha256').update(bytes).digest('hex') !== output.sha256) throw new CorruptEntry(`${output.name} does not match its sha256`);
+        if (createHash('sha256').update(bytes).digest('hex') !== output.sha256)
+          throw new CorruptEntry(`${output.name} does not match its sha256`);
         const text = fromTemplate(bytes.toString('utf8'), places);
         if (textInPlace(path, text, output.mode)) continue;
         plan.files.push({ path, mode: output.mode, text });

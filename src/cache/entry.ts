@@ -11,7 +11,10 @@ export const entrySchema = z.object({
   format: z.literal(ENTRY_FORMAT),
   outputs: z.array(
     z.object({
-      name: z.string().min(1).refine((name) => !name.includes('/') && name !== '..' && name !== '.', 'a plain file name'),
+      name: z
+        .string()
+        .min(1)
+        .refine((name) => !name.includes('/') && name !== '..' && name !== '.', 'a plain file name'),
       size: z.number().int().nonnegative(),
       /** As keys digest files (digestFile: sha256): told to the digest memo for a restored copy. */
       digest: sha256Hex,
@@ -46,7 +49,14 @@ export function sealOf(key: string, entry: Omit<Entry, 'seal'>): string {
   const sealed = [
     'hoard-entry-seal-1',
     key,
-    entry.outputs.map((output) => [output.name, output.size, output.digest, output.sha256, output.mode, output.templated]),
+    entry.outputs.map((output) => [
+      output.name,
+      output.size,
+      output.digest,
+      output.sha256,
+      output.mode,
+      output.templated,
+    ]),
     entry.stdout,
     entry.stderr,
     entry.exitCode,
@@ -56,7 +66,8 @@ export function sealOf(key: string, entry: Omit<Entry, 'seal'>): string {
 
 /** Why an entry read under `key` must not be replayed, or undefined when it may. */
 export function refusal(key: string, entry: Entry): string | undefined {
-  if (sealOf(key, entry) !== entry.seal) return 'its seal does not match what it holds (changed after it was stored, or stored under another key)';
+  if (sealOf(key, entry) !== entry.seal)
+    return 'its seal does not match what it holds (changed after it was stored, or stored under another key)';
   if (entry.exitCode !== 0) return `it records exit status ${entry.exitCode}; only successful compiles are cached`;
   const names = new Set(entry.outputs.map((output) => output.name));
   if (names.size !== entry.outputs.length) return 'it names an output twice';

@@ -18,8 +18,16 @@ describe('ManifestStore', () => {
     writeFileSync(join(dir, 'lib.rs'), 'v1');
     const manifests = new ManifestStore(join(dir, 'manifests'), new DigestMemo());
     const direct = 'aa'.repeat(32);
-    await manifests.add(direct, { files: [['lib.rs', digestContent(Buffer.from('v1'))]], envDeps: [['GREETING', 'hi']], resultKey: 'r1' });
-    await manifests.add(direct, { files: [['lib.rs', digestContent(Buffer.from('v2'))]], envDeps: [['GREETING', 'hi']], resultKey: 'r2' });
+    await manifests.add(direct, {
+      files: [['lib.rs', digestContent(Buffer.from('v1'))]],
+      envDeps: [['GREETING', 'hi']],
+      resultKey: 'r1',
+    });
+    await manifests.add(direct, {
+      files: [['lib.rs', digestContent(Buffer.from('v2'))]],
+      envDeps: [['GREETING', 'hi']],
+      resultKey: 'r2',
+    });
     expect(await manifests.find(direct, state(dir, { GREETING: 'hi' }))).toBe('r1');
     expect(await manifests.find(direct, state(dir, { GREETING: 'ho' }))).toBeUndefined();
     expect(await manifests.find(direct, state(dir, {}))).toBeUndefined();
@@ -36,9 +44,20 @@ describe('ManifestStore', () => {
     const { memo, hashed } = countingMemo();
     const manifests = new ManifestStore(join(dir, 'manifests'), memo);
     const direct = 'cc'.repeat(32);
-    await manifests.add(direct, { files: [[a, digestContent(Buffer.from(`// ${a} v1`))]], envDeps: [], resultKey: 'with-a' });
+    await manifests.add(direct, {
+      files: [[a, digestContent(Buffer.from(`// ${a} v1`))]],
+      envDeps: [],
+      resultKey: 'with-a',
+    });
     // Newest first, so tried first: b.h is not what it recorded, which the memo knows once b.h was hashed.
-    await manifests.add(direct, { files: [[b, digestContent(Buffer.from(`// ${b} v0`))], [c, digestContent(Buffer.from(`// ${c} v1`))]], envDeps: [], resultKey: 'with-old-b' });
+    await manifests.add(direct, {
+      files: [
+        [b, digestContent(Buffer.from(`// ${b} v0`))],
+        [c, digestContent(Buffer.from(`// ${c} v1`))],
+      ],
+      envDeps: [],
+      resultKey: 'with-old-b',
+    });
     await memo.digest(b);
     expect(await manifests.find(direct, state(dir, {}))).toBe('with-a');
     expect(hashed).toEqual([b, a]);

@@ -9,7 +9,9 @@ describe('path templates', () => {
     const text = `${from}/x.d: src/lib.rs\n${json}\n`;
     const template = toTemplate(text, { outDir: from });
     expect(template).not.toContain('/home/a');
-    expect(fromTemplate(template, { outDir: to })).toBe(`${to}/x.d: src/lib.rs\n${JSON.stringify({ artifact: `${to}/libx.rmeta` })}\n`);
+    expect(fromTemplate(template, { outDir: to })).toBe(
+      `${to}/x.d: src/lib.rs\n${JSON.stringify({ artifact: `${to}/libx.rmeta` })}\n`,
+    );
   });
 
   it('moves paths under the base directory to the serving worktree', () => {

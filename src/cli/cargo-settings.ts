@@ -111,7 +111,10 @@ export function incrementalSetting(cwd: string, env: Env): CargoSetting | undefi
   for (const variable of ['CARGO_INCREMENTAL', 'CARGO_BUILD_INCREMENTAL']) {
     const value = env[variable];
     if (value !== undefined && value !== '') {
-      return { value: variable === 'CARGO_INCREMENTAL' ? value === '1' : value === 'true', from: `environment variable ${variable}` };
+      return {
+        value: variable === 'CARGO_INCREMENTAL' ? value === '1' : value === 'true',
+        from: `environment variable ${variable}`,
+      };
     }
   }
   const files = cargoConfigFiles(cwd, env);
@@ -119,7 +122,8 @@ export function incrementalSetting(cwd: string, env: Env): CargoSetting | undefi
   if (build) return build;
   // build.incremental overrides the profiles; without it the dev profile decides.
   const profileVariable = env.CARGO_PROFILE_DEV_INCREMENTAL;
-  if (profileVariable !== undefined && profileVariable !== '') return { value: profileVariable === 'true', from: 'environment variable CARGO_PROFILE_DEV_INCREMENTAL' };
+  if (profileVariable !== undefined && profileVariable !== '')
+    return { value: profileVariable === 'true', from: 'environment variable CARGO_PROFILE_DEV_INCREMENTAL' };
   const profile = fromFiles(files, 'profile.dev', 'incremental');
   if (profile) return { ...profile, from: `[profile.dev] in ${profile.from}` };
   const manifest = rootManifest(cwd);

@@ -1,13 +1,21 @@
 import { resolveLocations } from '../protocol/locations.js';
 import { inspectRendezvous, rendezvousAdvice } from '../protocol/rendezvous.js';
-import { PROTOCOL_VERSION, type DataReplies, type ServerMessage, type SimpleRequestType } from '../protocol/messages.js';
+import {
+  PROTOCOL_VERSION,
+  type DataReplies,
+  type ServerMessage,
+  type SimpleRequestType,
+} from '../protocol/messages.js';
 import { ServerConnection } from '../client/connection.js';
 import { HoardError } from '../errors/hoard-error.js';
 
 const REPLY_TIMEOUT_MS = 5000;
 
 /** Asks the running server one question; undefined when no server runs. */
-export async function askServer(type: SimpleRequestType, env: NodeJS.ProcessEnv = process.env): Promise<ServerMessage | undefined> {
+export async function askServer(
+  type: SimpleRequestType,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServerMessage | undefined> {
   const { socketDir, socketPath } = resolveLocations(env);
   let connection: ServerConnection;
   try {
@@ -17,7 +25,9 @@ export async function askServer(type: SimpleRequestType, env: NodeJS.ProcessEnv 
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') return undefined;
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new CliError(`you may not open ${socketPath} (permission denied): it is not your server's; ${rendezvousAdvice(socketDir)}.`);
+      throw new CliError(
+        `you may not open ${socketPath} (permission denied): it is not your server's; ${rendezvousAdvice(socketDir)}.`,
+      );
     }
     throw error;
   }
@@ -30,13 +40,18 @@ export async function askServer(type: SimpleRequestType, env: NodeJS.ProcessEnv 
 }
 
 /** The data a request type is answered with (DataReplies); undefined when no server runs. */
-export async function askServerData<Type extends SimpleRequestType>(type: Type, env: NodeJS.ProcessEnv = process.env): Promise<DataReplies[Type] | undefined> {
+export async function askServerData<Type extends SimpleRequestType>(
+  type: Type,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<DataReplies[Type] | undefined> {
   const reply = await askServer(type, env);
   if (reply === undefined) return undefined;
   // A server of this protocol version answers each request type with its DataReplies entry.
   if (reply.type === 'data') return reply.data as DataReplies[Type];
   if (reply.type === 'version-mismatch') {
-    throw new CliError(`the running server speaks protocol ${reply.serverVersion}, this hoard ${PROTOCOL_VERSION}; it is stopping now, run the command again.`);
+    throw new CliError(
+      `the running server speaks protocol ${reply.serverVersion}, this hoard ${PROTOCOL_VERSION}; it is stopping now, run the command again.`,
+    );
   }
   throw new CliError(`the server answered ${reply.type === 'error' ? reply.message : reply.type}`);
 }
@@ -53,5 +68,6 @@ export class CliError extends HoardError {
  */
 export function trustedRendezvous(socketDir: string): void {
   const found = inspectRendezvous(socketDir);
-  if (found.state === 'untrusted') throw new CliError(`${found.problem}, so hoard will not talk to a server there: ${rendezvousAdvice(socketDir)}.`);
+  if (found.state === 'untrusted')
+    throw new CliError(`${found.problem}, so hoard will not talk to a server there: ${rendezvousAdvice(socketDir)}.`);
 }

@@ -69,10 +69,12 @@ async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
     env,
     ...(wrapper ? { wrapper } : {}),
     wrapperIsHoard: wrapper !== undefined && isHoard(wrapper, env),
-    wrapperFound: wrapper !== undefined && (() => {
-      const tool = resolveTool(wrapper, env);
-      return tool !== undefined && existsSync(tool);
-    })(),
+    wrapperFound:
+      wrapper !== undefined &&
+      (() => {
+        const tool = resolveTool(wrapper, env);
+        return tool !== undefined && existsSync(tool);
+      })(),
     ...(incrementalSetting(cwd, env) ? { incremental: incrementalSetting(cwd, env)! } : {}),
     ...(config ? { config } : {}),
     ...(configError ? { configError } : {}),
@@ -93,7 +95,8 @@ const LABELS: Record<Check['status'], string> = { ok: 'ok', info: 'info', warn: 
 /** `hoard doctor [--json]`: one line per check, with what to do; exit status 1 when something is wrong. */
 export async function doctorCommand(args: string[]): Promise<number> {
   const unknown = args.find((arg) => arg !== '--json');
-  if (unknown) throw new CliError(`'hoard doctor ${unknown}' is not an option; use 'hoard doctor' or 'hoard doctor --json'.`);
+  if (unknown)
+    throw new CliError(`'hoard doctor ${unknown}' is not an option; use 'hoard doctor' or 'hoard doctor --json'.`);
   const env = restoredEnvironment(process.env);
   const facts = await gather(env);
   const remotes = facts.config?.config.remotes ?? [];

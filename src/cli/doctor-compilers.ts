@@ -17,7 +17,11 @@ export interface CompilerFacts {
   /** CC and CXX as set in this shell. */
   variables: Partial<Record<'CC' | 'CXX', string>>;
   /** The CMakeCache.txt of the current directory, when it is a CMake build directory. */
-  cmake?: { file: string; launchers: Partial<Record<'C' | 'CXX', string>>; compilers: Partial<Record<'C' | 'CXX', string>> };
+  cmake?: {
+    file: string;
+    launchers: Partial<Record<'C' | 'CXX', string>>;
+    compilers: Partial<Record<'C' | 'CXX', string>>;
+  };
   /** A Cargo.toml in the current directory or above it. */
   cargoProject: boolean;
 }
@@ -70,11 +74,22 @@ const INIT_CC = "'hoard init --cc' prints the lines to add";
 export function ccVariablesCheck(facts: DoctorFacts): Check {
   const id = 'cc';
   const variables = Object.entries(facts.compilers?.variables ?? {});
-  if (variables.length === 0) return { id, status: 'info', message: `not used here: CC and CXX are unset (make, autotools and Meson use them; ${INIT_CC}).` };
+  if (variables.length === 0)
+    return {
+      id,
+      status: 'info',
+      message: `not used here: CC and CXX are unset (make, autotools and Meson use them; ${INIT_CC}).`,
+    };
   const through = variables.filter(([, value]) => throughHoard(value, facts.env));
   const other = variables.filter(([, value]) => !throughHoard(value, facts.env));
-  const shown = (list: [string, string][]) => list.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(', ');
-  if (other.length === 0) return { id, status: 'ok', message: `${shown(through)}: C and C++ compiles of make, autotools and Meson go through hoard.` };
+  const shown = (list: [string, string][]) =>
+    list.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(', ');
+  if (other.length === 0)
+    return {
+      id,
+      status: 'ok',
+      message: `${shown(through)}: C and C++ compiles of make, autotools and Meson go through hoard.`,
+    };
   return {
     id,
     status: 'info',
@@ -86,13 +101,36 @@ export function ccVariablesCheck(facts: DoctorFacts): Check {
 export function cmakeCheck(facts: DoctorFacts): Check {
   const id = 'cmake';
   const cmake = facts.compilers?.cmake;
-  if (!cmake) return { id, status: 'info', message: 'not used here: no CMakeCache.txt in this directory (run hoard doctor in a CMake build directory to check its launcher).' };
-  const languages = (['C', 'CXX'] as const).filter((language) => cmake.compilers[language] !== undefined || cmake.launchers[language] !== undefined);
-  const through = languages.filter((language) => (cmake.launchers[language] && throughHoard(cmake.launchers[language]!, facts.env)) || (cmake.compilers[language] && throughHoard(cmake.compilers[language]!, facts.env)));
+  if (!cmake)
+    return {
+      id,
+      status: 'info',
+      message:
+        'not used here: no CMakeCache.txt in this directory (run hoard doctor in a CMake build directory to check its launcher).',
+    };
+  const languages = (['C', 'CXX'] as const).filter(
+    (language) => cmake.compilers[language] !== undefined || cmake.launchers[language] !== undefined,
+  );
+  const through = languages.filter(
+    (language) =>
+      (cmake.launchers[language] && throughHoard(cmake.launchers[language]!, facts.env)) ||
+      (cmake.compilers[language] && throughHoard(cmake.compilers[language]!, facts.env)),
+  );
   const missing = languages.filter((language) => !through.includes(language));
-  if (languages.length > 0 && missing.length === 0) return { id, status: 'ok', message: `this CMake build compiles ${through.join(' and ')} through hoard (${cmake.file}).` };
-  const flags = (missing.length ? missing : ['C', 'CXX']).map((language) => `-DCMAKE_${language}_COMPILER_LAUNCHER=hoard`).join(' ');
-  return { id, status: 'info', message: `this CMake build does not go through hoard${through.length ? ` for ${missing.join(' and ')}` : ''}: 'cmake ${flags} .' here sets the launcher.` };
+  if (languages.length > 0 && missing.length === 0)
+    return {
+      id,
+      status: 'ok',
+      message: `this CMake build compiles ${through.join(' and ')} through hoard (${cmake.file}).`,
+    };
+  const flags = (missing.length ? missing : ['C', 'CXX'])
+    .map((language) => `-DCMAKE_${language}_COMPILER_LAUNCHER=hoard`)
+    .join(' ');
+  return {
+    id,
+    status: 'info',
+    message: `this CMake build does not go through hoard${through.length ? ` for ${missing.join(' and ')}` : ''}: 'cmake ${flags} .' here sets the launcher.`,
+  };
 }
 
 /** Whether anything goes through hoard here: cargo, CC/CXX, or this CMake build. */

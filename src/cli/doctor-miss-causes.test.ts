@@ -3,15 +3,43 @@ import type { Difference } from '../why/differences.js';
 import type { CompileRecord, SavedHistory } from '../why/history.js';
 import { missCauseChecks } from './doctor-miss-causes.js';
 
-function miss(at: number, cause: NonNullable<CompileRecord['explanation']>['cause'], differences: Difference[], baseDirsWouldHit = false): CompileRecord {
-  return { at, build: at, outcome: 'miss', worktree: { id: 'a', root: '/w/a' }, direct: 'k', explanation: { cause, differences, ...(baseDirsWouldHit ? { baseDirsWouldHit } : {}) } };
+function miss(
+  at: number,
+  cause: NonNullable<CompileRecord['explanation']>['cause'],
+  differences: Difference[],
+  baseDirsWouldHit = false,
+): CompileRecord {
+  return {
+    at,
+    build: at,
+    outcome: 'miss',
+    worktree: { id: 'a', root: '/w/a' },
+    direct: 'k',
+    explanation: { cause, differences, ...(baseDirsWouldHit ? { baseDirsWouldHit } : {}) },
+  };
 }
 
 function history(records: CompileRecord[]): SavedHistory {
-  return { format: 1, units: records.map((record, index) => ({ unit: `u${index}`, name: `crate${index}`, kind: 'rust library', path: 'src/lib.rs', records: [record] })), keys: { k: [] } };
+  return {
+    format: 1,
+    units: records.map((record, index) => ({
+      unit: `u${index}`,
+      name: `crate${index}`,
+      kind: 'rust library',
+      path: 'src/lib.rs',
+      records: [record],
+    })),
+    keys: { k: [] },
+  };
 }
 
-const FLAG_ADDED: Difference = { cause: 'arguments', input: 'argument', name: '--cfg=shell_only', old: null, new: '--cfg=shell_only' };
+const FLAG_ADDED: Difference = {
+  cause: 'arguments',
+  input: 'argument',
+  name: '--cfg=shell_only',
+  old: null,
+  new: '--cfg=shell_only',
+};
 const FLAG_REMOVED: Difference = { ...FLAG_ADDED, old: '--cfg=shell_only', new: null };
 
 describe('missCauseChecks', () => {
@@ -20,7 +48,14 @@ describe('missCauseChecks', () => {
   });
 
   it('warns when two builds take turns with a flag, naming it, and lists the top causes with advice', () => {
-    const checks = missCauseChecks({ whyHistory: history([miss(1, 'arguments', [FLAG_ADDED]), miss(2, 'arguments', [FLAG_REMOVED]), miss(3, 'arguments', [FLAG_ADDED]), miss(4, 'sources', [])]) });
+    const checks = missCauseChecks({
+      whyHistory: history([
+        miss(1, 'arguments', [FLAG_ADDED]),
+        miss(2, 'arguments', [FLAG_REMOVED]),
+        miss(3, 'arguments', [FLAG_ADDED]),
+        miss(4, 'sources', []),
+      ]),
+    });
     expect(checks[0]).toMatchObject({ id: 'misses', status: 'warn' });
     expect(checks[0]!.message).toContain('--cfg=shell_only');
     expect(checks[0]!.message).toContain('RUSTFLAGS');
@@ -30,10 +65,22 @@ describe('missCauseChecks', () => {
   });
 
   it('counts misses that base directories would have turned into hits, as a warning while they are off', () => {
-    const checkout: Difference = { cause: 'location', input: 'checkout', name: 'checkout path', old: '/w/a', new: '/w/b' };
+    const checkout: Difference = {
+      cause: 'location',
+      input: 'checkout',
+      name: 'checkout path',
+      old: '/w/a',
+      new: '/w/b',
+    };
     const whyHistory = history([miss(1, 'location', [checkout], true), miss(2, 'location', [checkout], true)]);
     const checks = missCauseChecks({ whyHistory });
-    expect(checks).toEqual([{ id: 'misses', status: 'warn', message: expect.stringContaining('2 of them would have hit with base directories') }]);
+    expect(checks).toEqual([
+      {
+        id: 'misses',
+        status: 'warn',
+        message: expect.stringContaining('2 of them would have hit with base directories'),
+      },
+    ]);
     expect(checks[0]!.message).toContain('hoard config set basedirs auto');
   });
 });

@@ -16,14 +16,20 @@ const SHOWN_CAUSES = 3;
 const ADVICE: Record<MissCause, string> = {
   'first-build': 'the first compile of each crate: expected once per crate and setting',
   sources: 'your edits: expected',
-  dependencies: 'a dependency was compiled anew, which makes everything above it miss: see what changed in the dependency (hoard why CRATE)',
-  arguments: 'the compiler flags changed (RUSTFLAGS, profile settings): give every build the same flags, e.g. in [build] rustflags of .cargo/config.toml instead of the shell',
-  features: "the crate's features changed between builds (cargo build and cargo test, or an IDE with --all-features): build with the same features, or give the IDE its own target directory",
+  dependencies:
+    'a dependency was compiled anew, which makes everything above it miss: see what changed in the dependency (hoard why CRATE)',
+  arguments:
+    'the compiler flags changed (RUSTFLAGS, profile settings): give every build the same flags, e.g. in [build] rustflags of .cargo/config.toml instead of the shell',
+  features:
+    "the crate's features changed between builds (cargo build and cargo test, or an IDE with --all-features): build with the same features, or give the IDE its own target directory",
   environment: 'an environment variable changed: set it the same way in every shell and in the IDE',
-  toolchain: 'another compiler built: a rust-toolchain.toml, a rustup override or RUSTC set in one place only; build with one toolchain, or expect each to fill the cache once',
+  toolchain:
+    'another compiler built: a rust-toolchain.toml, a rustup override or RUSTC set in one place only; build with one toolchain, or expect each to fill the cache once',
   linker: 'the linker or a system library changed (a package upgrade): expected once after it',
-  location: "the same crates built in another checkout: 'hoard config set basedirs auto' (or hoard init) keys them relative to their worktree",
-  evicted: "no input changed but the entry was gone: the cache is too small for what you build ('hoard config set cache_size 20G')",
+  location:
+    "the same crates built in another checkout: 'hoard config set basedirs auto' (or hoard init) keys them relative to their worktree",
+  evicted:
+    "no input changed but the entry was gone: the cache is too small for what you build ('hoard config set cache_size 20G')",
 };
 
 interface RecentMiss {
@@ -38,7 +44,11 @@ function recentMisses(history: SavedHistory): RecentMiss[] {
     .filter((record) => record.outcome === 'miss' && record.explanation)
     .sort((a, b) => b.at - a.at)
     .slice(0, RECENT_MISSES)
-    .map((record) => ({ cause: record.explanation!.cause, differences: record.explanation!.differences, baseDirsWouldHit: record.explanation!.baseDirsWouldHit === true }));
+    .map((record) => ({
+      cause: record.explanation!.cause,
+      differences: record.explanation!.differences,
+      baseDirsWouldHit: record.explanation!.baseDirsWouldHit === true,
+    }));
 }
 
 /** An argument or variable that was added in some misses and removed (or set back) in others: two builds take turns. */
@@ -51,7 +61,8 @@ function flipFlopping(misses: readonly RecentMiss[]): Difference | undefined {
       const directions = seen.get(key) ?? new Set<string>();
       directions.add(`${difference.old}\0${difference.new}`);
       seen.set(key, directions);
-      if ([...directions].some((direction) => directions.has(direction.split('\0').reverse().join('\0')))) return difference;
+      if ([...directions].some((direction) => directions.has(direction.split('\0').reverse().join('\0'))))
+        return difference;
     }
   }
   return undefined;
@@ -75,8 +86,13 @@ export function missCauseChecks(facts: Pick<DoctorFacts, 'config'> & { whyHistor
   const baseDirsOff = (facts.config?.config.basedirs.length ?? 0) === 0;
   for (const [cause, count] of [...counts].sort(([, a], [, b]) => b - a).slice(0, SHOWN_CAUSES)) {
     const costly = (cause === 'location' && baseDirsOff && wouldHit > 0) || cause === 'evicted';
-    const extra = cause === 'location' && wouldHit > 0 ? ` ${wouldHit} of them would have hit with base directories.` : '';
-    checks.push({ id: 'misses', status: costly ? 'warn' : 'info', message: `${count} of the last ${misses.length} misses: ${MISS_CAUSE_TITLES[cause] ?? cause} — ${ADVICE[cause]}.${extra}` });
+    const extra =
+      cause === 'location' && wouldHit > 0 ? ` ${wouldHit} of them would have hit with base directories.` : '';
+    checks.push({
+      id: 'misses',
+      status: costly ? 'warn' : 'info',
+      message: `${count} of the last ${misses.length} misses: ${MISS_CAUSE_TITLES[cause] ?? cause} — ${ADVICE[cause]}.${extra}`,
+    });
   }
   return checks;
 }

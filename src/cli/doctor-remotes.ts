@@ -38,7 +38,9 @@ async function bounded<T>(timeoutMs: number, call: (signal: AbortSignal) => Prom
 export async function probeRemote(remote: RemoteConfig, storage: CacheStorage): Promise<RemoteProbe> {
   const started = Date.now();
   const timeoutMs = remote.timeout * 1000;
-  const key = `doctor/${hostname().replace(/[^0-9a-z_-]/gi, '-').toLowerCase()}-${randomBytes(6).toString('hex')}`;
+  const key = `doctor/${hostname()
+    .replace(/[^0-9a-z_-]/gi, '-')
+    .toLowerCase()}-${randomBytes(6).toString('hex')}`;
   let step: NonNullable<RemoteProbe['failure']>['step'] = 'read';
   const probe: RemoteProbe = { remote, elapsedMs: 0 };
   try {
@@ -46,7 +48,9 @@ export async function probeRemote(remote: RemoteConfig, storage: CacheStorage): 
     if (!remote.read_only) {
       const value = new Uint8Array(randomBytes(64));
       step = 'write';
-      await bounded(Math.max(timeoutMs, remote.upload_timeout * 1000), (signal) => storage.put(key, value, { overwrite: true }, signal));
+      await bounded(Math.max(timeoutMs, remote.upload_timeout * 1000), (signal) =>
+        storage.put(key, value, { overwrite: true }, signal),
+      );
       step = 'read back';
       const back = await bounded(timeoutMs, (signal) => storage.get(key, signal));
       if (!back || Buffer.compare(Buffer.from(back), Buffer.from(value)) !== 0) probe.mismatch = true;
@@ -88,7 +92,8 @@ export function remoteChecks(probes: readonly RemoteProbe[], serverView: readonl
         : '';
     if (probe.failure) {
       const { step, kind, message } = probe.failure;
-      const what = kind === 'auth' ? 'refused the credentials' : kind === 'timeout' ? 'did not answer in time' : 'failed';
+      const what =
+        kind === 'auth' ? 'refused the credentials' : kind === 'timeout' ? 'did not answer in time' : 'failed';
       return {
         id,
         status: 'fail',
@@ -96,17 +101,31 @@ export function remoteChecks(probes: readonly RemoteProbe[], serverView: readonl
       };
     }
     if (probe.mismatch) {
-      return { id, status: 'fail', message: `${label}: what was written came back different: something between hoard and the server changes values; hoard treats what it reads from there as misses.` };
+      return {
+        id,
+        status: 'fail',
+        message: `${label}: what was written came back different: something between hoard and the server changes values; hoard treats what it reads from there as misses.`,
+      };
     }
-    const did = probe.remote.read_only ? 'reachable, reads work (read-only: writes not tried)' : 'reachable, credentials accepted, write, read back and remove work';
-    return { id, status: server?.state === 'failing' ? 'warn' : 'ok', message: `${label}: ${did} (${probe.elapsedMs} ms).${serverNote}` };
+    const did = probe.remote.read_only
+      ? 'reachable, reads work (read-only: writes not tried)'
+      : 'reachable, credentials accepted, write, read back and remove work';
+    return {
+      id,
+      status: server?.state === 'failing' ? 'warn' : 'ok',
+      message: `${label}: ${did} (${probe.elapsedMs} ms).${serverNote}`,
+    };
   });
 }
 
 /** sccache's variables for its remote caches, and what hoard would need instead. */
 export function sccacheChecks(env: Record<string, string | undefined>, remotes: readonly RemoteConfig[]): Check[] {
   const set = Object.keys(env)
-    .filter((name) => /^SCCACHE_(BUCKET|REGION|ENDPOINT|S3_|REDIS|GCS_|AZURE_|MEMCACHED|WEBDAV|GHA_|MULTILEVEL)/.test(name) && env[name])
+    .filter(
+      (name) =>
+        /^SCCACHE_(BUCKET|REGION|ENDPOINT|S3_|REDIS|GCS_|AZURE_|MEMCACHED|WEBDAV|GHA_|MULTILEVEL)/.test(name) &&
+        env[name],
+    )
     .sort();
   if (set.length === 0) return [];
   const suggestions: string[] = [];
@@ -116,14 +135,21 @@ export function sccacheChecks(env: Record<string, string | undefined>, remotes: 
     if (env.SCCACHE_REGION) query.set('region', env.SCCACHE_REGION);
     if (env.SCCACHE_ENDPOINT) {
       const secure = env.SCCACHE_S3_USE_SSL?.toLowerCase() !== 'false' && env.SCCACHE_S3_USE_SSL !== '0';
-      query.set('endpoint', /^https?:\/\//.test(env.SCCACHE_ENDPOINT) ? env.SCCACHE_ENDPOINT : `${secure ? 'https' : 'http'}://${env.SCCACHE_ENDPOINT}`);
+      query.set(
+        'endpoint',
+        /^https?:\/\//.test(env.SCCACHE_ENDPOINT)
+          ? env.SCCACHE_ENDPOINT
+          : `${secure ? 'https' : 'http'}://${env.SCCACHE_ENDPOINT}`,
+      );
     }
-    if (env.SCCACHE_S3_NO_CREDENTIALS === 'true' || env.SCCACHE_S3_NO_CREDENTIALS === '1') query.set('anonymous', 'true');
+    if (env.SCCACHE_S3_NO_CREDENTIALS === 'true' || env.SCCACHE_S3_NO_CREDENTIALS === '1')
+      query.set('anonymous', 'true');
     if (env.SCCACHE_S3_RW_MODE === 'READ_ONLY' || query.has('anonymous')) query.set('read_only', 'true');
     const text = query.toString().replace(/%3A/gi, ':').replace(/%2F/gi, '/');
     suggestions.push(`s3://${env.SCCACHE_BUCKET}/${prefix}${text ? `?${text}` : ''}`);
   }
-  const redisUrl = env.SCCACHE_REDIS_ENDPOINT ?? env.SCCACHE_REDIS ?? env.SCCACHE_REDIS_CLUSTER_ENDPOINTS?.split(',')[0];
+  const redisUrl =
+    env.SCCACHE_REDIS_ENDPOINT ?? env.SCCACHE_REDIS ?? env.SCCACHE_REDIS_CLUSTER_ENDPOINTS?.split(',')[0];
   if (redisUrl) {
     const url = /^rediss?:\/\//.test(redisUrl) ? redisUrl : `redis://${redisUrl}`;
     const query = new URLSearchParams();
@@ -136,8 +162,12 @@ export function sccacheChecks(env: Record<string, string | undefined>, remotes: 
     const database = env.SCCACHE_REDIS_DB && env.SCCACHE_REDIS_DB !== '0' ? `/${env.SCCACHE_REDIS_DB}` : '';
     suggestions.push(`${maskUrl(url).replace(/\/$/, '')}${database}?${query.toString()}`);
   }
-  const configured = suggestions.filter((suggestion) => remotes.some((remote) => suggestion.startsWith(`${maskUrl(remote.url)}`)));
-  const password = env.SCCACHE_REDIS_PASSWORD ? ' Put the Redis password in a file readable only by you and name it with password_file, not in the URL.' : '';
+  const configured = suggestions.filter((suggestion) =>
+    remotes.some((remote) => suggestion.startsWith(`${maskUrl(remote.url)}`)),
+  );
+  const password = env.SCCACHE_REDIS_PASSWORD
+    ? ' Put the Redis password in a file readable only by you and name it with password_file, not in the URL.'
+    : '';
   const message =
     suggestions.length === 0
       ? `${set.join(', ')} set: sccache's remote settings, which hoard does not read; its remotes are [[remotes]] in config.toml or HOARD_REMOTES (docs/remote.md).`
@@ -148,7 +178,11 @@ export function sccacheChecks(env: Record<string, string | undefined>, remotes: 
 }
 
 /** Opens and tries each configured remote from this shell (the clients load only here). */
-export async function probeRemotes(remotes: readonly RemoteConfig[], env: Record<string, string | undefined>, home: string): Promise<RemoteProbe[]> {
+export async function probeRemotes(
+  remotes: readonly RemoteConfig[],
+  env: Record<string, string | undefined>,
+  home: string,
+): Promise<RemoteProbe[]> {
   if (remotes.length === 0) return [];
   const { openBackend } = await import('../cache/remote/open-remote.js');
   return Promise.all(remotes.map(async (remote) => probeRemote(remote, await openBackend(remote, { env, home }))));

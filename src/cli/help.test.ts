@@ -13,7 +13,8 @@ const CLI_DIR = import.meta.dirname;
 function flagsInCommands(): Map<string, string> {
   const flags = new Map<string, string>();
   for (const file of readdirSync(CLI_DIR).filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))) {
-    for (const [, flag] of readFileSync(join(CLI_DIR, file), 'utf8').matchAll(/'(--[a-z][a-z-]*)(?:=)?'/g)) flags.set(flag!, file);
+    for (const [, flag] of readFileSync(join(CLI_DIR, file), 'utf8').matchAll(/'(--[a-z][a-z-]*)(?:=)?'/g))
+      flags.set(flag!, file);
   }
   return flags;
 }
@@ -22,13 +23,24 @@ describe('hoard --help', () => {
   it('names every flag the commands accept', () => {
     const flags = flagsInCommands();
     // The reading above must find the flags it is there for, or it proves nothing.
-    expect([...flags.keys()]).toEqual(expect.arrayContaining(['--json', '--rewrite', '--replace-wrapper', '--keep-incremental', '--size', '--log-level']));
+    expect([...flags.keys()]).toEqual(
+      expect.arrayContaining([
+        '--json',
+        '--rewrite',
+        '--replace-wrapper',
+        '--keep-incremental',
+        '--size',
+        '--log-level',
+      ]),
+    );
     const missing = [...flags].filter(([flag]) => !new RegExp(`(^|[\\s\\[|(,])${flag}(?![a-z-])`, 'm').test(HELP));
     expect(missing.map(([flag, file]) => `${flag} (${file})`)).toEqual([]);
   });
 
   it('names every alias', () => {
-    const missing = Object.keys(FLAG_ALIASES).filter((alias) => !new RegExp(`(^|[\\s\\[|(,])${alias}(?![a-z-])`, 'm').test(HELP));
+    const missing = Object.keys(FLAG_ALIASES).filter(
+      (alias) => !new RegExp(`(^|[\\s\\[|(,])${alias}(?![a-z-])`, 'm').test(HELP),
+    );
     expect(missing).toEqual([]);
   });
 

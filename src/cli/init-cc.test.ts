@@ -4,7 +4,9 @@ import { ccLines, shellRcFile, withBlock } from './init-cc.js';
 describe('hoard init --cc', () => {
   it('wraps the compilers CC and CXX name now, or cc and c++', () => {
     expect(ccLines('hoard', {})).toEqual(expect.arrayContaining(['export CC="hoard cc"', 'export CXX="hoard c++"']));
-    expect(ccLines('hoard', { CC: 'clang-16', CXX: 'hoard g++' })).toEqual(expect.arrayContaining(['export CC="hoard clang-16"', 'export CXX="hoard g++"']));
+    expect(ccLines('hoard', { CC: 'clang-16', CXX: 'hoard g++' })).toEqual(
+      expect.arrayContaining(['export CC="hoard clang-16"', 'export CXX="hoard g++"']),
+    );
   });
 
   it('puts its block in once: a second run replaces it, the rest of the file stays', () => {

@@ -55,12 +55,22 @@ export function withBlock(text: string, lines: readonly string[]): string {
 
 export async function initCc(args: string[], env: Env, hoard: string, cwd = process.cwd()): Promise<number> {
   const unknown = args.find((arg) => !['--cc', '--write-rc', '--write-envrc'].includes(arg));
-  if (unknown) throw new CliError(`'hoard init --cc ${unknown}' is not an option; use 'hoard init --cc [--write-rc | --write-envrc]'.`);
-  if (args.includes('--write-rc') && args.includes('--write-envrc')) throw new CliError("choose one of --write-rc and --write-envrc.");
+  if (unknown)
+    throw new CliError(
+      `'hoard init --cc ${unknown}' is not an option; use 'hoard init --cc [--write-rc | --write-envrc]'.`,
+    );
+  if (args.includes('--write-rc') && args.includes('--write-envrc'))
+    throw new CliError('choose one of --write-rc and --write-envrc.');
   const lines = ccLines(hoard, env);
-  const target = args.includes('--write-rc') ? shellRcFile(env) : args.includes('--write-envrc') ? resolve(cwd, '.envrc') : undefined;
+  const target = args.includes('--write-rc')
+    ? shellRcFile(env)
+    : args.includes('--write-envrc')
+      ? resolve(cwd, '.envrc')
+      : undefined;
   if (!target) {
-    process.stdout.write(`${lines.join('\n')}\n# 'hoard init --cc --write-rc' adds these to ${shellRcFile(env)}, '--write-envrc' to ./.envrc (direnv).\n`);
+    process.stdout.write(
+      `${lines.join('\n')}\n# 'hoard init --cc --write-rc' adds these to ${shellRcFile(env)}, '--write-envrc' to ./.envrc (direnv).\n`,
+    );
     return 0;
   }
   const before = existsSync(target) ? readFileSync(target, 'utf8') : '';
@@ -70,7 +80,9 @@ export async function initCc(args: string[], env: Env, hoard: string, cwd = proc
     return 0;
   }
   await writeAtomically(target, after);
-  const next = target.endsWith('.envrc') ? "'direnv allow' loads them" : `new shells have them; 'source ${target}' for this one`;
+  const next = target.endsWith('.envrc')
+    ? "'direnv allow' loads them"
+    : `new shells have them; 'source ${target}' for this one`;
   process.stdout.write(`set       ${target}: CC and CXX go through hoard (${next}).\n`);
   return 0;
 }

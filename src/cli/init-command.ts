@@ -38,9 +38,13 @@ function parseOptions(args: string[]): Options {
     else if (arg === '--no-basedirs') options.baseDirs = false;
     else if (arg === '--size' || arg.startsWith('--size=')) {
       const size = arg === '--size' ? args[++index] : arg.slice('--size='.length);
-      if (size === undefined || parseSize(size) === undefined) throw new CliError(`--size takes a size such as 20G or 500M, not ${JSON.stringify(size ?? '')}.`);
+      if (size === undefined || parseSize(size) === undefined)
+        throw new CliError(`--size takes a size such as 20G or 500M, not ${JSON.stringify(size ?? '')}.`);
       options.size = size;
-    } else throw new CliError(`'hoard init ${arg}' is not an option; use 'hoard init [--check] [--size 20G] [--keep-incremental] [--replace-wrapper] [--no-basedirs]'.`);
+    } else
+      throw new CliError(
+        `'hoard init ${arg}' is not an option; use 'hoard init [--check] [--size 20G] [--keep-incremental] [--replace-wrapper] [--no-basedirs]'.`,
+      );
   }
   return options;
 }
@@ -58,14 +62,20 @@ export function hoardCommand(env: Env): { command: string; note?: string } {
   } catch {
     // fall through to the full path
   }
-  if (found && resolve(found) === ours) return { command: ours, note: 'the full path, so that shells without this PATH find it too' };
-  return { command: ours, note: `hoard is not on PATH${found ? ` (the one there is ${found})` : ''}: the full path of this hoard is used` };
+  if (found && resolve(found) === ours)
+    return { command: ours, note: 'the full path, so that shells without this PATH find it too' };
+  return {
+    command: ours,
+    note: `hoard is not on PATH${found ? ` (the one there is ${found})` : ''}: the full path of this hoard is used`,
+  };
 }
 
 function readEditable(file: string, owner: string): string | undefined {
   if (!existsSync(file)) return undefined;
   if (lstatSync(file).isSymbolicLink()) {
-    throw new CliError(`${file} is a link (managed elsewhere, e.g. by home-manager: ${owner}); make the change there, then run 'hoard doctor'.`);
+    throw new CliError(
+      `${file} is a link (managed elsewhere, e.g. by home-manager: ${owner}); make the change there, then run 'hoard doctor'.`,
+    );
   }
   return readFileSync(file, 'utf8');
 }
@@ -76,13 +86,15 @@ function withBuildKey(file: string, text: string, key: string, value: string | b
     return setTableKey(text, 'build', key, value).text;
   } catch (error) {
     if (!(error instanceof EditError)) throw error;
-    throw new CliError(`${file}: ${error.message}; add '${key} = ${JSON.stringify(value)}' under [build] yourself, then run 'hoard init' again.`);
+    throw new CliError(
+      `${file}: ${error.message}; add '${key} = ${JSON.stringify(value)}' under [build] yourself, then run 'hoard init' again.`,
+    );
   }
 }
 
 const BASEDIRS_SETTING = 'basedirs = ["auto"]';
 const BASEDIRS_WHY =
-  "your own crates hit in every worktree and checkout: paths under a worktree are keyed relative to it and compiled with --remap-path-prefix=<worktree>=. (debuggers then find sources from the worktree root); --no-basedirs, or basedirs = [] in this file, leaves it off";
+  'your own crates hit in every worktree and checkout: paths under a worktree are keyed relative to it and compiled with --remap-path-prefix=<worktree>=. (debuggers then find sources from the worktree root); --no-basedirs, or basedirs = [] in this file, leaves it off';
 
 function short(path: string, env: Env): string {
   return env.HOME && path.startsWith(`${env.HOME}/`) ? `~${path.slice(env.HOME.length)}` : path;
@@ -105,29 +117,61 @@ export async function initCommand(args: string[], env: Env = process.env): Promi
   try {
     build = ((parse(cargoText) as Record<string, unknown>).build ?? {}) as Record<string, unknown>;
   } catch (error) {
-    throw new CliError(`${cargoFile} is not valid TOML (${(error as Error).message.split('\n')[0]}); fix it, then run 'hoard init' again.`);
+    throw new CliError(
+      `${cargoFile} is not valid TOML (${(error as Error).message.split('\n')[0]}); fix it, then run 'hoard init' again.`,
+    );
   }
   const { command, note } = hoardCommand(env);
   const wrapper = build['rustc-wrapper'];
   const wrapperSetting = `[build] rustc-wrapper = ${JSON.stringify(command)}`;
   if (typeof wrapper === 'string' && isHoard({ value: wrapper, from: cargoFile, file: cargoFile }, env)) {
-    steps.push({ kind: 'ok', file: cargoFile, setting: `[build] rustc-wrapper = ${JSON.stringify(wrapper)}`, why: 'cargo runs rustc through hoard' });
+    steps.push({
+      kind: 'ok',
+      file: cargoFile,
+      setting: `[build] rustc-wrapper = ${JSON.stringify(wrapper)}`,
+      why: 'cargo runs rustc through hoard',
+    });
   } else if (wrapper !== undefined && !options.replaceWrapper) {
-    steps.push({ kind: 'conflict', file: cargoFile, setting: `[build] rustc-wrapper = ${JSON.stringify(wrapper)}`, why: "another wrapper, left as it is; 'hoard init --replace-wrapper' replaces it with hoard" });
+    steps.push({
+      kind: 'conflict',
+      file: cargoFile,
+      setting: `[build] rustc-wrapper = ${JSON.stringify(wrapper)}`,
+      why: "another wrapper, left as it is; 'hoard init --replace-wrapper' replaces it with hoard",
+    });
   } else {
     cargoText = withBuildKey(cargoFile, cargoText, 'rustc-wrapper', command);
-    steps.push({ kind: 'change', file: cargoFile, setting: wrapperSetting, why: `cargo runs every rustc through hoard${wrapper !== undefined ? ` (was ${JSON.stringify(wrapper)})` : ''}${note ? `; ${note}` : ''}` });
+    steps.push({
+      kind: 'change',
+      file: cargoFile,
+      setting: wrapperSetting,
+      why: `cargo runs every rustc through hoard${wrapper !== undefined ? ` (was ${JSON.stringify(wrapper)})` : ''}${note ? `; ${note}` : ''}`,
+    });
   }
 
   if (!options.keepIncremental) {
     const incremental = build.incremental;
     if (incremental === false) {
-      steps.push({ kind: 'ok', file: cargoFile, setting: '[build] incremental = false', why: 'your own crates are cacheable' });
+      steps.push({
+        kind: 'ok',
+        file: cargoFile,
+        setting: '[build] incremental = false',
+        why: 'your own crates are cacheable',
+      });
     } else if (incremental === true) {
-      steps.push({ kind: 'conflict', file: cargoFile, setting: '[build] incremental = true', why: 'left as you set it, though incremental compiles of your own crates are not cached (--keep-incremental accepts it)' });
+      steps.push({
+        kind: 'conflict',
+        file: cargoFile,
+        setting: '[build] incremental = true',
+        why: 'left as you set it, though incremental compiles of your own crates are not cached (--keep-incremental accepts it)',
+      });
     } else {
       cargoText = withBuildKey(cargoFile, cargoText, 'incremental', false);
-      steps.push({ kind: 'change', file: cargoFile, setting: '[build] incremental = false', why: 'what CARGO_INCREMENTAL=0 does: incremental compiles cannot be cached (--keep-incremental leaves it on)' });
+      steps.push({
+        kind: 'change',
+        file: cargoFile,
+        setting: '[build] incremental = false',
+        why: 'what CARGO_INCREMENTAL=0 does: incremental compiles cannot be cached (--keep-incremental leaves it on)',
+      });
     }
   }
   if (steps.some((step) => step.kind === 'change' && step.file === cargoFile)) writes.set(cargoFile, cargoText);
@@ -137,21 +181,46 @@ export async function initCommand(args: string[], env: Env = process.env): Promi
   const size = options.size ?? '10G';
   if (hoardText === undefined) {
     const baseDirsLine = options.baseDirs ? `${BASEDIRS_SETTING}\n` : '';
-    writes.set(hoardFile, `# hoard configuration: every key, its environment variable and default are in docs/configuration.md\ncache_size = ${JSON.stringify(size)}\n${baseDirsLine}`);
-    steps.push({ kind: 'change', file: hoardFile, setting: `cache_size = ${JSON.stringify(size)}`, why: 'new file: the size limit every server reads, whichever shell starts it' });
+    writes.set(
+      hoardFile,
+      `# hoard configuration: every key, its environment variable and default are in docs/configuration.md\ncache_size = ${JSON.stringify(size)}\n${baseDirsLine}`,
+    );
+    steps.push({
+      kind: 'change',
+      file: hoardFile,
+      setting: `cache_size = ${JSON.stringify(size)}`,
+      why: 'new file: the size limit every server reads, whichever shell starts it',
+    });
     if (options.baseDirs) steps.push({ kind: 'change', file: hoardFile, setting: BASEDIRS_SETTING, why: BASEDIRS_WHY });
   } else {
     const current = parseConfigText(hoardText, hoardFile).cache_size;
     const currentBytes = typeof current === 'string' || typeof current === 'number' ? parseSize(current) : undefined;
     if (options.size && currentBytes !== parseSize(options.size)) {
       writes.set(hoardFile, setTopLevelKey(hoardText, 'cache_size', options.size).text);
-      steps.push({ kind: 'change', file: hoardFile, setting: `cache_size = ${JSON.stringify(options.size)}`, why: current === undefined ? 'added' : `was ${JSON.stringify(current)}` });
+      steps.push({
+        kind: 'change',
+        file: hoardFile,
+        setting: `cache_size = ${JSON.stringify(options.size)}`,
+        why: current === undefined ? 'added' : `was ${JSON.stringify(current)}`,
+      });
     } else {
-      steps.push({ kind: 'ok', file: hoardFile, why: current === undefined ? 'exists (cache_size: the default, 10G)' : `exists, cache_size = ${JSON.stringify(current)}` });
+      steps.push({
+        kind: 'ok',
+        file: hoardFile,
+        why:
+          current === undefined
+            ? 'exists (cache_size: the default, 10G)'
+            : `exists, cache_size = ${JSON.stringify(current)}`,
+      });
     }
     const baseDirs = parseConfigText(hoardText, hoardFile).basedirs;
     if (baseDirs !== undefined) {
-      steps.push({ kind: 'ok', file: hoardFile, setting: `basedirs = ${JSON.stringify(baseDirs)}`, why: 'as you set it' });
+      steps.push({
+        kind: 'ok',
+        file: hoardFile,
+        setting: `basedirs = ${JSON.stringify(baseDirs)}`,
+        why: 'as you set it',
+      });
     } else if (options.baseDirs) {
       writes.set(hoardFile, setTopLevelKey(writes.get(hoardFile) ?? hoardText, 'basedirs', ['auto']).text);
       steps.push({ kind: 'change', file: hoardFile, setting: BASEDIRS_SETTING, why: BASEDIRS_WHY });
@@ -161,10 +230,17 @@ export async function initCommand(args: string[], env: Env = process.env): Promi
   for (const variable of ['RUSTC_WRAPPER', 'CARGO_BUILD_RUSTC_WRAPPER']) {
     const value = env[variable];
     if (value !== undefined && !isHoard({ value, from: variable }, env)) {
-      steps.push({ kind: 'note', why: `${variable}=${JSON.stringify(value)} in this shell beats the config file: unset it, or set it to hoard` });
+      steps.push({
+        kind: 'note',
+        why: `${variable}=${JSON.stringify(value)} in this shell beats the config file: unset it, or set it to hoard`,
+      });
     }
   }
-  if (env.CARGO_INCREMENTAL === '1') steps.push({ kind: 'note', why: 'CARGO_INCREMENTAL=1 in this shell beats [build] incremental: unset it to cache your own crates' });
+  if (env.CARGO_INCREMENTAL === '1')
+    steps.push({
+      kind: 'note',
+      why: 'CARGO_INCREMENTAL=1 in this shell beats [build] incremental: unset it to cache your own crates',
+    });
 
   const changes = steps.filter((step) => step.kind === 'change');
   if (!options.check) {
@@ -173,16 +249,30 @@ export async function initCommand(args: string[], env: Env = process.env): Promi
       await writeAtomically(file, text, existsSync(file) ? { mode: statSync(file).mode & 0o777 } : {});
     }
   }
-  const label: Record<Step['kind'], string> = { change: options.check ? 'would set' : 'set', ok: 'ok', conflict: 'kept', note: 'note' };
+  const label: Record<Step['kind'], string> = {
+    change: options.check ? 'would set' : 'set',
+    ok: 'ok',
+    conflict: 'kept',
+    note: 'note',
+  };
   const lines = steps.map((step) => {
     const where = step.file ? `${short(step.file, env)}${step.setting ? `: ${step.setting}` : ''}` : '';
     return `${label[step.kind].padEnd(9)} ${where}${where ? ' — ' : ''}${step.why}`;
   });
   const conflicts = steps.some((step) => step.kind === 'conflict');
-  if (options.check) lines.push(changes.length === 0 ? 'Nothing to change.' : `${changes.length} change(s) pending; 'hoard init' makes them.`);
-  else if (conflicts) lines.push(`${changes.length === 0 ? 'Nothing changed' : 'Changes made'}; the settings marked 'kept' are yours to change (see each line).`);
+  if (options.check)
+    lines.push(
+      changes.length === 0 ? 'Nothing to change.' : `${changes.length} change(s) pending; 'hoard init' makes them.`,
+    );
+  else if (conflicts)
+    lines.push(
+      `${changes.length === 0 ? 'Nothing changed' : 'Changes made'}; the settings marked 'kept' are yours to change (see each line).`,
+    );
   else if (changes.length === 0) lines.push('Nothing to change.');
-  else lines.push("Done: the next cargo build goes through hoard ('hoard doctor' checks the setup, 'hoard stats' shows the hits).");
+  else
+    lines.push(
+      "Done: the next cargo build goes through hoard ('hoard doctor' checks the setup, 'hoard stats' shows the hits).",
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
   return (options.check && changes.length > 0) || conflicts ? 1 : 0;
 }

@@ -11,7 +11,8 @@ import type { FastPathStatus } from '../protocol/messages.js';
 
 /** One line on the fast path: how many calls it answered, and how many it handed to the Node wrapper, why. */
 function fastPathLine(fastPath: FastPathStatus): string {
-  if (fastPath.unsupported) return 'fast path not used on this system (it needs Linux): every call starts the Node wrapper';
+  if (fastPath.unsupported)
+    return 'fast path not used on this system (it needs Linux): every call starts the Node wrapper';
   const declined = Object.entries(fastPath.declined).sort(([a], [b]) => (a < b ? -1 : 1));
   const handed = declined.length === 0 ? 'none' : declined.map(([reason, count]) => `${count} ${reason}`).join(', ');
   return `fast path ${fastPath.available ? `${fastPath.ready} lanes ready` : 'lanes unavailable for now'}, ${fastPath.served} calls answered without Node; handed to the Node wrapper: ${handed}`;
@@ -44,7 +45,11 @@ async function waitUntilGone(socketPath: string, pid: number | undefined, timeou
 }
 
 /** Runs the server in this process (`hoard server start --foreground`): given by src/bin/cli.ts, which may import the server. */
-export type RunForeground = (options: { foreground: true; logLevel?: LogLevel; hashWorkerScript: URL }) => Promise<number>;
+export type RunForeground = (options: {
+  foreground: true;
+  logLevel?: LogLevel;
+  hashWorkerScript: URL;
+}) => Promise<number>;
 
 export async function serverCommand(args: string[], runForeground: RunForeground): Promise<number> {
   const [action, ...rest] = args;
@@ -58,7 +63,11 @@ export async function serverCommand(args: string[], runForeground: RunForeground
         if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
           throw new CliError(`--log-level takes one of ${LOG_LEVELS.join(', ')}`);
         }
-        return runForeground({ foreground: true, hashWorkerScript: pathToFileURL(join(dirname(serverScript()), 'hash-worker.mjs')), ...(level ? { logLevel: level as LogLevel } : {}) });
+        return runForeground({
+          foreground: true,
+          hashWorkerScript: pathToFileURL(join(dirname(serverScript()), 'hash-worker.mjs')),
+          ...(level ? { logLevel: level as LogLevel } : {}),
+        });
       }
       const running = await askServerData('status', env);
       if (running) {
@@ -66,9 +75,11 @@ export async function serverCommand(args: string[], runForeground: RunForeground
         return 0;
       }
       await spawnServer(serverScript(), locations, env);
-      const connection = await waitForServer(locations.socketDir, locations.socketPath, SERVER_START_TIMEOUT_MS).catch((error: Error) => {
-        throw new CliError(`${error.message}; see ${locations.serverLogPath} and ${locations.errorLogPath}`);
-      });
+      const connection = await waitForServer(locations.socketDir, locations.socketPath, SERVER_START_TIMEOUT_MS).catch(
+        (error: Error) => {
+          throw new CliError(`${error.message}; see ${locations.serverLogPath} and ${locations.errorLogPath}`);
+        },
+      );
       connection.close();
       const status = await askServerData('status', env);
       process.stdout.write(`hoard server started (pid ${status?.pid}, socket ${locations.socketPath})\n`);
@@ -82,7 +93,11 @@ export async function serverCommand(args: string[], runForeground: RunForeground
         return 0;
       }
       const gone = await waitUntilGone(locations.socketPath, running?.pid, 10_000);
-      process.stdout.write(gone ? 'hoard server stopped (builds in progress were allowed to finish)\n' : 'hoard server is stopping; it finishes the compiles in progress first\n');
+      process.stdout.write(
+        gone
+          ? 'hoard server stopped (builds in progress were allowed to finish)\n'
+          : 'hoard server is stopping; it finishes the compiles in progress first\n',
+      );
       return 0;
     }
     case 'status': {
@@ -92,7 +107,9 @@ export async function serverCommand(args: string[], runForeground: RunForeground
         return status ? 0 : 1;
       }
       if (!status) {
-        process.stdout.write(`hoard server is not running (socket ${locations.socketPath}); the next compile starts it\n`);
+        process.stdout.write(
+          `hoard server is not running (socket ${locations.socketPath}); the next compile starts it\n`,
+        );
         return 1;
       }
       const lines = [

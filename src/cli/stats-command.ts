@@ -56,7 +56,11 @@ function configForDashboard(): { loaded: LoadedConfig; problem?: string } {
 }
 
 /** What the dashboard shows while no server runs: what the last one saved. */
-async function savedState(): Promise<{ snapshot: StatsSnapshot; history: HitRatePoint[]; config: { file: string; problem?: string } }> {
+async function savedState(): Promise<{
+  snapshot: StatsSnapshot;
+  history: HitRatePoint[];
+  config: { file: string; problem?: string };
+}> {
   const { loaded, problem } = configForDashboard();
   const snapshot = await savedStatsIn(loaded.config.cache_dir, loaded.config.cache_size);
   const history = new HitRateHistory(readSavedHistory(join(loaded.config.cache_dir, 'hit-history.json'))).recent();
@@ -71,7 +75,8 @@ function wantsDashboard(args: string[]): boolean {
 export async function statsCommand(args: string[]): Promise<number> {
   const known = new Set(['--json', '--zero', '--no-live', '--by', 'worktree', '--by=worktree']);
   const unknown = args.find((arg) => !known.has(arg));
-  if (unknown) throw new CliError(`'hoard stats ${unknown}' is not an option; use --json, --no-live, --by worktree or --zero.`);
+  if (unknown)
+    throw new CliError(`'hoard stats ${unknown}' is not an option; use --json, --no-live, --by worktree or --zero.`);
   const byIndex = args.indexOf('--by');
   if (byIndex !== -1 && args[byIndex + 1] !== 'worktree') throw new CliError("'hoard stats --by' takes 'worktree'.");
   const byWorktree = byIndex !== -1 || args.includes('--by=worktree');
@@ -93,7 +98,11 @@ export async function statsCommand(args: string[]): Promise<number> {
   }
   const snapshot = await currentStats();
   if (byWorktree) {
-    process.stdout.write(args.includes('--json') ? `${JSON.stringify({ worktrees: worktreeRows(snapshot) }, null, 2)}\n` : formatWorktreeTable(snapshot));
+    process.stdout.write(
+      args.includes('--json')
+        ? `${JSON.stringify({ worktrees: worktreeRows(snapshot) }, null, 2)}\n`
+        : formatWorktreeTable(snapshot),
+    );
     return 0;
   }
   process.stdout.write(args.includes('--json') ? `${JSON.stringify(snapshot, null, 2)}\n` : formatStatsTable(snapshot));

@@ -47,7 +47,9 @@ export async function whyCommand(args: string[]): Promise<number> {
   }
   const units = unitsNamed(history, query, worktree);
   if (units.length === 0) {
-    throw new CliError(`no compile of '${query}'${worktree ? ` in ${worktree}` : ''} is remembered; name a crate (typenum), a crate's root source or a C source as built, or run 'hoard why' for the last build.`);
+    throw new CliError(
+      `no compile of '${query}'${worktree ? ` in ${worktree}` : ''} is remembered; name a crate (typenum), a crate's root source or a C source as built, or run 'hoard why' for the last build.`,
+    );
   }
   process.stdout.write(json ? `${JSON.stringify({ units }, null, 2)}\n` : formatUnits(units, home));
   return 0;

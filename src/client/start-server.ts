@@ -22,7 +22,6 @@ function recentlyFailedToStart(locations: Locations): boolean {
   }
 }
 
-
 /**
  * The environment a server starts with: only what locates the user's files and the config. Anything
  * a compile depends on (PATH, TMPDIR, CARGO_*, the working directory) comes with each request instead,
@@ -33,7 +32,12 @@ export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || name === NESTING_VARIABLE || name === INVOKED_AS_VARIABLE) continue;
     // AWS_*: the standard credential chain of an S3 remote (docs/remote.md).
-    if (name.startsWith('HOARD_') || name.startsWith('XDG_') || name.startsWith('AWS_') || ['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'LC_ALL', 'NODE_EXTRA_CA_CERTS'].includes(name)) {
+    if (
+      name.startsWith('HOARD_') ||
+      name.startsWith('XDG_') ||
+      name.startsWith('AWS_') ||
+      ['HOME', 'USER', 'LOGNAME', 'PATH', 'LANG', 'LC_ALL', 'NODE_EXTRA_CA_CERTS'].includes(name)
+    ) {
       kept[name] = value;
     }
   }
@@ -73,7 +77,11 @@ async function openTrusted(socketDir: string, socketPath: string): Promise<Serve
   return connection;
 }
 
-export async function waitForServer(socketDir: string, socketPath: string, timeoutMs: number): Promise<ServerConnection> {
+export async function waitForServer(
+  socketDir: string,
+  socketPath: string,
+  timeoutMs: number,
+): Promise<ServerConnection> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -100,7 +108,9 @@ export async function connectOrStart(
     if (!isAbsent(error)) throw error;
   }
   if (recentlyFailedToStart(locations)) {
-    throw new Error(`a server failed to start less than ${START_FAILURE_BACKOFF_MS / 1000} s ago (see ${locations.serverLogPath}); not trying again yet`);
+    throw new Error(
+      `a server failed to start less than ${START_FAILURE_BACKOFF_MS / 1000} s ago (see ${locations.serverLogPath}); not trying again yet`,
+    );
   }
   try {
     await spawnServer(serverScript, locations, env);

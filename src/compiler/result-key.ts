@@ -10,10 +10,15 @@ export interface ManifestInputs {
   envDeps: Array<[name: string, value: string | null]>;
 }
 
-export function resultKey(direct: string, manifest: ManifestInputs, explain = false): { key: string; explanation: string } {
+export function resultKey(
+  direct: string,
+  manifest: ManifestInputs,
+  explain = false,
+): { key: string; explanation: string } {
   const hasher = new KeyHasher(explain);
   hasher.section('direct', direct);
   for (const [path, digest] of manifest.files) hasher.section('9 source', `${path} ${digest ?? 'absent'}`);
-  for (const [name, value] of manifest.envDeps) hasher.section('10 env-dep', value === null ? `${name} unset` : `${name}=${value}`);
+  for (const [name, value] of manifest.envDeps)
+    hasher.section('10 env-dep', value === null ? `${name} unset` : `${name}=${value}`);
   return { key: hasher.digest(), explanation: hasher.explanation() };
 }

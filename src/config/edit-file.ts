@@ -91,7 +91,11 @@ function checked(edit: KeyEdit, what: string, expected: Record<string, unknown>)
 function replaceAt(text: string, offset: number, match: RegExpExecArray, newValue: string): KeyEdit {
   const valueStart = offset + match[0].length;
   const { end } = scanValue(text, valueStart);
-  return { text: `${text.slice(0, valueStart)}${newValue}${text.slice(end)}`, change: 'replaced', previous: text.slice(valueStart, end) };
+  return {
+    text: `${text.slice(0, valueStart)}${newValue}${text.slice(end)}`,
+    change: 'replaced',
+    previous: text.slice(valueStart, end),
+  };
 }
 
 /**
@@ -113,7 +117,10 @@ export function setTableKey(text: string, table: string, key: string, value: Tom
       if (header.test(line)) {
         inTable = true;
         const afterHeader = offset + line.length + 1;
-        edit = { text: `${text.slice(0, afterHeader)}${key} = ${newValue}\n${text.slice(afterHeader)}`, change: 'added' };
+        edit = {
+          text: `${text.slice(0, afterHeader)}${key} = ${newValue}\n${text.slice(afterHeader)}`,
+          change: 'added',
+        };
       }
     } else if (inTable) {
       const match = pattern.exec(line);

@@ -16,6 +16,12 @@ export const ENV_VARIABLES: ReadonlyArray<{ variable: string; key: ConfigKey }> 
 /** Not config keys, but read from the environment too; listed for the docs and `hoard config`. */
 export const OTHER_VARIABLES: ReadonlyArray<{ variable: string; meaning: string }> = [
   { variable: 'HOARD_CONFIG', meaning: 'path of the config file' },
-  { variable: 'HOARD_FAST_PATH', meaning: "0 (or false, no, off) turns bin/hoard's fast path off: every compiler call starts the Node wrapper" },
-  { variable: 'HOARD_DEBUG', meaning: '1 prints the stack of an internal error (a bug in hoard) after its one-line report' },
+  {
+    variable: 'HOARD_FAST_PATH',
+    meaning: "0 (or false, no, off) turns bin/hoard's fast path off: every compiler call starts the Node wrapper",
+  },
+  {
+    variable: 'HOARD_DEBUG',
+    meaning: '1 prints the stack of an internal error (a bug in hoard) after its one-line report',
+  },
 ];

@@ -27,7 +27,9 @@ type Env = Record<string, string | undefined>;
 
 export function configFilePath(env: Env): string {
   if (env.HOARD_CONFIG) return env.HOARD_CONFIG;
-  const configHome = env.XDG_CONFIG_HOME?.startsWith('/') ? env.XDG_CONFIG_HOME : join(env.HOME || homedir(), '.config');
+  const configHome = env.XDG_CONFIG_HOME?.startsWith('/')
+    ? env.XDG_CONFIG_HOME
+    : join(env.HOME || homedir(), '.config');
   return join(configHome, 'hoard', 'config.toml');
 }
 
@@ -58,7 +60,10 @@ function readToml(file: string, text: string): Record<string, unknown> {
   } catch (error) {
     if (error instanceof TomlError) {
       const reason = tomlReason(error, text);
-      throw new ConfigError(`${file}:${error.line}:${error.column}: not valid TOML: ${reason}`, { hint: 'fix the file, or move it away to use the defaults.', cause: error });
+      throw new ConfigError(`${file}:${error.line}:${error.column}: not valid TOML: ${reason}`, {
+        hint: 'fix the file, or move it away to use the defaults.',
+        cause: error,
+      });
     }
     throw error;
   }
@@ -66,7 +71,11 @@ function readToml(file: string, text: string): Record<string, unknown> {
 
 /** `remotes[1].timeout` for the second remote's timeout (counted from 1, as a reader counts tables). */
 function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((part, index) => (typeof part === 'number' ? `[${part + 1}]` : index === 0 ? String(part) : `.${String(part)}`)).join('');
+  return path
+    .map((part, index) =>
+      typeof part === 'number' ? `[${part + 1}]` : index === 0 ? String(part) : `.${String(part)}`,
+    )
+    .join('');
 }
 
 /** Validates the merged values; every error names where the offending value came from. */
@@ -78,9 +87,13 @@ function validate(values: Record<string, unknown>, origin: (key: string) => stri
   if (issue.code === 'unrecognized_keys') {
     const unknown = issue.keys[0]!;
     if (issue.path.length > 0) {
-      throw new ConfigError(`${origin(key)}: ${issuePath(issue.path)}: unknown key '${unknown}'. Known keys of a remote: ${Object.keys(remoteSchema.shape).join(', ')}.`);
+      throw new ConfigError(
+        `${origin(key)}: ${issuePath(issue.path)}: unknown key '${unknown}'. Known keys of a remote: ${Object.keys(remoteSchema.shape).join(', ')}.`,
+      );
     }
-    throw new ConfigError(`${origin(unknown)}: unknown key '${unknown}'. Known keys: ${Object.keys(configSchema.shape).join(', ')}.`);
+    throw new ConfigError(
+      `${origin(unknown)}: unknown key '${unknown}'. Known keys: ${Object.keys(configSchema.shape).join(', ')}.`,
+    );
   }
   throw new ConfigError(`${origin(key)}: ${issuePath(issue.path)}: ${issue.message}.`);
 }
@@ -105,7 +118,10 @@ export function loadConfig(env: Env): LoadedConfig {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ConfigError(`${file}: cannot read the config file: ${(error as Error).message}`, { hint: 'make it readable, or point HOARD_CONFIG at another file.', cause: error });
+      throw new ConfigError(`${file}: cannot read the config file: ${(error as Error).message}`, {
+        hint: 'make it readable, or point HOARD_CONFIG at another file.',
+        cause: error,
+      });
     }
     fileExists = false;
   }
@@ -141,6 +157,14 @@ export function loadConfig(env: Env): LoadedConfig {
 /** The configuration with nothing set: what a server runs with while the config file is broken. */
 export function defaultConfig(env: Env): LoadedConfig {
   const config = configSchema.parse({});
-  const sources = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, 'default'])) as Record<ConfigKey, ValueSource>;
-  return { config: { ...config, cache_dir: resolveLocations(env).stateDir }, sources, file: configFilePath(env), fileExists: false };
+  const sources = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, 'default'])) as Record<
+    ConfigKey,
+    ValueSource
+  >;
+  return {
+    config: { ...config, cache_dir: resolveLocations(env).stateDir },
+    sources,
+    file: configFilePath(env),
+    fileExists: false,
+  };
 }

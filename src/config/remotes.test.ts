@@ -37,28 +37,70 @@ describe('remotes in the config', () => {
     const { config, sources } = loadConfig(withConfig(TEAM));
     expect(sources.remotes).toBe('file');
     expect(config.remotes).toHaveLength(2);
-    expect(config.remotes[0]).toMatchObject({ url: 's3://team-cache/hoard', region: 'eu-west-1', read_only: true, timeout: 1.5, connect_timeout: 0.5, cool_off: 30, anonymous: false });
-    expect(config.remotes[1]).toMatchObject({ url: 'redis://cache.internal:6379/2', username: 'laptop', password_file: '/run/secrets/hoard-redis', expiry: 14 * 86400, read_only: false, cluster: false });
+    expect(config.remotes[0]).toMatchObject({
+      url: 's3://team-cache/hoard',
+      region: 'eu-west-1',
+      read_only: true,
+      timeout: 1.5,
+      connect_timeout: 0.5,
+      cool_off: 30,
+      anonymous: false,
+    });
+    expect(config.remotes[1]).toMatchObject({
+      url: 'redis://cache.internal:6379/2',
+      username: 'laptop',
+      password_file: '/run/secrets/hoard-redis',
+      expiry: 14 * 86400,
+      read_only: false,
+      cluster: false,
+    });
   });
 
   it('takes HOARD_REMOTES as whitespace-separated URLs with options as query parameters, replacing the file', () => {
-    const env = withConfig(TEAM, { HOARD_REMOTES: 's3://ci-cache/main?region=us-east-2&endpoint=http://127.0.0.1:9000&timeout=3s  rediss://cache:6380?read_only=true&cluster=1' });
+    const env = withConfig(TEAM, {
+      HOARD_REMOTES:
+        's3://ci-cache/main?region=us-east-2&endpoint=http://127.0.0.1:9000&timeout=3s  rediss://cache:6380?read_only=true&cluster=1',
+    });
     const { config, sources } = loadConfig(env);
     expect(sources.remotes).toBe('environment');
     expect(config.remotes).toEqual([
-      expect.objectContaining({ url: 's3://ci-cache/main', region: 'us-east-2', endpoint: 'http://127.0.0.1:9000', timeout: 3, read_only: false }),
+      expect.objectContaining({
+        url: 's3://ci-cache/main',
+        region: 'us-east-2',
+        endpoint: 'http://127.0.0.1:9000',
+        timeout: 3,
+        read_only: false,
+      }),
       expect.objectContaining({ url: 'rediss://cache:6380', read_only: true, cluster: true }),
     ]);
   });
 
   it.each([
-    ['[[remotes]]\nurl = "http://cache/"\n', /remotes\[1\]\.url: expected an s3:\/\/bucket\[\/prefix\], redis:\/\/host\[:port\]\[\/db\] or rediss:\/\/ URL, got "http:\/\/cache\/"\.$/],
-    ['[[remotes]]\nurl = "redis://h"\nregion = "eu-west-1"\n', /remotes\[1\]\.region: applies to s3 remotes only, and this one is redis \(redis:\/\/\)\.$/],
-    ['[[remotes]]\nurl = "s3://b"\n[[remotes]]\nurl = "s3://b"\ntimeout = "soon"\n', /remotes\[2\]\.timeout: expected a duration such as "500ms"/],
-    ['[[remotes]]\nurl = "s3://b"\nsecret_access_key = "x"\n', /remotes\[1\]: unknown key 'secret_access_key'\. Known keys of a remote: url, name, read_only, prefix/],
-    ['[[remotes]]\nurl = "s3://b"\nanonymous = true\n', /remotes\[1\]\.anonymous: an anonymous remote can only be read: set read_only = true as well\.$/],
+    [
+      '[[remotes]]\nurl = "http://cache/"\n',
+      /remotes\[1\]\.url: expected an s3:\/\/bucket\[\/prefix\], redis:\/\/host\[:port\]\[\/db\] or rediss:\/\/ URL, got "http:\/\/cache\/"\.$/,
+    ],
+    [
+      '[[remotes]]\nurl = "redis://h"\nregion = "eu-west-1"\n',
+      /remotes\[1\]\.region: applies to s3 remotes only, and this one is redis \(redis:\/\/\)\.$/,
+    ],
+    [
+      '[[remotes]]\nurl = "s3://b"\n[[remotes]]\nurl = "s3://b"\ntimeout = "soon"\n',
+      /remotes\[2\]\.timeout: expected a duration such as "500ms"/,
+    ],
+    [
+      '[[remotes]]\nurl = "s3://b"\nsecret_access_key = "x"\n',
+      /remotes\[1\]: unknown key 'secret_access_key'\. Known keys of a remote: url, name, read_only, prefix/,
+    ],
+    [
+      '[[remotes]]\nurl = "s3://b"\nanonymous = true\n',
+      /remotes\[1\]\.anonymous: an anonymous remote can only be read: set read_only = true as well\.$/,
+    ],
     ['[[remotes]]\nurl = "redis://h/db"\n', /the path of a Redis URL is the database number, got "db"/],
-    ['[[remotes]]\nurl = "redis://h"\npassword_file = "secrets/pw"\n', /remotes\[1\]\.password_file: expected an absolute path to a file\.$/],
+    [
+      '[[remotes]]\nurl = "redis://h"\npassword_file = "secrets/pw"\n',
+      /remotes\[1\]\.password_file: expected an absolute path to a file\.$/,
+    ],
   ])('rejects %j in one line that names the remote and the key', (text, message) => {
     const env = withConfig(text);
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -66,7 +108,9 @@ describe('remotes in the config', () => {
   });
 
   it('names the environment variable when HOARD_REMOTES is wrong', () => {
-    expect(() => loadConfig(withConfig('', { HOARD_REMOTES: 'redis://h?expiry=forever' }))).toThrow(/^environment variable HOARD_REMOTES: remotes\[1\]\.expiry: expected a duration/);
+    expect(() => loadConfig(withConfig('', { HOARD_REMOTES: 'redis://h?expiry=forever' }))).toThrow(
+      /^environment variable HOARD_REMOTES: remotes\[1\]\.expiry: expected a duration/,
+    );
   });
 
   it('never shows a password from a URL', () => {

@@ -19,15 +19,22 @@ const seconds = (fallback: number) =>
     .transform((value, context) => {
       const parsed = parseDuration(value);
       if (parsed === undefined) {
-        context.addIssue({ code: 'custom', message: `expected a duration such as "500ms", "2s", "1m" or "7d", got ${JSON.stringify(value)}` });
+        context.addIssue({
+          code: 'custom',
+          message: `expected a duration such as "500ms", "2s", "1m" or "7d", got ${JSON.stringify(value)}`,
+        });
         return z.NEVER;
       }
       return parsed;
     })
     .default(fallback);
 
-const absolutePath = z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute path to a file' });
-const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((value) => value === true || value === 'true' || value === '1' || value === 'yes');
+const absolutePath = z
+  .string()
+  .refine((path) => path.startsWith('/'), { message: 'expected an absolute path to a file' });
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((value) => value === true || value === 'true' || value === '1' || value === 'yes');
 
 /** Options only one kind of remote understands, with the kind. */
 const KIND_OPTIONS: Record<string, RemoteKind> = {
@@ -57,13 +64,19 @@ export const remoteSchema = z
     name: z.string().min(1).optional(),
     read_only: flag.default(false),
     /** Put in front of every key: `<prefix>/e/<hex>` on S3, `<prefix>:e/<hex>` on Redis. */
-    prefix: z.string().regex(/^[A-Za-z0-9._/:-]*$/, { message: 'expected letters, digits and . _ / : - only' }).optional(),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._/:-]*$/, { message: 'expected letters, digits and . _ / : - only' })
+      .optional(),
     connect_timeout: seconds(0.5),
     timeout: seconds(2),
     upload_timeout: seconds(60),
     cool_off: seconds(30),
     region: z.string().min(1).optional(),
-    endpoint: z.string().regex(/^https?:\/\/[^/]+\/?$/, { message: 'expected http(s)://host[:port]' }).optional(),
+    endpoint: z
+      .string()
+      .regex(/^https?:\/\/[^/]+\/?$/, { message: 'expected http(s)://host[:port]' })
+      .optional(),
     path_style: flag.optional(),
     anonymous: flag.default(false),
     profile: z.string().min(1).optional(),
@@ -77,28 +90,57 @@ export const remoteSchema = z
   .superRefine((remote, context) => {
     const kind = remoteKindOf(remote.url);
     if (!kind) {
-      context.addIssue({ code: 'custom', path: ['url'], message: `expected an s3://bucket[/prefix], redis://host[:port][/db] or rediss:// URL, got ${JSON.stringify(maskUrl(remote.url))}` });
+      context.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `expected an s3://bucket[/prefix], redis://host[:port][/db] or rediss:// URL, got ${JSON.stringify(maskUrl(remote.url))}`,
+      });
       return;
     }
     let parsed: URL;
     try {
       parsed = new URL(remote.url);
     } catch {
-      context.addIssue({ code: 'custom', path: ['url'], message: `not a valid URL: ${JSON.stringify(maskUrl(remote.url))}` });
+      context.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `not a valid URL: ${JSON.stringify(maskUrl(remote.url))}`,
+      });
       return;
     }
-    if (!parsed.hostname) context.addIssue({ code: 'custom', path: ['url'], message: kind === 's3' ? 'names no bucket (s3://BUCKET/prefix)' : 'names no host' });
+    if (!parsed.hostname)
+      context.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: kind === 's3' ? 'names no bucket (s3://BUCKET/prefix)' : 'names no host',
+      });
     if (kind === 'redis') {
       const database = parsed.pathname.replace(/^\//, '');
-      if (database !== '' && !/^\d+$/.test(database)) context.addIssue({ code: 'custom', path: ['url'], message: `the path of a Redis URL is the database number, got "${database}"` });
-      if (remote.cluster && database !== '' && database !== '0') context.addIssue({ code: 'custom', path: ['url'], message: 'Redis Cluster has database 0 only' });
+      if (database !== '' && !/^\d+$/.test(database))
+        context.addIssue({
+          code: 'custom',
+          path: ['url'],
+          message: `the path of a Redis URL is the database number, got "${database}"`,
+        });
+      if (remote.cluster && database !== '' && database !== '0')
+        context.addIssue({ code: 'custom', path: ['url'], message: 'Redis Cluster has database 0 only' });
     }
     for (const [option, owner] of Object.entries(KIND_OPTIONS)) {
       const value = remote[option as keyof typeof remote];
       const set = value !== undefined && value !== false && value !== 0;
-      if (set && owner !== kind) context.addIssue({ code: 'custom', path: [option], message: `applies to ${owner} remotes only, and this one is ${kind} (${remote.url.split(':')[0]}://)` });
+      if (set && owner !== kind)
+        context.addIssue({
+          code: 'custom',
+          path: [option],
+          message: `applies to ${owner} remotes only, and this one is ${kind} (${remote.url.split(':')[0]}://)`,
+        });
     }
-    if (remote.anonymous && !remote.read_only) context.addIssue({ code: 'custom', path: ['anonymous'], message: 'an anonymous remote can only be read: set read_only = true as well' });
+    if (remote.anonymous && !remote.read_only)
+      context.addIssue({
+        code: 'custom',
+        path: ['anonymous'],
+        message: 'an anonymous remote can only be read: set read_only = true as well',
+      });
   });
 
 export type RemoteConfig = z.output<typeof remoteSchema>;

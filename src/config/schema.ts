@@ -18,7 +18,11 @@ function describeValue(value: unknown): string {
  * A string or number read by `parse`, within [min, max]; anything else says what it got and what is
  * allowed (zod's own message for a union of types is "Invalid input.").
  */
-function unitValue(parse: (value: string | number) => number | undefined, expected: string, bounds: { min: number; max: number; show: (value: number) => string }) {
+function unitValue(
+  parse: (value: string | number) => number | undefined,
+  expected: string,
+  bounds: { min: number; max: number; show: (value: number) => string },
+) {
   return z.unknown().transform((value, context) => {
     const parsed = typeof value === 'string' || typeof value === 'number' ? parse(value) : undefined;
     if (parsed === undefined || !Number.isFinite(parsed)) {
@@ -43,8 +47,16 @@ export const MAX_CACHE_SIZE = 1024 ** 5;
 /** 0 means never; beyond a year it is a typo. */
 export const MAX_DURATION_S = 365 * 24 * 3600;
 
-const size = unitValue(parseSize, 'a size such as "10G", "500M" or a number of bytes', { min: MIN_CACHE_SIZE, max: MAX_CACHE_SIZE, show: (bytes) => (bytes >= 1024 ** 4 ? `"${bytes / 1024 ** 4}T"` : `"${bytes / 1024 ** 2}M"`) });
-const duration = unitValue(parseDuration, 'a duration such as "10m", "30s" or a number of seconds (0: never)', { min: 0, max: MAX_DURATION_S, show: (seconds) => (seconds === 0 ? '0' : `"${seconds / 3600}h"`) });
+const size = unitValue(parseSize, 'a size such as "10G", "500M" or a number of bytes', {
+  min: MIN_CACHE_SIZE,
+  max: MAX_CACHE_SIZE,
+  show: (bytes) => (bytes >= 1024 ** 4 ? `"${bytes / 1024 ** 4}T"` : `"${bytes / 1024 ** 2}M"`),
+});
+const duration = unitValue(parseDuration, 'a duration such as "10m", "30s" or a number of seconds (0: never)', {
+  min: 0,
+  max: MAX_DURATION_S,
+  show: (seconds) => (seconds === 0 ? '0' : `"${seconds / 3600}h"`),
+});
 
 const directories = z
   .union([z.string(), z.array(z.string())])
@@ -59,14 +71,30 @@ const directories = z
 
 const linkedKinds = z
   .union([z.string(), z.array(z.string())])
-  .transform((value) => (typeof value === 'string' ? value.split(',').map((entry) => entry.trim()).filter(Boolean) : value))
-  .pipe(z.array(z.enum(LINKED_CRATE_KINDS, { message: `expected a list of ${LINKED_CRATE_KINDS.join(', ')} (or [] for none)` })));
+  .transform((value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean)
+      : value,
+  )
+  .pipe(
+    z.array(
+      z.enum(LINKED_CRATE_KINDS, { message: `expected a list of ${LINKED_CRATE_KINDS.join(', ')} (or [] for none)` }),
+    ),
+  );
 
 /** zstd levels of the objects sent to remotes: 0 sends them uncompressed; above 19 zstd needs far more memory. */
-const compressionLevelMessage = 'expected a whole number from 0 to 19 (0: uncompressed; 1–3 are fast, higher levels compress a little more, much slower)';
+const compressionLevelMessage =
+  'expected a whole number from 0 to 19 (0: uncompressed; 1–3 are fast, higher levels compress a little more, much slower)';
 const compressionLevel = z.preprocess(
   (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
-  z.number({ message: compressionLevelMessage }).int({ message: compressionLevelMessage }).min(0, { message: compressionLevelMessage }).max(19, { message: compressionLevelMessage }),
+  z
+    .number({ message: compressionLevelMessage })
+    .int({ message: compressionLevelMessage })
+    .min(0, { message: compressionLevelMessage })
+    .max(19, { message: compressionLevelMessage }),
 );
 
 /** Who may read the cache (src/fs/cache-access.ts applies it): the user alone, or their group too. */
@@ -83,8 +111,15 @@ export const configSchema = z
   .object({
     basedirs: directories.default([]),
     // Relative to what? The server, the CLI and every wrapper run in different directories.
-    cache_access: z.enum(CACHE_ACCESS, { message: `expected "private" (only you can read the cache, the default) or "group" (your group too, for a cache directory a team shares)` }).default('private'),
-    cache_dir: z.string().refine((path) => path.startsWith('/'), { message: 'expected an absolute directory' }).optional(),
+    cache_access: z
+      .enum(CACHE_ACCESS, {
+        message: `expected "private" (only you can read the cache, the default) or "group" (your group too, for a cache directory a team shares)`,
+      })
+      .default('private'),
+    cache_dir: z
+      .string()
+      .refine((path) => path.startsWith('/'), { message: 'expected an absolute directory' })
+      .optional(),
     cache_size: size.default(10 * 1024 ** 3),
     compression_level: compressionLevel.default(3),
     idle_timeout: duration.default(600),

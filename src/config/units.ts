@@ -12,6 +12,8 @@ export function parseDuration(text: string | number): number | undefined {
   if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text : undefined;
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
   if (!match) return undefined;
-  const factor = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const factor = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[
+    (match[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
   return Number(match[1]) * factor;
 }

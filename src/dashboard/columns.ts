@@ -14,7 +14,8 @@ export interface Column<Row> {
 /** The columns that fit in `width`, in their order, with the flexible one widened to fill the line. */
 export function fitColumns<Row>(columns: ReadonlyArray<Column<Row>>, width: number, gap = 1): Array<Column<Row>> {
   let kept = [...columns];
-  const needed = (set: ReadonlyArray<Column<Row>>): number => set.reduce((sum, column) => sum + column.width, 0) + gap * Math.max(0, set.length - 1);
+  const needed = (set: ReadonlyArray<Column<Row>>): number =>
+    set.reduce((sum, column) => sum + column.width, 0) + gap * Math.max(0, set.length - 1);
   while (needed(kept) > width && kept.length > 1) {
     const dropped = kept.reduce((worst, column) => (column.priority > worst.priority ? column : worst));
     if (dropped.priority <= 1) break;
@@ -25,7 +26,9 @@ export function fitColumns<Row>(columns: ReadonlyArray<Column<Row>>, width: numb
 }
 
 export function renderLine<Row>(columns: ReadonlyArray<Column<Row>>, row: Row, gap = 1): string {
-  return columns.map((column) => fitText(column.cell(row, column.width), column.width, column.align)).join(' '.repeat(gap));
+  return columns
+    .map((column) => fitText(column.cell(row, column.width), column.width, column.align))
+    .join(' '.repeat(gap));
 }
 
 export function renderHeader<Row>(columns: ReadonlyArray<Column<Row>>, gap = 1): string {

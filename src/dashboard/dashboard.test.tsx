@@ -7,13 +7,38 @@ import { compileEvent, liveView, NOW, snapshot } from './test-factory.js';
 
 afterEach(() => cleanup());
 
-const MAIN = { id: 'main', root: '/home/dev/src/app', hits: 30, misses: 10, notCacheable: { 'crate-type': 6, incremental: 2 }, activeMinutesAgo: 5 };
-const FEATURE = { id: 'feature', root: '/home/dev/src/app-feature', branch: 'feature', hits: 12, misses: 2, servedBy: { main: 9, feature: 3 }, activeMinutesAgo: 1 };
+const MAIN = {
+  id: 'main',
+  root: '/home/dev/src/app',
+  hits: 30,
+  misses: 10,
+  notCacheable: { 'crate-type': 6, incremental: 2 },
+  activeMinutesAgo: 5,
+};
+const FEATURE = {
+  id: 'feature',
+  root: '/home/dev/src/app-feature',
+  branch: 'feature',
+  hits: 12,
+  misses: 2,
+  servedBy: { main: 9, feature: 3 },
+  activeMinutesAgo: 1,
+};
 
 function show(props: Partial<DashboardProps> = {}) {
   const calls = { quit: 0, zero: 0 };
   const instance = render(
-    <Dashboard view={liveView({ snapshot: snapshot([MAIN, FEATURE]) })} now={NOW} width={100} height={30} color home="/home/dev" onQuit={() => (calls.quit += 1)} onZero={() => (calls.zero += 1)} {...props} />,
+    <Dashboard
+      view={liveView({ snapshot: snapshot([MAIN, FEATURE]) })}
+      now={NOW}
+      width={100}
+      height={30}
+      color
+      home="/home/dev"
+      onQuit={() => (calls.quit += 1)}
+      onZero={() => (calls.zero += 1)}
+      {...props}
+    />,
   );
   return { ...instance, calls, frame: () => instance.lastFrame() ?? '' };
 }
@@ -92,7 +117,13 @@ describe('Dashboard', () => {
     const recent = [
       compileEvent({ crate: 'serde', outcome: 'miss', durationMs: 3100, at: NOW - 3000 }),
       compileEvent({ crate: 'regex', outcome: 'hit', durationMs: 40, savedMs: 2900, at: NOW - 2000 }),
-      compileEvent({ crate: 'app', kind: 'rust binary', outcome: 'not-cacheable', reason: 'crate-type', at: NOW - 1000 }),
+      compileEvent({
+        crate: 'app',
+        kind: 'rust binary',
+        outcome: 'not-cacheable',
+        reason: 'crate-type',
+        at: NOW - 1000,
+      }),
     ];
     const frame = show({ view: liveView({ snapshot: snapshot([MAIN]), recent }) }).frame();
     const streamed = lines(frame).filter((line) => /serde|regex|app +rust binary/.test(line));
@@ -131,7 +162,9 @@ describe('Dashboard', () => {
   });
 
   it('before the first answer says it is connecting, not that nothing was compiled', () => {
-    const frame = show({ view: liveView({ connection: 'connecting', snapshot: undefined, config: undefined }) }).frame();
+    const frame = show({
+      view: liveView({ connection: 'connecting', snapshot: undefined, config: undefined }),
+    }).frame();
     expect(frame).toContain('server: connecting…');
     expect(frame).toContain('reading the statistics…');
     expect(frame).not.toContain('No compiles recorded yet');
@@ -145,14 +178,22 @@ describe('Dashboard', () => {
 
   it('says why a draining server stops, and shows a config file that is not in use', () => {
     const file = '/home/dev/.config/hoard/config.toml';
-    const view = liveView({ stopping: 'idle for 600 s', config: { file, problem: `${file}:2: cache_size: expected a size` } });
+    const view = liveView({
+      stopping: 'idle for 600 s',
+      config: { file, problem: `${file}:2: cache_size: expected a size` },
+    });
     const frame = show({ view }).frame();
     expect(frame).toContain('server stopping (idle for 600 s)');
     expect(frame).toContain('config ~/.config/hoard/config.toml NOT IN USE: line 2: cache_size: expected a size');
   });
 
   it('keeps many worktrees within the height, the selection in view', async () => {
-    const many = Array.from({ length: 40 }, (_, index) => ({ id: `wt${index}`, root: `/home/dev/src/wt${String(index).padStart(2, '0')}`, hits: index, activeMinutesAgo: index }));
+    const many = Array.from({ length: 40 }, (_, index) => ({
+      id: `wt${index}`,
+      root: `/home/dev/src/wt${String(index).padStart(2, '0')}`,
+      hits: index,
+      activeMinutesAgo: index,
+    }));
     const { stdin, frame } = show({ view: liveView({ snapshot: snapshot(many) }), height: 24 });
     expect(lines(frame()).length).toBeLessThan(24);
     expect(frame()).toContain('WORKTREE 1-');
@@ -164,7 +205,12 @@ describe('Dashboard', () => {
   });
 
   it('cuts long paths from the left so the worktree directory stays readable', () => {
-    const deep = { id: 'deep', root: `/home/dev/${'very-long-directory-name/'.repeat(6)}my-feature`, hits: 3, misses: 1 };
+    const deep = {
+      id: 'deep',
+      root: `/home/dev/${'very-long-directory-name/'.repeat(6)}my-feature`,
+      hits: 3,
+      misses: 1,
+    };
     const frame = show({ view: liveView({ snapshot: snapshot([deep]) }), width: 80 }).frame();
     expect(frame).toMatch(/› …[^ ]*\/my-feature/);
     for (const line of lines(frame)) expect(line.length).toBeLessThanOrEqual(80);
@@ -184,8 +230,28 @@ describe('Dashboard', () => {
 
   it("shows a miss's cause in its row, and w opens the explanation of the compile the arrows select", async () => {
     const recent = [
-      compileEvent({ crate: 'wt_core', outcome: 'miss', durationMs: 900, at: NOW - 3000, why: { cause: 'sources', short: 'edit lib.rs', lines: ['source wt-core/src/lib.rs changed (1a2b3c4d5e6f → 6f5e4d3c2b1a)'] } }),
-      compileEvent({ crate: 'wt_util', outcome: 'miss', durationMs: 700, at: NOW - 2000, why: { cause: 'dependencies', short: 'dep wt_core', lines: ['dependency wt_core changed (--extern wt_core: 111111111111 → 222222222222)'] } }),
+      compileEvent({
+        crate: 'wt_core',
+        outcome: 'miss',
+        durationMs: 900,
+        at: NOW - 3000,
+        why: {
+          cause: 'sources',
+          short: 'edit lib.rs',
+          lines: ['source wt-core/src/lib.rs changed (1a2b3c4d5e6f → 6f5e4d3c2b1a)'],
+        },
+      }),
+      compileEvent({
+        crate: 'wt_util',
+        outcome: 'miss',
+        durationMs: 700,
+        at: NOW - 2000,
+        why: {
+          cause: 'dependencies',
+          short: 'dep wt_core',
+          lines: ['dependency wt_core changed (--extern wt_core: 111111111111 → 222222222222)'],
+        },
+      }),
       compileEvent({ crate: 'itoa', outcome: 'hit', durationMs: 20, savedMs: 400, at: NOW - 1000 }),
     ];
     const { stdin, frame } = show({ view: liveView({ snapshot: snapshot([MAIN]), recent }), height: 40 });

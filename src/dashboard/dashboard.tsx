@@ -24,7 +24,11 @@ export interface DashboardProps {
  * Lines for the parts that grow: worktree rows and latest compiles share what the fixed parts leave,
  * one line short of the terminal (a full screen makes Ink clear and redraw it on every update).
  */
-export function layoutRows(height: number, fixedLines: number, worktrees: number): { worktreeRows: number; recentRows: number } {
+export function layoutRows(
+  height: number,
+  fixedLines: number,
+  worktrees: number,
+): { worktreeRows: number; recentRows: number } {
   const room = Math.max(2, height - 1 - fixedLines);
   const worktreeRows = Math.max(1, Math.min(worktrees, Math.ceil(room / 2)));
   const recentRows = room - worktreeRows - 1;
@@ -51,7 +55,10 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
     else if (effect === 'zero') onZero();
   });
 
-  const reasonLines = Math.min(Object.keys(snapshot?.counters.notCacheable ?? {}).length, height >= 30 ? 3 : height >= 20 ? 2 : 1);
+  const reasonLines = Math.min(
+    Object.keys(snapshot?.counters.notCacheable ?? {}).length,
+    height >= 30 ? 3 : height >= 20 ? 2 : 1,
+  );
   const headerLines = 2 + (view.config ? 1 : 0) + (view.note ? 1 : 0);
   const kindLines = height >= 26 && Object.keys(snapshot?.counters.byKind ?? {}).length > 0 ? 1 : 0;
   // header, table title, served-by, totals, by kind, reasons, sparkline, help
@@ -60,7 +67,9 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
   // The explanation takes up to 8 lines from the latest compiles, which keep at least 3.
   const layout = layoutRows(height, fixed, rows.length);
   const explanationLines = explaining ? Math.max(0, Math.min(8, layout.recentRows - 3)) : 0;
-  const selectedCompile = explaining ? (view.recent.find((event) => compileId(event) === keyState.selectedCompile) ?? view.recent.at(-1)) : undefined;
+  const selectedCompile = explaining
+    ? (view.recent.find((event) => compileId(event) === keyState.selectedCompile) ?? view.recent.at(-1))
+    : undefined;
   const help = confirmingZero
     ? 'Zero the statistics of every worktree? y/n'
     : explaining
@@ -71,7 +80,14 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
     <Box flexDirection="column" width={width}>
       <Header view={view} now={now} width={width} color={color} home={home} />
       {snapshot ? (
-        <WorktreeTable rows={rows} selectedId={selected?.id} width={width} maxRows={layout.worktreeRows} color={color} home={home} />
+        <WorktreeTable
+          rows={rows}
+          selectedId={selected?.id}
+          width={width}
+          maxRows={layout.worktreeRows}
+          color={color}
+          home={home}
+        />
       ) : (
         <Text dimColor>reading the statistics…</Text>
       )}
@@ -88,8 +104,15 @@ export function Dashboard({ view, now, width, height, color, home, onQuit, onZer
         home={home}
         selected={explaining ? (selectedCompile ? compileId(selectedCompile) : undefined) : undefined}
       />
-      {explaining && <CompileExplanation event={selectedCompile} width={width} maxLines={explanationLines} home={home} />}
-      <Text wrap="truncate-end" inverse={confirmingZero} color={color && confirmingZero ? 'yellow' : undefined} dimColor={!confirmingZero}>
+      {explaining && (
+        <CompileExplanation event={selectedCompile} width={width} maxLines={explanationLines} home={home} />
+      )}
+      <Text
+        wrap="truncate-end"
+        inverse={confirmingZero}
+        color={color && confirmingZero ? 'yellow' : undefined}
+        dimColor={!confirmingZero}
+      >
         {help}
       </Text>
     </Box>

@@ -30,7 +30,14 @@ describe('glyphs', () => {
 });
 
 describe('fitColumns', () => {
-  const column = (title: string, width: number, priority: number, flexible = false): Column<string> => ({ title, width, priority, flexible, align: 'left', cell: (row) => row });
+  const column = (title: string, width: number, priority: number, flexible = false): Column<string> => ({
+    title,
+    width,
+    priority,
+    flexible,
+    align: 'left',
+    cell: (row) => row,
+  });
 
   it('drops the least important columns until the line fits, and widens the flexible one', () => {
     const columns = [column('NAME', 10, 1, true), column('A', 5, 3), column('B', 5, 2), column('C', 5, 1)];

@@ -34,5 +34,7 @@ const LEVELS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /** One character per slot; a slot with nothing answered is a dot, so a quiet minute is not a 0 % one. */
 export function sparkline(slots: ReadonlyArray<number | undefined>): string {
-  return slots.map((rate) => (rate === undefined ? '·' : LEVELS[Math.min(LEVELS.length - 1, Math.floor(rate * LEVELS.length))])).join('');
+  return slots
+    .map((rate) => (rate === undefined ? '·' : LEVELS[Math.min(LEVELS.length - 1, Math.floor(rate * LEVELS.length))]))
+    .join('');
 }

@@ -37,24 +37,39 @@ export function Header({ view, now, width, color, home }: HeaderProps) {
   // The share of the limit matters once it is noticeable; "(0 %)" only takes room in a narrow pane.
   const share = cache && cache.limitBytes > 0 ? Math.round((cache.sizeBytes / cache.limitBytes) * 100) : 0;
   const used = share >= 1 ? ` (${share} %)` : '';
-  const cacheLine = cache ? `${formatBytes(cache.sizeBytes)} of ${formatBytes(cache.limitBytes)}${used} · ${cache.entries} entries · ` : '';
+  const cacheLine = cache
+    ? `${formatBytes(cache.sizeBytes)} of ${formatBytes(cache.limitBytes)}${used} · ${cache.entries} entries · `
+    : '';
   const cacheDir = cache ? shortPath(cache.dir, home) : '';
   const config = view.config;
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
         <Text bold>hoard </Text>
-        <Text bold color={color ? server.tone : undefined}>{server.text}</Text>
+        <Text bold color={color ? server.tone : undefined}>
+          {server.text}
+        </Text>
       </Text>
       <Text wrap="truncate-end">
         cache {cacheLine}
         {truncateStart(cacheDir, Math.max(8, width - 6 - cacheLine.length))}
       </Text>
-      <RemoteLines remotes={view.snapshot?.remotes} counters={view.snapshot?.counters} uploadQueue={view.snapshot?.cache.uploadQueue} now={now} color={color} />
+      <RemoteLines
+        remotes={view.snapshot?.remotes}
+        counters={view.snapshot?.counters}
+        uploadQueue={view.snapshot?.cache.uploadQueue}
+        now={now}
+        color={color}
+      />
       {config && (
         <Text wrap="truncate-end">
           config {truncateStart(shortPath(config.file, home), Math.max(8, width - 7))}
-          {config.problem && <Text color={color ? 'red' : undefined}> NOT IN USE: {problemWithoutFile(config.problem, config.file)}</Text>}
+          {config.problem && (
+            <Text color={color ? 'red' : undefined}>
+              {' '}
+              NOT IN USE: {problemWithoutFile(config.problem, config.file)}
+            </Text>
+          )}
         </Text>
       )}
       {view.note && (

@@ -12,7 +12,13 @@ export interface KeyState {
   selectedCompile: string | undefined;
 }
 
-export const INITIAL_KEY_STATE: KeyState = { order: 'recent', selectedId: undefined, confirmingZero: false, explaining: false, selectedCompile: undefined };
+export const INITIAL_KEY_STATE: KeyState = {
+  order: 'recent',
+  selectedId: undefined,
+  confirmingZero: false,
+  explaining: false,
+  selectedCompile: undefined,
+};
 
 /** Moves a selection one step through ids (undefined: the first). */
 function step(ids: readonly string[], selected: string | undefined, up: boolean): string | undefined {
@@ -40,10 +46,18 @@ export function applyKey(
     if (input === 'w' || key.escape) return { state: { ...state, explaining: false } };
     if (input === 'q') return { state, effect: 'quit' };
     const up = key.upArrow || input === 'k';
-    if (up || key.downArrow || input === 'j') return { state: { ...state, selectedCompile: step(compileIds, state.selectedCompile, up) } };
+    if (up || key.downArrow || input === 'j')
+      return { state: { ...state, selectedCompile: step(compileIds, state.selectedCompile, up) } };
     return { state };
   }
-  if (input === 'w') return { state: { ...state, explaining: true, selectedCompile: compileIds.includes(state.selectedCompile ?? '') ? state.selectedCompile : compileIds[0] } };
+  if (input === 'w')
+    return {
+      state: {
+        ...state,
+        explaining: true,
+        selectedCompile: compileIds.includes(state.selectedCompile ?? '') ? state.selectedCompile : compileIds[0],
+      },
+    };
   if (input === 'q' || key.escape) return { state, effect: 'quit' };
   if (input === 's') return { state: { ...state, order: nextSortOrder(state.order) } };
   if (input === 'z') return { state: { ...state, confirmingZero: true } };

@@ -24,12 +24,21 @@ export function subscribeLive(socketPath: string, handlers: LiveHandlers): () =>
     (raw) => {
       const message = raw as ServerMessage;
       if (message.type === 'live') handlers.onUpdate(message);
-      else if (message.type === 'version-mismatch') end(`the running server speaks protocol ${message.serverVersion}, this dashboard ${PROTOCOL_VERSION}; it is stopping, the next compile starts a new one`);
+      else if (message.type === 'version-mismatch')
+        end(
+          `the running server speaks protocol ${message.serverVersion}, this dashboard ${PROTOCOL_VERSION}; it is stopping, the next compile starts a new one`,
+        );
       else if (message.type === 'error') end(`the server answered: ${message.message}`);
     },
     (error) => end(`unreadable update from the server: ${error.message}`),
   );
-  socket.on('error', (error: NodeJS.ErrnoException) => end(error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? undefined : `cannot reach the server: ${error.message}`));
+  socket.on('error', (error: NodeJS.ErrnoException) =>
+    end(
+      error.code === 'ENOENT' || error.code === 'ECONNREFUSED'
+        ? undefined
+        : `cannot reach the server: ${error.message}`,
+    ),
+  );
   socket.on('close', () => end());
   return () => {
     ended = true;

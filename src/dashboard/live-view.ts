@@ -26,4 +26,11 @@ export interface SavedState {
   config: LiveUpdate['config'];
 }
 
-export const EMPTY_VIEW: LiveView = { connection: 'connecting', snapshot: undefined, recent: [], history: [], config: undefined, receivedAt: 0 };
+export const EMPTY_VIEW: LiveView = {
+  connection: 'connecting',
+  snapshot: undefined,
+  recent: [],
+  history: [],
+  config: undefined,
+  receivedAt: 0,
+};

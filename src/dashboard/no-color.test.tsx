@@ -14,9 +14,22 @@ const FOREGROUND_COLOR = /\u001b\[(3[0-7]|9[0-7]|38;)/;
 function frame(color: boolean): string {
   const view = liveView({
     snapshot: snapshot([{ id: 'main', root: '/home/dev/src/app', hits: 3, misses: 1 }]),
-    recent: [compileEvent({ crate: 'serde', outcome: 'hit', durationMs: 10 }), compileEvent({ crate: 'regex', outcome: 'miss', durationMs: 900 })],
+    recent: [
+      compileEvent({ crate: 'serde', outcome: 'hit', durationMs: 10 }),
+      compileEvent({ crate: 'regex', outcome: 'miss', durationMs: 900 }),
+    ],
   });
-  const instance = render(<Dashboard view={view} now={NOW} width={100} height={30} color={color} onQuit={() => undefined} onZero={() => undefined} />);
+  const instance = render(
+    <Dashboard
+      view={view}
+      now={NOW}
+      width={100}
+      height={30}
+      color={color}
+      onQuit={() => undefined}
+      onZero={() => undefined}
+    />,
+  );
   const output = instance.lastFrame() ?? '';
   cleanup();
   return output;

@@ -7,7 +7,13 @@ import { liveView, NOW, snapshot } from './test-factory.js';
 afterEach(() => cleanup());
 
 const REMOTES: RemoteStatus[] = [
-  { label: 's3://team-cache/hoard', kind: 's3', readOnly: true, state: 'ok', counters: { ...emptyRemoteCounters(), hits: 41, misses: 3 } },
+  {
+    label: 's3://team-cache/hoard',
+    kind: 's3',
+    readOnly: true,
+    state: 'ok',
+    counters: { ...emptyRemoteCounters(), hits: 41, misses: 3 },
+  },
   { label: 'redis://cache:6379', kind: 'redis', readOnly: false, state: 'ok', counters: emptyRemoteCounters() },
   {
     label: 'redis://backup:6379',
@@ -23,18 +29,52 @@ const REMOTES: RemoteStatus[] = [
 describe('Dashboard header: remotes', () => {
   it('shows each remote with its state, hits and bytes', () => {
     const base = snapshot();
-    const counters = { ...base.counters, remoteHits: { 's3://team-cache/hoard': 40 }, remoteBytesDown: { 's3://team-cache/hoard': 12 * 1024 * 1024 }, remoteUploads: { 'redis://cache:6379': 7 }, remoteBytesUp: { 'redis://cache:6379': 2048 } };
-    const view = liveView({ snapshot: { ...base, counters, remotes: REMOTES, cache: { ...base.cache, uploadQueue: 3 } } });
-    const frame = render(<Dashboard view={view} now={NOW} width={140} height={40} color={false} home="/home/dev" onQuit={() => undefined} onZero={() => undefined} />).lastFrame() ?? '';
+    const counters = {
+      ...base.counters,
+      remoteHits: { 's3://team-cache/hoard': 40 },
+      remoteBytesDown: { 's3://team-cache/hoard': 12 * 1024 * 1024 },
+      remoteUploads: { 'redis://cache:6379': 7 },
+      remoteBytesUp: { 'redis://cache:6379': 2048 },
+    };
+    const view = liveView({
+      snapshot: { ...base, counters, remotes: REMOTES, cache: { ...base.cache, uploadQueue: 3 } },
+    });
+    const frame =
+      render(
+        <Dashboard
+          view={view}
+          now={NOW}
+          width={140}
+          height={40}
+          color={false}
+          home="/home/dev"
+          onQuit={() => undefined}
+          onZero={() => undefined}
+        />,
+      ).lastFrame() ?? '';
     expect(frame).toContain('remote s3://team-cache/hoard · read-only · 40 hits · 12.0 MiB down · 0 up (0 B)');
     expect(frame).toContain('remote redis://cache:6379 · ok · 0 hits · 0 B down · 7 up (2.0 KiB)');
     const since = new Date(NOW - 90_000).toTimeString().slice(0, 8);
-    expect(frame).toContain(`remote redis://backup:6379 · failing since ${since} (timeout) · 0 hits · 0 B down · 0 up (0 B) · 1 timeouts · no answer within 2 s`);
+    expect(frame).toContain(
+      `remote redis://backup:6379 · failing since ${since} (timeout) · 0 hits · 0 B down · 0 up (0 B) · 1 timeouts · no answer within 2 s`,
+    );
     expect(frame).toContain('uploads queued 3');
   });
 
   it('shows no remote line without remotes', () => {
-    const frame = render(<Dashboard view={liveView()} now={NOW} width={140} height={40} color={false} home="/home/dev" onQuit={() => undefined} onZero={() => undefined} />).lastFrame() ?? '';
+    const frame =
+      render(
+        <Dashboard
+          view={liveView()}
+          now={NOW}
+          width={140}
+          height={40}
+          color={false}
+          home="/home/dev"
+          onQuit={() => undefined}
+          onZero={() => undefined}
+        />,
+      ).lastFrame() ?? '';
     expect(frame).not.toContain('remote ');
   });
 });

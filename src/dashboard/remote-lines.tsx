@@ -22,10 +22,15 @@ export function RemoteLines({ remotes, counters, uploadQueue, now, color }: Remo
         const failing = remote.state === 'failing';
         const tally = remoteTally(counters, remote.label, remote.counters);
         const guard = tally.guard;
-        const failures = [guard?.errors && `${guard.errors} errors`, guard?.timeouts && `${guard.timeouts} timeouts`, guard?.authFailures && `${guard.authFailures} refused`].filter(Boolean);
+        const failures = [
+          guard?.errors && `${guard.errors} errors`,
+          guard?.timeouts && `${guard.timeouts} timeouts`,
+          guard?.authFailures && `${guard.authFailures} refused`,
+        ].filter(Boolean);
         return (
           <Text key={remote.label} wrap="truncate-end">
-            remote {remote.label} · <Text color={color ? (failing ? 'red' : 'green') : undefined}>{remoteState(remote, now)}</Text>
+            remote {remote.label} ·{' '}
+            <Text color={color ? (failing ? 'red' : 'green') : undefined}>{remoteState(remote, now)}</Text>
             {` · ${tally.hits} hits · ${formatBytes(tally.bytesDown)} down · ${tally.uploads} up (${formatBytes(tally.bytesUp)})`}
             {failures.length > 0 ? ` · ${failures.join(' · ')}` : ''}
             {failing && remote.lastFailure ? ` · ${remote.lastFailure.message}` : ''}

@@ -39,7 +39,18 @@ function LiveDashboard({ source, color, home }: { source: LiveStatsSource; color
   const { view, zero } = useLiveStats(source);
   const { width, height } = useTerminalSize();
   const now = useClock(1000);
-  return <Dashboard view={view} now={now} width={width} height={height} color={color} home={home} onQuit={() => exit()} onZero={zero} />;
+  return (
+    <Dashboard
+      view={view}
+      now={now}
+      width={width}
+      height={height}
+      color={color}
+      home={home}
+      onQuit={() => exit()}
+      onZero={zero}
+    />
+  );
 }
 
 const ALTERNATE_SCREEN_ON = '\u001b[?1049h\u001b[H\u001b[2J';
@@ -56,7 +67,10 @@ export async function runDashboard(source: LiveStatsSource, env: NodeJS.ProcessE
   };
   process.once('exit', restore);
   try {
-    const app = render(<LiveDashboard source={source} color={colorWanted(env)} home={env.HOME} />, { exitOnCtrlC: true, patchConsole: true });
+    const app = render(<LiveDashboard source={source} color={colorWanted(env)} home={env.HOME} />, {
+      exitOnCtrlC: true,
+      patchConsole: true,
+    });
     await app.waitUntilExit();
     return 0;
   } finally {

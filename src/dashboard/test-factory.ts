@@ -32,7 +32,12 @@ export function worktree(facts: WorktreeFacts): [string, WorktreeRecord] {
   return [
     facts.id,
     {
-      worktree: { repository: `${facts.root}/.git`, name: facts.name ?? 'app', root: facts.root, branch: facts.branch ?? 'main' },
+      worktree: {
+        repository: `${facts.root}/.git`,
+        name: facts.name ?? 'app',
+        root: facts.root,
+        branch: facts.branch ?? 'main',
+      },
       counters: counters({ requests, hits, misses, notCacheable, timeSavedMs: hits * 1500 }),
       servedBy: facts.servedBy ?? {},
       lastActivity: new Date(NOW - (facts.activeMinutesAgo ?? 0) * 60_000).toISOString(),
@@ -48,7 +53,8 @@ export function snapshot(worktrees: WorktreeFacts[] = [], running = true): Stats
     total.hits += record.counters.hits;
     total.misses += record.counters.misses;
     total.timeSavedMs += record.counters.timeSavedMs;
-    for (const [reason, count] of Object.entries(record.counters.notCacheable)) total.notCacheable[reason] = (total.notCacheable[reason] ?? 0) + count;
+    for (const [reason, count] of Object.entries(record.counters.notCacheable))
+      total.notCacheable[reason] = (total.notCacheable[reason] ?? 0) + count;
   }
   return {
     counters: total,
@@ -60,7 +66,12 @@ export function snapshot(worktrees: WorktreeFacts[] = [], running = true): Stats
 }
 
 export function compileEvent(values: Partial<CompileEvent> & Pick<CompileEvent, 'crate' | 'outcome'>): CompileEvent {
-  return { at: NOW - 1000, kind: 'rust library', worktree: { id: 'main', name: 'app', root: '/home/dev/src/app' }, ...values };
+  return {
+    at: NOW - 1000,
+    kind: 'rust library',
+    worktree: { id: 'main', name: 'app', root: '/home/dev/src/app' },
+    ...values,
+  };
 }
 
 export function liveView(values: Partial<LiveView> = {}): LiveView {

@@ -21,11 +21,21 @@ function liveServer(path: string, hits: number): Promise<{ server: Server; socke
   const server = createServer((socket) => {
     sockets.push(socket);
     socket.on('error', () => undefined);
-    attachDecoder(socket, (message) => {
-      if ((message as { type: string }).type !== 'subscribe') return;
-      const update: LiveUpdate = { type: 'live', snapshot: snapshot([{ id: 'w', root: '/src/w', hits }]), recent: [], history: [], config: { file: '/c.toml' } };
-      socket.write(encodeFrame(update));
-    }, () => undefined);
+    attachDecoder(
+      socket,
+      (message) => {
+        if ((message as { type: string }).type !== 'subscribe') return;
+        const update: LiveUpdate = {
+          type: 'live',
+          snapshot: snapshot([{ id: 'w', root: '/src/w', hits }]),
+          recent: [],
+          history: [],
+          config: { file: '/c.toml' },
+        };
+        socket.write(encodeFrame(update));
+      },
+      () => undefined,
+    );
   });
   return new Promise((resolve) => server.listen(path, () => resolve({ server, sockets })));
 }
@@ -44,7 +54,11 @@ describe('useLiveStats', () => {
       socketPath,
       loadSaved: async () => {
         savedReads += 1;
-        return { snapshot: snapshot([{ id: 'w', root: '/src/w', hits: 2 }], false), history: [], config: { file: '/c.toml' } };
+        return {
+          snapshot: snapshot([{ id: 'w', root: '/src/w', hits: 2 }], false),
+          history: [],
+          config: { file: '/c.toml' },
+        };
       },
       zero: async () => undefined,
     };
@@ -72,11 +86,17 @@ describe('useLiveStats', () => {
   it('says so when the server speaks another protocol', async () => {
     const server = createServer((socket) => {
       socket.on('error', () => undefined);
-      attachDecoder(socket, () => socket.end(encodeFrame({ type: 'version-mismatch', serverVersion: 1 })), () => undefined);
+      attachDecoder(
+        socket,
+        () => socket.end(encodeFrame({ type: 'version-mismatch', serverVersion: 1 })),
+        () => undefined,
+      );
     });
     await new Promise<void>((resolve) => server.listen(socketPath, resolve));
     const { lastFrame } = render(<Probe source={source} />);
-    await vi.waitFor(() => expect(lastFrame()).toContain('note=the running server speaks protocol 1'), { timeout: 5000 });
+    await vi.waitFor(() => expect(lastFrame()).toContain('note=the running server speaks protocol 1'), {
+      timeout: 5000,
+    });
     server.close();
   });
 });

@@ -27,9 +27,24 @@ export function useLiveStats(source: LiveStatsSource): { view: LiveView; zero():
         (saved) => {
           // A server may have come up while the files were read: its pushes are newer.
           if (live.current) return;
-          setView((previous) => ({ ...previous, connection: 'not-running', snapshot: saved.snapshot, history: saved.history, config: saved.config, stopping: undefined, receivedAt: Date.now(), note }));
+          setView((previous) => ({
+            ...previous,
+            connection: 'not-running',
+            snapshot: saved.snapshot,
+            history: saved.history,
+            config: saved.config,
+            stopping: undefined,
+            receivedAt: Date.now(),
+            note,
+          }));
         },
-        (error: Error) => setView((previous) => ({ ...previous, connection: 'not-running', stopping: undefined, note: `cannot read the saved statistics: ${error.message}` })),
+        (error: Error) =>
+          setView((previous) => ({
+            ...previous,
+            connection: 'not-running',
+            stopping: undefined,
+            note: `cannot read the saved statistics: ${error.message}`,
+          })),
       );
     },
     [source],

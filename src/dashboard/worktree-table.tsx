@@ -22,7 +22,14 @@ export function worktreeLabel(row: Pick<WorktreeRow, 'root' | 'name'>, home: str
 function columnsFor(home: string | undefined, title: string): Array<Column<WorktreeRow>> {
   const count = (value: number): string => String(value);
   return [
-    { title, width: 14, align: 'left', priority: 1, flexible: true, cell: (row, width) => truncateStart(worktreeLabel(row, home), width) },
+    {
+      title,
+      width: 14,
+      align: 'left',
+      priority: 1,
+      flexible: true,
+      cell: (row, width) => truncateStart(worktreeLabel(row, home), width),
+    },
     { title: 'REPOSITORY', width: 12, align: 'left', priority: 7, cell: (row) => row.name },
     { title: 'BRANCH', width: 10, align: 'left', priority: 6, cell: (row) => row.branch || '-' },
     { title: 'REQ', width: 5, align: 'right', priority: 5, cell: (row) => count(row.counters.requests) },
@@ -54,7 +61,8 @@ export function WorktreeTable({ rows, selectedId, width, maxRows, color, home }:
   const visible = Math.max(1, Math.min(rows.length, maxRows));
   const first = scrollOffset(rows.length, selectedIndex, visible);
   const shown = rows.slice(first, first + visible);
-  const title = shown.length < rows.length ? `WORKTREE ${first + 1}-${first + shown.length} of ${rows.length}` : 'WORKTREE';
+  const title =
+    shown.length < rows.length ? `WORKTREE ${first + 1}-${first + shown.length} of ${rows.length}` : 'WORKTREE';
   const columns = fitColumns(columnsFor(home, title), width - 2);
   return (
     <Box flexDirection="column" width={width}>
@@ -74,10 +82,21 @@ export function WorktreeTable({ rows, selectedId, width, maxRows, color, home }:
 }
 
 /** Where the selected worktree's hits came from: the worktrees whose compiles made the entries. */
-export function ServedBy({ row, width, home }: { row: WorktreeRow | undefined; width: number; home?: string | undefined }) {
+export function ServedBy({
+  row,
+  width,
+  home,
+}: {
+  row: WorktreeRow | undefined;
+  width: number;
+  home?: string | undefined;
+}) {
   if (!row) return null;
   const label = worktreeLabel(row, home);
-  const sources = row.servedBy.map((source) => `${source.hits} from ${source.id === row.id ? 'itself' : source.root ? shortPath(source.root, home) : source.name}`);
+  const sources = row.servedBy.map(
+    (source) =>
+      `${source.hits} from ${source.id === row.id ? 'itself' : source.root ? shortPath(source.root, home) : source.name}`,
+  );
   const text = sources.length > 0 ? `hits in ${label}: ${sources.join(', ')}` : `no hits in ${label} yet`;
   return (
     <Box width={width}>

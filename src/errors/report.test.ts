@@ -8,12 +8,17 @@ const report = { program: 'hoard', serverLog: '/home/u/.cache/hoard/server.log' 
 describe('what the user reads when a command or the server ends in an error', () => {
   it('takes where to report bugs from package.json', async () => {
     const { readFile } = await import('node:fs/promises');
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { bugs: { url: string } };
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      bugs: { url: string };
+    };
     expect(BUGS_URL).toBe(pkg.bugs.url);
   });
 
   it('a HoardError: one line with its hint, no stack', () => {
-    const text = failureText(new HoardError('the server did not start', { hint: 'see server.log.' }), { ...report, debug: false });
+    const text = failureText(new HoardError('the server did not start', { hint: 'see server.log.' }), {
+      ...report,
+      debug: false,
+    });
     expect(text).toBe('hoard: the server did not start; see server.log.\n');
   });
 
@@ -24,8 +29,12 @@ describe('what the user reads when a command or the server ends in an error', ()
       `hoard: internal error: TypeError: Cannot read properties of undefined (reading 'lanes'). This is a bug in hoard: please report it at ${BUGS_URL} ` +
         'with the output of `hoard doctor` and the server log /home/u/.cache/hoard/server.log (HOARD_DEBUG=1 shows the stack).\n',
     );
-    expect(failureText(bug, { ...report, stackLog: '/home/u/.cache/hoard/error.log', debug: false })).toMatch(/\(the stack is in \/home\/u\/\.cache\/hoard\/error\.log\)\.\n$/);
-    expect(failureText('a thrown string\nwith two lines', { ...report, debug: false })).toMatch(/^hoard: internal error: a thrown string\. This is a bug in hoard/);
+    expect(failureText(bug, { ...report, stackLog: '/home/u/.cache/hoard/error.log', debug: false })).toMatch(
+      /\(the stack is in \/home\/u\/\.cache\/hoard\/error\.log\)\.\n$/,
+    );
+    expect(failureText('a thrown string\nwith two lines', { ...report, debug: false })).toMatch(
+      /^hoard: internal error: a thrown string\. This is a bug in hoard/,
+    );
   });
 
   it("a file system's refusal of a path is the user's to fix: one line with what to do, not a bug", async () => {
@@ -61,7 +70,10 @@ describe('what the user reads when a command or the server ends in an error', ()
     expect(lines[1]).toBe('Error: outer');
     expect(lines.some((line) => line.startsWith('caused by: RangeError: inner'))).toBe(true);
     expect(stackOf(bug)).toContain('report.test.ts');
-    const known = failureText(new HoardError('no remote', { cause: new Error('ECONNREFUSED') }), { ...report, debug: true });
+    const known = failureText(new HoardError('no remote', { cause: new Error('ECONNREFUSED') }), {
+      ...report,
+      debug: true,
+    });
     expect(known.split('\n')[0]).toBe('hoard: no remote');
     expect(known).toContain('caused by: Error: ECONNREFUSED');
   });

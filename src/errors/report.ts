@@ -13,7 +13,17 @@ export interface FailureReport {
 }
 
 /** Refusals of the file system that the user can put right: a permission, a full disk, a file in the way. */
-const FILE_SYSTEM_REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'ELOOP', 'ENAMETOOLONG']);
+const FILE_SYSTEM_REFUSALS = new Set([
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOSPC',
+  'EDQUOT',
+  'ENOTDIR',
+  'EISDIR',
+  'ELOOP',
+  'ENAMETOOLONG',
+]);
 
 /**
  * The error as one the user can act on, or undefined for a bug. Besides a HoardError, that is a file
@@ -22,7 +32,8 @@ const FILE_SYSTEM_REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQ
 export function userError(error: unknown): HoardError | undefined {
   if (error instanceof HoardError) return error;
   const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
-  if (!(error instanceof Error) || code === undefined || path === undefined || !FILE_SYSTEM_REFUSALS.has(code)) return undefined;
+  if (!(error instanceof Error) || code === undefined || path === undefined || !FILE_SYSTEM_REFUSALS.has(code))
+    return undefined;
   return new HoardError(error.message, {
     hint: 'hoard writes under cache_dir and the state directory (HOARD_DIR, default ~/.cache/hoard): make that path a directory you can write, with space left, or set them elsewhere.',
     cause: error,
@@ -55,8 +66,13 @@ export function failureText(error: unknown, report: FailureReport): string {
   const details = report.debug ? `${stackOf(error)}\n` : '';
   const known = userError(error);
   if (known) return `${report.program}: ${errorLine(known)}\n${details}`;
-  const message = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error).split('\n')[0];
-  const stack = report.stackLog ? ` (the stack is in ${report.stackLog})` : report.debug ? '' : ' (HOARD_DEBUG=1 shows the stack)';
+  const message =
+    error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error).split('\n')[0];
+  const stack = report.stackLog
+    ? ` (the stack is in ${report.stackLog})`
+    : report.debug
+      ? ''
+      : ' (HOARD_DEBUG=1 shows the stack)';
   return (
     `${report.program}: internal error: ${message}. This is a bug in hoard: please report it at ${BUGS_URL} ` +
     `with the output of \`hoard doctor\` and the server log ${report.serverLog}${stack}.\n${details}`

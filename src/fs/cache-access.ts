@@ -31,7 +31,9 @@ export function applyCacheAccess(access: CacheAccess, dirs: readonly string[]): 
     if (!info?.isDirectory() || info.uid !== process.getuid?.() || (info.mode & closedTo) === 0) continue;
     const mode = info.mode & 0o777 & ~closedTo;
     chmodSync(dir, mode);
-    notes.push(`${dir} was open to others (mode ${(info.mode & 0o777).toString(8)}); now ${mode.toString(8)} (cache_access = "${access}")`);
+    notes.push(
+      `${dir} was open to others (mode ${(info.mode & 0o777).toString(8)}); now ${mode.toString(8)} (cache_access = "${access}")`,
+    );
   }
   return notes;
 }

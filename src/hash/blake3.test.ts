@@ -31,7 +31,8 @@ describe('KeyHasher', () => {
   });
 
   it('frames each section by its length: moving a boundary changes the key', () => {
-    const split = (first: string, second: string) => new KeyHasher().section('3 argument', first).section('3 argument', second).digest();
+    const split = (first: string, second: string) =>
+      new KeyHasher().section('3 argument', first).section('3 argument', second).digest();
     expect(split('ab', 'c')).not.toBe(split('a', 'bc'));
   });
 

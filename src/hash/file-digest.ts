@@ -29,10 +29,10 @@ export function digestFileSync(path: string): string {
   chunk ??= Buffer.allocUnsafe(1 << 20);
   const descriptor = openSync(path, 'r');
   try {
-    for (let read; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
+    for (let read: number; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; )
+      hash.update(chunk.subarray(0, read));
   } finally {
     closeSync(descriptor);
   }
   return hash.digest('hex');
 }
-

@@ -93,7 +93,8 @@ export class HashWorkers {
     };
     worker.on('error', retire);
     worker.on('exit', (code) => {
-      if (this.busy.has(worker) || this.idle.includes(worker)) retire(new Error(`hash thread exited with code ${code}`));
+      if (this.busy.has(worker) || this.idle.includes(worker))
+        retire(new Error(`hash thread exited with code ${code}`));
     });
     return worker;
   }

@@ -4,7 +4,12 @@ import { encodeFrame, FrameDecoder, FrameTooLarge, MAX_FRAME_BYTES } from './fra
 describe('framing', () => {
   it('decodes messages split and joined across chunks', () => {
     const received: unknown[] = [];
-    const decoder = new FrameDecoder((message) => received.push(message), (error) => { throw error; });
+    const decoder = new FrameDecoder(
+      (message) => received.push(message),
+      (error) => {
+        throw error;
+      },
+    );
     const bytes = Buffer.concat([encodeFrame({ a: 1 }), encodeFrame({ b: 'ü'.repeat(1000) }), encodeFrame([3])]);
     for (let offset = 0; offset < bytes.length; offset += 7) decoder.push(bytes.subarray(offset, offset + 7));
     expect(received).toEqual([{ a: 1 }, { b: 'ü'.repeat(1000) }, [3]]);
@@ -12,7 +17,10 @@ describe('framing', () => {
 
   it('reports a frame that is not JSON', () => {
     const errors: Error[] = [];
-    const decoder = new FrameDecoder(() => undefined, (error) => errors.push(error));
+    const decoder = new FrameDecoder(
+      () => undefined,
+      (error) => errors.push(error),
+    );
     const body = Buffer.from('not json');
     const header = Buffer.alloc(4);
     header.writeUInt32BE(body.length);
@@ -22,14 +30,22 @@ describe('framing', () => {
 
   it('refuses an absurd frame length instead of buffering it', () => {
     const errors: Error[] = [];
-    const decoder = new FrameDecoder(() => undefined, (error) => errors.push(error));
+    const decoder = new FrameDecoder(
+      () => undefined,
+      (error) => errors.push(error),
+    );
     decoder.push(Buffer.from([0xff, 0xff, 0xff, 0xff]));
     expect(errors[0]?.message).toMatch(/exceeds/);
   });
 
   it('decodes many small frames in one chunk, and keeps the start of the next', () => {
     const received: unknown[] = [];
-    const decoder = new FrameDecoder((message) => received.push(message), (error) => { throw error; });
+    const decoder = new FrameDecoder(
+      (message) => received.push(message),
+      (error) => {
+        throw error;
+      },
+    );
     const frames = Array.from({ length: 1000 }, (_, index) => encodeFrame({ index }));
     const bytes = Buffer.concat(frames);
     decoder.push(bytes.subarray(0, bytes.length - 3));
@@ -41,7 +57,11 @@ describe('framing', () => {
   it('refuses a frame over the limit from its header, before its body, and ignores what follows', () => {
     const errors: Error[] = [];
     const received: unknown[] = [];
-    const decoder = new FrameDecoder((message) => received.push(message), (error) => errors.push(error), 1024);
+    const decoder = new FrameDecoder(
+      (message) => received.push(message),
+      (error) => errors.push(error),
+      1024,
+    );
     const header = Buffer.alloc(4);
     header.writeUInt32BE(1025);
     decoder.push(header);

@@ -12,7 +12,9 @@ describe('resolveLocations', () => {
   });
 
   it('follows an absolute XDG_CACHE_HOME and ignores a relative one', () => {
-    expect(resolveLocations({ HOME: '/home/ada', XDG_CACHE_HOME: '/var/cache/ada' }).stateDir).toBe('/var/cache/ada/hoard');
+    expect(resolveLocations({ HOME: '/home/ada', XDG_CACHE_HOME: '/var/cache/ada' }).stateDir).toBe(
+      '/var/cache/ada/hoard',
+    );
     expect(resolveLocations({ HOME: '/home/ada', XDG_CACHE_HOME: 'cache' }).stateDir).toBe('/home/ada/.cache/hoard');
   });
 

@@ -72,7 +72,13 @@ export interface RestoreFailedReport {
   corrupt?: boolean;
 }
 
-export type ClientMessage = CompileRequest | StoreRequest | SimpleRequest | SubscribeRequest | RestoredReport | RestoreFailedReport;
+export type ClientMessage =
+  | CompileRequest
+  | StoreRequest
+  | SimpleRequest
+  | SubscribeRequest
+  | RestoredReport
+  | RestoreFailedReport;
 
 /**
  * A file a hit writes, each appearing whole (written beside it, then renamed): a copy of a cache blob,
@@ -199,7 +205,6 @@ export interface CompileEvent {
   /** A miss: its cause (first-build, sources, …), the most telling difference in a few words, and every difference in a line. */
   why?: { cause: string; short: string; lines: string[] };
 }
-
 
 /**
  * Pushed to subscribers at once and whenever something changed. `stopping` says why a draining server

@@ -2,7 +2,13 @@ import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assertRendezvous, inspectRendezvous, parentProblem, rendezvousState, UntrustedRendezvous } from './rendezvous.js';
+import {
+  assertRendezvous,
+  inspectRendezvous,
+  parentProblem,
+  rendezvousState,
+  UntrustedRendezvous,
+} from './rendezvous.js';
 
 describe('the rendezvous check', () => {
   let root: string;
@@ -25,7 +31,10 @@ describe('the rendezvous check', () => {
     const target = join(root, 'target');
     mkdirSync(target, { mode: 0o700 });
     symlinkSync(target, join(root, 'hoard'));
-    expect(inspectRendezvous(join(root, 'hoard'))).toEqual({ state: 'untrusted', problem: `${join(root, 'hoard')} is a symbolic link` });
+    expect(inspectRendezvous(join(root, 'hoard'))).toEqual({
+      state: 'untrusted',
+      problem: `${join(root, 'hoard')} is a symbolic link`,
+    });
     expect(rendezvousState(join(root, 'hoard'))).toBe('untrusted');
   });
 
@@ -33,20 +42,29 @@ describe('the rendezvous check', () => {
     const dir = join(root, 'hoard');
     mkdirSync(dir);
     chmodSync(dir, 0o755);
-    expect(inspectRendezvous(dir)).toMatchObject({ state: 'untrusted', problem: expect.stringMatching(/written or entered by others \(mode 755\)/) });
+    expect(inspectRendezvous(dir)).toMatchObject({
+      state: 'untrusted',
+      problem: expect.stringMatching(/written or entered by others \(mode 755\)/),
+    });
     expect(rendezvousState(dir)).toBe('untrusted');
     chmodSync(dir, 0o740);
     // Readable by the group lists names only: nothing inside can be reached or replaced.
     expect(rendezvousState(dir)).toBe('trusted');
     writeFileSync(join(root, 'file'), '');
-    expect(inspectRendezvous(join(root, 'file'))).toMatchObject({ state: 'untrusted', problem: expect.stringMatching(/not a directory/) });
+    expect(inspectRendezvous(join(root, 'file'))).toMatchObject({
+      state: 'untrusted',
+      problem: expect.stringMatching(/not a directory/),
+    });
   });
 
   it.skipIf(process.getuid?.() !== 0)('refuses a directory of another user (as root: chown to nobody)', () => {
     const dir = join(root, 'hoard');
     mkdirSync(dir, { mode: 0o700 });
     chownSync(dir, 65534, 65534);
-    expect(inspectRendezvous(dir)).toMatchObject({ state: 'untrusted', problem: expect.stringMatching(/belongs to user 65534, not to you \(0\)/) });
+    expect(inspectRendezvous(dir)).toMatchObject({
+      state: 'untrusted',
+      problem: expect.stringMatching(/belongs to user 65534, not to you \(0\)/),
+    });
     expect(() => assertRendezvous(dir)).toThrow(UntrustedRendezvous);
     expect(() => assertRendezvous(dir)).toThrow(/remove it or make it yours alone/);
     const link = join(root, 'link');

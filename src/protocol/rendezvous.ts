@@ -23,7 +23,9 @@ export function rendezvousState(dir: string): Rendezvous['state'] {
   }
   if (!info) return 'absent';
   const uid = process.getuid?.();
-  return info.isDirectory() && (uid === undefined || (info.uid === uid && (info.mode & OPEN_TO_OTHERS) === 0)) ? 'trusted' : 'untrusted';
+  return info.isDirectory() && (uid === undefined || (info.uid === uid && (info.mode & OPEN_TO_OTHERS) === 0))
+    ? 'trusted'
+    : 'untrusted';
 }
 
 export function inspectRendezvous(dir: string, uid: number | undefined = process.getuid?.()): Rendezvous {
@@ -31,16 +33,23 @@ export function inspectRendezvous(dir: string, uid: number | undefined = process
   try {
     info = lstatSync(dir, { throwIfNoEntry: false });
   } catch (error) {
-    return { state: 'untrusted', problem: `${dir} cannot be examined (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+    return {
+      state: 'untrusted',
+      problem: `${dir} cannot be examined (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    };
   }
   if (!info) return { state: 'absent' };
   if (info.isSymbolicLink()) return { state: 'untrusted', problem: `${dir} is a symbolic link` };
   if (!info.isDirectory()) return { state: 'untrusted', problem: `${dir} is not a directory` };
   // Without user ids (Windows) there is nobody else to guard against in this sense.
   if (uid === undefined) return { state: 'trusted' };
-  if (info.uid !== uid) return { state: 'untrusted', problem: `${dir} belongs to user ${info.uid}, not to you (${uid})` };
+  if (info.uid !== uid)
+    return { state: 'untrusted', problem: `${dir} belongs to user ${info.uid}, not to you (${uid})` };
   if ((info.mode & OPEN_TO_OTHERS) !== 0) {
-    return { state: 'untrusted', problem: `${dir} can be written or entered by others (mode ${(info.mode & 0o777).toString(8).padStart(3, '0')})` };
+    return {
+      state: 'untrusted',
+      problem: `${dir} can be written or entered by others (mode ${(info.mode & 0o777).toString(8).padStart(3, '0')})`,
+    };
   }
   return { state: 'trusted' };
 }
@@ -78,7 +87,9 @@ export function parentProblem(dir: string, uid: number | undefined = process.get
   if (!info) return undefined;
   if (info.isSymbolicLink()) return undefined; // links in the path above are the user's own choice of place
   if (info.mode & 0o1000) return undefined;
-  if (info.uid !== uid && info.uid !== 0) return `${dir}, where it lives, belongs to user ${info.uid}, who can replace it`;
-  if (info.mode & 0o022) return `${dir}, where it lives, can be written by others without the sticky bit (mode ${(info.mode & 0o777).toString(8)}), so they can replace it`;
+  if (info.uid !== uid && info.uid !== 0)
+    return `${dir}, where it lives, belongs to user ${info.uid}, who can replace it`;
+  if (info.mode & 0o022)
+    return `${dir}, where it lives, can be written by others without the sticky bit (mode ${(info.mode & 0o777).toString(8)}), so they can replace it`;
   return undefined;
 }

@@ -31,8 +31,15 @@ function wrapper(
     async next() {
       const last = replies.at(-1);
       if (last?.type === 'hit') {
-        if (onHit === 'fail') return { v: PROTOCOL_VERSION, type: 'restore-failed', message: 'ENOSPC: no space left on device' };
-        if (onHit === 'corrupt') return { v: PROTOCOL_VERSION, type: 'restore-failed', message: 'does not match its recorded sha256', corrupt: true };
+        if (onHit === 'fail')
+          return { v: PROTOCOL_VERSION, type: 'restore-failed', message: 'ENOSPC: no space left on device' };
+        if (onHit === 'corrupt')
+          return {
+            v: PROTOCOL_VERSION,
+            type: 'restore-failed',
+            message: 'does not match its recorded sha256',
+            corrupt: true,
+          };
         return { v: PROTOCOL_VERSION, type: 'restored', identities: restoreFiles(last.files) };
       }
       writeFileSync(object, content);
@@ -58,7 +65,14 @@ describe('CompileFlow with a fallback key', () => {
     const log = new Logger('error', { errorLog: join(root, 'error.log') });
     const manifests = new ManifestStore(join(root, 'manifests'), memo);
     const tiers = new TieredStore({ local: store, manifests, count: (change) => stats.update(change), log });
-    flow = new CompileFlow({ store: tiers, memo, stats, singleFlight: new SingleFlight(), log, afterStore: () => undefined });
+    flow = new CompileFlow({
+      store: tiers,
+      memo,
+      stats,
+      singleFlight: new SingleFlight(),
+      log,
+      afterStore: () => undefined,
+    });
     fallbackCalls = 0;
     writeFileSync(join(root, 'a.c'), 'int a;\n');
   });
@@ -83,7 +97,11 @@ describe('CompileFlow with a fallback key', () => {
         fallbackCalls += 1;
         const digest = await new DigestMemo().digest(join(root, 'a.c'));
         files[0]![1] = digest ?? null;
-        return { key: fallbackKey, manifest: { files, envDeps: [] }, overrides: [{ path: join(outDir, 'a.d'), text: depText }] };
+        return {
+          key: fallbackKey,
+          manifest: { files, envDeps: [] },
+          overrides: [{ path: join(outDir, 'a.d'), text: depText }],
+        };
       },
       collect: async () => {
         writeFileSync(join(outDir, 'a.d'), depText);
@@ -98,7 +116,11 @@ describe('CompileFlow with a fallback key', () => {
     };
   }
 
-  async function answer(request: CacheableCompile, content = 'object', onHit: 'write' | 'fail' | 'corrupt' = 'write'): Promise<ServerMessage[]> {
+  async function answer(
+    request: CacheableCompile,
+    content = 'object',
+    onHit: 'write' | 'fail' | 'corrupt' = 'write',
+  ): Promise<ServerMessage[]> {
     mkdirSync(outDir, { recursive: true });
     const exchange = wrapper(join(outDir, 'a.o'), content, onHit);
     await flow.answer(request, exchange);
@@ -122,7 +144,7 @@ describe('CompileFlow with a fallback key', () => {
     expect(stats.counters).toMatchObject({ hits: 2, misses: 1 });
   });
 
-  it('keeps serving through the fallback key when the entry\'s dependency file is not this compile\'s (-I naming a copy of the headers)', async () => {
+  it("keeps serving through the fallback key when the entry's dependency file is not this compile's (-I naming a copy of the headers)", async () => {
     await answer(compile('d'.repeat(64), 'f'.repeat(64), 'a.o: a.c include/a.h\n'));
     rmSync(join(outDir, 'a.o'));
     const copy = (): CacheableCompile => compile('e'.repeat(64), 'f'.repeat(64), 'a.o: a.c copy/a.h\n');
@@ -136,7 +158,10 @@ describe('CompileFlow with a fallback key', () => {
 
   it('serves through a fallback key that names an entry stored under its direct key (depend mode), and hits directly after', async () => {
     const direct = 'd'.repeat(64);
-    const dependMode = (): CacheableCompile => ({ ...compile(direct, 'f'.repeat(64)), fallbackWhen: async () => 'never' });
+    const dependMode = (): CacheableCompile => ({
+      ...compile(direct, 'f'.repeat(64)),
+      fallbackWhen: async () => 'never',
+    });
     expect((await answer(dependMode())).map((reply) => reply.type)).toEqual(['run', 'stored']);
     expect(fallbackCalls).toBe(0);
     // The fixture's manifest (its digest is filled in only by its fallback, which depend mode does not call).

@@ -1,7 +1,13 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CorruptEntry, type FoundEntry, type OutputFile, type RestorePlan, type StagedOutputs } from '../cache/disk-store.js';
+import {
+  CorruptEntry,
+  type FoundEntry,
+  type OutputFile,
+  type RestorePlan,
+  type StagedOutputs,
+} from '../cache/disk-store.js';
 import type { CountChange, TieredStore } from '../cache/tiered-store.js';
 import { fromTemplate, hasTemplate, toTemplate, type BuildPlaces } from '../cache/path-template.js';
 import { resultKey, type ManifestInputs } from '../compiler/result-key.js';
@@ -46,7 +52,9 @@ export interface CompileFlowDependencies {
  * wrapper is answered (cargo may delete them as soon as it is); the manifest, which digests every
  * source the compile read, is worked out after, off the build's critical path.
  */
-export type Collected = { outputs: OutputFile[]; manifest(): Promise<ManifestInputs | { refused: string }> } | { refused: string };
+export type Collected =
+  | { outputs: OutputFile[]; manifest(): Promise<ManifestInputs | { refused: string }> }
+  | { refused: string };
 
 /** What came of offering a hit: served, nothing to serve, or a damaged entry that the compile now replaces. */
 type Served = 'served' | 'unserved' | 'corrupt';
@@ -145,10 +153,16 @@ export async function digestReadFiles(
 }
 
 /** Whether each file the entry's own output would be restored as at its path is byte for byte the text given. */
-export async function entryHolds(found: FoundEntry, places: BuildPlaces, files: readonly RestoreFile[]): Promise<boolean> {
+export async function entryHolds(
+  found: FoundEntry,
+  places: BuildPlaces,
+  files: readonly RestoreFile[],
+): Promise<boolean> {
   for (const file of files) {
     if (!('text' in file)) return false;
-    const index = found.entry.outputs.findIndex((output) => (places.elsewhere?.[output.name] ?? join(places.outDir, output.name)) === file.path);
+    const index = found.entry.outputs.findIndex(
+      (output) => (places.elsewhere?.[output.name] ?? join(places.outDir, output.name)) === file.path,
+    );
     if (index === -1) return false;
     const output = found.entry.outputs[index]!;
     const stored = await readFile(join(found.dir, String(index)), 'utf8').catch(() => undefined);
@@ -215,13 +229,27 @@ export class CompileFlow {
       const report = await exchange.next(STORE_REPORT_WAIT_MS);
       if (report?.type !== 'store') return;
       const why = await explained;
-      this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: report.exitCode === 0 ? 'miss' : 'failed', durationMs: report.durationMs, ...(why ? { why } : {}) });
+      this.deps.onCompile?.({
+        crate: compile.label,
+        kind: compile.kind,
+        worktree: compile.worktree,
+        outcome: report.exitCode === 0 ? 'miss' : 'failed',
+        durationMs: report.durationMs,
+        ...(why ? { why } : {}),
+      });
       const storeStarted = Date.now();
-      const { refused, committed } = await this.store(compile, report, fallback?.key ?? (fallbackAfterCompile ? compile.fallback : undefined), replace);
+      const { refused, committed } = await this.store(
+        compile,
+        report,
+        fallback?.key ?? (fallbackAfterCompile ? compile.fallback : undefined),
+        replace,
+      );
       // The outputs are copied aside: the wrapper (and cargo) may go on while they are hashed and committed.
       exchange.reply({ type: 'stored', stored: refused === undefined, ...(refused ? { reason: refused } : {}) });
       const outcome = refused ?? (await committed);
-      log.debug(`${outcome ? `not stored (${outcome})` : 'stored'} ${compile.label} in ${Date.now() - storeStarted} ms, compiled in ${report.durationMs} ms`);
+      log.debug(
+        `${outcome ? `not stored (${outcome})` : 'stored'} ${compile.label} in ${Date.now() - storeStarted} ms, compiled in ${report.durationMs} ms`,
+      );
     } catch (error) {
       count((counters) => increment(counters.errors, 'internal'));
       log.error(`${compile.kind} request in ${compile.cwd}: ${(error as Error).stack ?? String(error)}`);
@@ -250,7 +278,12 @@ export class CompileFlow {
   }
 
   /** Serves the entry found under the second key and points the direct key's manifest to it. */
-  private async serveFallbackHit(compile: CacheableCompile, fallback: FallbackKey, exchange: Exchange, reply: Exchange['reply']): Promise<Served> {
+  private async serveFallbackHit(
+    compile: CacheableCompile,
+    fallback: FallbackKey,
+    exchange: Exchange,
+    reply: Exchange['reply'],
+  ): Promise<Served> {
     const count: CountChange = (change) => this.deps.stats.updateFor(compile.worktree, change);
     let lookup = await this.deps.store.get(fallback.key, count);
     if (lookup.status !== 'hit' && fallback.alias) lookup = await this.deps.store.get(fallback.alias, count);
@@ -260,8 +293,11 @@ export class CompileFlow {
     // A direct hit restores the entry's own files: only when they are what this hit wrote instead (the
     // dependency file of a compile with -I naming a copy of the headers names other paths).
     const sameFiles = await entryHolds(lookup.found, compile.places, fallback.overrides ?? []);
-    if (compile.directHits !== false && sameFiles) await this.deps.store.addManifest(compile.direct, { ...fallback.manifest, resultKey: lookup.found.key });
-    this.deps.log.debug(`${compile.label}: direct miss, found under the fallback key ${fallback.key}${lookup.found.key === fallback.key ? '' : ` (entry ${lookup.found.key})`}`);
+    if (compile.directHits !== false && sameFiles)
+      await this.deps.store.addManifest(compile.direct, { ...fallback.manifest, resultKey: lookup.found.key });
+    this.deps.log.debug(
+      `${compile.label}: direct miss, found under the fallback key ${fallback.key}${lookup.found.key === fallback.key ? '' : ` (entry ${lookup.found.key})`}`,
+    );
     return 'served';
   }
 
@@ -269,7 +305,13 @@ export class CompileFlow {
    * Answers with a hit whose files the wrapper writes (see HitReply), then waits for it to say they
    * are written before counting the hit. False, unanswered, when the hit cannot even be planned.
    */
-  private async serve(found: FoundEntry, compile: CacheableCompile, exchange: Exchange, reply: Exchange['reply'], overrides?: RestoreFile[]): Promise<Served> {
+  private async serve(
+    found: FoundEntry,
+    compile: CacheableCompile,
+    exchange: Exchange,
+    reply: Exchange['reply'],
+    overrides?: RestoreFile[],
+  ): Promise<Served> {
     const { stats, log } = this.deps;
     const store = this.deps.store.local;
     const count = (change: (counters: Counters) => void): void => stats.updateFor(compile.worktree, change);
@@ -306,7 +348,9 @@ export class CompileFlow {
       if (report?.type !== 'restored') {
         count((counters) => increment(counters.errors, 'restore'));
         const why = report?.type === 'restore-failed' ? report.message : 'the wrapper did not say whether it could';
-        log.warn(`writing ${compile.label}'s outputs into ${compile.places.outDir} failed (${why}); the wrapper compiled it instead`);
+        log.warn(
+          `writing ${compile.label}'s outputs into ${compile.places.outDir} failed (${why}); the wrapper compiled it instead`,
+        );
         return 'served';
       }
       store.restored(plan, report.identities);
@@ -324,7 +368,14 @@ export class CompileFlow {
     );
     log.debug(`hit ${compile.label} (${found.key}) in ${elapsed} ms`);
     this.deps.observer?.hit(compile, found.key);
-    this.deps.onCompile?.({ crate: compile.label, kind: compile.kind, worktree: compile.worktree, outcome: 'hit', durationMs: elapsed, savedMs: entry.durationMs });
+    this.deps.onCompile?.({
+      crate: compile.label,
+      kind: compile.kind,
+      worktree: compile.worktree,
+      outcome: 'hit',
+      durationMs: elapsed,
+      savedMs: entry.durationMs,
+    });
     return 'served';
   }
 
@@ -333,7 +384,12 @@ export class CompileFlow {
    * manifest, copying the outputs aside), and the commit, which hashes and publishes the entry.
    * `refused` says why nothing is stored; `committed` resolves to the reason a commit failed, or undefined.
    */
-  private async store(compile: CacheableCompile, report: StoreRequest, fallback: string | (() => Promise<FallbackKey | undefined>) | undefined, replace: boolean): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
+  private async store(
+    compile: CacheableCompile,
+    report: StoreRequest,
+    fallback: string | (() => Promise<FallbackKey | undefined>) | undefined,
+    replace: boolean,
+  ): Promise<{ refused?: string; committed: Promise<string | undefined> }> {
     const { stats, log } = this.deps;
     const tiers = this.deps.store;
     const store = tiers.local;

@@ -36,7 +36,13 @@ describe('compileRequestHandler', () => {
   let identified: string[];
   let followUps: (ClientMessage | undefined)[];
   let deps: CompileRequestDependencies;
-  const gcc = { path: '/usr/bin/gcc', family: 'gcc', digest: 'd', systemIncludeDirs: [], filePrefixMap: true } as CcCompilerIdentity;
+  const gcc = {
+    path: '/usr/bin/gcc',
+    family: 'gcc',
+    digest: 'd',
+    systemIncludeDirs: [],
+    filePrefixMap: true,
+  } as CcCompilerIdentity;
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'hoard-compile-request-'));
@@ -63,15 +69,26 @@ describe('compileRequestHandler', () => {
 
   async function ask(message: unknown, next: unknown[] = []): Promise<ServerMessage[]> {
     const replies: ServerMessage[] = [];
-    const exchange: Exchange = { reply: (reply) => replies.push(reply), next: async () => next.shift() as ClientMessage | undefined };
+    const exchange: Exchange = {
+      reply: (reply) => replies.push(reply),
+      next: async () => next.shift() as ClientMessage | undefined,
+    };
     await compileRequestHandler(deps)(message as CompileRequest, exchange);
     return replies;
   }
 
-  const request = (compiler: string): CompileRequest => ({ v: PROTOCOL_VERSION, type: 'compile', cwd: '/w', argv: [compiler, '-c', 'a.c'], env: {} });
+  const request = (compiler: string): CompileRequest => ({
+    v: PROTOCOL_VERSION,
+    type: 'compile',
+    cwd: '/w',
+    argv: [compiler, '-c', 'a.c'],
+    env: {},
+  });
 
   it('sends rustc and clippy-driver to the rust handler without asking them what they are', async () => {
-    expect(await ask(request('/home/u/.rustup/toolchains/stable/bin/rustc'))).toEqual([{ type: 'error', message: 'rust' }]);
+    expect(await ask(request('/home/u/.rustup/toolchains/stable/bin/rustc'))).toEqual([
+      { type: 'error', message: 'rust' },
+    ]);
     expect(await ask(request('clippy-driver'))).toEqual([{ type: 'error', message: 'rust' }]);
     expect(identified).toEqual([]);
   });

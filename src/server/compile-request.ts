@@ -3,10 +3,20 @@ import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import type { CompileRequest } from '../protocol/messages.js';
 import { answerCompile, type CompilerHandler, type SharedCompileDependencies } from './compiler-handler.js';
 import type { Exchange } from './exchange.js';
-import { compileRequestSchema, describeInvalid, restoredReportSchema, restoreFailedReportSchema, storeRequestSchema } from './messages.js';
+import {
+  compileRequestSchema,
+  describeInvalid,
+  restoredReportSchema,
+  restoreFailedReportSchema,
+  storeRequestSchema,
+} from './messages.js';
 
 /** What may follow a compile request on its conversation; a malformed one counts as none. */
-const followUpSchemas = { store: storeRequestSchema, restored: restoredReportSchema, 'restore-failed': restoreFailedReportSchema };
+const followUpSchemas = {
+  store: storeRequestSchema,
+  restored: restoredReportSchema,
+  'restore-failed': restoreFailedReportSchema,
+};
 
 export interface CompileRequestDependencies extends SharedCompileDependencies {
   /** rustc and clippy-driver, known by name. */
@@ -23,7 +33,10 @@ function checkedExchange(exchange: Exchange): Exchange {
     reply: exchange.reply,
     next: async (timeoutMs) => {
       const next = await exchange.next(timeoutMs);
-      const schema = next && Object.hasOwn(followUpSchemas, next.type) ? followUpSchemas[next.type as keyof typeof followUpSchemas] : undefined;
+      const schema =
+        next && Object.hasOwn(followUpSchemas, next.type)
+          ? followUpSchemas[next.type as keyof typeof followUpSchemas]
+          : undefined;
       if (schema && !schema.safeParse(next).success) return undefined;
       return next;
     },
@@ -31,7 +44,9 @@ function checkedExchange(exchange: Exchange): Exchange {
 }
 
 /** The handler of `compile`: validates the request and hands it to its compiler's handler. */
-export function compileRequestHandler(deps: CompileRequestDependencies): (message: CompileRequest, exchange: Exchange) => Promise<void> {
+export function compileRequestHandler(
+  deps: CompileRequestDependencies,
+): (message: CompileRequest, exchange: Exchange) => Promise<void> {
   return async (message, exchange) => {
     const parsed = compileRequestSchema.safeParse(message);
     if (!parsed.success) {
@@ -42,7 +57,9 @@ export function compileRequestHandler(deps: CompileRequestDependencies): (messag
     const checked = checkedExchange(exchange);
     // rustc by its name; any other compiler is asked what it is (once per binary): gcc and clang are C/C++.
     const { argv, cwd, env } = request;
-    const ccIdentity = /rustc|clippy-driver/.test(basename(argv[0]!)) ? undefined : await deps.identifyCc(argv[0]!, cwd, env).catch(() => undefined);
+    const ccIdentity = /rustc|clippy-driver/.test(basename(argv[0]!))
+      ? undefined
+      : await deps.identifyCc(argv[0]!, cwd, env).catch(() => undefined);
     if (ccIdentity) await answerCompile(deps, deps.cc.forCompiler(ccIdentity), request, checked);
     else await answerCompile(deps, deps.rust, request, checked);
   };

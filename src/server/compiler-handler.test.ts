@@ -6,7 +6,12 @@ import type { Classification } from '../compiler/classification.js';
 import { PROTOCOL_VERSION, type CompileRequest, type ServerMessage } from '../protocol/messages.js';
 import { OUTSIDE_ANY_REPOSITORY, type Worktree } from '../worktree/locate.js';
 import type { CacheableCompile } from './compile-flow.js';
-import { answerCompile, type CompileContext, type CompilerHandler, type SharedCompileDependencies } from './compiler-handler.js';
+import {
+  answerCompile,
+  type CompileContext,
+  type CompilerHandler,
+  type SharedCompileDependencies,
+} from './compiler-handler.js';
 import type { Exchange } from './exchange.js';
 import type { CompileReport } from './live-feed.js';
 import { Logger } from './logger.js';
@@ -17,7 +22,9 @@ interface ToyCompile {
 }
 
 /** A compiler whose arguments say everything: `toy query`, `toy refuse`, `toy linker-gone`, `toy broken-key`, `toy x.toy`. */
-function toyHandler(seen: CompileContext[]): CompilerHandler<ToyCompile, { source: string; baseDir: string | undefined }> {
+function toyHandler(
+  seen: CompileContext[],
+): CompilerHandler<ToyCompile, { source: string; baseDir: string | undefined }> {
   return {
     classify: (request): Classification<ToyCompile> => {
       const argument = request.argv[1]!;
@@ -97,7 +104,13 @@ describe('answerCompile, the path every compiler shares', () => {
   async function ask(argument: string): Promise<ServerMessage[]> {
     const replies: ServerMessage[] = [];
     const exchange: Exchange = { reply: (message) => replies.push(message), next: async () => undefined };
-    const request: CompileRequest = { v: PROTOCOL_VERSION, type: 'compile', cwd: '/w/crate', argv: ['toy', argument], env: {} };
+    const request: CompileRequest = {
+      v: PROTOCOL_VERSION,
+      type: 'compile',
+      cwd: '/w/crate',
+      argv: ['toy', argument],
+      env: {},
+    };
     await answerCompile(deps, toyHandler(seen), request, exchange);
     return replies;
   }
@@ -119,8 +132,14 @@ describe('answerCompile, the path every compiler shares', () => {
 
   it('runs a not-cacheable call with its reason, counted, and shown in the stream', async () => {
     expect(await ask('refuse')).toEqual([{ type: 'run', store: false, reason: 'stdin' }]);
-    expect(stats.counters).toMatchObject({ requests: 1, notCacheable: { stdin: 1 }, byKind: { toy: { requests: 1, notCacheable: 1 } } });
-    expect(reports).toEqual([{ crate: 'toy refuse', kind: 'toy', worktree, outcome: 'not-cacheable', reason: 'stdin' }]);
+    expect(stats.counters).toMatchObject({
+      requests: 1,
+      notCacheable: { stdin: 1 },
+      byKind: { toy: { requests: 1, notCacheable: 1 } },
+    });
+    expect(reports).toEqual([
+      { crate: 'toy refuse', kind: 'toy', worktree, outcome: 'not-cacheable', reason: 'stdin' },
+    ]);
   });
 
   it('runs a call the handler refuses while preparing the same way', async () => {
@@ -132,6 +151,8 @@ describe('answerCompile, the path every compiler shares', () => {
     expect(await ask('broken-key')).toEqual([{ type: 'run', store: false, reason: 'error' }]);
     expect(stats.counters.errors).toMatchObject({ internal: 1 });
     expect(answered).toEqual([]);
-    expect(readFileSync(join(root, 'error.log'), 'utf8')).toMatch(/keying broken-key in \/w\/crate: Error: toolchain vanished/);
+    expect(readFileSync(join(root, 'error.log'), 'utf8')).toMatch(
+      /keying broken-key in \/w\/crate: Error: toolchain vanished/,
+    );
   });
 });

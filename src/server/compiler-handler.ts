@@ -55,7 +55,10 @@ export interface CompilerHandler<Compile, Plan> {
   /** What keying needs beyond the arguments (IO allowed), or a reason to run the call uncached. */
   prepare(compile: Compile, context: CompileContext): Promise<Plan | Refusal>;
   /** The direct key. A throw is an internal error: counted, logged, and the compiler runs uncached. */
-  directKey(plan: Plan, context: CompileContext): Promise<{ key: string; explanation?: string | undefined; why?: WhyInputs }>;
+  directKey(
+    plan: Plan,
+    context: CompileContext,
+  ): Promise<{ key: string; explanation?: string | undefined; why?: WhyInputs }>;
   /** The compile as the shared flow (src/server/compile-flow.ts) serves or stores it. */
   describe(plan: Plan, directKey: string, context: CompileContext): CacheableCompile;
 }
@@ -112,7 +115,16 @@ export async function answerCompile<Compile, Plan>(
   const compile = classification.compile;
   const explain = log.level === 'debug';
   const configuredBaseDirs = deps.basedirs();
-  const context: CompileContext = { request, worktree, kind, receivedAt, explain, baseDir: chooseBaseDir(configuredBaseDirs, worktree, cwd), configuredBaseDirs, count };
+  const context: CompileContext = {
+    request,
+    worktree,
+    kind,
+    receivedAt,
+    explain,
+    baseDir: chooseBaseDir(configuredBaseDirs, worktree, cwd),
+    configuredBaseDirs,
+    count,
+  };
   const plan = await handler.prepare(compile, context);
   if (isRefusal(plan)) return refuse(plan.refuse, plan.detail);
   let direct: Awaited<ReturnType<typeof handler.directKey>>;
@@ -126,5 +138,8 @@ export async function answerCompile<Compile, Plan>(
   }
   if (explain) log.debug(`direct key ${direct.key} for ${handler.subject(compile)}:\n${direct.explanation}`);
   // The unit and labelled key inputs go with the compile, so that a miss can be explained (src/why/).
-  await deps.flow.answer({ ...handler.describe(plan, direct.key, context), ...(direct.why ? { why: direct.why } : {}) }, exchange);
+  await deps.flow.answer(
+    { ...handler.describe(plan, direct.key, context), ...(direct.why ? { why: direct.why } : {}) },
+    exchange,
+  );
 }

@@ -35,13 +35,18 @@ describe('ConfigInForce', () => {
     const original = settings.config.cache_dir;
     next = () => {
       const loaded = start();
-      return { ...loaded, config: { ...loaded.config, cache_size: 1234, log_level: 'debug', cache_dir: join(root, 'elsewhere') } };
+      return {
+        ...loaded,
+        config: { ...loaded.config, cache_size: 1234, log_level: 'debug', cache_dir: join(root, 'elsewhere') },
+      };
     };
     settings.reload();
     expect(settings.config).toMatchObject({ cache_size: 1234, cache_dir: original });
     expect(log.level).toBe('debug');
     expect(applied).toBe(1);
-    expect(readFileSync(join(root, 'server.log'), 'utf8')).toContain(`cache_dir is now ${join(root, 'elsewhere')}: it applies to the next server`);
+    expect(readFileSync(join(root, 'server.log'), 'utf8')).toContain(
+      `cache_dir is now ${join(root, 'elsewhere')}: it applies to the next server`,
+    );
   });
 
   it('keeps the configuration in force after a broken edit, and says what is wrong until it is fixed', () => {

@@ -49,7 +49,9 @@ export class ConfigInForce {
     try {
       const next = this.options.load();
       if (next.config.cache_dir !== this.cacheDir) {
-        log.warn(`cache_dir is now ${next.config.cache_dir}: it applies to the next server ('hoard server stop'; the next compile starts one)`);
+        log.warn(
+          `cache_dir is now ${next.config.cache_dir}: it applies to the next server ('hoard server stop'; the next compile starts one)`,
+        );
       }
       this.loaded = next;
       const config = { ...next.config, cache_dir: this.cacheDir };

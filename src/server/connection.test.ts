@@ -131,7 +131,9 @@ describe('Connections', () => {
       const header = Buffer.alloc(4);
       header.writeUInt32BE(body.length);
       client.emit('data', Buffer.concat([header, body]));
-      expect(client.replies).toEqual([{ type: 'error', message: expect.stringMatching(/^unreadable message: frame is not JSON/) }]);
+      expect(client.replies).toEqual([
+        { type: 'error', message: expect.stringMatching(/^unreadable message: frame is not JSON/) },
+      ]);
       // Ended at once (a reset would lose the refusal), cut a second later.
       expect(client.ended).toBe(true);
       expect(client.destroyed).toBe(false);

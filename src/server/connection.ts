@@ -6,7 +6,6 @@ import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
 import { describeInvalid, envelopeSchema } from './messages.js';
 
-
 /** How long a client whose message was refused has to read why before the connection is cut. */
 const REFUSAL_GRACE_MS = 1000;
 export interface ConnectionsOptions {

@@ -22,7 +22,10 @@ export interface DataRequestDependencies {
 }
 
 /** The server's snapshot part of `hoard stats`. */
-export function serverPart(startedAt: number, now: number): StatsSnapshot['server'] & Pick<ServerStatus, 'running' | 'pid' | 'version' | 'uptimeMs'> {
+export function serverPart(
+  startedAt: number,
+  now: number,
+): StatsSnapshot['server'] & Pick<ServerStatus, 'running' | 'pid' | 'version' | 'uptimeMs'> {
   return { running: true, pid: process.pid, version: HOARD_VERSION, uptimeMs: now - startedAt };
 }
 

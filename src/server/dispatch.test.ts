@@ -50,7 +50,11 @@ describe('dispatchRequest', () => {
   it('gives a compile request its exchange', async () => {
     const calls: string[] = [];
     const exchange = fakeExchange();
-    await dispatchRequest(handlers(calls), { v: PROTOCOL_VERSION, type: 'compile', cwd: '/w', argv: ['rustc', '-vV'], env: {} }, exchange);
+    await dispatchRequest(
+      handlers(calls),
+      { v: PROTOCOL_VERSION, type: 'compile', cwd: '/w', argv: ['rustc', '-vV'], env: {} },
+      exchange,
+    );
     expect(calls).toEqual(['compile rustc -vV']);
     expect(exchange.replies).toEqual([{ type: 'run', store: false }]);
   });
@@ -79,6 +83,8 @@ describe('dispatchRequest', () => {
   });
 
   it('lets a handler failure reach the caller (the connection logs it and replies with an error)', async () => {
-    await expect(dispatchRequest(handlers([]), { v: PROTOCOL_VERSION, type: 'status' }, fakeExchange())).rejects.toThrow('not asked');
+    await expect(
+      dispatchRequest(handlers([]), { v: PROTOCOL_VERSION, type: 'status' }, fakeExchange()),
+    ).rejects.toThrow('not asked');
   });
 });

@@ -33,7 +33,6 @@ export interface LanePoolOptions {
   claim?: 'rename' | 'claim-file';
 }
 
-
 interface Lane {
   id: string;
   request: Socket;
@@ -73,7 +72,10 @@ function otherProcessRuns(pid: number): boolean {
 /** `mkfifo` makes the FIFOs: Node has no call for it, and the pool makes them in batches, off the request path. */
 export function mkfifoWith(runner: ProcessRunner): (paths: string[]) => Promise<void> {
   return async (paths) => {
-    const result = await runner.run('mkfifo', ['-m', '600', '--', ...paths], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const result = await runner.run('mkfifo', ['-m', '600', '--', ...paths], {
+      cwd: '/',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
     if (result.exitCode !== 0) throw new Error(`mkfifo exited with ${result.exitCode}: ${result.stderr.trim()}`);
   };
 }
@@ -171,7 +173,9 @@ export class LanePool {
     this.unavailableUntil = Date.now() + (this.options.retryAfterMs ?? RETRY_AFTER_MS);
     if (this.warned) return;
     this.warned = true;
-    this.options.log.warn(`compile requests use the socket until lanes can be made (${error.message}); trying again every minute`);
+    this.options.log.warn(
+      `compile requests use the socket until lanes can be made (${error.message}); trying again every minute`,
+    );
   }
 
   private async makeBatch(count: number): Promise<void> {
@@ -257,7 +261,8 @@ export class LanePool {
       for (const claimed of await readdir(join(this.options.dir, TAKEN_DIR)).catch(() => [] as string[])) {
         listed.delete(claimed);
         // A claim made just as its lane was used and removed (the client then takes another): litter.
-        if (laneOwner(claimed) === process.pid && !this.lanes.has(claimed)) rmSync(join(this.options.dir, TAKEN_DIR, claimed), { force: true });
+        if (laneOwner(claimed) === process.pid && !this.lanes.has(claimed))
+          rmSync(join(this.options.dir, TAKEN_DIR, claimed), { force: true });
       }
       // A client that opened a lane just removed created an empty file in its place (a shell's <> does).
       for (const place of ['', REPLIES_DIR]) {

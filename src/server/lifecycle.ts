@@ -94,11 +94,13 @@ export class Lifecycle {
     await this.options.sweep?.();
     const idleSeconds = this.options.idleTimeoutSeconds();
     const idleMs = idleSeconds * 1000;
-    if (idleMs > 0 && this.active === 0 && this.now() - this.lastActivity > idleMs) await this.drain(`idle for ${idleSeconds} s`);
+    if (idleMs > 0 && this.active === 0 && this.now() - this.lastActivity > idleMs)
+      await this.drain(`idle for ${idleSeconds} s`);
   }
 
   /** SIGTERM, SIGINT and SIGHUP drain the server like `hoard server stop`. */
   drainOnSignals(target: Pick<NodeJS.Process, 'on'> = process): void {
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) target.on(signal, () => void this.drain(`received ${signal}`));
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const)
+      target.on(signal, () => void this.drain(`received ${signal}`));
   }
 }

@@ -32,7 +32,10 @@ function listen(server: Server, path: string): Promise<void> {
  * crash is simply replaced. Two servers starting at once can both get here: the loser notices later
  * that the path is no longer its own (ownsSocketPath) and leaves.
  */
-export async function takeSocketPath(server: Server, socketPath: string): Promise<{ taken: true; inode: bigint } | { taken: false }> {
+export async function takeSocketPath(
+  server: Server,
+  socketPath: string,
+): Promise<{ taken: true; inode: bigint } | { taken: false }> {
   // Made private, or found private: never chmod-ed, as what is there may be someone else's (or a link to it).
   await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
   assertRendezvous(dirname(socketPath));

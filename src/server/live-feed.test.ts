@@ -47,7 +47,11 @@ describe('LiveFeed', () => {
     const client = connect(join(dir, 'sock'));
     const updates: LiveUpdate[] = [];
     client.on('error', () => undefined);
-    attachDecoder(client, (message) => updates.push(message as LiveUpdate), () => undefined);
+    attachDecoder(
+      client,
+      (message) => updates.push(message as LiveUpdate),
+      () => undefined,
+    );
     feed.subscribe(await accepted);
     return { updates, client };
   }
@@ -57,11 +61,28 @@ describe('LiveFeed', () => {
     await vi.waitFor(() => expect(updates).toHaveLength(1));
     expect(updates[0]).toMatchObject({ type: 'live', recent: [], history: [], config: { file: '/config.toml' } });
     hits = 1;
-    feed.record({ crate: 'serde', kind: 'rust library', worktree: WORKTREE, outcome: 'hit', durationMs: 5, savedMs: 900 });
-    feed.record({ crate: 'app', kind: 'rust binary', worktree: WORKTREE, outcome: 'not-cacheable', reason: 'crate-type' });
+    feed.record({
+      crate: 'serde',
+      kind: 'rust library',
+      worktree: WORKTREE,
+      outcome: 'hit',
+      durationMs: 5,
+      savedMs: 900,
+    });
+    feed.record({
+      crate: 'app',
+      kind: 'rust binary',
+      worktree: WORKTREE,
+      outcome: 'not-cacheable',
+      reason: 'crate-type',
+    });
     await vi.waitFor(() => expect(updates.at(-1)?.recent).toHaveLength(2));
     const last = updates.at(-1)!;
-    expect(last.recent[0]).toMatchObject({ crate: 'serde', outcome: 'hit', worktree: { id: 'w1', name: 'app', root: '/src/app' } });
+    expect(last.recent[0]).toMatchObject({
+      crate: 'serde',
+      outcome: 'hit',
+      worktree: { id: 'w1', name: 'app', root: '/src/app' },
+    });
     expect(last.history.map((point) => [point.hits, point.misses])).toEqual([[1, 0]]);
     expect(last.snapshot.counters.hits).toBe(1);
   });
@@ -74,7 +95,8 @@ describe('LiveFeed', () => {
   });
 
   it('keeps the latest compiles only; zeroing clears them and the history', async () => {
-    for (let index = 0; index < RECENT_COMPILES + 5; index += 1) feed.record({ crate: `c${index}`, kind: 'rust library', worktree: WORKTREE, outcome: 'miss', durationMs: 1 });
+    for (let index = 0; index < RECENT_COMPILES + 5; index += 1)
+      feed.record({ crate: `c${index}`, kind: 'rust library', worktree: WORKTREE, outcome: 'miss', durationMs: 1 });
     const { updates } = await subscriber();
     await vi.waitFor(() => expect(updates).toHaveLength(1));
     expect(updates[0]!.recent).toHaveLength(RECENT_COMPILES);
@@ -113,6 +135,8 @@ describe('crateNameOf', () => {
     expect(crateNameOf(['rustc', '--crate-name', 'serde', 'src/lib.rs'])).toBe('serde');
     expect(crateNameOf(['rustc', '--crate-name=regex'])).toBe('regex');
     expect(crateNameOf(['rustc', '-vV'])).toBe('?');
-    expect(crateNameOf(['rustc', '--crate-name', 'build_script_build', 'build.rs'], { CARGO_PKG_NAME: 'wt-core' })).toBe('wt-core');
+    expect(
+      crateNameOf(['rustc', '--crate-name', 'build_script_build', 'build.rs'], { CARGO_PKG_NAME: 'wt-core' }),
+    ).toBe('wt-core');
   });
 });

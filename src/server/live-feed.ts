@@ -92,7 +92,11 @@ export class LiveFeed {
 
   record(report: CompileReport): void {
     const { worktree, ...rest } = report;
-    this.recent.push({ at: this.now(), ...rest, worktree: { id: worktree.id, name: worktree.name, root: worktree.root } });
+    this.recent.push({
+      at: this.now(),
+      ...rest,
+      worktree: { id: worktree.id, name: worktree.name, root: worktree.root },
+    });
     if (this.recent.length > RECENT_COMPILES) this.recent.shift();
     this.events += 1;
     if (report.outcome === 'hit') this.history.record('hit');
@@ -118,7 +122,8 @@ export class LiveFeed {
     this.stopChecking();
     if (this.pushTimer) clearTimeout(this.pushTimer);
     this.pushTimer = undefined;
-    if (this.sources.historyPath) await writeAtomically(this.sources.historyPath, JSON.stringify(this.history.recent())).catch(() => undefined);
+    if (this.sources.historyPath)
+      await writeAtomically(this.sources.historyPath, JSON.stringify(this.history.recent())).catch(() => undefined);
   }
 
   private update(): LiveUpdate {
@@ -137,7 +142,14 @@ export class LiveFeed {
   /** What identifies a state worth sending: everything but the server's uptime, which clients count on. */
   private signature(update?: LiveUpdate): string {
     const snapshot = update?.snapshot ?? this.sources.snapshot();
-    return JSON.stringify([snapshot.counters, snapshot.worktrees, snapshot.cache, this.events, update?.config ?? this.sources.config(), this.stoppingReason]);
+    return JSON.stringify([
+      snapshot.counters,
+      snapshot.worktrees,
+      snapshot.cache,
+      this.events,
+      update?.config ?? this.sources.config(),
+      this.stoppingReason,
+    ]);
   }
 
   private schedulePush(): void {

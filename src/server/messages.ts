@@ -39,7 +39,15 @@ export const restoreFailedReportSchema = z.object({
  * handlers use; these schemas check what arrives. Each pair must describe the same message: a change
  * to one that is not made to the other fails to compile here.
  */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
+type Same<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [keyof A] extends [keyof B]
+      ? [keyof B] extends [keyof A]
+        ? true
+        : false
+      : false
+    : false
+  : false;
 function sameShape<_Checked extends true>(): void {}
 sameShape<Same<z.infer<typeof compileRequestSchema>, CompileRequest>>();
 sameShape<Same<z.infer<typeof storeRequestSchema>, StoreRequest>>();

@@ -15,7 +15,20 @@ import { RustHandler } from './rust-handler.js';
 
 /** A binary crate as cargo compiles it: a linked crate, so its key asks the linker too. */
 function binary(cwd: string): string[] {
-  return ['rustc', '--crate-name', 'app', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'metadata=1234', '--out-dir', join(cwd, 'target/debug/deps')];
+  return [
+    'rustc',
+    '--crate-name',
+    'app',
+    '--edition=2021',
+    'src/main.rs',
+    '--crate-type',
+    'bin',
+    '--emit=dep-info,link',
+    '-C',
+    'metadata=1234',
+    '--out-dir',
+    join(cwd, 'target/debug/deps'),
+  ];
 }
 
 describe('RustHandler behind the shared path', () => {
@@ -70,19 +83,40 @@ describe('RustHandler behind the shared path', () => {
   async function ask(argv: string[]): Promise<ServerMessage[]> {
     const replies: ServerMessage[] = [];
     const exchange: Exchange = { reply: (message) => replies.push(message), next: async () => undefined };
-    const request: CompileRequest = { v: PROTOCOL_VERSION, type: 'compile', cwd: root, argv, env: { CARGO_PKG_NAME: 'app' } };
+    const request: CompileRequest = {
+      v: PROTOCOL_VERSION,
+      type: 'compile',
+      cwd: root,
+      argv,
+      env: { CARGO_PKG_NAME: 'app' },
+    };
     await answerCompile(deps, rust, request, exchange);
     return replies;
   }
 
   it('answers rustc -vV from the identified toolchain, without running rustc', async () => {
-    expect(await ask(['rustc', '-vV'])).toEqual([{ type: 'hit', files: [], stdout: Buffer.from('rustc 1.95.0 (stable)\n').toString('base64'), stderr: '', exitCode: 0 }]);
+    expect(await ask(['rustc', '-vV'])).toEqual([
+      {
+        type: 'hit',
+        files: [],
+        stdout: Buffer.from('rustc 1.95.0 (stable)\n').toString('base64'),
+        stderr: '',
+        exitCode: 0,
+      },
+    ]);
     expect(stats.counters).toMatchObject({ requests: 1, notCompilation: 1 });
   });
 
   it('keys a linked crate with its linker, remaps paths under the base directory, and hands it to the flow', async () => {
     expect(await ask(binary(root))).toEqual([{ type: 'run', store: true }]);
-    expect(answered).toEqual([expect.objectContaining({ kind: 'rust binary', label: 'app', extraArgs: [`--remap-path-prefix=${root}=.`], places: { outDir: join(root, 'target/debug/deps'), baseDir: root } })]);
+    expect(answered).toEqual([
+      expect.objectContaining({
+        kind: 'rust binary',
+        label: 'app',
+        extraArgs: [`--remap-path-prefix=${root}=.`],
+        places: { outDir: join(root, 'target/debug/deps'), baseDir: root },
+      }),
+    ]);
     expect(answered[0]!.direct).toMatch(/^[0-9a-f]{64}$/);
   });
 

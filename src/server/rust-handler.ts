@@ -57,7 +57,12 @@ export class RustHandler implements CompilerHandler<RustCompile, RustPlan> {
   constructor(private readonly deps: RustHandlerDependencies) {}
 
   classify(message: CompileRequest): Classification<RustCompile> {
-    return classifyRustc(message.argv.slice(1), message.cwd, (path) => readFileSync(path, 'utf8'), this.deps.linkedCrates());
+    return classifyRustc(
+      message.argv.slice(1),
+      message.cwd,
+      (path) => readFileSync(path, 'utf8'),
+      this.deps.linkedCrates(),
+    );
   }
 
   outputDir(message: CompileRequest): string | undefined {
@@ -83,7 +88,9 @@ export class RustHandler implements CompilerHandler<RustCompile, RustPlan> {
       try {
         linkInputs = await this.deps.linkers.inputs(compile, cwd, env);
       } catch (error) {
-        this.deps.log.warn(`linking ${compile.crateName} in ${cwd}: ${(error as Error).message}; compiling it uncached`);
+        this.deps.log.warn(
+          `linking ${compile.crateName} in ${cwd}: ${(error as Error).message}; compiling it uncached`,
+        );
         return { refuse: 'linker-not-found', detail: (error as Error).message };
       }
     }
@@ -92,15 +99,39 @@ export class RustHandler implements CompilerHandler<RustCompile, RustPlan> {
     return { compile, linkInputs, baseDir: context.baseDir, relocation, inManifest };
   }
 
-  async directKey(plan: RustPlan, context: CompileContext): Promise<{ key: string; explanation?: string | undefined; why?: WhyInputs }> {
+  async directKey(
+    plan: RustPlan,
+    context: CompileContext,
+  ): Promise<{ key: string; explanation?: string | undefined; why?: WhyInputs }> {
     const { argv, cwd, env } = context.request;
     const { compile, linkInputs, relocation } = plan;
     const identity = await this.deps.toolchains.identify(argv[0]!, cwd, env);
-    const key = await directKey({ compile, compilerIdentity: identity.digest, cwd, env, memo: this.deps.memo, relocation, explain: context.explain, ...(linkInputs ? { linkInputs } : {}) });
+    const key = await directKey({
+      compile,
+      compilerIdentity: identity.digest,
+      cwd,
+      env,
+      memo: this.deps.memo,
+      relocation,
+      explain: context.explain,
+      ...(linkInputs ? { linkInputs } : {}),
+    });
     const compiler = `${argv[0]} (${identity.version.split('\n')[0]})`;
     const label = crateLabel(compile.crateName, env);
     const baseDirsConfigured = context.configuredBaseDirs.length > 0;
-    return { ...key, why: rustUnit(compile, { label, kind: context.kind, cwd, worktree: context.worktree, sections: key.sections, compiler, baseDir: plan.baseDir, baseDirsConfigured }) };
+    return {
+      ...key,
+      why: rustUnit(compile, {
+        label,
+        kind: context.kind,
+        cwd,
+        worktree: context.worktree,
+        sections: key.sections,
+        compiler,
+        baseDir: plan.baseDir,
+        baseDirsConfigured,
+      }),
+    };
   }
 
   describe(plan: RustPlan, direct: string, context: CompileContext): CacheableCompile {
@@ -134,23 +165,44 @@ export class RustHandler implements CompilerHandler<RustCompile, RustPlan> {
     const { toolchains, log } = this.deps;
     const [compiler, ...args] = message.argv as [string, ...string[]];
     const { cwd, env } = message;
-    const versionOutput = isVerboseVersionQuery(args) ? await toolchains.knownVersionOutput(compiler, cwd, env).catch(() => undefined) : undefined;
+    const versionOutput = isVerboseVersionQuery(args)
+      ? await toolchains.knownVersionOutput(compiler, cwd, env).catch(() => undefined)
+      : undefined;
     if (versionOutput !== undefined) {
-      exchange.reply({ type: 'hit', files: [], stdout: Buffer.from(versionOutput).toString('base64'), stderr: '', exitCode: 0 });
+      exchange.reply({
+        type: 'hit',
+        files: [],
+        stdout: Buffer.from(versionOutput).toString('base64'),
+        stderr: '',
+        exitCode: 0,
+      });
       log.debug(`answered ${compiler} ${args.join(' ')} from the identified toolchain`);
       return;
     }
     exchange.reply({ type: 'run', store: false });
-    void toolchains.identify(compiler, cwd, env).catch((error: Error) => log.debug(`identifying ${compiler} after ${args.join(' ')}: ${error.message}`));
+    void toolchains
+      .identify(compiler, cwd, env)
+      .catch((error: Error) => log.debug(`identifying ${compiler} after ${args.join(' ')}: ${error.message}`));
   }
 
   /** The manifest of a finished compile, from its dep-info: the sources and env! values it read. */
-  private async collect(compile: RustCompile, cwd: string, receivedAt: number, relocation: Relocation, recordEnvDep: (name: string, value: string | null) => string | null): Promise<Collected> {
+  private async collect(
+    compile: RustCompile,
+    cwd: string,
+    receivedAt: number,
+    relocation: Relocation,
+    recordEnvDep: (name: string, value: string | null) => string | null,
+  ): Promise<Collected> {
     const depInfo = parseDepInfo(await readFile(depInfoPath(compile), 'utf8'));
     const manifest = async (): Promise<ManifestInputs | { refused: string }> => {
-      const files = await digestReadFiles(this.deps.memo, depInfo.sources, cwd, receivedAt, (source) => relocation.strip(source));
+      const files = await digestReadFiles(this.deps.memo, depInfo.sources, cwd, receivedAt, (source) =>
+        relocation.strip(source),
+      );
       if ('changed' in files) return { refused: `${files.changed} changed during the compile` };
-      const envDeps = depInfo.envDeps.map(([name, value]): [string, string | null] => [name, recordEnvDep(name, value)]);
+      const envDeps = depInfo.envDeps.map(([name, value]): [string, string | null] => [
+        name,
+        recordEnvDep(name, value),
+      ]);
       return { files, envDeps };
     };
     return { outputs: expectedOutputs(compile), manifest };

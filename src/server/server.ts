@@ -89,7 +89,10 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const env = process.env;
   const locations = resolveLocations(env);
   const start = loadStartingConfig(env);
-  const accessNotes = applyCacheAccess(start.loaded.config.cache_access, [locations.stateDir, start.loaded.config.cache_dir]);
+  const accessNotes = applyCacheAccess(start.loaded.config.cache_access, [
+    locations.stateDir,
+    start.loaded.config.cache_dir,
+  ]);
   const log = new Logger(options.logLevel ?? start.loaded.config.log_level, {
     ...(options.foreground ? {} : { file: locations.serverLogPath }),
     errorLog: locations.errorLogPath,
@@ -103,7 +106,9 @@ export async function runServer(options: ServerOptions): Promise<number> {
   process.env.TMPDIR = join(cacheDir, 'tmp');
   process.chdir(locations.stateDir);
 
-  const hashWorkers = options.hashWorkerScript ? useHashWorkers(options.hashWorkerScript, Math.min(4, availableParallelism())) : undefined;
+  const hashWorkers = options.hashWorkerScript
+    ? useHashWorkers(options.hashWorkerScript, Math.min(4, availableParallelism()))
+    : undefined;
   const memo = new DigestMemo();
   const digestsPath = join(cacheDir, 'digests.json');
   await memo.load(digestsPath);
@@ -112,10 +117,28 @@ export async function runServer(options: ServerOptions): Promise<number> {
   await removeStaleStaging(store.tmpDir);
   const manifests = new ManifestStore(join(cacheDir, 'manifests'), memo);
   const stats = new StatsStore(join(cacheDir, 'stats.json'));
-  const tiers = new TieredStore({ local: store, manifests, remotes: [], compressionLevel: start.loaded.config.compression_level, count: (change) => stats.update(change), log });
+  const tiers = new TieredStore({
+    local: store,
+    manifests,
+    remotes: [],
+    compressionLevel: start.loaded.config.compression_level,
+    count: (change) => stats.update(change),
+    log,
+  });
   // Remote caches are set up in the background: nothing about them may delay or stop the server.
-  const remotes = new RemoteSet({ env, home: env.HOME || homedir(), counters: (label) => stats.remoteCounters(label), log, closeDropped: false });
-  const applyRemotes = (list: typeof start.loaded.config.remotes): Promise<void> => remotes.apply(list).then(() => tiers.configure({ remotes: remotes.levels.map((storage) => ({ storage, readOnly: storage.readOnly })) }));
+  const remotes = new RemoteSet({
+    env,
+    home: env.HOME || homedir(),
+    counters: (label) => stats.remoteCounters(label),
+    log,
+    closeDropped: false,
+  });
+  const applyRemotes = (list: typeof start.loaded.config.remotes): Promise<void> =>
+    remotes
+      .apply(list)
+      .then(() =>
+        tiers.configure({ remotes: remotes.levels.map((storage) => ({ storage, readOnly: storage.readOnly })) }),
+      );
   void applyRemotes(start.loaded.config.remotes);
   const toolchains = new Toolchains(execaRunner, memo, join(cacheDir, 'toolchains.json'));
   const startedAt = Date.now();
@@ -128,7 +151,9 @@ export async function runServer(options: ServerOptions): Promise<number> {
     setImmediate(() => {
       store
         .evict(Math.floor(limit * 0.9))
-        .then(({ removed, freedBytes }) => log.info(`evicted ${removed} entries (${freedBytes} bytes) to stay under ${limit} bytes`))
+        .then(({ removed, freedBytes }) =>
+          log.info(`evicted ${removed} entries (${freedBytes} bytes) to stay under ${limit} bytes`),
+        )
         .catch((error: Error) => log.error(`eviction failed: ${error.message}`))
         .finally(() => {
           evicting = false;
@@ -140,7 +165,13 @@ export async function runServer(options: ServerOptions): Promise<number> {
     tiers.configure({ compressionLevel: settings.config.compression_level });
     evictIfNeeded();
   };
-  const settings = new ConfigInForce({ start, load: () => loadConfig(env), log, ...(options.logLevel ? { logLevel: options.logLevel } : {}), onApplied: onConfigApplied });
+  const settings = new ConfigInForce({
+    start,
+    load: () => loadConfig(env),
+    log,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    onApplied: onConfigApplied,
+  });
   const configWatcher = watchConfigFile(settings.loaded.file, () => settings.reload());
 
   const snapshot = (): StatsSnapshot => ({
@@ -148,7 +179,13 @@ export async function runServer(options: ServerOptions): Promise<number> {
     worktrees: stats.worktrees,
     knownWorktrees: stats.knownWorktrees,
     since: stats.since,
-    cache: { dir: cacheDir, sizeBytes: store.sizeBytes, limitBytes: settings.config.cache_size, entries: store.entryCount, uploadQueue: tiers.uploadQueueLength },
+    cache: {
+      dir: cacheDir,
+      sizeBytes: store.sizeBytes,
+      limitBytes: settings.config.cache_size,
+      entries: store.entryCount,
+      uploadQueue: tiers.uploadQueueLength,
+    },
     server: serverPart(startedAt, Date.now()),
     remotes: remotes.status(),
   });
@@ -160,12 +197,26 @@ export async function runServer(options: ServerOptions): Promise<number> {
   });
 
   // Every cacheable compile's inputs, so that `hoard why` can say what made a miss (src/why/).
-  const explainer = new MissExplainer({ combinations: (direct) => manifests.entries(direct), memo, count: (worktree, change) => stats.updateFor(worktree, change), path: join(cacheDir, 'why-history.json') });
+  const explainer = new MissExplainer({
+    combinations: (direct) => manifests.entries(direct),
+    memo,
+    count: (worktree, change) => stats.updateFor(worktree, change),
+    path: join(cacheDir, 'why-history.json'),
+  });
   const onCompile = (report: CompileReport): void => {
     explainer.noteActivity();
     feed.record(report);
   };
-  const flow = new CompileFlow({ store: tiers, memo, stats, singleFlight: new SingleFlight(), log, afterStore: evictIfNeeded, onCompile, observer: explainer });
+  const flow = new CompileFlow({
+    store: tiers,
+    memo,
+    stats,
+    singleFlight: new SingleFlight(),
+    log,
+    afterStore: evictIfNeeded,
+    onCompile,
+    observer: explainer,
+  });
   const ccCompilers = new CcCompilers(execaRunner, memo);
   const compile = compileRequestHandler({
     flow,
@@ -174,7 +225,13 @@ export async function runServer(options: ServerOptions): Promise<number> {
     basedirs: () => settings.config.basedirs,
     log,
     onCompile,
-    rust: new RustHandler({ memo, toolchains, linkers: new Linkers(execaRunner, memo), linkedCrates: () => settings.config.linked_crates, log }),
+    rust: new RustHandler({
+      memo,
+      toolchains,
+      linkers: new Linkers(execaRunner, memo),
+      linkedCrates: () => settings.config.linked_crates,
+      log,
+    }),
     cc: new CcHandler({ memo, log, tmpDir: store.tmpDir, runner: execaRunner, shapes: preprocessedShapes(manifests) }),
     identifyCc: (compiler, cwd, compilerEnv) => ccCompilers.identify(compiler, cwd, compilerEnv),
   });
@@ -204,7 +261,13 @@ export async function runServer(options: ServerOptions): Promise<number> {
         lifecycle.touch();
         ended ??= lifecycle.conversationStarted();
       });
-      void serveShConversation(conversation, { answerCompile: compile, tmpDir: store.tmpDir, log, counts: fastPath, wrapper: wrapperParts! }).finally(() => ended?.());
+      void serveShConversation(conversation, {
+        answerCompile: compile,
+        tmpDir: store.tmpDir,
+        log,
+        counts: fastPath,
+        wrapper: wrapperParts!,
+      }).finally(() => ended?.());
     },
     log,
   });
@@ -257,7 +320,8 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const connections = new Connections({
     dispatch: (message, exchange) => dispatchRequest(handlers, message, exchange),
     subscribe: (socket) => feed.subscribe(socket),
-    onVersionMismatch: (clientVersion) => void lifecycle.drain(`a client speaks protocol version ${clientVersion}, this server ${PROTOCOL_VERSION}`),
+    onVersionMismatch: (clientVersion) =>
+      void lifecycle.drain(`a client speaks protocol version ${clientVersion}, this server ${PROTOCOL_VERSION}`),
     onActivity: () => lifecycle.touch(),
     onConversation: () => lifecycle.conversationStarted(),
     log,
@@ -275,10 +339,13 @@ export async function runServer(options: ServerOptions): Promise<number> {
   await lanes.start();
   if (wrapperParts) {
     // Before any lane is offered: no shell waits on this server without a watchdog.
-    if (options.shWatchdogScript) watchdog = startShWatchdog(options.shWatchdogScript, join(locations.lanesDir, SH_LANES_DIR), SH_STALL_MS, log);
+    if (options.shWatchdogScript)
+      watchdog = startShWatchdog(options.shWatchdogScript, join(locations.lanesDir, SH_LANES_DIR), SH_STALL_MS, log);
     await shLanes.start();
   }
-  log.info(`listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`);
+  log.info(
+    `listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`,
+  );
 
   const housekeeping = setInterval(() => void lifecycle.housekeeping(), HOUSEKEEPING_INTERVAL_MS);
   lifecycle.drainOnSignals();

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ENV_VARIABLES, OTHER_VARIABLES } from '../config/env-table.js';
-import { PROTOCOL_VERSION, type ClientMessage, type CompileRequest, type RestoreFile, type ServerMessage } from '../protocol/messages.js';
+import {
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type CompileRequest,
+  type RestoreFile,
+  type ServerMessage,
+} from '../protocol/messages.js';
 import type { Conversation } from './conversation.js';
 import type { Exchange } from './exchange.js';
 import type { Logger } from './logger.js';
@@ -87,7 +93,11 @@ export interface ShLaneDependencies {
 }
 
 /** The checks the Node wrapper makes before it asks (recursion.ts), and those only a shell needs. */
-export function compileRequestFor(shell: ShRequest, process: ShellProcess, wrapper: WrapperParts): { request: CompileRequest; nesting: string } | { declined: string } {
+export function compileRequestFor(
+  shell: ShRequest,
+  process: ShellProcess,
+  wrapper: WrapperParts,
+): { request: CompileRequest; nesting: string } | { declined: string } {
   let cwd: string;
   try {
     cwd = realpathSync(shell.pwd);
@@ -97,12 +107,15 @@ export function compileRequestFor(shell: ShRequest, process: ShellProcess, wrapp
   // $PWD as the shell has it names the directory the process is in (the same pid namespace, no stale PWD).
   if (process.cwd !== cwd || !shell.pwd.startsWith('/')) return { declined: 'cwd' };
   // Names no shell lists (not identifiers, exported functions) still reach the compiler: not seen, not keyed.
-  if (process.environmentNames.some((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))) return { declined: 'environment-names' };
-  if (Object.keys(shell.env).some((name) => name.startsWith('HOARD_') && !KNOWN_SETTINGS.has(name))) return { declined: 'setting' };
+  if (process.environmentNames.some((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)))
+    return { declined: 'environment-names' };
+  if (Object.keys(shell.env).some((name) => name.startsWith('HOARD_') && !KNOWN_SETTINGS.has(name)))
+    return { declined: 'setting' };
   const [compiler, ...args] = shell.argv as [string, ...string[]];
   const fingerprint = wrapper.callFingerprint(cwd, compiler, args);
   // The Node wrapper resolves a compiler path against its own working directory, the caller's.
-  if (wrapper.recursionMessage(compiler.includes('/') ? resolve(cwd, compiler) : compiler, fingerprint, shell.env)) return { declined: 'recursion' };
+  if (wrapper.recursionMessage(compiler.includes('/') ? resolve(cwd, compiler) : compiler, fingerprint, shell.env))
+    return { declined: 'recursion' };
   // The shell runs the compiler with its own environment and this mark: no more, no less (bin/hoard's
   // NODE_EXTRA_CA_CERTS note, HOARD_NODE_EXTRA_CA_CERTS, is not made yet; one set by hand is a setting).
   const env = wrapper.nestedEnvironment(shell.env, fingerprint);
@@ -239,7 +252,9 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
                 try {
                   // The server's umask is its own (private cache files): a file without a recorded mode gets
                   // the one the shell's umask would have given it, as it would through the Node wrapper.
-                  const files = message.files.map((file) => (file.mode === undefined ? { ...file, mode: 0o666 & ~shellUmask } : file));
+                  const files = message.files.map((file) =>
+                    file.mode === undefined ? { ...file, mode: 0o666 & ~shellUmask } : file,
+                  );
                   const identities = await deps.wrapper.restoreFiles(files);
                   if (message.files.length > 0) queued.push({ v: PROTOCOL_VERSION, type: 'restored', identities });
                 } catch (error) {
@@ -247,7 +262,12 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
                     // A damaged cached blob (removed from the out-dir already): the server drops the entry and
                     // answers run, so this compile replaces it, as through the Node wrapper.
                     decided = false;
-                    queued.push({ v: PROTOCOL_VERSION, type: 'restore-failed', message: (error as Error).message, corrupt: true });
+                    queued.push({
+                      v: PROTOCOL_VERSION,
+                      type: 'restore-failed',
+                      message: (error as Error).message,
+                      corrupt: true,
+                    });
                     return;
                   }
                   // As the Node wrapper does: say so, and compile directly, uncached.
@@ -270,7 +290,9 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
               }
               leftovers.push(`${capture}.1`, `${capture}.2`);
               compileStarted = Date.now();
-              write(`store\n${nesting}\n${extra.length}\n${extra.map((argument) => `${argument}\n`).join('')}${capture}\n`);
+              write(
+                `store\n${nesting}\n${extra.length}\n${extra.map((argument) => `${argument}\n`).join('')}${capture}\n`,
+              );
               return;
             }
             case 'stored':

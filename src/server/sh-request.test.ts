@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExportListing, parseShRequest, printfFormat, PROBE_VALUE, PROBE_VARIABLE, type ShDialect } from './sh-request.js';
+import {
+  parseExportListing,
+  parseShRequest,
+  printfFormat,
+  PROBE_VALUE,
+  PROBE_VARIABLE,
+  type ShDialect,
+} from './sh-request.js';
 
 const fixtures = join(import.meta.dirname, '../../test/fixtures/export-p');
 
@@ -33,7 +40,12 @@ const SHELLS: Array<[string, ShDialect]> = [
 
 function request(argv: Buffer[], listing: Buffer, dialect: ShDialect, pwd = '/work'): Buffer {
   const header = Buffer.from(`hoard-sh 1 4242 ${argv.length} ${dialect}\n`);
-  return Buffer.concat([header, ...[Buffer.from(pwd), ...argv].flatMap((field) => [field, Buffer.from([0])]), listing, Buffer.from([0])]);
+  return Buffer.concat([
+    header,
+    ...[Buffer.from(pwd), ...argv].flatMap((field) => [field, Buffer.from([0])]),
+    listing,
+    Buffer.from([0]),
+  ]);
 }
 
 describe('export -p as each shell prints it', () => {
@@ -46,7 +58,9 @@ describe('export -p as each shell prints it', () => {
     });
 
     it(`declines ${shell}'s value that is not UTF-8`, () => {
-      expect(() => parseExportListing(readFileSync(join(fixtures, `not-utf8.${shell}.txt`)), dialect)).toThrow(/not UTF-8/);
+      expect(() => parseExportListing(readFileSync(join(fixtures, `not-utf8.${shell}.txt`)), dialect)).toThrow(
+        /not UTF-8/,
+      );
     });
 
     it(`declines ${shell}'s listing read as another dialect`, () => {
@@ -74,7 +88,14 @@ describe('the request', () => {
 
   it('keeps arguments exactly: empty ones, spaces, newlines, = and non-ASCII', () => {
     const argv = ['gcc', '', 'a b', 'line\nbreak', '-DX="y z"', 'é=€', ' '];
-    const parsed = parseShRequest(request(argv.map((argument) => Buffer.from(argument)), listing, 'sh', '/dir with space/é'));
+    const parsed = parseShRequest(
+      request(
+        argv.map((argument) => Buffer.from(argument)),
+        listing,
+        'sh',
+        '/dir with space/é',
+      ),
+    );
     expect(parsed.kind).toBe('request');
     if (parsed.kind !== 'request') return;
     expect(parsed.request).toMatchObject({ pid: 4242, pwd: '/dir with space/é', argv });
@@ -90,18 +111,30 @@ describe('the request', () => {
   });
 
   it('declines an argument that is not UTF-8, a missing or changed probe, another version', () => {
-    expect(parseShRequest(request([Buffer.from('cc'), Buffer.from([0x66, 0xff])], listing, 'sh'))).toMatchObject({ kind: 'declined', reason: /argument is not UTF-8/ });
-    expect(parseShRequest(request([Buffer.from('cc')], Buffer.from("export A='1'\n"), 'sh'))).toMatchObject({ kind: 'declined', reason: /did not read back/ });
+    expect(parseShRequest(request([Buffer.from('cc'), Buffer.from([0x66, 0xff])], listing, 'sh'))).toMatchObject({
+      kind: 'declined',
+      reason: /argument is not UTF-8/,
+    });
+    expect(parseShRequest(request([Buffer.from('cc')], Buffer.from("export A='1'\n"), 'sh'))).toMatchObject({
+      kind: 'declined',
+      reason: /did not read back/,
+    });
     const changed = Buffer.from(listing.toString('latin1').replace("q'\"'\"'", "q'\"'\"'!"), 'latin1');
     expect(parseShRequest(request([Buffer.from('cc')], changed, 'sh'))).toMatchObject({ kind: 'declined' });
-    expect(parseShRequest(Buffer.from('hoard-sh 2 1 1 sh\n'))).toMatchObject({ kind: 'declined', reason: 'request version 2' });
+    expect(parseShRequest(Buffer.from('hoard-sh 2 1 1 sh\n'))).toMatchObject({
+      kind: 'declined',
+      reason: 'request version 2',
+    });
     expect(parseShRequest(Buffer.from('\0\0\0\x10{"v":3}'))).toMatchObject({ kind: 'declined' });
   });
 });
 
 describe('printfFormat', () => {
   it('prints every byte back exactly through printf in each shell', () => {
-    const bytes = Buffer.concat([Buffer.from('-x %s %% \\ \\n \n\t"\'`$ é '), Buffer.from([0, 1, 0x7f, 0x80, 0xff, 0x31, 0x32])]);
+    const bytes = Buffer.concat([
+      Buffer.from('-x %s %% \\ \\n \n\t"\'`$ é '),
+      Buffer.from([0, 1, 0x7f, 0x80, 0xff, 0x31, 0x32]),
+    ]);
     for (const shell of [['dash'], ['bash'], ['busybox', 'sh'], ['zsh', '--emulate', 'sh']]) {
       const printed = execFileSync(shell[0]!, [...shell.slice(1), '-c', 'printf "$1"', 'sh', printfFormat(bytes)]);
       expect(printed.equals(bytes), shell.join(' ')).toBe(true);

@@ -33,7 +33,10 @@ export interface ShRequest {
   length: number;
 }
 
-export type ShRequestParse = { kind: 'request'; request: ShRequest } | { kind: 'incomplete' } | { kind: 'declined'; reason: string };
+export type ShRequestParse =
+  | { kind: 'request'; request: ShRequest }
+  | { kind: 'incomplete' }
+  | { kind: 'declined'; reason: string };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -64,10 +67,13 @@ export function parseShRequest(bytes: Buffer): ShRequestParse {
 
 function parseOrThrow(bytes: Buffer): ShRequestParse {
   const magic = 'hoard-sh ';
-  if (bytes.subarray(0, magic.length).toString('latin1') !== magic.slice(0, Math.min(bytes.length, magic.length))) return decline('unknown request');
+  if (bytes.subarray(0, magic.length).toString('latin1') !== magic.slice(0, Math.min(bytes.length, magic.length)))
+    return decline('unknown request');
   const headerEnd = bytes.indexOf(0x0a);
   if (headerEnd < 0) return bytes.length > 200 ? decline('header too long') : { kind: 'incomplete' };
-  const header = /^hoard-sh (\S+) ([1-9]\d*) (\d+) (sh|bash|zsh)$/.exec(bytes.subarray(0, headerEnd).toString('latin1'));
+  const header = /^hoard-sh (\S+) ([1-9]\d*) (\d+) (sh|bash|zsh)$/.exec(
+    bytes.subarray(0, headerEnd).toString('latin1'),
+  );
   if (!header) return decline('unknown request');
   if (header[1] !== SH_REQUEST_VERSION) return decline(`request version ${header[1]}`);
   const argc = Number(header[3]);
@@ -80,11 +86,14 @@ function parseOrThrow(bytes: Buffer): ShRequestParse {
     fields.push(bytes.subarray(position, end));
     position = end + 1;
   }
-  const [pwd, ...rest] = fields.map((field, index) => (index <= argc ? utf8(field, index === 0 ? 'the working directory' : 'an argument') : ''));
+  const [pwd, ...rest] = fields.map((field, index) =>
+    index <= argc ? utf8(field, index === 0 ? 'the working directory' : 'an argument') : '',
+  );
   const argv = rest.slice(0, argc);
   if (argv.length === 0 || argv[0] === '') return decline('no compiler');
   const env = parseExportListing(fields[argc + 1]!, header[4] as ShDialect);
-  if (env[PROBE_VARIABLE] !== PROBE_VALUE) return decline(`the ${header[4]} dialect of export -p did not read back exactly`);
+  if (env[PROBE_VARIABLE] !== PROBE_VALUE)
+    return decline(`the ${header[4]} dialect of export -p did not read back exactly`);
   delete env[PROBE_VARIABLE];
   return { kind: 'request', request: { pid: Number(header[2]), pwd: pwd!, argv, env, length: position } };
 }
@@ -112,7 +121,8 @@ export function parseExportListing(listing: Buffer, dialect: ShDialect): Record<
       continue;
     }
     reader.expect('=');
-    const value = dialect === 'sh' ? readDashValue(reader) : dialect === 'bash' ? readBashValue(reader) : readZshValue(reader);
+    const value =
+      dialect === 'sh' ? readDashValue(reader) : dialect === 'bash' ? readBashValue(reader) : readZshValue(reader);
     reader.expect('\n');
     if (Object.hasOwn(env, name)) decline(`${name} listed twice`);
     env[name] = utf8(Buffer.from(value), `the value of ${name}`);
@@ -249,7 +259,20 @@ function isBareByte(byte: number): boolean {
   return /[A-Za-z0-9_./:,@+%=-]/.test(String.fromCharCode(byte));
 }
 
-const SIMPLE_ESCAPES: Record<string, number> = { a: 7, b: 8, e: 27, E: 27, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92, "'": 39, '"': 34 };
+const SIMPLE_ESCAPES: Record<string, number> = {
+  a: 7,
+  b: 8,
+  e: 27,
+  E: 27,
+  f: 12,
+  n: 10,
+  r: 13,
+  t: 9,
+  v: 11,
+  '\\': 92,
+  "'": 39,
+  '"': 34,
+};
 
 /** The inside of $'…' up to its closing quote, with the escapes `shell` prints there. */
 function readAnsiC(reader: Reader, shell: 'bash' | 'zsh'): number[] {
@@ -267,7 +290,8 @@ function readEscape(reader: Reader, shell: 'bash' | 'zsh'): number {
   if (Object.hasOwn(SIMPLE_ESCAPES, letter)) return SIMPLE_ESCAPES[letter]!;
   if (shell === 'bash' && /[0-7]/.test(letter)) {
     let digits = letter;
-    while (digits.length < 3 && /[0-7]/.test(String.fromCharCode(reader.peek() ?? 0))) digits += String.fromCharCode(reader.next());
+    while (digits.length < 3 && /[0-7]/.test(String.fromCharCode(reader.peek() ?? 0)))
+      digits += String.fromCharCode(reader.next());
     const code = parseInt(digits, 8);
     return code <= 0xff ? code : decline('export -p: an octal escape past a byte');
   }
@@ -296,7 +320,8 @@ export function printfFormat(bytes: Uint8Array): string {
   for (let index = 0; index < bytes.length; index += 1) {
     const byte = bytes[index]!;
     if (byte === 0x25) format += '%%';
-    else if (byte >= 0x20 && byte < 0x7f && byte !== BACKSLASH && !(index === 0 && byte === 0x2d)) format += String.fromCharCode(byte);
+    else if (byte >= 0x20 && byte < 0x7f && byte !== BACKSLASH && !(index === 0 && byte === 0x2d))
+      format += String.fromCharCode(byte);
     else format += `\\${byte.toString(8).padStart(3, '0')}`;
   }
   return format;

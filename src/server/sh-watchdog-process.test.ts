@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,7 +27,9 @@ afterEach(() => {
 /** A lane as its server holds it (both FIFOs open for reading and writing), optionally claimed by a waiting shell. */
 function lane(lanesDir: string, id: string, claimed: boolean): { reply: number; request: number } {
   expect(spawnSync('mkfifo', ['-m', '600', join(lanesDir, id), join(lanesDir, REPLIES_DIR, id)]).status).toBe(0);
-  const server = [join(lanesDir, id), join(lanesDir, REPLIES_DIR, id)].map((path) => openSync(path, constants.O_RDWR | constants.O_NONBLOCK));
+  const server = [join(lanesDir, id), join(lanesDir, REPLIES_DIR, id)].map((path) =>
+    openSync(path, constants.O_RDWR | constants.O_NONBLOCK),
+  );
   opened.push(...server);
   if (claimed) writeFileSync(join(lanesDir, TAKEN_DIR, id), '');
   const reply = openSync(join(lanesDir, REPLIES_DIR, id), constants.O_RDONLY | constants.O_NONBLOCK);

@@ -13,12 +13,19 @@ export interface ShWatchdog {
   close(): void;
 }
 
-export function startShWatchdog(script: URL, lanesDir: string, stallMs: number, log: { warn(message: string): void }): ShWatchdog {
+export function startShWatchdog(
+  script: URL,
+  lanesDir: string,
+  stallMs: number,
+  log: { warn(message: string): void },
+): ShWatchdog {
   const child = spawn(process.execPath, [fileURLToPath(script), lanesDir, String(process.pid), String(stallMs)], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
-  child.on('error', (error) => log.warn(`the sh lanes' watchdog did not start (${error.message}): a shell whose server goes silent waits for it`));
+  child.on('error', (error) =>
+    log.warn(`the sh lanes' watchdog did not start (${error.message}): a shell whose server goes silent waits for it`),
+  );
   child.stdin!.on('error', () => undefined);
   const beat = setInterval(() => child.stdin!.write('.'), BEAT_MS);
   // Neither the beats nor the pipe keep the server alive.

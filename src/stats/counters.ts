@@ -95,7 +95,12 @@ function kindCountersFrom(value: unknown): Record<string, KindCounters> {
       const found = (saved as Record<string, unknown>)[field];
       return typeof found === 'number' && Number.isFinite(found) ? found : 0;
     };
-    kinds[kind] = { requests: numberAt('requests'), hits: numberAt('hits'), misses: numberAt('misses'), notCacheable: numberAt('notCacheable') };
+    kinds[kind] = {
+      requests: numberAt('requests'),
+      hits: numberAt('hits'),
+      misses: numberAt('misses'),
+      notCacheable: numberAt('notCacheable'),
+    };
   }
   return kinds;
 }
@@ -128,7 +133,8 @@ export function countersFrom(value: unknown): Counters {
     if (typeof current === 'number' && typeof saved === 'number' && Number.isFinite(saved)) {
       (counters[key] as number) = saved;
     } else if (typeof current === 'object' && typeof saved === 'object' && saved !== null) {
-      for (const [name, count] of Object.entries(saved)) if (typeof count === 'number') (current as Record<string, number>)[name] = count;
+      for (const [name, count] of Object.entries(saved))
+        if (typeof count === 'number') (current as Record<string, number>)[name] = count;
     }
   }
   return counters;

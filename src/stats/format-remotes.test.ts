@@ -5,7 +5,14 @@ import { emptyRemoteCounters } from './remote-counters.js';
 import type { StatsSnapshot } from './snapshot.js';
 
 function snapshotWith(values: Partial<StatsSnapshot>): StatsSnapshot {
-  return { counters: emptyCounters(), worktrees: {}, since: '2026-12-03T09:00:00.000Z', cache: { dir: '/c', sizeBytes: 0, limitBytes: 1024, entries: 0, uploadQueue: 2 }, server: { running: false }, ...values };
+  return {
+    counters: emptyCounters(),
+    worktrees: {},
+    since: '2026-12-03T09:00:00.000Z',
+    cache: { dir: '/c', sizeBytes: 0, limitBytes: 1024, entries: 0, uploadQueue: 2 },
+    server: { running: false },
+    ...values,
+  };
 }
 
 describe('hoard stats: remotes', () => {
@@ -22,7 +29,17 @@ describe('hoard stats: remotes', () => {
     const table = formatStatsTable(
       snapshotWith({
         counters,
-        remotes: [{ label, kind: 'redis', readOnly: false, state: 'failing', failingSince: new Date().toISOString(), lastFailure: { kind: 'timeout', message: `${label}: no answer within 2 s`, at: new Date().toISOString() }, counters: counters.remotes[label]! }],
+        remotes: [
+          {
+            label,
+            kind: 'redis',
+            readOnly: false,
+            state: 'failing',
+            failingSince: new Date().toISOString(),
+            lastFailure: { kind: 'timeout', message: `${label}: no answer within 2 s`, at: new Date().toISOString() },
+            counters: counters.remotes[label]!,
+          },
+        ],
       }),
     );
     expect(table).toMatch(/^Remote caches +1 configured, asked in this order after the local disk$/m);

@@ -7,7 +7,10 @@ import type { StatsSnapshot } from './snapshot.js';
 export function remoteState(status: RemoteStatus, now = Date.now()): string {
   if (status.state === 'failing' && status.failingSince) {
     const since = new Date(status.failingSince);
-    const when = now - since.getTime() < 86_400_000 ? since.toTimeString().slice(0, 8) : since.toISOString().slice(0, 16).replace('T', ' ');
+    const when =
+      now - since.getTime() < 86_400_000
+        ? since.toTimeString().slice(0, 8)
+        : since.toISOString().slice(0, 16).replace('T', ' ');
     return `failing since ${when}${status.lastFailure ? ` (${status.lastFailure.kind})` : ''}`;
   }
   return status.readOnly ? 'read-only' : 'ok';
@@ -56,23 +59,53 @@ function troubles(tally: RemoteTally): string {
 export function formatRemoteLines(snapshot: StatsSnapshot, row: (label: string, value: string) => string): string[] {
   const { counters } = snapshot;
   const configured = snapshot.remotes ?? [];
-  const counted = new Set([...Object.keys(counters.remotes ?? {}), ...Object.keys(counters.remoteHits ?? {}), ...Object.keys(counters.remoteUploads ?? {})]);
-  const labels = [...configured.map((status) => status.label), ...[...counted].filter((label) => !configured.some((status) => status.label === label))];
+  const counted = new Set([
+    ...Object.keys(counters.remotes ?? {}),
+    ...Object.keys(counters.remoteHits ?? {}),
+    ...Object.keys(counters.remoteUploads ?? {}),
+  ]);
+  const labels = [
+    ...configured.map((status) => status.label),
+    ...[...counted].filter((label) => !configured.some((status) => status.label === label)),
+  ];
   if (labels.length === 0) return [];
   const remoteHits = sumOf(counters.remoteHits ?? {});
   const lines = [
-    row('Remote caches', configured.length > 0 ? `${configured.length} configured, asked in this order after the local disk` : 'none configured now'),
-    row('Hits by level', [`local ${counters.hits - remoteHits}`, ...labels.map((label) => `${label} ${counters.remoteHits?.[label] ?? 0}`)].join(', ')),
+    row(
+      'Remote caches',
+      configured.length > 0
+        ? `${configured.length} configured, asked in this order after the local disk`
+        : 'none configured now',
+    ),
+    row(
+      'Hits by level',
+      [
+        `local ${counters.hits - remoteHits}`,
+        ...labels.map((label) => `${label} ${counters.remoteHits?.[label] ?? 0}`),
+      ].join(', '),
+    ),
   ];
-  if (snapshot.cache.uploadQueue !== undefined) lines.push(row('Upload queue', `${snapshot.cache.uploadQueue} waiting or under way${counters.uploadsDropped?.['queue-full'] ? `; ${counters.uploadsDropped['queue-full']} dropped while it was full` : ''}`));
+  if (snapshot.cache.uploadQueue !== undefined)
+    lines.push(
+      row(
+        'Upload queue',
+        `${snapshot.cache.uploadQueue} waiting or under way${counters.uploadsDropped?.['queue-full'] ? `; ${counters.uploadsDropped['queue-full']} dropped while it was full` : ''}`,
+      ),
+    );
   for (const label of labels) {
     const status = configured.find((entry) => entry.label === label);
     const tally = remoteTally(counters, label, status?.counters);
     lines.push(row(`  ${label}`, status ? remoteState(status) : 'no longer configured'));
-    lines.push(row('', `${tally.hits} hits, ${formatBytes(tally.bytesDown)} down, ${tally.uploads} uploads, ${formatBytes(tally.bytesUp)} up`));
+    lines.push(
+      row(
+        '',
+        `${tally.hits} hits, ${formatBytes(tally.bytesDown)} down, ${tally.uploads} uploads, ${formatBytes(tally.bytesUp)} up`,
+      ),
+    );
     if (tally.guard) lines.push(row('', `lookups: ${tally.guard.hits} found, ${tally.guard.misses} not found`));
     lines.push(row('', troubles(tally)));
-    if (status?.state === 'failing' && status.lastFailure) lines.push(row('', `last failure: ${status.lastFailure.message}`));
+    if (status?.state === 'failing' && status.lastFailure)
+      lines.push(row('', `last failure: ${status.lastFailure.message}`));
   }
   return lines;
 }

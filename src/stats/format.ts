@@ -22,7 +22,8 @@ export const REASON_HINTS: Record<string, string> = {
   'output-file': 'an output named where hoard cannot restore it (rustc -o, a C dependency file elsewhere)',
   pch: 'precompiled headers are not cached; the compiles that use them run directly',
   preprocess: 'a C/C++ call that only preprocesses (-E, -M): the cc crate probes compilers this way; harmless',
-  probe: "a configure probe (conftest.c, CMake's try_compile, Meson's checks): a throwaway source, run uncached on purpose",
+  probe:
+    "a configure probe (conftest.c, CMake's try_compile, Meson's checks): a throwaway source, run uncached on purpose",
   profile: 'profile-guided or coverage builds read or write profiles hoard cannot key on; they run uncached',
   'save-temps': '-save-temps (-C save-temps) leaves files hoard does not collect; drop it to cache',
   'split-debuginfo': 'split debug info (.dwo files) is not collected yet; use -C split-debuginfo=off to cache',
@@ -63,7 +64,13 @@ function missCauseRows(counters: Counters): string[] {
   const rows = Object.entries(counters.missCauses)
     .sort(([, a], [, b]) => b - a)
     .map(([cause, count]) => row(`  ${MISS_CAUSE_TITLES[cause] ?? cause}`, String(count)));
-  if (counters.baseDirsWouldHit > 0) rows.push(row('  (would hit with basedirs)', `${counters.baseDirsWouldHit}    (hoard config set basedirs auto; 'hoard why' names each)`));
+  if (counters.baseDirsWouldHit > 0)
+    rows.push(
+      row(
+        '  (would hit with basedirs)',
+        `${counters.baseDirsWouldHit}    (hoard config set basedirs auto; 'hoard why' names each)`,
+      ),
+    );
   return rows;
 }
 
@@ -85,20 +92,29 @@ export function formatStatsTable(snapshot: StatsSnapshot): string {
   }
   const kinds = Object.entries(counters.byKind).sort(([, a], [, b]) => b.requests - a.requests);
   if (kinds.length > 0) lines.push(row('By kind', 'requests / hits / misses / not cacheable'));
-  for (const [kind, tally] of kinds) lines.push(row(`  ${kind}`, `${tally.requests} / ${tally.hits} / ${tally.misses} / ${tally.notCacheable}`));
+  for (const [kind, tally] of kinds)
+    lines.push(row(`  ${kind}`, `${tally.requests} / ${tally.hits} / ${tally.misses} / ${tally.notCacheable}`));
   lines.push(row('Non-compilation calls', String(counters.notCompilation)));
   lines.push(row('Failed compiles (not stored)', String(counters.failedCompiles)));
   lines.push(row('Errors', String(sumOf(counters.errors))));
-  for (const [kind, count] of Object.entries(counters.errors).sort(([, a], [, b]) => b - a)) lines.push(row(`  ${kind}`, String(count)));
+  for (const [kind, count] of Object.entries(counters.errors).sort(([, a], [, b]) => b - a))
+    lines.push(row(`  ${kind}`, String(count)));
   lines.push(row('Compile time saved', formatDuration(counters.timeSavedMs)));
   lines.push(row('Restored from cache', formatBytes(counters.bytesRestored)));
   lines.push(row('Written to cache', formatBytes(counters.bytesStored)));
   lines.push(...formatRemoteLines(snapshot, row));
-  lines.push(row('Cache size', `${formatBytes(cache.sizeBytes)} of ${formatBytes(cache.limitBytes)} (${cache.entries} entries)`));
+  lines.push(
+    row('Cache size', `${formatBytes(cache.sizeBytes)} of ${formatBytes(cache.limitBytes)} (${cache.entries} entries)`),
+  );
   lines.push(row('Cache directory', cache.dir));
   lines.push(row('Counting since', snapshot.since));
   lines.push(
-    row('Server', server.running ? `running (pid ${server.pid}, version ${server.version}, up ${formatDuration(server.uptimeMs ?? 0)})` : 'not running (showing saved statistics)'),
+    row(
+      'Server',
+      server.running
+        ? `running (pid ${server.pid}, version ${server.version}, up ${formatDuration(server.uptimeMs ?? 0)})`
+        : 'not running (showing saved statistics)',
+    ),
   );
   return `${lines.join('\n')}\n`;
 }
@@ -155,11 +171,18 @@ export function formatWorktreeTable(snapshot: StatsSnapshot, home = process.env.
     formatDuration(row.counters.timeSavedMs),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...table.map((cells) => cells[column]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, column) => (column >= 3 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => (column >= 3 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   const lines = [line(header), ...table.map(line)];
   for (const row of rows) {
     if (row.servedBy.length === 0) continue;
-    const sources = row.servedBy.map((source) => `${source.hits} from ${source.id === row.id ? 'itself' : source.root ? shortPath(source.root, home) : source.name}`);
+    const sources = row.servedBy.map(
+      (source) =>
+        `${source.hits} from ${source.id === row.id ? 'itself' : source.root ? shortPath(source.root, home) : source.name}`,
+    );
     lines.push(`hits in ${row.root ? shortPath(row.root, home) : row.name}: ${sources.join(', ')}`);
   }
   for (const row of rows) {

@@ -21,7 +21,11 @@ export class HitRateHistory {
   ) {
     if (!Array.isArray(saved)) return;
     for (const point of saved as Array<Partial<HitRatePoint>>) {
-      if ([point?.minute, point?.hits, point?.misses].every((value) => typeof value === 'number' && Number.isFinite(value))) {
+      if (
+        [point?.minute, point?.hits, point?.misses].every(
+          (value) => typeof value === 'number' && Number.isFinite(value),
+        )
+      ) {
         this.points.push({ minute: point.minute!, hits: point.hits!, misses: point.misses! });
       }
     }
@@ -60,7 +64,11 @@ export class HitRateHistory {
  * One slot per minute of the last `minutes` ending at `now`: the hit rate of that minute, or undefined
  * when nothing was answered in it.
  */
-export function hitRatePerMinute(points: readonly HitRatePoint[], now: number, minutes: number): Array<number | undefined> {
+export function hitRatePerMinute(
+  points: readonly HitRatePoint[],
+  now: number,
+  minutes: number,
+): Array<number | undefined> {
   const current = Math.floor(now / MINUTE_MS) * MINUTE_MS;
   const byMinute = new Map(points.map((point) => [point.minute, point]));
   const slots: Array<number | undefined> = [];

@@ -10,8 +10,13 @@ const TROUBLESHOOTING = readFileSync(join(import.meta.dirname, '..', '..', 'docs
 function documentedReasons(): Map<string, string[]> {
   const section = TROUBLESHOOTING.slice(TROUBLESHOOTING.indexOf('## Why a compile was not cached'));
   const rows = new Map<string, string[]>();
-  for (const [, reason, cells] of section.slice(0, section.indexOf('\n## ', 1)).matchAll(/^\| \*\*([a-z-]+)\*\* \|(.*)\|$/gm)) {
-    rows.set(reason!, cells!.split(' | ').map((cell) => cell.trim()));
+  for (const [, reason, cells] of section
+    .slice(0, section.indexOf('\n## ', 1))
+    .matchAll(/^\| \*\*([a-z-]+)\*\* \|(.*)\|$/gm)) {
+    rows.set(
+      reason!,
+      cells!.split(' | ').map((cell) => cell.trim()),
+    );
   }
   return rows;
 }
@@ -19,7 +24,9 @@ function documentedReasons(): Map<string, string[]> {
 describe('every reason a compile is not cached', () => {
   it('has a one-line hint for hoard stats, the dashboard and doctor', () => {
     expect(NOT_CACHEABLE_REASONS.filter((reason) => !REASON_HINTS[reason])).toEqual([]);
-    expect(Object.keys(REASON_HINTS).filter((reason) => !(NOT_CACHEABLE_REASONS as readonly string[]).includes(reason))).toEqual([]);
+    expect(
+      Object.keys(REASON_HINTS).filter((reason) => !(NOT_CACHEABLE_REASONS as readonly string[]).includes(reason)),
+    ).toEqual([]);
   });
 
   it('is explained in docs/troubleshooting.md, with what to do', () => {

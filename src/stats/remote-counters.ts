@@ -18,7 +18,14 @@ export interface RemoteCounters {
   skipped: number;
 }
 
-export const REMOTE_COUNTER_NAMES = ['hits', 'misses', 'errors', 'timeouts', 'authFailures', 'skipped'] as const satisfies ReadonlyArray<keyof RemoteCounters>;
+export const REMOTE_COUNTER_NAMES = [
+  'hits',
+  'misses',
+  'errors',
+  'timeouts',
+  'authFailures',
+  'skipped',
+] as const satisfies ReadonlyArray<keyof RemoteCounters>;
 
 export function emptyRemoteCounters(): RemoteCounters {
   return { hits: 0, misses: 0, errors: 0, timeouts: 0, authFailures: 0, skipped: 0 };

@@ -7,8 +7,20 @@ import type { StatsSnapshot } from '../stats/snapshot.js';
 import type { Worktree } from '../worktree/locate.js';
 import { StatsStore } from './stats-store.js';
 
-const A: Worktree = { id: 'a0264a4e7c4e5542', repository: '/src/app/.git', name: 'app', root: '/src/app', branch: 'main' };
-const B: Worktree = { id: 'b1111111111111111', repository: '/src/app/.git', name: 'app', root: '/src/app-b', branch: 'b' };
+const A: Worktree = {
+  id: 'a0264a4e7c4e5542',
+  repository: '/src/app/.git',
+  name: 'app',
+  root: '/src/app',
+  branch: 'main',
+};
+const B: Worktree = {
+  id: 'b1111111111111111',
+  repository: '/src/app/.git',
+  name: 'app',
+  root: '/src/app-b',
+  branch: 'b',
+};
 
 function snapshotOf(store: StatsStore): StatsSnapshot {
   return {
@@ -34,8 +46,14 @@ describe('StatsStore', () => {
     const store = new StatsStore(path);
     store.updateFor(A, (counters) => (counters.misses += 86));
     store.zero();
-    store.updateFor(B, (counters) => (counters.hits += 86), (record) => (record.servedBy[A.id] = 86));
-    expect(worktreeRows(snapshotOf(store)).find((row) => row.id === B.id)!.servedBy).toEqual([{ id: A.id, name: 'app', root: '/src/app', hits: 86 }]);
+    store.updateFor(
+      B,
+      (counters) => (counters.hits += 86),
+      (record) => (record.servedBy[A.id] = 86),
+    );
+    expect(worktreeRows(snapshotOf(store)).find((row) => row.id === B.id)!.servedBy).toEqual([
+      { id: A.id, name: 'app', root: '/src/app', hits: 86 },
+    ]);
     await store.flush();
     const next = new StatsStore(path);
     expect(formatWorktreeTable(snapshotOf(next), '/home/nobody')).toContain('hits in /src/app-b: 86 from /src/app');
@@ -50,7 +68,9 @@ describe('StatsStore', () => {
       counters.baseDirsWouldHit = 1;
     });
     const table = formatStatsTable(snapshotOf(store));
-    expect(table).toMatch(/Cache misses\s+3\n\s+first build\s+2\n\s+checkout path\s+1\n\s+\(would hit with basedirs\)\s+1/);
+    expect(table).toMatch(
+      /Cache misses\s+3\n\s+first build\s+2\n\s+checkout path\s+1\n\s+\(would hit with basedirs\)\s+1/,
+    );
     expect(formatWorktreeTable(snapshotOf(store))).toContain('misses in /src/app: 2 first build, 1 checkout path');
   });
 });

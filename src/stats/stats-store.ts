@@ -28,11 +28,23 @@ export class StatsStore {
     this.knownWorktrees = saved.knownWorktrees;
   }
 
-  static read(path: string): { counters: Counters; since: string; worktrees: Record<string, WorktreeRecord>; knownWorktrees: Record<string, WorktreeRecord['worktree']> } {
+  static read(path: string): {
+    counters: Counters;
+    since: string;
+    worktrees: Record<string, WorktreeRecord>;
+    knownWorktrees: Record<string, WorktreeRecord['worktree']>;
+  } {
     try {
-      const parsed = JSON.parse(readFileSync(path, 'utf8')) as { counters?: unknown; since?: unknown; worktrees?: unknown; knownWorktrees?: unknown };
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as {
+        counters?: unknown;
+        since?: unknown;
+        worktrees?: unknown;
+        knownWorktrees?: unknown;
+      };
       const worktrees = worktreeRecordsFrom(parsed.worktrees);
-      const known = Object.fromEntries(Object.entries(worktreeRecordsFrom(parsed.knownWorktrees)).map(([id, record]) => [id, record.worktree]));
+      const known = Object.fromEntries(
+        Object.entries(worktreeRecordsFrom(parsed.knownWorktrees)).map(([id, record]) => [id, record.worktree]),
+      );
       for (const [id, record] of Object.entries(worktrees)) known[id] = record.worktree;
       return {
         counters: countersFrom(parsed.counters),
@@ -55,9 +67,18 @@ export class StatsStore {
   }
 
   /** Applies a change to the global counters and to those of the worktree the request belongs to. */
-  updateFor(worktree: Worktree, change: (counters: Counters) => void, changeRecord?: (record: WorktreeRecord) => void): void {
+  updateFor(
+    worktree: Worktree,
+    change: (counters: Counters) => void,
+    changeRecord?: (record: WorktreeRecord) => void,
+  ): void {
     const { id, ...label } = worktree;
-    const record = (this.worktrees[id] ??= { worktree: label, counters: emptyCounters(), servedBy: {}, lastActivity: '' });
+    const record = (this.worktrees[id] ??= {
+      worktree: label,
+      counters: emptyCounters(),
+      servedBy: {},
+      lastActivity: '',
+    });
     record.worktree = label;
     this.knownWorktrees[id] = label;
     record.lastActivity = new Date().toISOString();
@@ -84,8 +105,16 @@ export class StatsStore {
 
   save(): Promise<void> {
     // Saved as records (worktree labels only) so that an older hoard reading the file skips them.
-    const knownWorktrees = Object.fromEntries(Object.entries(this.knownWorktrees).map(([id, worktree]) => [id, { worktree }]));
-    const content = JSON.stringify({ format: 1, since: this.since, counters: this.counters, worktrees: this.worktrees, knownWorktrees });
+    const knownWorktrees = Object.fromEntries(
+      Object.entries(this.knownWorktrees).map(([id, worktree]) => [id, { worktree }]),
+    );
+    const content = JSON.stringify({
+      format: 1,
+      since: this.since,
+      counters: this.counters,
+      worktrees: this.worktrees,
+      knownWorktrees,
+    });
     this.saving = this.saving.then(async () => {
       try {
         await writeAtomically(this.path, content);

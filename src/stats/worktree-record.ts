@@ -24,7 +24,9 @@ export function worktreeRecordsFrom(value: unknown): Record<string, WorktreeReco
         branch: String(label.branch ?? ''),
       },
       counters: countersFrom(record.counters),
-      servedBy: Object.fromEntries(Object.entries(record.servedBy ?? {}).filter(([, count]) => typeof count === 'number')),
+      servedBy: Object.fromEntries(
+        Object.entries(record.servedBy ?? {}).filter(([, count]) => typeof count === 'number'),
+      ),
       lastActivity: typeof record.lastActivity === 'string' ? record.lastActivity : '',
     };
   }

@@ -5,7 +5,18 @@
  */
 
 /** Why a miss missed, one per miss (the most telling difference's). */
-export const MISS_CAUSES = ['first-build', 'toolchain', 'location', 'features', 'arguments', 'environment', 'sources', 'dependencies', 'linker', 'evicted'] as const;
+export const MISS_CAUSES = [
+  'first-build',
+  'toolchain',
+  'location',
+  'features',
+  'arguments',
+  'environment',
+  'sources',
+  'dependencies',
+  'linker',
+  'evicted',
+] as const;
 export type MissCause = (typeof MISS_CAUSES)[number];
 
 /** How each cause reads in one line. */
@@ -91,7 +102,8 @@ function argumentDifferences(old: readonly string[], now: readonly string[]): Di
     const key = argumentKey(argument);
     addedByKey.set(key, [...(addedByKey.get(key) ?? []), argument]);
   }
-  const push = (difference: Difference, argument: string): void => void differences.push(isDerivedArgument(argument) ? { ...difference, derived: true } : difference);
+  const push = (difference: Difference, argument: string): void =>
+    void differences.push(isDerivedArgument(argument) ? { ...difference, derived: true } : difference);
   for (const argument of removed) {
     const feature = featureOf(argument);
     if (feature !== undefined) {
@@ -99,24 +111,68 @@ function argumentDifferences(old: readonly string[], now: readonly string[]): Di
       continue;
     }
     if (/^--remap-path-prefix=\$BASEDIR=/.test(argument)) {
-      differences.push({ cause: 'location', input: 'base-directory', name: 'base directory mapping', old: shownArgument(argument), new: null });
+      differences.push({
+        cause: 'location',
+        input: 'base-directory',
+        name: 'base directory mapping',
+        old: shownArgument(argument),
+        new: null,
+      });
       continue;
     }
     const key = argumentKey(argument);
     const partner = addedByKey.get(key)?.shift();
-    if (partner !== undefined) push({ cause: 'arguments', input: 'argument', name: shownArgument(key), old: shownArgument(argument), new: shownArgument(partner) }, argument);
-    else push({ cause: 'arguments', input: 'argument', name: shownArgument(key), old: shownArgument(argument), new: null }, argument);
+    if (partner !== undefined)
+      push(
+        {
+          cause: 'arguments',
+          input: 'argument',
+          name: shownArgument(key),
+          old: shownArgument(argument),
+          new: shownArgument(partner),
+        },
+        argument,
+      );
+    else
+      push(
+        { cause: 'arguments', input: 'argument', name: shownArgument(key), old: shownArgument(argument), new: null },
+        argument,
+      );
   }
   for (const rest of addedByKey.values()) {
     for (const argument of rest) {
       const feature = featureOf(argument);
-      if (feature !== undefined) differences.push({ cause: 'features', input: 'feature', name: feature, old: 'off', new: 'on' });
-      else if (/^--remap-path-prefix=\$BASEDIR=/.test(argument)) differences.push({ cause: 'location', input: 'base-directory', name: 'base directory mapping', old: null, new: shownArgument(argument) });
-      else push({ cause: 'arguments', input: 'argument', name: shownArgument(argumentKey(argument)), old: null, new: shownArgument(argument) }, argument);
+      if (feature !== undefined)
+        differences.push({ cause: 'features', input: 'feature', name: feature, old: 'off', new: 'on' });
+      else if (/^--remap-path-prefix=\$BASEDIR=/.test(argument))
+        differences.push({
+          cause: 'location',
+          input: 'base-directory',
+          name: 'base directory mapping',
+          old: null,
+          new: shownArgument(argument),
+        });
+      else
+        push(
+          {
+            cause: 'arguments',
+            input: 'argument',
+            name: shownArgument(argumentKey(argument)),
+            old: null,
+            new: shownArgument(argument),
+          },
+          argument,
+        );
     }
   }
   if (removed.length === 0 && added.length === 0 && old.join('\0') !== now.join('\0')) {
-    differences.push({ cause: 'arguments', input: 'argument', name: 'order of the arguments', old: old.map(shownArgument).join(' '), new: now.map(shownArgument).join(' ') });
+    differences.push({
+      cause: 'arguments',
+      input: 'argument',
+      name: 'order of the arguments',
+      old: old.map(shownArgument).join(' '),
+      new: now.map(shownArgument).join(' '),
+    });
   }
   return differences;
 }
@@ -128,7 +184,12 @@ function splitAt(value: string, separator: string): [string, string] {
 }
 
 /** Named values (env vars, externs, libraries) compared by name. */
-function namedDifferences(old: readonly string[], now: readonly string[], separator: string, make: (name: string, old: string | null, now: string | null) => Difference): Difference[] {
+function namedDifferences(
+  old: readonly string[],
+  now: readonly string[],
+  separator: string,
+  make: (name: string, old: string | null, now: string | null) => Difference,
+): Difference[] {
   const before = new Map<string, string[]>();
   for (const value of old) {
     const [name, rest] = splitAt(value, separator);
@@ -175,26 +236,82 @@ export function sectionDifferences(old: KeyInputs, now: KeyInputs): Difference[]
   const newCompiler = valuesOf(now.sections, ['compiler']).join(' ');
   if (oldCompiler !== newCompiler) {
     const described = old.compiler && now.compiler && old.compiler !== now.compiler;
-    differences.push({ cause: 'toolchain', input: 'compiler', name: 'compiler', old: described ? old.compiler! : oldCompiler, new: described ? now.compiler! : newCompiler });
+    differences.push({
+      cause: 'toolchain',
+      input: 'compiler',
+      name: 'compiler',
+      old: described ? old.compiler! : oldCompiler,
+      new: described ? now.compiler! : newCompiler,
+    });
   }
   for (const { kind, cause } of SINGLE_VALUED) {
     const a = valuesOf(old.sections, [kind]).join(' ');
     const b = valuesOf(now.sections, [kind]).join(' ');
-    if (a !== b) differences.push({ cause, input: kind, name: kind === 'cwd' ? 'working directory' : kind, old: a || null, new: b || null });
+    if (a !== b)
+      differences.push({
+        cause,
+        input: kind,
+        name: kind === 'cwd' ? 'working directory' : kind,
+        old: a || null,
+        new: b || null,
+      });
   }
   differences.push(...argumentDifferences(valuesOf(old.sections, ['argument']), valuesOf(now.sections, ['argument'])));
   differences.push(
-    ...namedDifferences(valuesOf(old.sections, ['env']), valuesOf(now.sections, ['env']), '=', (name, a, b) => ({ cause: 'environment', input: 'env', name, old: a, new: b })),
-    ...namedDifferences(valuesOf(old.sections, ['extern']), valuesOf(now.sections, ['extern']), ' ', (name, a, b) => ({ cause: 'dependencies', input: 'extern', name, old: a, new: b })),
-    ...namedDifferences(valuesOf(old.sections, ['system-include-dir']), valuesOf(now.sections, ['system-include-dir']), ' ', (name, a, b) => ({ cause: 'toolchain', input: 'system-include-dir', name, old: a, new: b })),
+    ...namedDifferences(valuesOf(old.sections, ['env']), valuesOf(now.sections, ['env']), '=', (name, a, b) => ({
+      cause: 'environment',
+      input: 'env',
+      name,
+      old: a,
+      new: b,
+    })),
+    ...namedDifferences(valuesOf(old.sections, ['extern']), valuesOf(now.sections, ['extern']), ' ', (name, a, b) => ({
+      cause: 'dependencies',
+      input: 'extern',
+      name,
+      old: a,
+      new: b,
+    })),
+    ...namedDifferences(
+      valuesOf(old.sections, ['system-include-dir']),
+      valuesOf(now.sections, ['system-include-dir']),
+      ' ',
+      (name, a, b) => ({ cause: 'toolchain', input: 'system-include-dir', name, old: a, new: b }),
+    ),
   );
   const libraryName = (value: string): string => value.split(' ').slice(0, 2).join(' ');
-  const libraries = (sections: readonly Section[]): string[] => valuesOf(sections, ['native-library']).map((value) => `${libraryName(value)}\t${value.split(' ').slice(2).join(' ')}`);
-  differences.push(...namedDifferences(libraries(old.sections), libraries(now.sections), '\t', (name, a, b) => ({ cause: 'linker', input: 'native-library', name, old: a, new: b })));
+  const libraries = (sections: readonly Section[]): string[] =>
+    valuesOf(sections, ['native-library']).map(
+      (value) => `${libraryName(value)}\t${value.split(' ').slice(2).join(' ')}`,
+    );
+  differences.push(
+    ...namedDifferences(libraries(old.sections), libraries(now.sections), '\t', (name, a, b) => ({
+      cause: 'linker',
+      input: 'native-library',
+      name,
+      old: a,
+      new: b,
+    })),
+  );
   for (const kind of ['linker', 'library', 'system-library-dir']) {
-    differences.push(...namedDifferences(valuesOf(old.sections, [kind]), valuesOf(now.sections, [kind]), ' ', (name, a, b) => ({ cause: 'linker', input: kind, name, old: a, new: b })));
+    differences.push(
+      ...namedDifferences(valuesOf(old.sections, [kind]), valuesOf(now.sections, [kind]), ' ', (name, a, b) => ({
+        cause: 'linker',
+        input: kind,
+        name,
+        old: a,
+        new: b,
+      })),
+    );
   }
-  differences.push(...namedDifferences(valuesOf(old.sections, ['linker-env']), valuesOf(now.sections, ['linker-env']), '=', (name, a, b) => ({ cause: 'linker', input: 'linker-env', name, old: a, new: b })));
+  differences.push(
+    ...namedDifferences(
+      valuesOf(old.sections, ['linker-env']),
+      valuesOf(now.sections, ['linker-env']),
+      '=',
+      (name, a, b) => ({ cause: 'linker', input: 'linker-env', name, old: a, new: b }),
+    ),
+  );
   return differences;
 }
 
@@ -230,11 +347,29 @@ export function differencesAcrossCheckouts(
   const realIds = new Set(real.map(identity));
   const onlyPath = raw.filter((difference) => !realIds.has(identity(difference)));
   if (onlyPath.length === 0) return real;
-  return [...real, { cause: 'location', input: 'checkout', name: `checkout path (in ${onlyPath.map((difference) => difference.name).join(', ')})`, old: old.root, new: now.root }];
+  return [
+    ...real,
+    {
+      cause: 'location',
+      input: 'checkout',
+      name: `checkout path (in ${onlyPath.map((difference) => difference.name).join(', ')})`,
+      old: old.root,
+      new: now.root,
+    },
+  ];
 }
 
 /** Most telling first: a compiler or a path explains everything after it; a dependency is explained by its own miss. */
-const CAUSE_ORDER: ReadonlyArray<Difference['cause']> = ['toolchain', 'location', 'features', 'arguments', 'environment', 'sources', 'linker', 'dependencies'];
+const CAUSE_ORDER: ReadonlyArray<Difference['cause']> = [
+  'toolchain',
+  'location',
+  'features',
+  'arguments',
+  'environment',
+  'sources',
+  'linker',
+  'dependencies',
+];
 
 export function mostTellingFirst(differences: readonly Difference[]): Difference[] {
   return [...differences].sort((a, b) => CAUSE_ORDER.indexOf(a.cause) - CAUSE_ORDER.indexOf(b.cause));
@@ -245,10 +380,14 @@ export function mostTellingFirst(differences: readonly Difference[]): Difference
  * change with any feature, flag or compiler, and a dependency's digest changes when the dependency
  * was itself compiled anew: they are named only when the crate's own inputs are all the same.
  */
-export function explainingDifferences(differences: readonly Difference[]): { differences: Difference[]; dependencies: Difference[] } {
+export function explainingDifferences(differences: readonly Difference[]): {
+  differences: Difference[];
+  dependencies: Difference[];
+} {
   const real = differences.filter((difference) => !difference.derived);
   const own = real.filter((difference) => difference.cause !== 'dependencies');
-  if (own.length > 0) return { differences: own, dependencies: real.filter((difference) => difference.cause === 'dependencies') };
+  if (own.length > 0)
+    return { differences: own, dependencies: real.filter((difference) => difference.cause === 'dependencies') };
   return { differences: real.length > 0 ? real : [...differences], dependencies: [] };
 }
 
@@ -294,15 +433,27 @@ export function describeDifference(difference: Difference, max = 40): string {
     case 'feature':
       return `feature "${name}" turned ${now}`;
     case 'source':
-      return now === null ? `source ${name} is gone` : old === null ? `source ${name} is new` : `source ${name} changed (${shortValue(old, 12)} → ${shortValue(now, 12)})`;
+      return now === null
+        ? `source ${name} is gone`
+        : old === null
+          ? `source ${name} is new`
+          : `source ${name} changed (${shortValue(old, 12)} → ${shortValue(now, 12)})`;
     case 'extern':
-      return old === null ? `dependency ${name} added` : now === null ? `dependency ${name} removed` : `dependency ${name} changed (--extern ${name}: ${shortValue(old, 12)} → ${shortValue(now, 12)})`;
+      return old === null
+        ? `dependency ${name} added`
+        : now === null
+          ? `dependency ${name} removed`
+          : `dependency ${name} changed (--extern ${name}: ${shortValue(old, 12)} → ${shortValue(now, 12)})`;
     case 'env':
       return `environment ${name}: ${shortValue(old, max)} → ${shortValue(now, max)}`;
     case 'env-dep':
       return `env! variable ${name}: ${shortValue(old, max)} → ${shortValue(now, max)}`;
     case 'argument':
-      return old === null ? `argument ${shortValue(now, max)} added` : now === null ? `argument ${shortValue(old, max)} removed` : `argument ${name}: ${shortValue(old, max)} → ${shortValue(now, max)}`;
+      return old === null
+        ? `argument ${shortValue(now, max)} added`
+        : now === null
+          ? `argument ${shortValue(old, max)} removed`
+          : `argument ${name}: ${shortValue(old, max)} → ${shortValue(now, max)}`;
     case 'compiler':
       return `compiler: ${shortValue(old, max)} → ${shortValue(now, max)}`;
     case 'checkout':

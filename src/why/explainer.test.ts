@@ -44,12 +44,28 @@ function world() {
   };
 }
 
-function compile(unit: string, direct: string, sections: Section[], worktree: Worktree = A, env: Record<string, string> = {}): ObservedCompile {
+function compile(
+  unit: string,
+  direct: string,
+  sections: Section[],
+  worktree: Worktree = A,
+  env: Record<string, string> = {},
+): ObservedCompile {
   return {
     worktree,
     direct,
-    lookup: { path: (recorded) => (recorded.startsWith('/') ? recorded : `${worktree.root}/${recorded}`), env: (name) => env[name] ?? null },
-    why: { unit, name: unit, kind: 'rust library', path: `${unit}/src/lib.rs`, sections, compiler: '/bin/rustc (rustc 1.95.0)' },
+    lookup: {
+      path: (recorded) => (recorded.startsWith('/') ? recorded : `${worktree.root}/${recorded}`),
+      env: (name) => env[name] ?? null,
+    },
+    why: {
+      unit,
+      name: unit,
+      kind: 'rust library',
+      path: `${unit}/src/lib.rs`,
+      sections,
+      compiler: '/bin/rustc (rustc 1.95.0)',
+    },
   };
 }
 
@@ -79,7 +95,11 @@ describe('MissExplainer', () => {
   it('names an env! value, and compares with the nearest of several earlier compiles', async () => {
     const w = (current = world());
     const explainer = w.make();
-    const other: Section[] = [['2 compiler', 'c1'], ['3 argument', '--crate-name=core'], ['3 argument', '--cfg=feature="x"']];
+    const other: Section[] = [
+      ['2 compiler', 'c1'],
+      ['3 argument', '--crate-name=core'],
+      ['3 argument', '--cfg=feature="x"'],
+    ];
     w.manifests.set('k1', [{ files: [], envDeps: [['WHY', 'one']], resultKey: 'r1' }]);
     w.manifests.set('k2', [{ files: [], envDeps: [], resultKey: 'r2' }]);
     explainer.hit(compile('core', 'k1', SECTIONS), 'r1');
@@ -117,7 +137,9 @@ describe('MissExplainer', () => {
     await explainer.miss(compile('util', 'k3', SECTIONS));
     const last = lastBuild(explainer.history.toJSON());
     expect(last).toMatchObject({ compiles: 2, hits: 1, misses: 1 });
-    expect(last.byCause.map((group) => [group.cause, group.misses.map((miss) => miss.name)])).toEqual([['first-build', ['util']]]);
+    expect(last.byCause.map((group) => [group.cause, group.misses.map((miss) => miss.name)])).toEqual([
+      ['first-build', ['util']],
+    ]);
   });
 
   it('keeps secret-looking variables by digest, and still names them when they change', async () => {
@@ -125,7 +147,9 @@ describe('MissExplainer', () => {
     const path = join(w.tempDir(), 'why-history.json');
     const explainer = w.make(path);
     explainer.hit(compile('core', 'k1', [...SECTIONS, ['7 env', 'CARGO_REGISTRY_TOKEN=hunter2']]), 'r1');
-    const summary = await explainer.miss(compile('core', 'k2', [...SECTIONS, ['7 env', 'CARGO_REGISTRY_TOKEN=hunter3']]));
+    const summary = await explainer.miss(
+      compile('core', 'k2', [...SECTIONS, ['7 env', 'CARGO_REGISTRY_TOKEN=hunter3']]),
+    );
     expect(summary).toMatchObject({ cause: 'environment' });
     expect(summary?.lines[0]).toMatch(/^environment CARGO_REGISTRY_TOKEN: <digest \w+> → <digest \w+>$/);
     await explainer.save();

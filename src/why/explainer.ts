@@ -79,7 +79,9 @@ const SECRET_NAME = /TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
 function redacted(sections: readonly Section[]): Section[] {
   return sections.map(([label, value]) => {
     const name = value.slice(0, Math.max(0, value.indexOf('=')));
-    return /env$/.test(label) && SECRET_NAME.test(name) ? ([label, `${name}=<digest ${digestBytes(value).slice(0, 12)}>`] as const) : ([label, value] as const);
+    return /env$/.test(label) && SECRET_NAME.test(name)
+      ? ([label, `${name}=<digest ${digestBytes(value).slice(0, 12)}>`] as const)
+      : ([label, value] as const);
   });
 }
 
@@ -99,8 +101,12 @@ export function summarise(explanation: Explanation): MissSummary {
   const first = explanation.differences[0];
   const lines = explanation.differences.map((difference) => describeDifference(difference));
   const dependencies = explanation.dependencies ?? [];
-  if (dependencies.length > 0) lines.push(`(and so ${dependencies.length === 1 ? 'its dependency' : `${dependencies.length} dependencies`} ${dependencies.map((difference) => difference.name).join(', ')} changed too)`);
-  if (explanation.baseDirsWouldHit) lines.push('base directories would have made this a hit: set basedirs = ["auto"] (hoard init)');
+  if (dependencies.length > 0)
+    lines.push(
+      `(and so ${dependencies.length === 1 ? 'its dependency' : `${dependencies.length} dependencies`} ${dependencies.map((difference) => difference.name).join(', ')} changed too)`,
+    );
+  if (explanation.baseDirsWouldHit)
+    lines.push('base directories would have made this a hit: set basedirs = ["auto"] (hoard init)');
   return {
     cause: explanation.cause,
     short: first ? shortDifference(first) : explanation.cause === 'first-build' ? 'first build' : 'entry gone',
@@ -188,13 +194,21 @@ export class MissExplainer implements CompileObserver {
   }
 
   /** Compares the compile with the nearest earlier one of its unit: the one with the fewest differences, the newest of equals. */
-  private async explain(compile: ObservedCompile, why: WhyInputs, earlier: readonly CompileRecord[]): Promise<Explanation> {
+  private async explain(
+    compile: ObservedCompile,
+    why: WhyInputs,
+    earlier: readonly CompileRecord[],
+  ): Promise<Explanation> {
     const now = { sections: redacted(why.sections), compiler: why.compiler, root: compile.worktree.root };
     let nearest: { record: CompileRecord; differences: Difference[]; weight: number } | undefined;
     for (const record of [...earlier].reverse()) {
       const sections = this.history.sections(record.direct);
       if (!sections) continue;
-      const differences = differencesAcrossCheckouts({ sections, root: record.worktree.root, ...(record.compiler ? { compiler: record.compiler } : {}) }, now, compareWithoutUnitHashes);
+      const differences = differencesAcrossCheckouts(
+        { sections, root: record.worktree.root, ...(record.compiler ? { compiler: record.compiler } : {}) },
+        now,
+        compareWithoutUnitHashes,
+      );
       const weight = differences.filter((difference) => !difference.derived).length;
       if (!nearest || weight < nearest.weight) nearest = { record, differences, weight };
     }
@@ -202,40 +216,75 @@ export class MissExplainer implements CompileObserver {
     const { record } = nearest;
     const manifest = await this.manifestDifferences(compile, record);
     // An env! value that differs only in cargo's unit hash (OUT_DIR) is what another difference caused.
-    const differences = [...nearest.differences, ...manifest.differences, ...manifest.derived.map((difference) => ({ ...difference, derived: true as const }))];
-    const { differences: ordered, dependencies } = explainingDifferences(foldCheckoutPaths(mostTellingFirst(differences), record.worktree.root, compile.worktree.root));
+    const differences = [
+      ...nearest.differences,
+      ...manifest.differences,
+      ...manifest.derived.map((difference) => ({ ...difference, derived: true as const })),
+    ];
+    const { differences: ordered, dependencies } = explainingDifferences(
+      foldCheckoutPaths(mostTellingFirst(differences), record.worktree.root, compile.worktree.root),
+    );
     const explanation: Explanation = {
       cause: ordered[0]?.cause ?? 'evicted',
       differences: ordered,
       ...(dependencies.length > 0 ? { dependencies } : {}),
       comparedWith: { at: record.at, worktreeRoot: record.worktree.root, outcome: record.outcome },
     };
-    if (ordered.length > 0 && ordered.every((difference) => difference.cause === 'location') && !why.baseDir && !why.baseDirsConfigured) explanation.baseDirsWouldHit = true;
+    if (
+      ordered.length > 0 &&
+      ordered.every((difference) => difference.cause === 'location') &&
+      !why.baseDir &&
+      !why.baseDirsConfigured
+    )
+      explanation.baseDirsWouldHit = true;
     return explanation;
   }
 
   /** The sources and env! values the earlier compile read, as they are for this one. */
-  private async manifestDifferences(compile: ObservedCompile, record: CompileRecord): Promise<{ differences: Difference[]; derived: Difference[] }> {
+  private async manifestDifferences(
+    compile: ObservedCompile,
+    record: CompileRecord,
+  ): Promise<{ differences: Difference[]; derived: Difference[] }> {
     const combinations = await this.deps.combinations(record.direct).catch(() => []);
     const combination = combinations.find((entry) => entry.resultKey === record.result) ?? combinations[0];
     if (!combination) return { differences: [], derived: [] };
     const oldRoot = record.worktree.root;
     const newRoot = compile.worktree.root;
-    const moved = (path: string): string => (oldRoot && newRoot && oldRoot !== newRoot && path.startsWith(`${oldRoot}/`) ? newRoot + path.slice(oldRoot.length) : path);
+    const moved = (path: string): string =>
+      oldRoot && newRoot && oldRoot !== newRoot && path.startsWith(`${oldRoot}/`)
+        ? newRoot + path.slice(oldRoot.length)
+        : path;
     const differences: Difference[] = [];
-    const digests = await Promise.all(combination.files.map(async ([recorded]) => (await this.deps.memo.digest(compile.lookup.path(moved(recorded))).catch(() => undefined)) ?? null));
+    const digests = await Promise.all(
+      combination.files.map(
+        async ([recorded]) =>
+          (await this.deps.memo.digest(compile.lookup.path(moved(recorded))).catch(() => undefined)) ?? null,
+      ),
+    );
     combination.files.forEach(([recorded, digest], index) => {
       const current = digests[index]!;
-      if (current !== digest) differences.push({ cause: 'sources', input: 'source', name: shownPath(recorded, oldRoot), old: digest, new: current });
+      if (current !== digest)
+        differences.push({
+          cause: 'sources',
+          input: 'source',
+          name: shownPath(recorded, oldRoot),
+          old: digest,
+          new: current,
+        });
     });
     const derived: Difference[] = [];
     for (const [name, value] of combination.envDeps) {
       const current = compile.lookup.env(name);
       if (current === value) continue;
       const difference: Difference = { cause: 'environment', input: 'env-dep', name, old: value, new: current };
-      if (value !== null && current !== null && withoutUnitHash(withoutRoot(value, oldRoot)) === withoutUnitHash(withoutRoot(current, newRoot))) {
+      if (
+        value !== null &&
+        current !== null &&
+        withoutUnitHash(withoutRoot(value, oldRoot)) === withoutUnitHash(withoutRoot(current, newRoot))
+      ) {
         // The same path in another checkout, or another of cargo's unit directories: what the other differences cause.
-        if (withoutRoot(value, oldRoot) === withoutRoot(current, newRoot)) differences.push({ ...difference, cause: 'location' });
+        if (withoutRoot(value, oldRoot) === withoutRoot(current, newRoot))
+          differences.push({ ...difference, cause: 'location' });
         else derived.push(difference);
       } else differences.push(difference);
     }
@@ -267,14 +316,23 @@ export class MissExplainer implements CompileObserver {
 /** Section differences where only cargo's unit hashes differ are what another difference caused. */
 function compareWithoutUnitHashes(old: KeyInputs, now: KeyInputs): Difference[] {
   const raw = sectionDifferences(old, now);
-  const strip = (inputs: KeyInputs): KeyInputs => ({ ...inputs, sections: inputs.sections.map(([label, value]) => [label, withoutUnitHash(value)] as const) });
-  const real = new Set(sectionDifferences(strip(old), strip(now)).map((difference) => `${difference.input}\0${difference.name}`));
-  return raw.map((difference) => (real.has(`${difference.input}\0${difference.name}`) ? difference : { ...difference, derived: true as const }));
+  const strip = (inputs: KeyInputs): KeyInputs => ({
+    ...inputs,
+    sections: inputs.sections.map(([label, value]) => [label, withoutUnitHash(value)] as const),
+  });
+  const real = new Set(
+    sectionDifferences(strip(old), strip(now)).map((difference) => `${difference.input}\0${difference.name}`),
+  );
+  return raw.map((difference) =>
+    real.has(`${difference.input}\0${difference.name}`) ? difference : { ...difference, derived: true as const },
+  );
 }
 
 /** Location differences from the manifest join the one checkout-path difference of the sections. */
 function foldCheckoutPaths(differences: Difference[], oldRoot: string, newRoot: string): Difference[] {
-  const locations = differences.filter((difference) => difference.cause === 'location' && difference.input === 'env-dep');
+  const locations = differences.filter(
+    (difference) => difference.cause === 'location' && difference.input === 'env-dep',
+  );
   if (locations.length === 0) return differences;
   const rest = differences.filter((difference) => !locations.includes(difference));
   const checkout = rest.find((difference) => difference.input === 'checkout');
@@ -283,7 +341,16 @@ function foldCheckoutPaths(differences: Difference[], oldRoot: string, newRoot: 
     checkout.name = checkout.name.replace(/\)$/, `, ${names.join(', ')})`);
     return rest;
   }
-  return mostTellingFirst([...rest, { cause: 'location', input: 'checkout', name: `checkout path (in ${names.join(', ')})`, old: oldRoot, new: newRoot }]);
+  return mostTellingFirst([
+    ...rest,
+    {
+      cause: 'location',
+      input: 'checkout',
+      name: `checkout path (in ${names.join(', ')})`,
+      old: oldRoot,
+      new: newRoot,
+    },
+  ]);
 }
 
 function readSaved(path: string): unknown {

@@ -97,7 +97,14 @@ export class UnitHistory {
   add(description: UnitDescription, record: CompileRecord, sections: readonly Section[]): CompileRecord {
     let unit = this.units.get(description.unit);
     if (unit) this.units.delete(description.unit);
-    else unit = { unit: description.unit, name: description.name, kind: description.kind, path: description.path, records: [] };
+    else
+      unit = {
+        unit: description.unit,
+        name: description.name,
+        kind: description.kind,
+        path: description.path,
+        records: [],
+      };
     Object.assign(unit, { name: description.name, kind: description.kind, path: description.path });
     this.units.set(description.unit, unit);
     if (!this.keys.has(record.direct)) this.keys.set(record.direct, [...sections]);
@@ -140,14 +147,33 @@ export class UnitHistory {
     const { units, keys } = saved as Partial<SavedHistory>;
     if (!Array.isArray(units) || typeof keys !== 'object' || keys === null) return;
     for (const [direct, sections] of Object.entries(keys)) {
-      if (Array.isArray(sections) && sections.every((section) => Array.isArray(section) && section.length === 2 && section.every((part) => typeof part === 'string'))) {
+      if (
+        Array.isArray(sections) &&
+        sections.every(
+          (section) =>
+            Array.isArray(section) && section.length === 2 && section.every((part) => typeof part === 'string'),
+        )
+      ) {
         this.keys.set(direct, sections as Section[]);
       }
     }
     for (const unit of units.slice(-MAX_UNITS)) {
       if (typeof unit?.unit !== 'string' || !Array.isArray(unit.records)) continue;
-      const records = unit.records.filter((record) => typeof record?.at === 'number' && typeof record.build === 'number' && typeof record.direct === 'string' && this.keys.has(record.direct) && typeof record.worktree?.root === 'string');
-      this.units.set(unit.unit, { unit: unit.unit, name: String(unit.name ?? ''), kind: String(unit.kind ?? ''), path: String(unit.path ?? ''), records: records.slice(-MAX_RECORDS_PER_UNIT) });
+      const records = unit.records.filter(
+        (record) =>
+          typeof record?.at === 'number' &&
+          typeof record.build === 'number' &&
+          typeof record.direct === 'string' &&
+          this.keys.has(record.direct) &&
+          typeof record.worktree?.root === 'string',
+      );
+      this.units.set(unit.unit, {
+        unit: unit.unit,
+        name: String(unit.name ?? ''),
+        kind: String(unit.kind ?? ''),
+        path: String(unit.path ?? ''),
+        records: records.slice(-MAX_RECORDS_PER_UNIT),
+      });
     }
   }
 }

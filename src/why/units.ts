@@ -19,7 +19,15 @@ export function rustUnit(
   compile: { crateName: string; input: string; target?: string },
   request: {
     /** How people name the crate: a build script by its package (crateLabel). */
-    label: string; kind: string; cwd: string; worktree: Worktree; sections: readonly Section[]; compiler: string; baseDir?: string | undefined; baseDirsConfigured?: boolean },
+    label: string;
+    kind: string;
+    cwd: string;
+    worktree: Worktree;
+    sections: readonly Section[];
+    compiler: string;
+    baseDir?: string | undefined;
+    baseDirsConfigured?: boolean;
+  },
 ): WhyInputs {
   const path = placeInCheckout(compile.input, request.cwd, request.worktree);
   return {
@@ -36,11 +44,22 @@ export function rustUnit(
 
 export function ccUnit(
   compile: { source: string; output: string },
-  request: { kind: string; cwd: string; worktree: Worktree; sections: readonly Section[]; compiler: string; baseDir?: string | undefined; baseDirsConfigured?: boolean },
+  request: {
+    kind: string;
+    cwd: string;
+    worktree: Worktree;
+    sections: readonly Section[];
+    compiler: string;
+    baseDir?: string | undefined;
+    baseDirsConfigured?: boolean;
+  },
 ): WhyInputs {
   const path = placeInCheckout(compile.source, request.cwd, request.worktree);
   // cc-rs puts objects under the build script's OUT_DIR, whose name has cargo's hash of the unit's settings.
-  const output = placeInCheckout(compile.output, request.cwd, request.worktree).replace(/-[0-9a-f]{16}(?=\/)/g, '-<hash>');
+  const output = placeInCheckout(compile.output, request.cwd, request.worktree).replace(
+    /-[0-9a-f]{16}(?=\/)/g,
+    '-<hash>',
+  );
   return {
     unit: ['cc', request.kind, output, path].join('\0'),
     name: path.replace(/^.*\//, ''),

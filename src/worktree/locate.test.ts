@@ -24,7 +24,12 @@ describe('WorktreeLocator', () => {
     const inMain = await locator.locate(join(main, 'crates', 'a'));
     expect(inMain).toMatchObject({ name: 'project', root: main, branch: 'main', repository: join(main, '.git') });
     const inFeature = await locator.locate(join(base, 'feature'));
-    expect(inFeature).toMatchObject({ name: 'project', root: join(base, 'feature'), branch: 'feature', repository: join(main, '.git') });
+    expect(inFeature).toMatchObject({
+      name: 'project',
+      root: join(base, 'feature'),
+      branch: 'feature',
+      repository: join(main, '.git'),
+    });
     expect(inFeature!.id).not.toBe(inMain!.id);
     expect((await locator.locate(main))!.id).toBe(inMain!.id);
 

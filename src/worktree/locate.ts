@@ -17,7 +17,13 @@ export interface Worktree {
   branch: string;
 }
 
-export const OUTSIDE_ANY_REPOSITORY: Worktree = { id: 'outside', repository: '', name: '(outside any repository)', root: '', branch: '' };
+export const OUTSIDE_ANY_REPOSITORY: Worktree = {
+  id: 'outside',
+  repository: '',
+  name: '(outside any repository)',
+  root: '',
+  branch: '',
+};
 
 interface Found {
   root: string;

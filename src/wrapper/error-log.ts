@@ -9,7 +9,9 @@ export function logError(path: string, source: string, message: string): void {
   try {
     // The log names sources and arguments: the user's alone, whatever the build's umask.
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    appendFileSync(path, `${new Date().toISOString()} ${source}[${process.pid}] ${message.replace(/\n/g, ' | ')}\n`, { mode: 0o600 });
+    appendFileSync(path, `${new Date().toISOString()} ${source}[${process.pid}] ${message.replace(/\n/g, ' | ')}\n`, {
+      mode: 0o600,
+    });
   } catch {
     // Nowhere left to report to; the compile goes on regardless.
   }

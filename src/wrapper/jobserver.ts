@@ -35,6 +35,7 @@ export function stdioWithJobserver(
   const descriptors = jobserverDescriptors(env).filter((descriptor) => descriptor > 2 && open(descriptor));
   if (descriptors.length === 0) return standard;
   const stdio: StdioEntry[] = [...standard];
-  for (let index = 3; index <= Math.max(...descriptors); index += 1) stdio[index] = descriptors.includes(index) ? index : 'ignore';
+  for (let index = 3; index <= Math.max(...descriptors); index += 1)
+    stdio[index] = descriptors.includes(index) ? index : 'ignore';
   return stdio;
 }

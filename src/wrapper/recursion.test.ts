@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withoutLeadingHoard, misuseMessage } from './misuse.js';
-import { callFingerprint, INVOKED_AS_VARIABLE, masqueradeMessage, MAX_NESTING, NESTING_VARIABLE, nestedEnvironment, recursionMessage } from './recursion.js';
+import {
+  callFingerprint,
+  INVOKED_AS_VARIABLE,
+  masqueradeMessage,
+  MAX_NESTING,
+  NESTING_VARIABLE,
+  nestedEnvironment,
+  recursionMessage,
+} from './recursion.js';
 
 describe('wrapper misuse', () => {
   it('answers a call without a compiler in one line', () => {
@@ -30,7 +38,8 @@ describe('recursion guard', () => {
 
   it('stops a loop whose calls change on the way, at a bounded depth', () => {
     let env: NodeJS.ProcessEnv = {};
-    for (let level = 0; level < MAX_NESTING; level += 1) env = nestedEnvironment(env, callFingerprint('/', 'x', [String(level)]));
+    for (let level = 0; level < MAX_NESTING; level += 1)
+      env = nestedEnvironment(env, callFingerprint('/', 'x', [String(level)]));
     expect(env[NESTING_VARIABLE]!.split(' ')).toHaveLength(MAX_NESTING);
     expect(recursionMessage('x', callFingerprint('/', 'x', ['new']), env)).toMatch(/8 hoard calls nested/);
   });
@@ -50,7 +59,10 @@ describe('recursion guard', () => {
     expect(masqueradeMessage({})).toBeUndefined();
   });
 
-  it('does not hand bin/hoard\'s note to the compiler', () => {
-    expect(nestedEnvironment({ [INVOKED_AS_VARIABLE]: 'hoard', PATH: '/bin' }, call)).toEqual({ PATH: '/bin', [NESTING_VARIABLE]: call });
+  it("does not hand bin/hoard's note to the compiler", () => {
+    expect(nestedEnvironment({ [INVOKED_AS_VARIABLE]: 'hoard', PATH: '/bin' }, call)).toEqual({
+      PATH: '/bin',
+      [NESTING_VARIABLE]: call,
+    });
   });
 });

@@ -26,7 +26,8 @@ const WRAPPER_NAMES = new Set(['buildcache', 'cachepot', 'ccache', 'distcc', 'ic
 /** bin/hoard started through a link with a compiler's name. */
 export function masqueradeMessage(env: NodeJS.ProcessEnv): string | undefined {
   const invokedAs = env[INVOKED_AS_VARIABLE];
-  if (!invokedAs || isHoardName(invokedAs) || WRAPPER_NAMES.has(basename(invokedAs).replace(/\.exe$/, ''))) return undefined;
+  if (!invokedAs || isHoardName(invokedAs) || WRAPPER_NAMES.has(basename(invokedAs).replace(/\.exe$/, '')))
+    return undefined;
   return `hoard: '${invokedAs}' is a link to hoard, and hoard is not a compiler; remove the link and ${ONE_LINE_FIX}.`;
 }
 
@@ -77,7 +78,8 @@ export function recursionMessage(compiler: string, call: string, env: NodeJS.Pro
  */
 export function nestedEnvironment(env: NodeJS.ProcessEnv, call: string): Record<string, string> {
   const nested: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined && name !== INVOKED_AS_VARIABLE) nested[name] = value;
+  for (const [name, value] of Object.entries(env))
+    if (value !== undefined && name !== INVOKED_AS_VARIABLE) nested[name] = value;
   nested[NESTING_VARIABLE] = env[NESTING_VARIABLE] ? `${env[NESTING_VARIABLE]} ${call}` : call;
   return nested;
 }

@@ -56,7 +56,11 @@ export function outputPlaces(cwd: string, args: readonly string[]): OutputPlaces
 }
 
 /** Why a hit's files may not be written, or undefined when every one is in the compile's own places. */
-export function filesOutsidePlaces(files: readonly RestoreFile[], cwd: string, places: OutputPlaces): string | undefined {
+export function filesOutsidePlaces(
+  files: readonly RestoreFile[],
+  cwd: string,
+  places: OutputPlaces,
+): string | undefined {
   for (const file of files) {
     const path = resolve(cwd, file.path);
     if ((file.mode ?? 0) & ~0o777) return `mode ${file.mode} for ${path}`;
@@ -70,7 +74,12 @@ function isOwnRemap(arg: string, cwd: string): boolean {
   for (const flag of ['--remap-path-prefix=', '-ffile-prefix-map=']) {
     if (!arg.startsWith(flag) || !arg.endsWith('=.')) continue;
     const dir = arg.slice(flag.length, -2);
-    if (dir.startsWith('/') && resolve(dir) === dir && (cwd === dir || cwd.startsWith(dir.endsWith('/') ? dir : `${dir}/`))) return true;
+    if (
+      dir.startsWith('/') &&
+      resolve(dir) === dir &&
+      (cwd === dir || cwd.startsWith(dir.endsWith('/') ? dir : `${dir}/`))
+    )
+      return true;
   }
   return false;
 }

@@ -30,13 +30,21 @@ describe('restoreFilesAsync: a hit written by the server', () => {
     expect(statSync(join(dir, 'build_script_build')).mode & 0o777).toBe(0o755);
     expect(readFileSync(join(dir, 'demo.d'), 'utf8')).toBe('demo.d: src/lib.rs\n');
     expect(statSync(join(dir, 'demo.d')).mode & 0o777).toBe(0o600);
-    expect(identities).toEqual([join(dir, 'build_script_build'), join(dir, 'demo.d')].map((path) => fileIdentity(statSync(path, { bigint: true }))));
+    expect(identities).toEqual(
+      [join(dir, 'build_script_build'), join(dir, 'demo.d')].map((path) =>
+        fileIdentity(statSync(path, { bigint: true })),
+      ),
+    );
   });
 
   it('refuses a copy that does not match its sha256, leaving what was there and no temporary file', async () => {
     writeFileSync(join(dir, 'blob'), 'rotten');
     writeFileSync(join(dir, 'libdemo.rlib'), 'before');
-    await expect(restoreFilesAsync([{ path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256('fresh') }])).rejects.toBeInstanceOf(CorruptCopy);
+    await expect(
+      restoreFilesAsync([
+        { path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256('fresh') },
+      ]),
+    ).rejects.toBeInstanceOf(CorruptCopy);
     expect(readFileSync(join(dir, 'libdemo.rlib'), 'utf8')).toBe('before');
     expect(readdirSync(dir).sort()).toEqual(['blob', 'libdemo.rlib']);
   });
@@ -51,7 +59,9 @@ describe('restoreFilesAsync: a hit written by the server', () => {
       if (!done) setImmediate(turn);
     };
     setImmediate(turn);
-    await restoreFilesAsync([{ path: join(dir, 'libbig.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256(bytes) }]);
+    await restoreFilesAsync([
+      { path: join(dir, 'libbig.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256(bytes) },
+    ]);
     done = true;
     // The copy and each chunk of the check are trips through the thread pool: the loop turns between them.
     expect(turns).toBeGreaterThan(10);

@@ -12,7 +12,11 @@ async function sha256Of(path: string, chunk: Buffer): Promise<string> {
   const hash = createHash('sha256');
   const handle = await open(path, 'r');
   try {
-    for (let read; ({ bytesRead: read } = await handle.read(chunk, 0, chunk.length, null)), read > 0; ) hash.update(chunk.subarray(0, read));
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+    }
   } finally {
     await handle.close();
   }
@@ -40,7 +44,8 @@ async function restoreOne(file: RestoreFile): Promise<string> {
   try {
     if ('from' in file) {
       await copyFile(file.from, temporary, constants.COPYFILE_FICLONE);
-      if (file.sha256 !== undefined && (await sha256Of(temporary, Buffer.allocUnsafe(1 << 20))) !== file.sha256) throw new CorruptCopy(file.path);
+      if (file.sha256 !== undefined && (await sha256Of(temporary, Buffer.allocUnsafe(1 << 20))) !== file.sha256)
+        throw new CorruptCopy(file.path);
     } else {
       const handle = await open(temporary, 'w');
       try {

@@ -24,14 +24,20 @@ describe('restoreFiles', () => {
     expect(statSync(join(dir, 'build_script_build')).mode & 0o777).toBe(0o755);
     expect(readFileSync(join(dir, 'demo.d'), 'utf8')).toBe('demo.d: src/lib.rs\n');
     expect(statSync(join(dir, 'demo.d')).mode & 0o777).toBe(0o600);
-    expect(identities).toEqual([join(dir, 'build_script_build'), join(dir, 'demo.d')].map((path) => fileIdentity(statSync(path, { bigint: true }))));
+    expect(identities).toEqual(
+      [join(dir, 'build_script_build'), join(dir, 'demo.d')].map((path) =>
+        fileIdentity(statSync(path, { bigint: true })),
+      ),
+    );
   });
 
   it('replaces what is there, and leaves it untouched and no temporary file behind when it cannot', () => {
     writeFileSync(join(dir, 'out.rlib'), 'old');
     restoreFiles([{ path: join(dir, 'out.rlib'), text: 'new' }]);
     expect(readFileSync(join(dir, 'out.rlib'), 'utf8')).toBe('new');
-    expect(() => restoreFiles([{ path: join(dir, 'out.rlib'), mode: 0o644, from: join(dir, 'evicted-blob') }])).toThrow(/ENOENT/);
+    expect(() => restoreFiles([{ path: join(dir, 'out.rlib'), mode: 0o644, from: join(dir, 'evicted-blob') }])).toThrow(
+      /ENOENT/,
+    );
     expect(readFileSync(join(dir, 'out.rlib'), 'utf8')).toBe('new');
     expect(readdirSync(dir)).toEqual(['out.rlib']);
   });
@@ -42,14 +48,20 @@ describe('restoreFiles', () => {
     const files = [{ path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob') }];
     expect(restoreHit({ send: (message) => sent.push(message) }, files)).toBeUndefined();
     expect(sent).toEqual([expect.objectContaining({ type: 'restored', identities: [expect.any(String)] })]);
-    const gone = { send: (): void => { throw new Error('the server closed the lane'); } };
+    const gone = {
+      send: (): void => {
+        throw new Error('the server closed the lane');
+      },
+    };
     expect(restoreHit(gone, files)).toBeUndefined();
     expect(readFileSync(join(dir, 'libdemo.rlib'), 'utf8')).toBe('rlib');
   });
 
   it('says why a hit could not be written, to the server and to the wrapper, which then compiles', () => {
     const sent: ClientMessage[] = [];
-    const failed = restoreHit({ send: (message) => sent.push(message) }, [{ path: join(dir, 'libdemo.rlib'), from: join(dir, 'evicted-blob') }]);
+    const failed = restoreHit({ send: (message) => sent.push(message) }, [
+      { path: join(dir, 'libdemo.rlib'), from: join(dir, 'evicted-blob') },
+    ]);
     expect(failed?.failure).toMatch(/ENOENT/);
     expect(failed?.corrupt).toBe(false);
     expect(sent).toEqual([{ v: PROTOCOL_VERSION, type: 'restore-failed', message: failed?.failure }]);
@@ -65,7 +77,9 @@ describe('restoreFiles', () => {
     // Same size, one byte different: what bit rot under an unchanged file identity looks like to a copy.
     writeFileSync(join(dir, 'blob'), 'rlIb');
     const sent: ClientMessage[] = [];
-    const failed = restoreHit({ send: (message) => sent.push(message) }, [{ path: target, from: join(dir, 'blob'), sha256: good }]);
+    const failed = restoreHit({ send: (message) => sent.push(message) }, [
+      { path: target, from: join(dir, 'blob'), sha256: good },
+    ]);
     expect(failed?.corrupt).toBe(true);
     expect(failed?.failure).toMatch(/does not match its recorded sha256/);
     expect(sent).toEqual([expect.objectContaining({ type: 'restore-failed', corrupt: true })]);

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, copyFileSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { fileIdentity } from '../fs/file-identity.js';
 import { PROTOCOL_VERSION, type HitReply, type RestoreFile } from '../protocol/messages.js';
 import type { Connection } from '../client/connection.js';
@@ -22,7 +33,8 @@ function sha256Of(path: string): string {
   chunk ??= Buffer.allocUnsafe(1 << 20);
   const descriptor = openSync(path, 'r');
   try {
-    for (let read: number; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
+    for (let read: number; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; )
+      hash.update(chunk.subarray(0, read));
   } finally {
     closeSync(descriptor);
   }
@@ -60,7 +72,10 @@ export function restoreFiles(files: readonly RestoreFile[]): string[] {
  * could not be written, for the wrapper to compile instead; a server gone meanwhile is no such reason,
  * as the files are in place all the same.
  */
-export function restoreHit(connection: Pick<Connection, 'send'>, files: readonly RestoreFile[]): RestoreFailure | undefined {
+export function restoreHit(
+  connection: Pick<Connection, 'send'>,
+  files: readonly RestoreFile[],
+): RestoreFailure | undefined {
   let identities: string[];
   try {
     identities = restoreFiles(files);
@@ -93,7 +108,11 @@ export interface RestoreFailure {
  * process to end. Gives the compiler's exit code, or why the files could not be written (the caller
  * then compiles instead; after a corrupt copy, as the server's `run` says, so the entry is replaced).
  */
-export function replayHit(connection: Connection, reply: HitReply, call: { cwd: string; args: readonly string[] }): { exitCode: number } | RestoreFailure {
+export function replayHit(
+  connection: Connection,
+  reply: HitReply,
+  call: { cwd: string; args: readonly string[] },
+): { exitCode: number } | RestoreFailure {
   if (reply.files.length > 0) {
     const outside = filesOutsidePlaces(reply.files, call.cwd, outputPlaces(call.cwd, call.args));
     if (outside !== undefined) {

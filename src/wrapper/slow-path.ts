@@ -21,7 +21,10 @@ const REPLACEMENT_PAUSE_MS = 25;
 const SERVER_SCRIPT = join(__dirname, 'server.mjs');
 
 /** See SlowPath in call.ts: everything a call needs beyond a hit over a lane. */
-export async function finish(call: WrapperCall, first?: { connection: Connection; reply: ServerMessage }): Promise<number> {
+export async function finish(
+  call: WrapperCall,
+  first?: { connection: Connection; reply: ServerMessage },
+): Promise<number> {
   let connection: Connection | undefined;
   let reply: ServerMessage;
   try {
@@ -29,7 +32,8 @@ export async function finish(call: WrapperCall, first?: { connection: Connection
     // A server of another version drains and removes its socket once it has said so; until it has
     // (a few milliseconds), it answers the same again. Then a server of this version is started.
     for (let attempt = 1; reply.type === 'version-mismatch'; attempt += 1) {
-      if (attempt > REPLACEMENT_ATTEMPTS) throw new Error(`the server of protocol ${reply.serverVersion} did not step aside`);
+      if (attempt > REPLACEMENT_ATTEMPTS)
+        throw new Error(`the server of protocol ${reply.serverVersion} did not step aside`);
       connection.close();
       connection = undefined;
       if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, REPLACEMENT_PAUSE_MS));
@@ -66,7 +70,10 @@ export async function finish(call: WrapperCall, first?: { connection: Connection
       return compileAndStore(connection, call, [...call.args, ...(reply.extraArgs ?? [])]);
     default:
       connection.close();
-      return fallBack(call, reply.type === 'error' ? `server error: ${reply.message}` : `unexpected reply ${reply.type}`);
+      return fallBack(
+        call,
+        reply.type === 'error' ? `server error: ${reply.message}` : `unexpected reply ${reply.type}`,
+      );
   }
 }
 
@@ -84,7 +91,11 @@ export async function replaceCorrupt(call: WrapperCall, connection: Connection, 
     connection.close();
     return runDirect(call.compiler, call.args, call.compilerEnv);
   }
-  if (reply.type === 'run' && reply.store && unexpectedExtraArgs(reply.extraArgs ?? [], call.request.cwd) === undefined) {
+  if (
+    reply.type === 'run' &&
+    reply.store &&
+    unexpectedExtraArgs(reply.extraArgs ?? [], call.request.cwd) === undefined
+  ) {
     return compileAndStore(connection, call, [...call.args, ...(reply.extraArgs ?? [])]);
   }
   connection.close();
@@ -135,7 +146,11 @@ async function compileAndStore(connection: Connection, call: WrapperCall, args: 
     });
     await connection.next(STORE_ACK_TIMEOUT_MS);
   } catch (error) {
-    logError(call.locations.errorLogPath, 'wrapper', `storing the result of ${call.compiler} failed: ${(error as Error).message}`);
+    logError(
+      call.locations.errorLogPath,
+      'wrapper',
+      `storing the result of ${call.compiler} failed: ${(error as Error).message}`,
+    );
   } finally {
     connection.close();
   }

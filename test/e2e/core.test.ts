@@ -5,7 +5,14 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/protocol/framing.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { artifactDigests, createSandbox, HOARD, expectSuccess, requireBuiltAndInstalled, type Sandbox } from './harness.js';
+import {
+  artifactDigests,
+  createSandbox,
+  HOARD,
+  expectSuccess,
+  requireBuiltAndInstalled,
+  type Sandbox,
+} from './harness.js';
 
 const FIXTURE = 'workspace';
 
@@ -123,7 +130,10 @@ describe('a cargo workspace built through hoard', () => {
 
   it('misses when a value read by env! changes, and hits again when it changes back', async () => {
     const before = (await sandbox.stats()).counters;
-    expectSuccess(await sandbox.cargo(project, ['build'], { WT_GREETING: 'hello from a test' }), 'build with WT_GREETING');
+    expectSuccess(
+      await sandbox.cargo(project, ['build'], { WT_GREETING: 'hello from a test' }),
+      'build with WT_GREETING',
+    );
     const changed = (await sandbox.stats()).counters;
     expect(changed.misses - before.misses).toBeGreaterThanOrEqual(1);
     expect((await execa(join(project, 'target', 'debug', 'wt-app'))).stdout).toContain('hello from a test');
@@ -211,7 +221,8 @@ exec '${HOARD}' "$@"
     chmodSync(gated, 0o755);
     const build = sandbox.cargo(project, ['build', '-j1'], { WT_GREETING: 'stop test', RUSTC_WRAPPER: gated });
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !existsSync(join(gate, 'waiting'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (Date.now() < deadline && !existsSync(join(gate, 'waiting')))
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await sandbox.stats()).counters.requests).toBeGreaterThan(0);
     expectSuccess(await sandbox.hoard(['server', 'stop']), 'server stop during the build');
     writeFileSync(join(gate, 'open'), '');
@@ -247,7 +258,12 @@ exec '${HOARD}' "$@"
     expectSuccess(await sandbox.hoard(['server', 'start']), 'hoard server start');
     const before = (await sandbox.stats()).server.pid;
     // A service manager's `hoard server start --foreground` beside a server a build started.
-    const second = await execa(HOARD, ['server', 'start', '--foreground'], { env: sandbox.env, extendEnv: false, reject: false, timeout: 30_000 });
+    const second = await execa(HOARD, ['server', 'start', '--foreground'], {
+      env: sandbox.env,
+      extendEnv: false,
+      reject: false,
+      timeout: 30_000,
+    });
     expect(second.timedOut).toBe(false);
     expect(second.exitCode).toBe(0);
     expect(second.stderr).toMatch(/another server already answers/);
@@ -286,12 +302,19 @@ exec '${HOARD}' "$@"
     try {
       // The wrapper gives up after its decision timeout (20 s), runs the compiler, and must then exit,
       // though the hung server still holds the connection open.
-      const result = await execa(HOARD, ['rustc', '-vV'], { env: { ...sandbox.env, HOARD_DIR: cacheDir }, extendEnv: false, reject: false, timeout: 60_000 });
+      const result = await execa(HOARD, ['rustc', '-vV'], {
+        env: { ...sandbox.env, HOARD_DIR: cacheDir },
+        extendEnv: false,
+        reject: false,
+        timeout: 60_000,
+      });
       expect(result.timedOut).toBe(false);
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toMatch(/^rustc \d+\.\d+/);
       expect(held.length).toBe(1);
-      expect(readFileSync(join(cacheDir, 'error.log'), 'utf8')).toMatch(/no answer from the server within 20000 ms; compiling rustc directly/);
+      expect(readFileSync(join(cacheDir, 'error.log'), 'utf8')).toMatch(
+        /no answer from the server within 20000 ms; compiling rustc directly/,
+      );
     } finally {
       for (const socket of held) socket.destroy();
       await new Promise((resolve) => hung.close(resolve));
@@ -314,10 +337,12 @@ exec '${HOARD}' "$@"
     expect(counters.hits + counters.misses).toBe(2 * cacheable);
     rmSync(join(sandbox.root, 'target-a'), { recursive: true });
     const before = (await sandbox.stats()).counters;
-    expectSuccess(await sandbox.cargo(copyA, ['build'], { CARGO_TARGET_DIR: join(sandbox.root, 'target-a') }), 'rebuild A');
+    expectSuccess(
+      await sandbox.cargo(copyA, ['build'], { CARGO_TARGET_DIR: join(sandbox.root, 'target-a') }),
+      'rebuild A',
+    );
     const after = (await sandbox.stats()).counters;
     expect(after.misses).toBe(before.misses);
     expect(after.hits).toBeGreaterThan(before.hits);
   });
 });
-

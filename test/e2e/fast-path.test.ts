@@ -25,9 +25,11 @@ describe.each(Object.keys(SHELLS))('the fast path under %s', (shell) => {
   let sandbox: Sandbox;
   let project: string;
   let wrapper: string;
-  const status = async (): Promise<FastPathStatus> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as FastPathStatus;
+  const status = async (): Promise<FastPathStatus> =>
+    JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as FastPathStatus;
   // On even in the suite's run with the fast path off (npm run test:node-wrapper): this file is about it.
-  const build = (value: string): ReturnType<Sandbox['cargo']> => sandbox.cargo(project, ['build'], { RUSTC_WRAPPER: wrapper, ENVDEP_VALUE: value, HOARD_FAST_PATH: '1' });
+  const build = (value: string): ReturnType<Sandbox['cargo']> =>
+    sandbox.cargo(project, ['build'], { RUSTC_WRAPPER: wrapper, ENVDEP_VALUE: value, HOARD_FAST_PATH: '1' });
   const printed = (): string => execFileSync(join(project, 'target', 'debug', 'envdep')).toString();
 
   beforeAll(async () => {
@@ -44,7 +46,8 @@ describe.each(Object.keys(SHELLS))('the fast path under %s', (shell) => {
     writeFileSync(join(project, 'Cargo.toml'), '[package]\nname = "envdep"\nversion = "0.1.0"\nedition = "2021"\n');
     writeFileSync(join(project, 'src', 'main.rs'), 'fn main() {\n    print!("{}", env!("ENVDEP_VALUE"));\n}\n');
     expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
-    for (let waited = 0; (await status()).fastPath.ready === 0 && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let waited = 0; (await status()).fastPath.ready === 0 && waited < 10_000; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
   });
 
   afterAll(async () => {
@@ -60,7 +63,10 @@ describe.each(Object.keys(SHELLS))('the fast path under %s', (shell) => {
     expect(counters.misses).toBe(1);
 
     // cargo clean asks `rustc -vV` through the wrapper too: that call goes the same way.
-    expectSuccess(await sandbox.cargo(project, ['clean'], { RUSTC_WRAPPER: wrapper, HOARD_FAST_PATH: '1' }), 'cargo clean');
+    expectSuccess(
+      await sandbox.cargo(project, ['clean'], { RUSTC_WRAPPER: wrapper, HOARD_FAST_PATH: '1' }),
+      'cargo clean',
+    );
     expectSuccess(await build(HOSTILE), 'build after clean');
     expect(printed()).toBe(HOSTILE);
     ({ counters } = await sandbox.stats());
@@ -84,14 +90,19 @@ describe.each(Object.keys(SHELLS))('the fast path under %s', (shell) => {
 
 describe('the fast path with C compiles', () => {
   let sandbox: Sandbox;
-  const status = async (): Promise<FastPathStatus & { pid: number }> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as FastPathStatus & { pid: number };
-  const compile = (source: string, extraEnv: Record<string, string> = { HOARD_FAST_PATH: '1' }): ReturnType<Sandbox['hoard']> =>
+  const status = async (): Promise<FastPathStatus & { pid: number }> =>
+    JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as FastPathStatus & { pid: number };
+  const compile = (
+    source: string,
+    extraEnv: Record<string, string> = { HOARD_FAST_PATH: '1' },
+  ): ReturnType<Sandbox['hoard']> =>
     sandbox.hoard(['gcc', '-Wunused-variable', '-c', source, '-o', `${source}.o`], extraEnv);
 
   beforeAll(async () => {
     sandbox = createSandbox();
     expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
-    for (let waited = 0; (await status()).fastPath.ready === 0 && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let waited = 0; (await status()).fastPath.ready === 0 && waited < 10_000; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
   });
 
   afterAll(async () => {
@@ -140,45 +151,55 @@ describe('the fast path with C compiles', () => {
     expect(sumOf(counters.errors)).toBe(0);
   });
 
-  it.each(['1', '0'])('with HOARD_FAST_PATH=%s, streams a miss\'s output as the compiler writes it, and stores all of it', async (fastPath) => {
-    // A gcc that says something, then waits (up to 20 s) until the test has seen it before compiling.
-    const compiler = join(sandbox.root, `chatty-gcc-${fastPath}`);
-    writeFileSync(
-      compiler,
-      [
-        '#!/bin/sh',
-        'case " $* " in *" -c "*) ;; *) exec gcc "$@" ;; esac',
-        "printf 'early words\\n' >&2",
-        'i=0',
-        'while [ ! -e "$STREAM_MARK" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done',
-        "[ -e \"$STREAM_MARK\" ] || printf 'NOT STREAMED\\n' >&2",
-        'exec gcc "$@"',
-        '',
-      ].join('\n'),
-    );
-    chmodSync(compiler, 0o755);
-    const source = join(sandbox.root, `streamed-${fastPath}.c`);
-    writeFileSync(source, `int streamed_${fastPath}(void) { return 3; }\n`);
-    const mark = join(sandbox.root, `seen-${fastPath}`);
-    const env = { ...sandbox.env, HOARD_FAST_PATH: fastPath, STREAM_MARK: mark };
-    const before = await status();
-    const child = spawn(HOARD, [compiler, '-c', source, '-o', `${source}.o`], { cwd: sandbox.root, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (data: Buffer) => {
-      stderr += data.toString();
-      if (stderr.includes('early words')) writeFileSync(mark, '');
-    });
-    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
-    expect(stderr).toBe('early words\n');
-    rmSync(`${source}.o`);
-    rmSync(mark);
-    // The hit replays what was captured, the compiler does not run.
-    const hit = await sandbox.hoard([compiler, '-c', source, '-o', `${source}.o`], { HOARD_FAST_PATH: fastPath, STREAM_MARK: mark });
-    expectSuccess(hit, 'hit');
-    expect(hit.stderr).toBe('early words'); // execa drops the final newline
-    const after = await status();
-    expect(after.fastPath.served - before.fastPath.served).toBe(fastPath === '1' ? 2 : 0);
-  });
+  it.each(['1', '0'])(
+    "with HOARD_FAST_PATH=%s, streams a miss's output as the compiler writes it, and stores all of it",
+    async (fastPath) => {
+      // A gcc that says something, then waits (up to 20 s) until the test has seen it before compiling.
+      const compiler = join(sandbox.root, `chatty-gcc-${fastPath}`);
+      writeFileSync(
+        compiler,
+        [
+          '#!/bin/sh',
+          'case " $* " in *" -c "*) ;; *) exec gcc "$@" ;; esac',
+          "printf 'early words\\n' >&2",
+          'i=0',
+          'while [ ! -e "$STREAM_MARK" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done',
+          '[ -e "$STREAM_MARK" ] || printf \'NOT STREAMED\\n\' >&2',
+          'exec gcc "$@"',
+          '',
+        ].join('\n'),
+      );
+      chmodSync(compiler, 0o755);
+      const source = join(sandbox.root, `streamed-${fastPath}.c`);
+      writeFileSync(source, `int streamed_${fastPath}(void) { return 3; }\n`);
+      const mark = join(sandbox.root, `seen-${fastPath}`);
+      const env = { ...sandbox.env, HOARD_FAST_PATH: fastPath, STREAM_MARK: mark };
+      const before = await status();
+      const child = spawn(HOARD, [compiler, '-c', source, '-o', `${source}.o`], {
+        cwd: sandbox.root,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (data: Buffer) => {
+        stderr += data.toString();
+        if (stderr.includes('early words')) writeFileSync(mark, '');
+      });
+      expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+      expect(stderr).toBe('early words\n');
+      rmSync(`${source}.o`);
+      rmSync(mark);
+      // The hit replays what was captured, the compiler does not run.
+      const hit = await sandbox.hoard([compiler, '-c', source, '-o', `${source}.o`], {
+        HOARD_FAST_PATH: fastPath,
+        STREAM_MARK: mark,
+      });
+      expectSuccess(hit, 'hit');
+      expect(hit.stderr).toBe('early words'); // execa drops the final newline
+      const after = await status();
+      expect(after.fastPath.served - before.fastPath.served).toBe(fastPath === '1' ? 2 : 0);
+    },
+  );
 
   it('HOARD_FAST_PATH=0 leaves every call to the Node wrapper', async () => {
     const source = join(sandbox.root, 'node-only.c');

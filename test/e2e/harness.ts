@@ -42,7 +42,8 @@ export function fixtureSkipReason(fixture: string): string | undefined {
     .map(([, name, version]) => `${name}-${version}`)
     .filter((crate) => !existsSync(join(registry, crate)));
   if (missing.length === 0) return undefined;
-  const shown = missing.length > 4 ? `${missing.slice(0, 4).join(', ')} and ${missing.length - 4} more` : missing.join(', ');
+  const shown =
+    missing.length > 4 ? `${missing.slice(0, 4).join(', ')} and ${missing.length - 4} more` : missing.join(', ');
   const reason = `${fixture} needs crates missing from ${registry} (${shown}); install Debian's packages: apt-get install $(grep -v '^#' .ci/apt-packages.txt)`;
   if (process.env.CI === 'true') throw new Error(reason);
   console.warn(`SKIPPED ${fixture}: ${reason}`);
@@ -54,7 +55,9 @@ export function fixtureSkipReason(fixture: string): string | undefined {
  * fixtureSkipReason: said on the output when skipped, and a failure under CI=true.
  */
 export function toolsSkipReason(what: string, tools: string[]): string | undefined {
-  const missing = tools.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0);
+  const missing = tools.filter(
+    (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0,
+  );
   if (missing.length === 0) return undefined;
   const reason = `${what} needs ${missing.join(' and ')} on PATH (Debian: apt-get install ${missing.join(' ')})`;
   if (process.env.CI === 'true') throw new Error(reason);
@@ -64,7 +67,8 @@ export function toolsSkipReason(what: string, tools: string[]): string | undefin
 
 /** Stops the suite early with the install step that is missing, instead of failing obscurely. */
 export function requireBuiltAndInstalled(fixture: string): void {
-  if (!existsSync(join(REPO, 'dist', 'hoard.cjs'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it).');
+  if (!existsSync(join(REPO, 'dist', 'hoard.cjs')))
+    throw new Error('dist/ is missing: run `npm run build` (npm test does it).');
   const reason = fixtureSkipReason(fixture);
   if (reason !== undefined) throw new Error(reason);
 }
@@ -91,7 +95,10 @@ export function createSandbox(): Sandbox {
   const root = mkdtempSync(join(tmpdir(), 'hoard-e2e-'));
   for (const dir of ['cache', 'config', 'run']) mkdirSync(join(root, dir), { recursive: true, mode: 0o700 });
   const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name, value]) => value !== undefined && !name.startsWith('HOARD_') && !name.startsWith('CARGO_') && !name.startsWith('RUSTC')),
+    Object.entries(process.env).filter(
+      ([name, value]) =>
+        value !== undefined && !name.startsWith('HOARD_') && !name.startsWith('CARGO_') && !name.startsWith('RUSTC'),
+    ),
   ) as Record<string, string>;
   const env: Record<string, string> = {
     ...inherited,
@@ -105,7 +112,12 @@ export function createSandbox(): Sandbox {
     // `HOARD_FAST_PATH=0 npx vitest run test/e2e` runs the suite through the Node wrapper alone.
     ...(process.env.HOARD_FAST_PATH === undefined ? {} : { HOARD_FAST_PATH: process.env.HOARD_FAST_PATH }),
   };
-  const run = async (command: string, args: string[], cwd: string, extraEnv: Record<string, string | undefined> = {}): Promise<CommandResult> => {
+  const run = async (
+    command: string,
+    args: string[],
+    cwd: string,
+    extraEnv: Record<string, string | undefined> = {},
+  ): Promise<CommandResult> => {
     const merged: Record<string, string> = { ...env };
     for (const [name, value] of Object.entries(extraEnv)) {
       if (value === undefined) delete merged[name];
@@ -124,7 +136,10 @@ export function createSandbox(): Sandbox {
       const registry = registryOf(fixtureDir(fixture));
       const configFile = join(destination, '.cargo', 'config.toml');
       if (registry !== undefined) {
-        writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/^directory = "[^"]+"$/m, `directory = ${JSON.stringify(registry)}`));
+        writeFileSync(
+          configFile,
+          readFileSync(configFile, 'utf8').replace(/^directory = "[^"]+"$/m, `directory = ${JSON.stringify(registry)}`),
+        );
       }
       return destination;
     },
@@ -139,8 +154,13 @@ export function createSandbox(): Sandbox {
       // Which way the calls went, in the test output: bin/hoard's fast path, or the Node wrapper.
       const status = await run(HOARD, ['server', 'status', '--json'], root);
       if (status.exitCode === 0) {
-        const { fastPath } = JSON.parse(status.stdout) as { fastPath?: { served: number; declined: Record<string, number> } };
-        if (fastPath) console.log(`hoard's last server: ${fastPath.served} calls through the fast path, handed to the Node wrapper: ${JSON.stringify(fastPath.declined)}`);
+        const { fastPath } = JSON.parse(status.stdout) as {
+          fastPath?: { served: number; declined: Record<string, number> };
+        };
+        if (fastPath)
+          console.log(
+            `hoard's last server: ${fastPath.served} calls through the fast path, handed to the Node wrapper: ${JSON.stringify(fastPath.declined)}`,
+          );
       }
       await run(HOARD, ['server', 'stop'], root);
       rmSync(root, { recursive: true, force: true });
@@ -168,7 +188,8 @@ export function artifactDigests(projectDir: string, targetDir = join(projectDir,
 }
 
 export function expectSuccess(result: CommandResult, what: string): void {
-  if (result.exitCode !== 0) throw new Error(`${what} failed (exit ${result.exitCode}):\n${result.stderr.slice(-4000)}`);
+  if (result.exitCode !== 0)
+    throw new Error(`${what} failed (exit ${result.exitCode}):\n${result.stderr.slice(-4000)}`);
 }
 
 export type Background = ResultPromise;

@@ -15,8 +15,12 @@ describe('compile requests through lanes', () => {
   let sandbox: Sandbox;
   let source: string;
   // The Node wrapper's lanes: bin/hoard's fast path (fast-path.test.ts) is turned off.
-  const compile = (): ReturnType<Sandbox['hoard']> => sandbox.hoard(['gcc', '-Wunused-variable', '-c', source, '-o', join(sandbox.root, 'noisy.o')], { HOARD_FAST_PATH: '0' });
-  const status = async (): Promise<ServerStatus> => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as ServerStatus;
+  const compile = (): ReturnType<Sandbox['hoard']> =>
+    sandbox.hoard(['gcc', '-Wunused-variable', '-c', source, '-o', join(sandbox.root, 'noisy.o')], {
+      HOARD_FAST_PATH: '0',
+    });
+  const status = async (): Promise<ServerStatus> =>
+    JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as ServerStatus;
   const lanesDir = (): string => join(sandbox.root, 'run', 'hoard', `lanes-p${PROTOCOL_VERSION}`);
 
   beforeAll(() => {

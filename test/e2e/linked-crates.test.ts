@@ -4,7 +4,14 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Counters } from '../../src/stats/counters.js';
 import { sumOf } from '../../src/stats/counters.js';
-import { artifactDigests, createSandbox, expectSuccess, fixtureSkipReason, requireBuiltAndInstalled, type Sandbox } from './harness.js';
+import {
+  artifactDigests,
+  createSandbox,
+  expectSuccess,
+  fixtureSkipReason,
+  requireBuiltAndInstalled,
+  type Sandbox,
+} from './harness.js';
 
 /** The benchmark workload: serde and clap derives, tokio, regex… ~55 crates, 3 proc-macros, many build scripts. */
 const PROJECT = 'bench/project';
@@ -42,7 +49,11 @@ describe.skipIf(fixtureSkipReason(PROJECT))('linked crates: proc-macros, build s
     expect(sumOf(after.errors)).toBe(0);
     // The one call left uncached is anyhow's build script probing rustc (metadata only, no dep-info):
     // it must run, because the probe's answer is what the build script reads.
-    const uncached = Object.fromEntries(Object.entries(after.notCacheable).map(([reason, count]) => [reason, count - (before.notCacheable[reason] ?? 0)]).filter(([, count]) => count !== 0));
+    const uncached = Object.fromEntries(
+      Object.entries(after.notCacheable)
+        .map(([reason, count]) => [reason, count - (before.notCacheable[reason] ?? 0)])
+        .filter(([, count]) => count !== 0),
+    );
     expect(uncached).toEqual({ 'missing-dep-info': 1 });
     const compiles = after.requests - before.requests - (after.notCompilation - before.notCompilation);
     expect(after.hits - before.hits).toBe(compiles - 1);
@@ -76,7 +87,10 @@ describe.skipIf(fixtureSkipReason(PROJECT))('linked crates: proc-macros, build s
     writeFileSync(linker, '#!/bin/sh\nexec cc "$@"\n');
     chmodSync(linker, 0o755);
     const before = (await sandbox.stats()).counters;
-    expectSuccess(await sandbox.cargo(project, ['rustc', '--bin', 'bench-app', '--', '-C', `linker=${linker}`]), 'build with another linker');
+    expectSuccess(
+      await sandbox.cargo(project, ['rustc', '--bin', 'bench-app', '--', '-C', `linker=${linker}`]),
+      'build with another linker',
+    );
     const after = (await sandbox.stats()).counters;
     expect(delta(after, before, 'rust binary', 'misses')).toBe(1);
     expect((await execa(join(project, 'target', 'debug', 'bench-app'), ['--count', '1'])).exitCode).toBe(0);
@@ -88,12 +102,17 @@ describe.skipIf(fixtureSkipReason(PROJECT))('linked crates: proc-macros, build s
     // The server reads environment overrides when it starts: stop it, so that the build's first
     // wrapper starts one with HOARD_LINKED_CRATES.
     expectSuccess(await sandbox.hoard(['server', 'stop']), 'stop the server');
-    expectSuccess(await sandbox.cargo(project, ['build'], { HOARD_LINKED_CRATES: 'proc-macro' }), 'build with only proc-macros linked');
+    expectSuccess(
+      await sandbox.cargo(project, ['build'], { HOARD_LINKED_CRATES: 'proc-macro' }),
+      'build with only proc-macros linked',
+    );
     const after = (await sandbox.stats()).counters;
     expect(delta(after, before, 'rust proc-macro', 'hits')).toBeGreaterThanOrEqual(3);
     expect(delta(after, before, 'rust binary', 'hits')).toBe(0);
     expect(delta(after, before, 'rust build script', 'hits')).toBe(0);
-    expect((after.notCacheable['linked-crate-off'] ?? 0) - (before.notCacheable['linked-crate-off'] ?? 0)).toBeGreaterThanOrEqual(6);
+    expect(
+      (after.notCacheable['linked-crate-off'] ?? 0) - (before.notCacheable['linked-crate-off'] ?? 0),
+    ).toBeGreaterThanOrEqual(6);
     expectSuccess(await sandbox.hoard(['server', 'stop']), 'stop the server');
   });
 });

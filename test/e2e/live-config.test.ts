@@ -36,7 +36,11 @@ describe('configuration edits apply to the running server', () => {
     expect((await cache()).sizeBytes).toBeGreaterThan(1024 * 1024);
     mkdirSync(join(sandbox.root, 'config', 'hoard'), { recursive: true });
     writeFileSync(configFile, '# smaller cache\ncache_size = "1M"\n');
-    const after = await eventually(cache, (value) => value.limitBytes === 1024 * 1024 && value.sizeBytes <= 1024 * 1024, 'limit and size');
+    const after = await eventually(
+      cache,
+      (value) => value.limitBytes === 1024 * 1024 && value.sizeBytes <= 1024 * 1024,
+      'limit and size',
+    );
     expect(after.entries).toBeGreaterThanOrEqual(0);
     expect(JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout).pid).toBe(pid);
   });
@@ -44,7 +48,8 @@ describe('configuration edits apply to the running server', () => {
   it('reports a broken edit and keeps the last good configuration', async () => {
     writeFileSync(configFile, 'cache_size = "lots"\n');
     const status = await eventually(
-      async () => JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { configProblem?: string },
+      async () =>
+        JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { configProblem?: string },
       (value) => value.configProblem !== undefined,
       'status',
     );
@@ -52,7 +57,9 @@ describe('configuration edits apply to the running server', () => {
     expect((await cache()).limitBytes).toBe(1024 * 1024);
     writeFileSync(configFile, 'cache_size = "2M"\n');
     await eventually(cache, (value) => value.limitBytes === 2 * 1024 * 1024, 'limit after the fix');
-    const fixed = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as { configProblem?: string };
+    const fixed = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as {
+      configProblem?: string;
+    };
     expect(fixed.configProblem).toBeUndefined();
   });
 });

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sumOf } from '../../src/stats/counters.js';
-import { createSandbox, expectSuccess, HOARD, REPO, requireBuiltAndInstalled, type CommandResult, type Sandbox } from './harness.js';
+import {
+  createSandbox,
+  expectSuccess,
+  HOARD,
+  REPO,
+  requireBuiltAndInstalled,
+  type CommandResult,
+  type Sandbox,
+} from './harness.js';
 
 const FIXTURE = 'workspace';
 
@@ -43,7 +51,12 @@ describe('hoard init and hoard doctor in a fresh HOME', () => {
     home = join(sandbox.root, 'home');
     mkdirSync(home);
     // rustup's cargo and rustc find their toolchains through RUSTUP_HOME, which defaults to HOME's.
-    fresh = { HOME: home, RUSTUP_HOME: process.env.RUSTUP_HOME ?? join(homedir(), '.rustup'), RUSTC_WRAPPER: undefined, CARGO_INCREMENTAL: undefined };
+    fresh = {
+      HOME: home,
+      RUSTUP_HOME: process.env.RUSTUP_HOME ?? join(homedir(), '.rustup'),
+      RUSTC_WRAPPER: undefined,
+      CARGO_INCREMENTAL: undefined,
+    };
     for (const [name, value] of Object.entries(fresh)) if (value === undefined) delete sandbox.env[name];
     Object.assign(sandbox.env, { HOME: home, RUSTUP_HOME: fresh.RUSTUP_HOME });
   });
@@ -56,8 +69,14 @@ describe('hoard init and hoard doctor in a fresh HOME', () => {
     const { result, report } = await doctor();
     expect(result.exitCode).toBe(1);
     expect(report.ok).toBe(false);
-    expect(report.checks.find((check) => check.id === 'wrapper')).toMatchObject({ status: 'fail', message: expect.stringContaining("run 'hoard init'") });
-    expect(report.checks.find((check) => check.id === 'incremental')).toMatchObject({ status: 'info', message: expect.stringMatching(/cargo's default.*no compiles recorded yet/) });
+    expect(report.checks.find((check) => check.id === 'wrapper')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining("run 'hoard init'"),
+    });
+    expect(report.checks.find((check) => check.id === 'incremental')).toMatchObject({
+      status: 'info',
+      message: expect.stringMatching(/cargo's default.*no compiles recorded yet/),
+    });
     const text = await sandbox.hoard(['doctor']);
     expect(text.stdout).toMatch(/^FAIL {2}wrapper {7}cargo does not go through hoard/m);
   });
@@ -89,7 +108,9 @@ describe('hoard init and hoard doctor in a fresh HOME', () => {
     expectSuccess(second, 'hoard init, again');
     expect(second.stdout).not.toMatch(/^set /m);
     expect(second.stdout).toContain('Nothing to change.');
-    expect([cargoConfig(), hoardConfig()].map((file) => [readFileSync(file, 'utf8'), statSync(file).mtimeMs])).toEqual(before);
+    expect([cargoConfig(), hoardConfig()].map((file) => [readFileSync(file, 'utf8'), statSync(file).mtimeMs])).toEqual(
+      before,
+    );
     expect((await sandbox.hoard(['init', '--check'])).exitCode).toBe(0);
   });
 
@@ -112,10 +133,14 @@ describe('hoard init and hoard doctor in a fresh HOME', () => {
     chmodSync(cargoConfig(), 0o600);
     const result = await sandbox.hoard(['init']);
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toMatch(/^kept +~\/\.cargo\/config\.toml: \[build\] rustc-wrapper = "sccache" — another wrapper, left as it is; 'hoard init --replace-wrapper'/m);
+    expect(result.stdout).toMatch(
+      /^kept +~\/\.cargo\/config\.toml: \[build\] rustc-wrapper = "sccache" — another wrapper, left as it is; 'hoard init --replace-wrapper'/m,
+    );
     expect(readFileSync(cargoConfig(), 'utf8')).toContain('rustc-wrapper = "sccache" # for now');
     expectSuccess(await sandbox.hoard(['init', '--replace-wrapper']), 'init --replace-wrapper');
-    expect(readFileSync(cargoConfig(), 'utf8')).toMatch(/^# mine\n\[build\]\nincremental = false\nrustc-wrapper = ".*" # for now\n$/);
+    expect(readFileSync(cargoConfig(), 'utf8')).toMatch(
+      /^# mine\n\[build\]\nincremental = false\nrustc-wrapper = ".*" # for now\n$/,
+    );
     expect(statSync(cargoConfig()).mode & 0o777).toBe(0o600);
   });
 });
@@ -143,9 +168,16 @@ describe('CARGO_INCREMENTAL=1', () => {
     const result = await sandbox.hoard(['doctor'], { CARGO_INCREMENTAL: '1' });
     expect(result.exitCode).toBe(1);
     const line = result.stdout.split('\n').find((text) => text.includes('incremental '));
-    expect(line).toMatch(/^WARN {2}incremental +incremental compilation is on \(environment variable CARGO_INCREMENTAL\)/);
+    expect(line).toMatch(
+      /^WARN {2}incremental +incremental compilation is on \(environment variable CARGO_INCREMENTAL\)/,
+    );
     expect(line).toContain(`So far ${incremental} of ${counters.requests} compiles ran uncached because of it.`);
-    expect(result.stdout).toMatch(new RegExp(`^info {2}not-cached +${incremental} of ${counters.requests} compiles not cached: incremental \\(set CARGO_INCREMENTAL=0`, 'm'));
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^info {2}not-cached +${incremental} of ${counters.requests} compiles not cached: incremental \\(set CARGO_INCREMENTAL=0`,
+        'm',
+      ),
+    );
   });
 });
 
@@ -208,10 +240,17 @@ describe('wrapper misuse: one line, an exit status, no recursion', () => {
 
   it('a link named rustc run as the compiler, directly and from cargo through PATH', async () => {
     // `rustc --version` must not answer with hoard's version.
-    const direct = await execa(join(links, 'rustc'), ['--version'], { env: sandbox.env, extendEnv: false, reject: false });
+    const direct = await execa(join(links, 'rustc'), ['--version'], {
+      env: sandbox.env,
+      extendEnv: false,
+      reject: false,
+    });
     expect(direct.exitCode).toBe(2);
     expect(direct.stdout).toBe('');
-    expectOneLine({ exitCode: 2, stdout: '', stderr: direct.stderr }, /'.*\/links\/rustc' is a link to hoard, and hoard is not a compiler/);
+    expectOneLine(
+      { exitCode: 2, stdout: '', stderr: direct.stderr },
+      /'.*\/links\/rustc' is a link to hoard, and hoard is not a compiler/,
+    );
     const build = await sandbox.cargo(project, ['build'], { PATH: `${links}:${sandbox.env.PATH}` });
     expect(build.exitCode).not.toBe(0);
     expect(occurrences(build.stderr, 'is a link to hoard')).toBe(1);
@@ -254,7 +293,9 @@ describe('hoard config set', () => {
     expectSuccess(set, 'hoard config set');
     expect(set.stdout).toContain(`cache_size = "3M" (was "10G")`);
     expect(set.stdout).toContain(`the running server (pid ${pid}) applies it within a second`);
-    expect(readFileSync(file, 'utf8')).toBe('# team defaults\ncache_size = "3M"   # see the wiki\nlog_level = "info"\n');
+    expect(readFileSync(file, 'utf8')).toBe(
+      '# team defaults\ncache_size = "3M"   # see the wiki\nlog_level = "info"\n',
+    );
 
     const deadline = Date.now() + 10_000;
     let limit = (await sandbox.stats()).cache.limitBytes;
@@ -282,10 +323,15 @@ describe('hoard config set', () => {
     const file = join(sandbox.root, 'config', 'hoard', 'config.toml');
     expectSuccess(await sandbox.hoard(['server', 'stop']), 'server stop');
     // The story: a server started from a shell with an override this one does not have.
-    expectSuccess(await sandbox.hoard(['server', 'start'], { HOARD_CACHE_SIZE: '1M' }), 'server start with HOARD_CACHE_SIZE');
+    expectSuccess(
+      await sandbox.hoard(['server', 'start'], { HOARD_CACHE_SIZE: '1M' }),
+      'server start with HOARD_CACHE_SIZE',
+    );
     const differs = await sandbox.hoard(['doctor']);
     expect(differs.exitCode).toBe(1);
-    expect(differs.stdout).toMatch(/^WARN {2}server-config +the server runs another configuration .*cache_size 1\.0 MiB \(environment\) where this shell says 3\.0 MiB \(file\)/m);
+    expect(differs.stdout).toMatch(
+      /^WARN {2}server-config +the server runs another configuration .*cache_size 1\.0 MiB \(environment\) where this shell says 3\.0 MiB \(file\)/m,
+    );
 
     // A server without overrides reads the file; an edit that breaks it is reported by both sides.
     expectSuccess(await sandbox.hoard(['server', 'stop']), 'server stop');
@@ -299,8 +345,14 @@ describe('hoard config set', () => {
     }
     const report = JSON.parse(broken.stdout) as DoctorReport;
     expect(broken.exitCode).toBe(1);
-    expect(report.checks.find((check) => check.id === 'config')).toMatchObject({ status: 'fail', message: expect.stringMatching(/config\.toml:1: cache_size: expected a size/) });
-    expect(report.checks.find((check) => check.id === 'server-config')).toMatchObject({ status: 'fail', message: expect.stringContaining('keeps the last good configuration') });
+    expect(report.checks.find((check) => check.id === 'config')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/config\.toml:1: cache_size: expected a size/),
+    });
+    expect(report.checks.find((check) => check.id === 'server-config')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('keeps the last good configuration'),
+    });
   });
 });
 
@@ -324,8 +376,17 @@ describe('an upgrade of hoard while a server of the old version runs', () => {
     const source = readFileSync(join(REPO, 'dist', 'server.mjs'), 'utf8');
     const current = Number(/var PROTOCOL_VERSION = (\d+);/.exec(source)?.[1]);
     expect(current).toBeGreaterThan(0);
-    writeFileSync(join(oldDir, 'server.mjs'), source.replace(/var PROTOCOL_VERSION = \d+;/, `var PROTOCOL_VERSION = ${current - 1};`));
-    const old = execa(process.execPath, [join(oldDir, 'server.mjs'), '--daemon'], { env: sandbox.env, extendEnv: false, cwd: sandbox.root, reject: false, stdio: 'ignore' });
+    writeFileSync(
+      join(oldDir, 'server.mjs'),
+      source.replace(/var PROTOCOL_VERSION = \d+;/, `var PROTOCOL_VERSION = ${current - 1};`),
+    );
+    const old = execa(process.execPath, [join(oldDir, 'server.mjs'), '--daemon'], {
+      env: sandbox.env,
+      extendEnv: false,
+      cwd: sandbox.root,
+      reject: false,
+      stdio: 'ignore',
+    });
     const socketPath = join(sandbox.root, 'run', 'hoard', 'server.sock');
     const deadline = Date.now() + 10_000;
     while (!existsSync(socketPath) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, S3_ACCESS_KEY, S3_SECRET_KEY, startRedis, startS3, startSilentListener, type Running } from '../../src/cache/remote/test-servers.js';
+import {
+  closedPort,
+  S3_ACCESS_KEY,
+  S3_SECRET_KEY,
+  startRedis,
+  startS3,
+  startSilentListener,
+  type Running,
+} from '../../src/cache/remote/test-servers.js';
 import type { StatsSnapshot } from '../../src/stats/snapshot.js';
 import { artifactDigests, createSandbox, expectSuccess, requireBuiltAndInstalled, type Sandbox } from './harness.js';
 
@@ -27,14 +35,20 @@ function writeConfig(sandbox: Sandbox, remotes: string, extra = ''): void {
 }
 
 function redisRemote(port: number, options: Record<string, string | boolean> = {}): string {
-  const lines = Object.entries({ url: `redis://127.0.0.1:${port}`, timeout: '2s', ...options }).map(([key, value]) => `${key} = ${JSON.stringify(value)}`);
+  const lines = Object.entries({ url: `redis://127.0.0.1:${port}`, timeout: '2s', ...options }).map(
+    ([key, value]) => `${key} = ${JSON.stringify(value)}`,
+  );
   return `[[remotes]]\n${lines.join('\n')}\n`;
 }
 
 /** The fixture at its own path in the sandbox, as a git repository: basedirs auto strips the root of a compile's git worktree. */
 async function checkout(sandbox: Sandbox, name: string): Promise<string> {
   const dir = sandbox.project(FIXTURE, name);
-  for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-q', '-m', 'fixture']]) {
+  for (const args of [
+    ['init', '-q', '-b', 'main'],
+    ['add', '.'],
+    ['commit', '-q', '-m', 'fixture'],
+  ]) {
     await execa('git', ['-c', 'user.name=hoard', '-c', 'user.email=hoard@example.invalid', ...args], { cwd: dir });
   }
   return dir;
@@ -64,7 +78,10 @@ async function redisKeys(port: number, pattern: string, password?: string): Prom
  */
 async function uncachedDigests(sandbox: Sandbox, project: string): Promise<Map<string, string>> {
   const remap = join(sandbox.root, 'remap-only.sh');
-  writeFileSync(remap, `#!/bin/sh\ncase "$PWD/" in "${project}/"*) exec "$@" "--remap-path-prefix=${project}=." ;; esac\nexec "$@"\n`);
+  writeFileSync(
+    remap,
+    `#!/bin/sh\ncase "$PWD/" in "${project}/"*) exec "$@" "--remap-path-prefix=${project}=." ;; esac\nexec "$@"\n`,
+  );
   chmodSync(remap, 0o755);
   const aside = `${project}-restored-target`;
   renameSync(join(project, 'target'), aside);
@@ -138,7 +155,8 @@ describe('a team cache on Redis', () => {
     expect(after.counters.hits - before.counters.hits).toBe(cacheable);
     expect(after.counters.misses).toBe(before.counters.misses);
     expect(remoteHits(after, label)).toBe(remoteHits(before, label));
-    const lookups = (stats: StatsSnapshot) => (stats.counters.remotes?.[label]?.hits ?? 0) + (stats.counters.remotes?.[label]?.misses ?? 0);
+    const lookups = (stats: StatsSnapshot) =>
+      (stats.counters.remotes?.[label]?.hits ?? 0) + (stats.counters.remotes?.[label]?.misses ?? 0);
     expect(lookups(after)).toBe(lookups(before));
   });
 
@@ -219,7 +237,11 @@ describe('a team cache on S3', () => {
   it('CI writes, a laptop reads: every cacheable compile hits from the bucket', async () => {
     const remote = (sandbox: Sandbox, readOnly: boolean): string => {
       const credentials = join(sandbox.root, 'aws-credentials');
-      writeFileSync(credentials, `[default]\naws_access_key_id = ${S3_ACCESS_KEY}\naws_secret_access_key = ${S3_SECRET_KEY}\n`, { mode: 0o600 });
+      writeFileSync(
+        credentials,
+        `[default]\naws_access_key_id = ${S3_ACCESS_KEY}\naws_secret_access_key = ${S3_SECRET_KEY}\n`,
+        { mode: 0o600 },
+      );
       return `[[remotes]]\nurl = "s3://team/hoard"\nendpoint = "http://127.0.0.1:${s3.port}"\ncredentials_file = "${credentials}"\nread_only = ${readOnly}\n`;
     };
     const ci = createSandbox();
@@ -282,7 +304,8 @@ describe('a remote that fails', () => {
     expect(stats.counters.hits).toBe(0);
     expect(stats.counters.misses).toBeGreaterThanOrEqual(8);
     const byName = Object.fromEntries((stats.remotes ?? []).map((remote) => [remote.label, remote]));
-    for (const name of ['stopped', 'closed-port', 'silent-redis', 'silent-s3', 'wrong-password']) expect(byName[name]).toMatchObject({ state: 'failing' });
+    for (const name of ['stopped', 'closed-port', 'silent-redis', 'silent-s3', 'wrong-password'])
+      expect(byName[name]).toMatchObject({ state: 'failing' });
     expect(byName['silent-redis']!.lastFailure!.kind).toBe('timeout');
     expect(byName['silent-s3']!.lastFailure!.kind).toBe('timeout');
     expect(byName['wrong-password']!.lastFailure!.kind).toBe('auth');
@@ -296,7 +319,9 @@ describe('a remote that fails', () => {
     expect(doctor.stdout).toMatch(/FAIL +remote +closed-port \(read and write\) failed at read/);
     expect(doctor.stdout).toMatch(/FAIL +remote +silent-redis \(read and write\) did not answer in time at read/);
     expect(doctor.stdout).toMatch(/FAIL +remote +silent-s3 \(read-only\) did not answer in time at read/);
-    expect(doctor.stdout).toMatch(/FAIL +remote +wrong-password \(read and write\) refused the credentials at read: .*WRONGPASS|invalid/);
+    expect(doctor.stdout).toMatch(
+      /FAIL +remote +wrong-password \(read and write\) refused the credentials at read: .*WRONGPASS|invalid/,
+    );
     expect(doctor.stdout).not.toContain('not-the-one');
 
     const table = await sandbox.hoard(['stats']);

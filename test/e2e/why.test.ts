@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Difference } from '../../src/why/differences.js';
 import { BUILD_GAP_MS } from '../../src/why/history.js';
 import type { CompileView, LastBuildView, UnitView } from '../../src/why/report.js';
-import { createSandbox, expectSuccess, HOARD, requireBuiltAndInstalled, type CommandResult, type Sandbox } from './harness.js';
+import {
+  createSandbox,
+  expectSuccess,
+  HOARD,
+  requireBuiltAndInstalled,
+  type CommandResult,
+  type Sandbox,
+} from './harness.js';
 
 async function git(cwd: string, ...args: string[]): Promise<void> {
   await execa('git', ['-c', 'user.name=hoard', '-c', 'user.email=hoard@example.invalid', ...args], { cwd });
@@ -31,7 +38,10 @@ async function whyJson<T>(sandbox: Sandbox, args: string[]): Promise<T> {
 
 /** The newest compile of the crate (or source) named. */
 async function latest(sandbox: Sandbox, name: string, worktree?: string): Promise<CompileView> {
-  const { units } = await whyJson<{ units: UnitView[] }>(sandbox, [name, ...(worktree ? ['--worktree', worktree] : [])]);
+  const { units } = await whyJson<{ units: UnitView[] }>(sandbox, [
+    name,
+    ...(worktree ? ['--worktree', worktree] : []),
+  ]);
   expect(units.length, `units named ${name}`).toBeGreaterThan(0);
   return units[0]!.compiles[0]!;
 }
@@ -46,7 +56,8 @@ function onlyDifference(compile: CompileView): Difference {
 describe('hoard why on cargo builds, one change at a time', () => {
   let sandbox: Sandbox;
   let project: string;
-  const build = (extraEnv?: Record<string, string | undefined>, args: string[] = []): Promise<CommandResult> => sandbox.cargo(project, ['build', ...args], extraEnv);
+  const build = (extraEnv?: Record<string, string | undefined>, args: string[] = []): Promise<CommandResult> =>
+    sandbox.cargo(project, ['build', ...args], extraEnv);
 
   beforeAll(async () => {
     requireBuiltAndInstalled('workspace');
@@ -54,7 +65,10 @@ describe('hoard why on cargo builds, one change at a time', () => {
     project = sandbox.project('workspace', 'repo');
     // A feature to turn on, and a value read with option_env!, in wt-util.
     appendFileSync(join(project, 'wt-util', 'Cargo.toml'), '\n[features]\nextra = []\n');
-    appendFileSync(join(project, 'wt-util', 'src', 'lib.rs'), '\npub const WHY_VALUE: Option<&str> = option_env!("WHY_TEST_VALUE");\n');
+    appendFileSync(
+      join(project, 'wt-util', 'src', 'lib.rs'),
+      '\npub const WHY_VALUE: Option<&str> = option_env!("WHY_TEST_VALUE");\n',
+    );
     await commitAll(project);
   });
 
@@ -85,18 +99,33 @@ describe('hoard why on cargo builds, one change at a time', () => {
   it('names the source file that was edited', async () => {
     appendFileSync(join(project, 'wt-util', 'src', 'lib.rs'), '\npub fn why_edited() {}\n');
     expectSuccess(await build(), 'build after an edit');
-    expect(onlyDifference(await latest(sandbox, 'wt_util'))).toMatchObject({ cause: 'sources', input: 'source', name: 'wt-util/src/lib.rs' });
+    expect(onlyDifference(await latest(sandbox, 'wt_util'))).toMatchObject({
+      cause: 'sources',
+      input: 'source',
+      name: 'wt-util/src/lib.rs',
+    });
   });
 
   it('names a feature turned on', async () => {
     expectSuccess(await build({}, ['--features', 'wt-util/extra']), 'build with a feature');
-    expect(onlyDifference(await latest(sandbox, 'wt_util'))).toMatchObject({ cause: 'features', input: 'feature', name: 'extra', old: 'off', new: 'on' });
+    expect(onlyDifference(await latest(sandbox, 'wt_util'))).toMatchObject({
+      cause: 'features',
+      input: 'feature',
+      name: 'extra',
+      old: 'off',
+      new: 'on',
+    });
   });
 
   it('names the flag RUSTFLAGS added, in workspace and registry crates alike', async () => {
     expectSuccess(await build({ RUSTFLAGS: '--cfg why_flag' }), 'build with RUSTFLAGS');
     for (const crate of ['wt_core', 'itoa']) {
-      expect(onlyDifference(await latest(sandbox, crate))).toMatchObject({ cause: 'arguments', input: 'argument', old: null, new: '--cfg=why_flag' });
+      expect(onlyDifference(await latest(sandbox, crate))).toMatchObject({
+        cause: 'arguments',
+        input: 'argument',
+        old: null,
+        new: '--cfg=why_flag',
+      });
     }
     const text = await sandbox.hoard(['why', 'itoa']);
     expect(text.stdout).toContain('argument --cfg=why_flag added');
@@ -105,20 +134,37 @@ describe('hoard why on cargo builds, one change at a time', () => {
   it('names an env! variable whose value changed', async () => {
     expectSuccess(await build({ WHY_TEST_VALUE: 'one' }), 'build with one value');
     expectSuccess(await build({ WHY_TEST_VALUE: 'two' }), 'build with another');
-    expect(onlyDifference(await latest(sandbox, 'wt_util'))).toMatchObject({ cause: 'environment', input: 'env-dep', name: 'WHY_TEST_VALUE', old: 'one', new: 'two' });
+    expect(onlyDifference(await latest(sandbox, 'wt_util'))).toMatchObject({
+      cause: 'environment',
+      input: 'env-dep',
+      name: 'WHY_TEST_VALUE',
+      old: 'one',
+      new: 'two',
+    });
   });
 
   it("names a dependency's source in the dependency, and its --extern in the crate that uses it", async () => {
     appendFileSync(join(project, 'wt-core', 'src', 'lib.rs'), '\npub fn why_core_edited() {}\n');
     expectSuccess(await build({ WHY_TEST_VALUE: 'two' }), 'build after editing wt-core');
-    expect(onlyDifference(await latest(sandbox, 'wt_core'))).toMatchObject({ cause: 'sources', input: 'source', name: 'wt-core/src/lib.rs' });
-    expect(onlyDifference(await latest(sandbox, 'wt_util'))).toMatchObject({ cause: 'dependencies', input: 'extern', name: 'wt_core' });
+    expect(onlyDifference(await latest(sandbox, 'wt_core'))).toMatchObject({
+      cause: 'sources',
+      input: 'source',
+      name: 'wt-core/src/lib.rs',
+    });
+    expect(onlyDifference(await latest(sandbox, 'wt_util'))).toMatchObject({
+      cause: 'dependencies',
+      input: 'extern',
+      name: 'wt_core',
+    });
   });
 
   it('names the compiler when another toolchain builds', async () => {
     // Another rustc: the same compiler behind a script that names itself differently in `rustc -vV`.
     const other = join(sandbox.root, 'other-rustc');
-    writeFileSync(other, '#!/bin/sh\nif [ "$1" = "-vV" ]; then rustc -vV | sed "s/^binary: rustc$/binary: other-rustc/"; exit; fi\nexec rustc "$@"\n');
+    writeFileSync(
+      other,
+      '#!/bin/sh\nif [ "$1" = "-vV" ]; then rustc -vV | sed "s/^binary: rustc$/binary: other-rustc/"; exit; fi\nexec rustc "$@"\n',
+    );
     chmodSync(other, 0o755);
     expectSuccess(await build({ WHY_TEST_VALUE: 'two', RUSTC: other }), 'build with another rustc');
     for (const crate of ['wt_core', 'memchr']) {
@@ -148,7 +194,10 @@ describe('hoard why after the server stopped', () => {
     expect(await latest(sandbox, 'wt_core')).toMatchObject({ outcome: 'miss', cause: 'first-build' });
     appendFileSync(join(project, 'wt-core', 'src', 'lib.rs'), '\npub fn after_restart() {}\n');
     expectSuccess(await sandbox.cargo(project, ['build']), 'build with a new server');
-    expect(onlyDifference(await latest(sandbox, 'wt_core'))).toMatchObject({ input: 'source', name: 'wt-core/src/lib.rs' });
+    expect(onlyDifference(await latest(sandbox, 'wt_core'))).toMatchObject({
+      input: 'source',
+      name: 'wt-core/src/lib.rs',
+    });
   });
 });
 
@@ -156,7 +205,12 @@ describe('hoard why on a C project', () => {
   let sandbox: Sandbox;
   let project: string;
   const make = async (): Promise<CommandResult> => {
-    const result = await execa('make', ['-s', `CC=${HOARD} gcc`], { cwd: project, env: sandbox.env, extendEnv: false, reject: false });
+    const result = await execa('make', ['-s', `CC=${HOARD} gcc`], {
+      cwd: project,
+      env: sandbox.env,
+      extendEnv: false,
+      reject: false,
+    });
     return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
   };
 
@@ -175,7 +229,11 @@ describe('hoard why on a C project', () => {
     writeFileSync(header, readFileSync(header, 'utf8').replace('#endif', 'int why_added(void);\n#endif'));
     expectSuccess(await make(), 'make after editing the header');
     for (const source of ['colors.c', 'main.c']) {
-      expect(onlyDifference(await latest(sandbox, source))).toMatchObject({ cause: 'sources', input: 'source', name: 'colors.h' });
+      expect(onlyDifference(await latest(sandbox, source))).toMatchObject({
+        cause: 'sources',
+        input: 'source',
+        name: 'colors.h',
+      });
     }
   });
 });
@@ -229,7 +287,11 @@ describe('after hoard init in a fresh HOME', () => {
 
   it('a second worktree of a workspace hits on every compile, members included', async () => {
     // rustup's toolchains stay where they are; cargo's own config (which hoard init writes) moves with HOME.
-    const env = { HOME: home, CARGO_HOME: join(home, '.cargo'), RUSTUP_HOME: process.env.RUSTUP_HOME ?? join(homedir(), '.rustup') };
+    const env = {
+      HOME: home,
+      CARGO_HOME: join(home, '.cargo'),
+      RUSTUP_HOME: process.env.RUSTUP_HOME ?? join(homedir(), '.rustup'),
+    };
     const init = await sandbox.hoard(['init'], env);
     expectSuccess(init, 'hoard init');
     expect(init.stdout).toContain('basedirs');
@@ -273,7 +335,8 @@ describe('typenum: paths in OUT_DIR handed to the crate through cargo:rustc-env'
     const afterB = (await sandbox.stats()).counters;
     expect(afterB.misses - afterA.misses).toBe(0);
     expect(afterB.hits - afterA.hits).toBe(afterA.misses);
-    for (const crate of ['typenum', 'generic_array', 'sha2', 'digest_core', 'digest_app']) expect((await latest(sandbox, crate, b)).outcome).toBe('hit');
+    for (const crate of ['typenum', 'generic_array', 'sha2', 'digest_core', 'digest_app'])
+      expect((await latest(sandbox, crate, b)).outcome).toBe('hit');
     const run = await execa(join(b, 'target', 'debug', 'digest-app'));
     expect(run.stdout).toBe('sha256(abc) = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorktreeRow } from '../../src/stats/format.js';
-import { artifactDigests, createSandbox, expectSuccess, requireBuiltAndInstalled, toolsSkipReason, type Sandbox } from './harness.js';
+import {
+  artifactDigests,
+  createSandbox,
+  expectSuccess,
+  requireBuiltAndInstalled,
+  toolsSkipReason,
+  type Sandbox,
+} from './harness.js';
 
 const FIXTURE = 'workspace';
 /** basedirs = auto: strip the root of each compile's worktree from its key and remap it in outputs. */
@@ -66,14 +73,17 @@ describe.skipIf(toolsSkipReason('the worktree tests', ['git']))('worktrees', () 
     const restored = artifactDigests(b);
     // The same compile without hoard: a wrapper that only adds the remapping hoard adds.
     const remap = join(sandbox.root, 'remap-only.sh');
-    writeFileSync(remap, `#!/bin/sh\ncase "$PWD/" in "${b}/"*) exec "$@" "--remap-path-prefix=${b}=." ;; esac\nexec "$@"\n`);
+    writeFileSync(
+      remap,
+      `#!/bin/sh\ncase "$PWD/" in "${b}/"*) exec "$@" "--remap-path-prefix=${b}=." ;; esac\nexec "$@"\n`,
+    );
     chmodSync(remap, 0o755);
     expectSuccess(await sandbox.cargo(b, ['clean']), 'clean B');
     expectSuccess(await sandbox.cargo(b, ['build'], { ...AUTO, RUSTC_WRAPPER: remap }), 'uncached build in B');
     expect(artifactDigests(b)).toEqual(restored);
   });
 
-  it('names B\'s own sources in restored dep-info: an edit in B rebuilds there, and A stays fresh', async () => {
+  it("names B's own sources in restored dep-info: an edit in B rebuilds there, and A stays fresh", async () => {
     expectSuccess(await sandbox.cargo(b, ['clean']), 'clean B');
     expectSuccess(await sandbox.cargo(b, ['build'], AUTO), 'restore B from the cache');
     const depInfo = readFileSync(join(b, 'target', 'debug', 'deps', readdirName(b, 'wt_util', '.d')), 'utf8');
@@ -115,7 +125,9 @@ describe.skipIf(toolsSkipReason('the worktree tests', ['git']))('worktrees', () 
 });
 
 function readdirName(project: string, crate: string, extension: string): string {
-  const name = readdirSync(join(project, 'target', 'debug', 'deps')).find((file) => file.startsWith(`${crate}-`) && file.endsWith(extension));
+  const name = readdirSync(join(project, 'target', 'debug', 'deps')).find(
+    (file) => file.startsWith(`${crate}-`) && file.endsWith(extension),
+  );
   if (!name) throw new Error(`no ${crate}-*${extension} in ${project}/target/debug/deps`);
   return name;
 }

@@ -15,7 +15,11 @@ const FIXTURE = 'workspace';
 
 interface EntryOnDisk {
   dir: string;
-  json: { outputs: Array<{ name: string; mode: number; identity?: string }>; stderr: string; exitCode: number } & Record<string, unknown>;
+  json: {
+    outputs: Array<{ name: string; mode: number; identity?: string }>;
+    stderr: string;
+    exitCode: number;
+  } & Record<string, unknown>;
 }
 
 /** Every file rustc and cargo left in target/debug/{deps,build}: its digest and permissions. */
@@ -126,8 +130,18 @@ describe('a damaged cache entry', () => {
       'a character of its stderr',
       /^libwt_util-.*\.rlib$/,
       (json) => {
-        const injected = JSON.stringify({ $message_type: 'diagnostic', message: 'INJECTED', code: null, level: 'warning', spans: [], children: [], rendered: 'warning: INJECTED\n' });
-        json.stderr = Buffer.from(`${Buffer.from(json.stderr, 'base64').toString('utf8')}${injected}\n`).toString('base64');
+        const injected = JSON.stringify({
+          $message_type: 'diagnostic',
+          message: 'INJECTED',
+          code: null,
+          level: 'warning',
+          spans: [],
+          children: [],
+          rendered: 'warning: INJECTED\n',
+        });
+        json.stderr = Buffer.from(`${Buffer.from(json.stderr, 'base64').toString('utf8')}${injected}\n`).toString(
+          'base64',
+        );
       },
       (stderr) => expect(stderr).not.toContain('INJECTED'),
     ],
@@ -143,7 +157,8 @@ describe('a damaged cache entry', () => {
       'the name of an output',
       /^libwt_app-.*\.rlib$/,
       (json) => {
-        for (const output of json.outputs) if (output.name.endsWith('.rlib')) output.name = output.name.replace(/\.rlib$/, '.rlix');
+        for (const output of json.outputs)
+          if (output.name.endsWith('.rlib')) output.name = output.name.replace(/\.rlib$/, '.rlix');
       },
       () => undefined,
     ],

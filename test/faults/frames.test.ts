@@ -16,8 +16,14 @@ describe('the frame decoder every connection uses', () => {
     const concat = vi.spyOn(Buffer, 'concat');
     try {
       const received: Array<{ stderr: string }> = [];
-      const decoder = new FrameDecoder((message) => received.push(message as { stderr: string }), (error) => { throw error; });
-      for (let offset = 0; offset < frame.length; offset += 64 * 1024) decoder.push(frame.subarray(offset, offset + 64 * 1024));
+      const decoder = new FrameDecoder(
+        (message) => received.push(message as { stderr: string }),
+        (error) => {
+          throw error;
+        },
+      );
+      for (let offset = 0; offset < frame.length; offset += 64 * 1024)
+        decoder.push(frame.subarray(offset, offset + 64 * 1024));
       expect(received).toHaveLength(1);
       expect(received[0]!.stderr.length).toBe(text.length);
       const copied = concat.mock.results.reduce((sum, result) => sum + (result.value as Buffer).length, 0);
@@ -27,7 +33,6 @@ describe('the frame decoder every connection uses', () => {
       concat.mockRestore();
     }
   });
-
 });
 
 describe('large frames at a real server', () => {
@@ -45,7 +50,8 @@ describe('large frames at a real server', () => {
     const piece = 64 * 1024;
     let answeredMidway = false;
     for (let offset = 0; offset < frame.length; offset += piece) {
-      if (!big.socket.write(frame.subarray(offset, offset + piece))) await new Promise((resolve) => big.socket.once('drain', resolve));
+      if (!big.socket.write(frame.subarray(offset, offset + piece)))
+        await new Promise((resolve) => big.socket.once('drain', resolve));
       if (!answeredMidway && offset >= frame.length / 2) {
         expect((await askStatus(server.socketPath))?.type).toBe('data');
         answeredMidway = true;
@@ -64,7 +70,10 @@ describe('large frames at a real server', () => {
     offender.socket.write(header);
     offender.socket.write(Buffer.alloc(1024 * 1024, 0x20));
     const refusal = await offender.next();
-    expect(refusal).toEqual({ type: 'error', message: `unreadable message: frame of ${MAX_FRAME_BYTES + 1} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit` });
+    expect(refusal).toEqual({
+      type: 'error',
+      message: `unreadable message: frame of ${MAX_FRAME_BYTES + 1} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit`,
+    });
     await offender.closed;
     neighbour.socket.write(encodeFrame({ v: PROTOCOL_VERSION, type: 'status' }));
     expect((await neighbour.next())?.type).toBe('data');

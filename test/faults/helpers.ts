@@ -27,7 +27,9 @@ export interface OtherUser {
 /** A throwaway system user without a home: the other local user of the trust model. */
 export function createOtherUser(): OtherUser {
   const name = `hoardfault${process.pid}`;
-  const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { encoding: 'utf8' });
+  const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], {
+    encoding: 'utf8',
+  });
   if (made.status !== 0) throw new Error(`useradd ${name} failed: ${made.stderr}`);
   const id = (flag: string): number => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim());
   return {
@@ -37,4 +39,3 @@ export function createOtherUser(): OtherUser {
     remove: () => void spawnSync('userdel', [name]),
   };
 }
-

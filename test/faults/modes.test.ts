@@ -37,7 +37,12 @@ describe('file modes after a build', () => {
     writeFileSync(join(stateDir, 'server.log'), '', { mode: 0o644 });
     const project = sandbox.project('c-project');
     const make = (args: string[]) =>
-      execa('sh', ['-c', `umask 022 && exec make -s CC="${HOARD} gcc" "$@"`, 'make', ...args], { cwd: project, env, extendEnv: false, reject: false }).then((result) => ({
+      execa('sh', ['-c', `umask 022 && exec make -s CC="${HOARD} gcc" "$@"`, 'make', ...args], {
+        cwd: project,
+        env,
+        extendEnv: false,
+        reject: false,
+      }).then((result) => ({
         exitCode: result.exitCode ?? 1,
         stdout: result.stdout,
         stderr: result.stderr,
@@ -53,7 +58,9 @@ describe('file modes after a build', () => {
   it('private by default: 0700 directories and 0600 files in the cache and the socket directory, whatever the umask', async () => {
     const { stateDir, project } = await buildTwice();
     expect(readdirSync(join(stateDir, 'entries')).length).toBeGreaterThan(0);
-    expect(openEntries(stateDir, 0o077).filter((entry) => !entry.startsWith(join(stateDir, 'server.log ')))).toEqual([]);
+    expect(openEntries(stateDir, 0o077).filter((entry) => !entry.startsWith(join(stateDir, 'server.log ')))).toEqual(
+      [],
+    );
     expect(openEntries(join(sandbox!.root, 'run', 'hoard'), 0o077)).toEqual([]);
     // Restored outputs keep the modes the compiler gave them: the build's files are not the cache's.
     expect(statSync(join(project, 'main.o')).mode & 0o777).toBe(0o644);
@@ -61,7 +68,9 @@ describe('file modes after a build', () => {
 
   it('cache_access = "group" opens the cache to the group, never to others', async () => {
     const { stateDir } = await buildTwice({ HOARD_CACHE_ACCESS: 'group' });
-    expect(openEntries(stateDir, 0o007).filter((entry) => !entry.startsWith(join(stateDir, 'server.log ')))).toEqual([]);
+    expect(openEntries(stateDir, 0o007).filter((entry) => !entry.startsWith(join(stateDir, 'server.log ')))).toEqual(
+      [],
+    );
     expect(statSync(join(stateDir, 'entries')).mode & 0o777).toBe(0o770);
     // The socket's directory stays the user's alone: a server is per user.
     expect(statSync(join(sandbox!.root, 'run', 'hoard')).mode & 0o777).toBe(0o700);

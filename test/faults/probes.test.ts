@@ -1,4 +1,14 @@
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +29,19 @@ import { askStatus, rawClient, startServer, type TestServer } from './server-pro
 
 const OUTPUTS = /\.(o|d)$/;
 
-function make(sandbox: Sandbox, project: string, args: string[], options: { cc?: string; env?: Record<string, string> } = {}): Promise<CommandResult> {
+function make(
+  sandbox: Sandbox,
+  project: string,
+  args: string[],
+  options: { cc?: string; env?: Record<string, string> } = {},
+): Promise<CommandResult> {
   const cc = options.cc ?? `${HOARD} gcc`;
-  return execa('make', ['-s', `CC=${cc}`, ...args], { cwd: project, env: { ...sandbox.env, ...options.env }, extendEnv: false, reject: false }).then((result) => ({
+  return execa('make', ['-s', `CC=${cc}`, ...args], {
+    cwd: project,
+    env: { ...sandbox.env, ...options.env },
+    extendEnv: false,
+    reject: false,
+  }).then((result) => ({
     exitCode: result.exitCode ?? 1,
     stdout: result.stdout,
     stderr: result.stderr,
@@ -55,7 +75,7 @@ describe('the server killed at random points of a build', () => {
     await sandbox?.dispose();
   });
 
-  it('at least 10 times mid-build: every build succeeds, every output is the uncached build\'s', async () => {
+  it("at least 10 times mid-build: every build succeeds, every output is the uncached build's", async () => {
     const kills: string[] = [];
     let lastBuildMs = 1000;
     for (let round = 0; kills.length < 10; round += 1) {
@@ -65,7 +85,12 @@ describe('the server killed at random points of a build', () => {
       const pid = await serverPid(sandbox);
       const delay = Math.floor(Math.random() * lastBuildMs * 0.8);
       const started = Date.now();
-      const build = execa('make', ['-s', `CC=${HOARD} gcc`, '-j4'], { cwd: project, env: sandbox.env, extendEnv: false, reject: false });
+      const build = execa('make', ['-s', `CC=${HOARD} gcc`, '-j4'], {
+        cwd: project,
+        env: sandbox.env,
+        extendEnv: false,
+        reject: false,
+      });
       await new Promise((resolve) => setTimeout(resolve, delay));
       const midBuild = build.exitCode === null;
       process.kill(pid, 'SIGKILL');
@@ -179,56 +204,61 @@ describe('10,000 malformed socket and lane messages', () => {
 
 const diskFullUnavailable = IS_ROOT ? undefined : 'needs root to mount a small tmpfs (CI runs as root)';
 
-describe.skipIf(diskFullUnavailable)(`a full disk under the cache${diskFullUnavailable ? ` (skipped: ${diskFullUnavailable})` : ''}`, () => {
-  let sandbox: Sandbox;
-  let mountPoint: string;
-  let mounted = false;
-  beforeAll(() => {
-    sandbox = createSandbox();
-    mountPoint = mkdtempSync(join(tmpdir(), 'hoard-fault-full-'));
-    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mountPoint], { encoding: 'utf8' });
-    if (mount.status !== 0) throw new Error(`mount -t tmpfs failed: ${mount.stderr}`);
-    mounted = true;
-  });
-  afterAll(async () => {
-    await sandbox?.dispose();
-    if (mounted) spawnSync('umount', ['-l', mountPoint]);
-    rmSync(mountPoint, { recursive: true, force: true });
-  });
+describe.skipIf(diskFullUnavailable)(
+  `a full disk under the cache${diskFullUnavailable ? ` (skipped: ${diskFullUnavailable})` : ''}`,
+  () => {
+    let sandbox: Sandbox;
+    let mountPoint: string;
+    let mounted = false;
+    beforeAll(() => {
+      sandbox = createSandbox();
+      mountPoint = mkdtempSync(join(tmpdir(), 'hoard-fault-full-'));
+      const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mountPoint], {
+        encoding: 'utf8',
+      });
+      if (mount.status !== 0) throw new Error(`mount -t tmpfs failed: ${mount.stderr}`);
+      mounted = true;
+    });
+    afterAll(async () => {
+      await sandbox?.dispose();
+      if (mounted) spawnSync('umount', ['-l', mountPoint]);
+      rmSync(mountPoint, { recursive: true, force: true });
+    });
 
-  it('builds succeed with outputs identical to an uncached build, and the cache works again once there is room', async () => {
-    const project = sandbox.project('c-project');
-    const baseline = await uncachedBaseline(sandbox, project);
-    const env = { HOARD_DIR: join(mountPoint, 'hoard') };
-    mkdirSync(env.HOARD_DIR, { mode: 0o700 });
-    expectSuccess(await sandbox.hoard(['server', 'start'], env), 'hoard server start');
-    // Fill what is left, as a runaway log would.
-    const filler = join(mountPoint, 'filler');
-    const fd = openSync(filler, 'w');
-    try {
-      const block = Buffer.alloc(64 * 1024, 1);
-      for (;;) writeSync(fd, block);
-    } catch (error) {
-      expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    } finally {
-      closeSync(fd);
-    }
-    for (const round of ['cold', 'again']) {
-      const result = await make(sandbox, project, ['-j4'], { env });
-      expect(result.exitCode, `${round}: ${result.stderr}`).toBe(0);
-      expect(digestsOf(project, OUTPUTS), round).toEqual(baseline);
+    it('builds succeed with outputs identical to an uncached build, and the cache works again once there is room', async () => {
+      const project = sandbox.project('c-project');
+      const baseline = await uncachedBaseline(sandbox, project);
+      const env = { HOARD_DIR: join(mountPoint, 'hoard') };
+      mkdirSync(env.HOARD_DIR, { mode: 0o700 });
+      expectSuccess(await sandbox.hoard(['server', 'start'], env), 'hoard server start');
+      // Fill what is left, as a runaway log would.
+      const filler = join(mountPoint, 'filler');
+      const fd = openSync(filler, 'w');
+      try {
+        const block = Buffer.alloc(64 * 1024, 1);
+        for (;;) writeSync(fd, block);
+      } catch (error) {
+        expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      } finally {
+        closeSync(fd);
+      }
+      for (const round of ['cold', 'again']) {
+        const result = await make(sandbox, project, ['-j4'], { env });
+        expect(result.exitCode, `${round}: ${result.stderr}`).toBe(0);
+        expect(digestsOf(project, OUTPUTS), round).toEqual(baseline);
+        expectSuccess(await make(sandbox, project, ['clean'], { env }), 'make clean');
+      }
+      rmSync(filler);
+      expectSuccess(await make(sandbox, project, [], { env }), 'make with room again');
       expectSuccess(await make(sandbox, project, ['clean'], { env }), 'make clean');
-    }
-    rmSync(filler);
-    expectSuccess(await make(sandbox, project, [], { env }), 'make with room again');
-    expectSuccess(await make(sandbox, project, ['clean'], { env }), 'make clean');
-    expectSuccess(await make(sandbox, project, [], { env }), 'warm make');
-    expect(digestsOf(project, OUTPUTS)).toEqual(baseline);
-    const stats = JSON.parse((await sandbox.hoard(['stats', '--json'], env)).stdout);
-    expect(stats.counters.byKind.c.hits).toBeGreaterThanOrEqual(3);
-    expectSuccess(await sandbox.hoard(['server', 'stop'], env), 'hoard server stop');
-  });
-});
+      expectSuccess(await make(sandbox, project, [], { env }), 'warm make');
+      expect(digestsOf(project, OUTPUTS)).toEqual(baseline);
+      const stats = JSON.parse((await sandbox.hoard(['stats', '--json'], env)).stdout);
+      expect(stats.counters.byKind.c.hits).toBeGreaterThanOrEqual(3);
+      expectSuccess(await sandbox.hoard(['server', 'stop'], env), 'hoard server stop');
+    });
+  },
+);
 
 describe('four builds at once', () => {
   let sandbox: Sandbox;

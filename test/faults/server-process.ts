@@ -21,8 +21,19 @@ export interface TestServer {
 
 export async function startServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'hoard-fault-server-'));
-  const env: Record<string, string> = { PATH: process.env.PATH!, HOME: dir, HOARD_DIR: dir, XDG_CONFIG_HOME: join(dir, 'config'), ...extraEnv };
-  const child: ResultPromise = execa(process.execPath, [join(REPO, 'dist', 'server.mjs'), '--foreground'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH!,
+    HOME: dir,
+    HOARD_DIR: dir,
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    ...extraEnv,
+  };
+  const child: ResultPromise = execa(process.execPath, [join(REPO, 'dist', 'server.mjs'), '--foreground'], {
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+  });
   const socketPath = join(dir, 'run', 'server.sock');
   for (let attempt = 0; !existsSync(socketPath); attempt += 1) {
     if (attempt > 400 || child.exitCode !== null) throw new Error(`the server did not start: ${(await child).stderr}`);
@@ -58,11 +69,13 @@ export function rawClient(socketPath: string): Promise<RawClient> {
     const replies: ServerMessage[] = [];
     let waiting: ((message: ServerMessage | undefined) => void) | undefined;
     let ended = false;
-    const closed = new Promise<void>((done) => socket.once('close', () => {
-      ended = true;
-      waiting?.(undefined);
-      done();
-    }));
+    const closed = new Promise<void>((done) =>
+      socket.once('close', () => {
+        ended = true;
+        waiting?.(undefined);
+        done();
+      }),
+    );
     socket.on('error', () => undefined);
     attachDecoder(
       socket,

@@ -9,7 +9,11 @@ import { startServer, type TestServer } from './server-process.js';
 
 /** bin/hoard with the server's environment; resolves with its status once it exits. */
 function compile(server: TestServer, cwd: string, extraEnv: Record<string, string> = {}): Promise<number | null> {
-  const child = spawn(HOARD, ['gcc', '-c', 'x.c', '-o', 'x.o'], { cwd, env: { ...server.env, HOARD_FAST_PATH: '1', ...extraEnv }, stdio: 'ignore' });
+  const child = spawn(HOARD, ['gcc', '-c', 'x.c', '-o', 'x.o'], {
+    cwd,
+    env: { ...server.env, HOARD_FAST_PATH: '1', ...extraEnv },
+    stdio: 'ignore',
+  });
   return new Promise((resolve) => child.on('close', resolve));
 }
 
@@ -65,7 +69,9 @@ describe('a server that goes silent or dies after taking a fast-path request', (
       expect(existsSync(join(cwd, 'x.o'))).toBe(true);
     } finally {
       // The Node wrapper started a server of its own in the same directory: stop it too.
-      await new Promise((resolve) => spawn(HOARD, ['server', 'stop'], { env: server.env, stdio: 'ignore' }).on('close', resolve));
+      await new Promise((resolve) =>
+        spawn(HOARD, ['server', 'stop'], { env: server.env, stdio: 'ignore' }).on('close', resolve),
+      );
       await server.stop();
     }
   }, 60_000);

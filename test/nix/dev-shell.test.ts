@@ -18,7 +18,10 @@ interface Shell {
 }
 
 function evaluate(args = '{ }'): Shell {
-  return nixEval(join(repoRoot, 'test/nix/dev-shell-harness.nix'), { str: { nixpkgsLib: nixpkgsLib! }, expr: { args } }) as Shell;
+  return nixEval(join(repoRoot, 'test/nix/dev-shell-harness.nix'), {
+    str: { nixpkgsLib: nixpkgsLib! },
+    expr: { args },
+  }) as Shell;
 }
 
 /** A home with a `hoard` on PATH that records being run: the hook must never touch the server. */
@@ -33,8 +36,18 @@ function sandboxHome() {
 }
 
 function runBash(script: string, env: Record<string, string>, cwd = repoRoot) {
-  const result = spawnSync('bash', ['-euc', `${script}\necho "TMPDIR=$TMPDIR"`], { env, cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  expect(result.stderr.split('\n').filter((line) => line && !line.startsWith('hoard: wrote') && !line.startsWith('hoard: set basedirs')).join('\n')).toBe('');
+  const result = spawnSync('bash', ['-euc', `${script}\necho "TMPDIR=$TMPDIR"`], {
+    env,
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  expect(
+    result.stderr
+      .split('\n')
+      .filter((line) => line && !line.startsWith('hoard: wrote') && !line.startsWith('hoard: set basedirs'))
+      .join('\n'),
+  ).toBe('');
   expect(result.status).toBe(0);
   return { tmpdir: /TMPDIR=(.*)/.exec(result.stdout)![1]!, stderr: result.stderr };
 }
@@ -54,8 +67,15 @@ describe.skipIf(reason !== undefined)('the devShell', () => {
   });
 
   it('offers C and C++ through hoard only when asked', () => {
-    expect(evaluate('{ enableC = true; }').environment).toMatchObject({ CC: 'hoard cc', CXX: 'hoard c++', CC_KNOWN_WRAPPER_CUSTOM: 'hoard' });
-    expect(evaluate('{ enableC = true; cCompiler = "clang"; cxxCompiler = "clang++"; }').environment).toMatchObject({ CC: 'hoard clang', CXX: 'hoard clang++' });
+    expect(evaluate('{ enableC = true; }').environment).toMatchObject({
+      CC: 'hoard cc',
+      CXX: 'hoard c++',
+      CC_KNOWN_WRAPPER_CUSTOM: 'hoard',
+    });
+    expect(evaluate('{ enableC = true; cCompiler = "clang"; cxxCompiler = "clang++"; }').environment).toMatchObject({
+      CC: 'hoard clang',
+      CXX: 'hoard clang++',
+    });
   });
 
   it('points TMPDIR at a directory that outlives the shell, and writes the cache size to the config file once', () => {
@@ -89,7 +109,7 @@ describe.skipIf(reason !== undefined)('the devShell', () => {
     expect(existsSync(join(home, '.config', 'hoard'))).toBe(false);
   });
 
-  it('turns base directories on in the config file, saying so once, and leaves a basedirs of the user\'s own alone', () => {
+  it("turns base directories on in the config file, saying so once, and leaves a basedirs of the user's own alone", () => {
     const { home, env } = sandboxHome();
     const configFile = join(home, '.config', 'hoard', 'config.toml');
     const first = runBash(evaluate('{ cacheSize = "20G"; }').shellHook, env);
@@ -111,7 +131,11 @@ describe.skipIf(reason !== undefined)('the devShell', () => {
     const size = '20"G $(touch pwned) \\';
     const { home, env } = sandboxHome();
     const configFile = join(home, '.config', 'hoard', 'config.toml');
-    const result = runBash(evaluate(`{ cacheSize = ${JSON.stringify(size).replaceAll('$', '\\$')}; baseDirs = false; }`).shellHook, env, home);
+    const result = runBash(
+      evaluate(`{ cacheSize = ${JSON.stringify(size).replaceAll('$', '\\$')}; baseDirs = false; }`).shellHook,
+      env,
+      home,
+    );
     expect(parse(readFileSync(configFile, 'utf8'))).toEqual({ cache_size: size });
     expect(result.stderr).toContain(`hoard: wrote cache_size = ${size} to ${configFile}`);
     expect(existsSync(join(home, 'pwned'))).toBe(false);
@@ -123,7 +147,7 @@ describe.skipIf(reason !== undefined)('the devShell', () => {
 });
 
 describe('.envrc', () => {
-  it('exports the persistent TMPDIR again after `use flake` restored the caller\'s', () => {
+  it("exports the persistent TMPDIR again after `use flake` restored the caller's", () => {
     const { home, env } = sandboxHome();
     // direnv's own functions, standing in: `use flake` leaves the caller's TMPDIR behind.
     const direnvStandIns = `watch_file() { :; }\nuse() { export TMPDIR=/tmp/callers-tmp; }\n`;
@@ -134,7 +158,9 @@ describe('.envrc', () => {
 
   it('watches the files the shell is built from', () => {
     const watched = /^watch_file (.*)$/m.exec(readFileSync(join(repoRoot, '.envrc'), 'utf8'))![1]!.split(' ');
-    expect(watched).toEqual(expect.arrayContaining(['flake.nix', 'flake.lock', 'nix/dev-shell.nix', 'nix/package.nix', 'package-lock.json']));
+    expect(watched).toEqual(
+      expect.arrayContaining(['flake.nix', 'flake.lock', 'nix/dev-shell.nix', 'nix/package.nix', 'package-lock.json']),
+    );
     for (const file of watched) expect(existsSync(join(repoRoot, file)), file).toBe(true);
   });
 });

@@ -29,7 +29,18 @@ function stubNixpkgsFlake(): string {
 /** A copy of what flake.nix reads, so that Nix does not copy node_modules into its store. */
 function flakeCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hoard-flake-'));
-  for (const entry of ['flake.nix', 'flake.lock', 'package.json', 'package-lock.json', 'tsconfig.json', 'nix', 'modules', 'bin', 'src', 'scripts/build.mjs']) {
+  for (const entry of [
+    'flake.nix',
+    'flake.lock',
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'nix',
+    'modules',
+    'bin',
+    'src',
+    'scripts/build.mjs',
+  ]) {
     mkdirSync(dirname(join(dir, entry)), { recursive: true });
     cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true });
   }
@@ -46,24 +57,50 @@ describe.skipIf(reason !== undefined)('flake.nix outputs', () => {
     const evalOutput = (attribute: string, apply: string): any =>
       JSON.parse(
         nixCommand(
-          ['eval', '--json', '--offline', '--no-write-lock-file', '--override-input', 'nixpkgs', `path:${stub}`, '--override-input', 'home-manager', `path:${homeManager}`, `path:${flake}#${attribute}`, '--apply', apply],
+          [
+            'eval',
+            '--json',
+            '--offline',
+            '--no-write-lock-file',
+            '--override-input',
+            'nixpkgs',
+            `path:${stub}`,
+            '--override-input',
+            'home-manager',
+            `path:${homeManager}`,
+            `path:${flake}#${attribute}`,
+            '--apply',
+            apply,
+          ],
           flake,
         ),
       );
     return {
-      packages: evalOutput('packages', `builtins.mapAttrs (_: set: {
+      packages: evalOutput(
+        'packages',
+        `builtins.mapAttrs (_: set: {
         names = builtins.attrNames set;
         mainProgram = set.default.meta.mainProgram;
         defaultIsHoard = set.default == set.hoard;
-      })`),
-      npm: evalOutput('packages.x86_64-linux.hoard', `p: {
+      })`,
+      ),
+      npm: evalOutput(
+        'packages.x86_64-linux.hoard',
+        `p: {
         inherit (p) pname version postPatch;
         nodejs = p.nodejs.name;
         deps = { inherit (p.npmDeps) hash postPatch stubOf; nativeBuildInputs = map (d: d.name) p.npmDeps.nativeBuildInputs; };
-      }`),
+      }`,
+      ),
       hoardExe: evalOutput('packages.x86_64-linux.hoard', 'p: "${p}/bin/hoard"'),
-      apps: evalOutput('apps', 'builtins.mapAttrs (_: builtins.mapAttrs (_: app: { inherit (app) type program; description = app.meta.description; }))'),
-      shell: evalOutput('devShells.x86_64-linux.default', 's: { inherit (s) RUSTC_WRAPPER CARGO_INCREMENTAL shellHook; packages = map (p: p.name) s.packages; }'),
+      apps: evalOutput(
+        'apps',
+        'builtins.mapAttrs (_: builtins.mapAttrs (_: app: { inherit (app) type program; description = app.meta.description; }))',
+      ),
+      shell: evalOutput(
+        'devShells.x86_64-linux.default',
+        's: { inherit (s) RUSTC_WRAPPER CARGO_INCREMENTAL shellHook; packages = map (p: p.name) s.packages; }',
+      ),
       homeModules: evalOutput('homeModules', 'm: builtins.mapAttrs (_: builtins.isFunction) m'),
       homeManagerModules: evalOutput('homeManagerModules', 'm: builtins.mapAttrs (_: builtins.isFunction) m'),
       overlayHasHoard: evalOutput('overlays', 'o: (o.default { callPackage = _: _: "called"; } { }) ? hoard'),
@@ -74,14 +111,24 @@ describe.skipIf(reason !== undefined)('flake.nix outputs', () => {
   const result = reason ? {} : summary();
 
   it('packages hoard for every system, with meta.mainProgram', () => {
-    for (const system of SYSTEMS) expect(result.packages[system]).toEqual({ names: ['default', 'hoard'], mainProgram: 'hoard', defaultIsHoard: true });
+    for (const system of SYSTEMS)
+      expect(result.packages[system]).toEqual({
+        names: ['default', 'hoard'],
+        mainProgram: 'hoard',
+        defaultIsHoard: true,
+      });
   });
 
   it('builds with buildNpmPackage on nodejs_24, fetching npm deps with the committed hash and the same postPatch', () => {
     const record = JSON.parse(readFileSync(join(repoRoot, 'nix/npm-deps.json'), 'utf8'));
     const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     expect(result.npm).toMatchObject({ pname: 'hoard', version, nodejs: 'node' });
-    expect(result.npm.deps).toEqual({ hash: record.npmDepsHash, postPatch: result.npm.postPatch, stubOf: 'fetchNpmDeps', nativeBuildInputs: ['node'] });
+    expect(result.npm.deps).toEqual({
+      hash: record.npmDepsHash,
+      postPatch: result.npm.postPatch,
+      stubOf: 'fetchNpmDeps',
+      nativeBuildInputs: ['node'],
+    });
     expect(result.npm.postPatch).toContain('node nix/lockfile-resolved.mjs package-lock.json "$registry"');
   });
 

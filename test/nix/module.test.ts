@@ -14,7 +14,10 @@ interface Evaluation {
   sessionVariables: Record<string, string>;
   packages: string[];
   systemdServices: Record<string, { Service: { ExecStart: string; Environment: string[] } }>;
-  launchdAgents: Record<string, { enable: boolean; config: { ProgramArguments: string[]; EnvironmentVariables: Record<string, string> } }>;
+  launchdAgents: Record<
+    string,
+    { enable: boolean; config: { ProgramArguments: string[]; EnvironmentVariables: Record<string, string> } }
+  >;
   failedAssertions: string[];
   package: string;
   maintainers: Record<string, string | number>[];
@@ -24,7 +27,10 @@ interface Evaluation {
 const HOARD = '/nix/store/00000000000000000000000000000000-hoard/bin/hoard';
 
 /** `hoardModules`: how hoard's module is imported (module-harness.nix): the file, or the flake's outputs. */
-function evaluate(userConfig: string, options: { withCargoModule?: boolean; system?: string; hoardModules?: string[] } = {}): Evaluation {
+function evaluate(
+  userConfig: string,
+  options: { withCargoModule?: boolean; system?: string; hoardModules?: string[] } = {},
+): Evaluation {
   return nixEval(join(repoRoot, 'test/nix/module-harness.nix'), {
     str: { nixpkgsLib: nixpkgsLib!, homeManager: homeManager!, system: options.system ?? 'x86_64-linux' },
     expr: {
@@ -41,7 +47,13 @@ announceSkip('home-manager module tests', reason);
 describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', () => {
   it('does nothing while disabled, even with settings', () => {
     const result = evaluate('{ programs.hoard.settings.cache_size = "20G"; programs.hoard.service.enable = true; }');
-    expect(result).toMatchObject({ hoardConfigFile: null, sessionVariables: {}, packages: [], systemdServices: {}, launchdAgents: {} });
+    expect(result).toMatchObject({
+      hoardConfigFile: null,
+      sessionVariables: {},
+      packages: [],
+      systemdServices: {},
+      launchdAgents: {},
+    });
   });
 
   it('installs hoard, wraps rustc and turns incremental builds off through session variables when programs.cargo is absent', () => {
@@ -53,8 +65,13 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
   });
 
   it('turns base directories on unless told otherwise, and writes no file when nothing is left to set', () => {
-    expect(evaluate('{ programs.hoard.enable = true; programs.hoard.settings.basedirs = [ ]; }').hoardConfigFile?.settings).toEqual({ basedirs: [] });
-    expect(evaluate('{ programs.hoard.enable = true; programs.hoard.settings.basedirs = [ "/srv/src" ]; }').hoardConfigFile?.settings).toEqual({ basedirs: ['/srv/src'] });
+    expect(
+      evaluate('{ programs.hoard.enable = true; programs.hoard.settings.basedirs = [ ]; }').hoardConfigFile?.settings,
+    ).toEqual({ basedirs: [] });
+    expect(
+      evaluate('{ programs.hoard.enable = true; programs.hoard.settings.basedirs = [ "/srv/src" ]; }').hoardConfigFile
+        ?.settings,
+    ).toEqual({ basedirs: ['/srv/src'] });
     expect(evaluate('{ programs.hoard.enable = true; programs.hoard.baseDirs = false; }').hoardConfigFile).toBeNull(); // no settings: no file, the user may keep their own
   });
 
@@ -70,19 +87,33 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
     const file = join(mkdtempSync(join(tmpdir(), 'hoard-hm-')), 'config.toml');
     writeFileSync(file, stringify(result.hoardConfigFile!.settings));
     const loaded = loadConfig({ HOARD_CONFIG: file, HOME: tmpdir() });
-    expect(loaded.config).toMatchObject({ cache_size: 20 * 1024 ** 3, idle_timeout: 1800, log_level: 'debug', basedirs: ['auto', '/srv/src'] });
-    expect(loaded.sources).toMatchObject({ cache_size: 'file', idle_timeout: 'file', log_level: 'file', basedirs: 'file' });
+    expect(loaded.config).toMatchObject({
+      cache_size: 20 * 1024 ** 3,
+      idle_timeout: 1800,
+      log_level: 'debug',
+      basedirs: ['auto', '/srv/src'],
+    });
+    expect(loaded.sources).toMatchObject({
+      cache_size: 'file',
+      idle_timeout: 'file',
+      log_level: 'file',
+      basedirs: 'file',
+    });
   });
 
   it('passes settings hoard does not know through, so hoard itself reports them with a one-line error', () => {
     const result = evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_sise = "20G"; }');
     const file = join(mkdtempSync(join(tmpdir(), 'hoard-hm-')), 'config.toml');
     writeFileSync(file, stringify(result.hoardConfigFile!.settings));
-    expect(() => loadConfig({ HOARD_CONFIG: file, HOME: tmpdir() })).toThrow(/unknown key 'cache_sise'. Known keys: .*cache_size/);
+    expect(() => loadConfig({ HOARD_CONFIG: file, HOME: tmpdir() })).toThrow(
+      /unknown key 'cache_sise'. Known keys: .*cache_size/,
+    );
   });
 
   it('adds rustc-wrapper and incremental = false to programs.cargo.settings when programs.cargo is enabled', () => {
-    const result = evaluate('{ programs.hoard.enable = true; programs.cargo.enable = true; }', { withCargoModule: true });
+    const result = evaluate('{ programs.hoard.enable = true; programs.cargo.enable = true; }', {
+      withCargoModule: true,
+    });
     expect(result.cargoConfigFile).toEqual({ build: { 'rustc-wrapper': HOARD, incremental: false } });
     expect(result.sessionVariables).toEqual({});
   });
@@ -99,12 +130,15 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
       { withCargoModule: true },
     );
     expect(viaCargo.cargoConfigFile).toEqual({ build: { 'rustc-wrapper': '/usr/bin/sccache', incremental: true } });
-    const viaEnvironment = evaluate('{ programs.hoard.enable = true; home.sessionVariables.RUSTC_WRAPPER = "/usr/bin/sccache"; }');
+    const viaEnvironment = evaluate(
+      '{ programs.hoard.enable = true; home.sessionVariables.RUSTC_WRAPPER = "/usr/bin/sccache"; }',
+    );
     expect(viaEnvironment.sessionVariables.RUSTC_WRAPPER).toBe('/usr/bin/sccache');
   });
 
   it('touches neither cargo nor the environment with the integrations turned off', () => {
-    const off = '{ programs.hoard = { enable = true; enableCargoIntegration = false; disableIncrementalCompilation = false; }; programs.cargo.enable = true; }';
+    const off =
+      '{ programs.hoard = { enable = true; enableCargoIntegration = false; disableIncrementalCompilation = false; }; programs.cargo.enable = true; }';
     const result = evaluate(off, { withCargoModule: true });
     expect(result.cargoConfigFile).toEqual({});
     expect(result.sessionVariables).toEqual({});
@@ -112,29 +146,40 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
 
   it('sets CC and CXX only when C support is asked for', () => {
     expect(evaluate('{ programs.hoard.enable = true; }').sessionVariables).not.toHaveProperty('CC');
-    expect(evaluate('{ programs.hoard.enable = true; programs.hoard.c.enable = true; }').sessionVariables).toMatchObject({
+    expect(
+      evaluate('{ programs.hoard.enable = true; programs.hoard.c.enable = true; }').sessionVariables,
+    ).toMatchObject({
       CC: 'hoard cc',
       CXX: 'hoard c++',
       CC_KNOWN_WRAPPER_CUSTOM: 'hoard',
     });
-    const clang = '{ programs.hoard.enable = true; programs.hoard.c = { enable = true; compiler = "clang"; cxxCompiler = "clang++"; }; }';
+    const clang =
+      '{ programs.hoard.enable = true; programs.hoard.c = { enable = true; compiler = "clang"; cxxCompiler = "clang++"; }; }';
     expect(evaluate(clang).sessionVariables).toMatchObject({ CC: 'hoard clang', CXX: 'hoard clang++' });
   });
 
   it('runs no server unless asked; then a systemd user service on Linux that does not idle out', () => {
     expect(evaluate('{ programs.hoard.enable = true; }').systemdServices).toEqual({});
     const result = evaluate('{ programs.hoard.enable = true; programs.hoard.service.enable = true; }');
-    expect(result.systemdServices.hoard!.Service).toMatchObject({ ExecStart: `${HOARD} server start --foreground`, Environment: ['HOARD_IDLE_TIMEOUT=0'] });
+    expect(result.systemdServices.hoard!.Service).toMatchObject({
+      ExecStart: `${HOARD} server start --foreground`,
+      Environment: ['HOARD_IDLE_TIMEOUT=0'],
+    });
     expect(result.launchdAgents).toEqual({});
     expect(result.failedAssertions).toEqual([]);
   });
 
   it('and a launchd agent on macOS', () => {
-    const result = evaluate('{ programs.hoard.enable = true; programs.hoard.service.enable = true; }', { system: 'aarch64-darwin' });
+    const result = evaluate('{ programs.hoard.enable = true; programs.hoard.service.enable = true; }', {
+      system: 'aarch64-darwin',
+    });
     expect(result.systemdServices).toEqual({});
     expect(result.launchdAgents.hoard).toMatchObject({
       enable: true,
-      config: { ProgramArguments: [HOARD, 'server', 'start', '--foreground'], EnvironmentVariables: { HOARD_IDLE_TIMEOUT: '0' } },
+      config: {
+        ProgramArguments: [HOARD, 'server', 'start', '--foreground'],
+        EnvironmentVariables: { HOARD_IDLE_TIMEOUT: '0' },
+      },
     });
   });
 
@@ -149,38 +194,73 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
     }`);
     expect(result.failedAssertions).toEqual([]);
     expect(result.hoardConfigFile!.settings.remotes).toEqual([
-      { url: 's3://team-cache/hoard', region: 'eu-west-1', read_only: true, credentials_file: '/run/agenix/aws', timeout: '1500ms', path_style: false },
+      {
+        url: 's3://team-cache/hoard',
+        region: 'eu-west-1',
+        read_only: true,
+        credentials_file: '/run/agenix/aws',
+        timeout: '1500ms',
+        path_style: false,
+      },
       { url: 'rediss://cache.internal:6380', username: 'dev', password_file: '/run/agenix/redis', expiry: '14d' },
     ]);
     const file = join(mkdtempSync(join(tmpdir(), 'hoard-hm-')), 'config.toml');
     writeFileSync(file, stringify(result.hoardConfigFile!.settings));
     const loaded = loadConfig({ HOARD_CONFIG: file, HOME: tmpdir() });
     expect(loaded.config.remotes).toEqual([
-      expect.objectContaining({ url: 's3://team-cache/hoard', read_only: true, timeout: 1.5, path_style: false, credentials_file: '/run/agenix/aws' }),
-      expect.objectContaining({ url: 'rediss://cache.internal:6380', username: 'dev', password_file: '/run/agenix/redis', expiry: 14 * 86400 }),
+      expect.objectContaining({
+        url: 's3://team-cache/hoard',
+        read_only: true,
+        timeout: 1.5,
+        path_style: false,
+        credentials_file: '/run/agenix/aws',
+      }),
+      expect.objectContaining({
+        url: 'rediss://cache.internal:6380',
+        username: 'dev',
+        password_file: '/run/agenix/redis',
+        expiry: 14 * 86400,
+      }),
     ]);
   });
 
   it('refuses a secret in the Nix store, a relative path, and credentials in a remote URL', () => {
-    const inStore = evaluate('{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://cache"; passwordFile = "/nix/store/0000-pw"; } ]; }');
+    const inStore = evaluate(
+      '{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://cache"; passwordFile = "/nix/store/0000-pw"; } ]; }',
+    );
     expect(inStore.failedAssertions).toEqual([expect.stringMatching(/must name files outside the Nix store/)]);
-    const inUrl = evaluate('{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://me:hunter2@cache"; } ]; }');
+    const inUrl = evaluate(
+      '{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://me:hunter2@cache"; } ]; }',
+    );
     expect(inUrl.failedAssertions).toEqual([expect.stringMatching(/a URL holds credentials/)]);
     expect(inUrl.failedAssertions.join(' ')).not.toContain('hunter2');
-    expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://cache"; passwordFile = "secrets/pw"; } ]; }')).toThrow(/passwordFile/);
+    expect(() =>
+      evaluate(
+        '{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://cache"; passwordFile = "secrets/pw"; } ]; }',
+      ),
+    ).toThrow(/passwordFile/);
   });
 
   it('rejects settings that are not TOML values, null among them (TOML has none)', () => {
-    expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_size = x: x; }')).toThrow(/programs\.hoard\.settings\.cache_size/);
-    expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_size = null; }')).toThrow(/programs\.hoard\.settings\.cache_size/);
+    expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_size = x: x; }')).toThrow(
+      /programs\.hoard\.settings\.cache_size/,
+    );
+    expect(() => evaluate('{ programs.hoard.enable = true; programs.hoard.settings.cache_size = null; }')).toThrow(
+      /programs\.hoard\.settings\.cache_size/,
+    );
   });
 
-  it('asserts, as home-manager\'s own daemons do, when the service is asked for without a user service manager', () => {
+  it("asserts, as home-manager's own daemons do, when the service is asked for without a user service manager", () => {
     const message = /programs\.hoard\.service needs systemd\.user\.enable \(Linux\) or launchd\.enable \(macOS\)/;
-    const linux = evaluate('{ programs.hoard.enable = true; programs.hoard.service.enable = true; systemd.user.enable = false; }');
+    const linux = evaluate(
+      '{ programs.hoard.enable = true; programs.hoard.service.enable = true; systemd.user.enable = false; }',
+    );
     expect(linux.systemdServices).toEqual({});
     expect(linux.failedAssertions).toEqual([expect.stringMatching(message)]);
-    const mac = evaluate('{ programs.hoard.enable = true; programs.hoard.service.enable = true; launchd.enable = false; }', { system: 'aarch64-darwin' });
+    const mac = evaluate(
+      '{ programs.hoard.enable = true; programs.hoard.service.enable = true; launchd.enable = false; }',
+      { system: 'aarch64-darwin' },
+    );
     expect(mac.launchdAgents).toEqual({});
     expect(mac.failedAssertions).toEqual([expect.stringMatching(message)]);
     expect(evaluate('{ programs.hoard.enable = true; systemd.user.enable = false; }').failedAssertions).toEqual([]);
@@ -190,7 +270,9 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
     const result = evaluate('{ }');
     expect(result.maintainers.length).toBeGreaterThan(0);
     for (const maintainer of result.maintainers) expect(maintainer.name).toEqual(expect.any(String));
-    expect(result.optionDescriptions.map((option) => option.name)).toEqual(expect.arrayContaining(['programs.hoard.enable', 'programs.hoard.settings', 'programs.hoard.service.enable']));
+    expect(result.optionDescriptions.map((option) => option.name)).toEqual(
+      expect.arrayContaining(['programs.hoard.enable', 'programs.hoard.settings', 'programs.hoard.service.enable']),
+    );
     for (const { name, description } of result.optionDescriptions) {
       expect(description.trim().length, name).toBeLessThanOrEqual(160);
       expect(description.trim(), name).toMatch(/\.$/);
@@ -201,7 +283,10 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
 
 describe.skipIf(reason !== undefined)("the flake's homeModules.default", () => {
   it('is taken once however often it is imported, under either name', () => {
-    for (const hoardModules of [['homeModules', 'homeModules'], ['homeModules', 'homeManagerModules']]) {
+    for (const hoardModules of [
+      ['homeModules', 'homeModules'],
+      ['homeModules', 'homeManagerModules'],
+    ]) {
       const result = evaluate('{ programs.hoard.enable = true; }', { hoardModules });
       expect(result.packages).toEqual(['hoard-0.1.0']);
       expect(result.failedAssertions).toEqual([]);
@@ -217,7 +302,9 @@ describe.skipIf(reason !== undefined)("the flake's homeModules.default", () => {
   });
 
   it("defaults the package to the flake's, which a setting of the user's replaces", () => {
-    expect(evaluate('{ programs.hoard.enable = true; }', { hoardModules: ['homeModules'] }).package).toBe('hoard-0.1.0');
+    expect(evaluate('{ programs.hoard.enable = true; }', { hoardModules: ['homeModules'] }).package).toBe(
+      'hoard-0.1.0',
+    );
     const own = '{ pkgs, ... }: { programs.hoard.enable = true; programs.hoard.package = pkgs.hoard; }';
     expect(evaluate(own, { hoardModules: ['homeModules'] }).package).toBe('hoard');
   });

@@ -27,7 +27,9 @@ export function skipReason(needs: { nixpkgsLib?: boolean; homeManager?: boolean 
     needs.nixpkgsLib && !nixpkgsLib ? 'HOARD_NIXPKGS_LIB (a nixpkgs.lib checkout)' : undefined,
     needs.homeManager && !homeManager ? 'HOARD_HOME_MANAGER (a home-manager checkout)' : undefined,
   ].filter(Boolean);
-  return missing.length ? `set ${missing.join(' and ')} to run these (.ci/run extracts them from ../shared/nix-trees)` : undefined;
+  return missing.length
+    ? `set ${missing.join(' and ')} to run these (.ci/run extracts them from ../shared/nix-trees)`
+    : undefined;
 }
 
 /** Says once, on the test output, why a group of tests did not run; under CI=true, where .ci/run provides it all, fails instead. */
@@ -37,9 +39,12 @@ export function announceSkip(group: string, reason: string | undefined): void {
   console.warn(`SKIPPED ${group}: ${reason}`);
 }
 
-
 // Nix 2.8 warns about a missing nixbld group on machines without a Nix daemon; that is noise here.
-const quiet = (stderr: string) => stderr.split('\n').filter((line) => line && !line.includes("'nixbld'")).join('\n');
+const quiet = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((line) => line && !line.includes("'nixbld'"))
+    .join('\n');
 
 export function nixEval(file: string, args: { str?: Record<string, string>; expr?: Record<string, string> }): unknown {
   const argv = ['--eval', '--strict', '--json', file];

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addResolved, packageName, tarballUrl } from '../../nix/lockfile-resolved.mjs';
-import { computeNpmDepsHash, defaultRegistry, fetchedLockfile, RECORD_FILE, sha256Sri } from '../../scripts/npm-deps-hash.mjs';
+import {
+  computeNpmDepsHash,
+  defaultRegistry,
+  fetchedLockfile,
+  RECORD_FILE,
+  sha256Sri,
+} from '../../scripts/npm-deps-hash.mjs';
 import { bestIntegrity, indexEntry, lockfilePackages, npmDepsTree } from '../../scripts/npm-deps/cacache.mjs';
 import { narHash, readTree, type NarNode } from '../../scripts/npm-deps/nar.mjs';
 import { announceSkip, nixCommand, repoRoot, skipReason } from './nix-tools.js';
@@ -51,32 +57,56 @@ describe('the cache directory prefetch-npm-deps writes', () => {
     lockfileVersion: 3,
     packages: {
       '': { name: 'demo' },
-      'node_modules/@scope/pkg': { version: '1.0.0', resolved: `${REGISTRY}@scope/pkg/-/pkg-1.0.0.tgz`, integrity: sri('sha512', tarball) },
-      'node_modules/old': { version: '0.1.0', resolved: `${REGISTRY}old/-/old-0.1.0.tgz`, integrity: sri('sha1', oldTarball) },
-      'node_modules/x/node_modules/@scope/pkg': { version: '1.0.0', resolved: `${REGISTRY}@scope/pkg/-/pkg-1.0.0.tgz`, integrity: sri('sha512', tarball) },
+      'node_modules/@scope/pkg': {
+        version: '1.0.0',
+        resolved: `${REGISTRY}@scope/pkg/-/pkg-1.0.0.tgz`,
+        integrity: sri('sha512', tarball),
+      },
+      'node_modules/old': {
+        version: '0.1.0',
+        resolved: `${REGISTRY}old/-/old-0.1.0.tgz`,
+        integrity: sri('sha1', oldTarball),
+      },
+      'node_modules/x/node_modules/@scope/pkg': {
+        version: '1.0.0',
+        resolved: `${REGISTRY}@scope/pkg/-/pkg-1.0.0.tgz`,
+        integrity: sri('sha512', tarball),
+      },
       'node_modules/local': { resolved: 'packages/local', link: true },
     },
   };
   const lockText = `${JSON.stringify(lock, null, 2)}\n`;
   const packages = lockfilePackages(lockText);
-  const tree = npmDepsTree(lockText, packages, (entry) => (entry.integrity.algorithm === 'sha1' ? oldTarball : tarball));
+  const tree = npmDepsTree(lockText, packages, (entry) =>
+    entry.integrity.algorithm === 'sha1' ? oldTarball : tarball,
+  );
 
   it('fetches each URL once, skips links, and sorts by URL', () => {
-    expect(packages.map((entry) => entry.url)).toEqual([`${REGISTRY}@scope/pkg/-/pkg-1.0.0.tgz`, `${REGISTRY}old/-/old-0.1.0.tgz`]);
+    expect(packages.map((entry) => entry.url)).toEqual([
+      `${REGISTRY}@scope/pkg/-/pkg-1.0.0.tgz`,
+      `${REGISTRY}old/-/old-0.1.0.tgz`,
+    ]);
   });
 
   it('files tarballs under their integrity and index lines under sha256(key), byte for byte', () => {
     const out = mkdtempSync(join(tmpdir(), 'hoard-cacache-'));
     writeNode(tree, out);
     const hex = createHash('sha512').update(tarball).digest('hex');
-    expect(readFileSync(join(out, '_cacache/content-v2/sha512', hex.slice(0, 2), hex.slice(2, 4), hex.slice(4)))).toEqual(tarball);
+    expect(
+      readFileSync(join(out, '_cacache/content-v2/sha512', hex.slice(0, 2), hex.slice(2, 4), hex.slice(4))),
+    ).toEqual(tarball);
     const oldHex = createHash('sha1').update(oldTarball).digest('hex');
-    expect(readFileSync(join(out, '_cacache/content-v2/sha1', oldHex.slice(0, 2), oldHex.slice(2, 4), oldHex.slice(4)))).toEqual(oldTarball);
+    expect(
+      readFileSync(join(out, '_cacache/content-v2/sha1', oldHex.slice(0, 2), oldHex.slice(2, 4), oldHex.slice(4))),
+    ).toEqual(oldTarball);
 
     const url = `${REGISTRY}@scope/pkg/-/pkg-1.0.0.tgz`;
     const key = `make-fetch-happen:request-cache:${url}`;
     const bucket = createHash('sha256').update(key).digest('hex');
-    const line = readFileSync(join(out, '_cacache/index-v5', bucket.slice(0, 2), bucket.slice(2, 4), bucket.slice(4)), 'utf8');
+    const line = readFileSync(
+      join(out, '_cacache/index-v5', bucket.slice(0, 2), bucket.slice(2, 4), bucket.slice(4)),
+      'utf8',
+    );
     const json = `{"key":"${key}","integrity":"${sri('sha512', tarball)}","time":0,"size":${tarball.length},"metadata":{"url":"${url}","options":{"compress":true}}}`;
     expect(line).toBe(`${createHash('sha1').update(json).digest('hex')}\t${json}`);
     expect(indexEntry(url, sri('sha512', tarball), tarball.length).line).toBe(line);
@@ -122,17 +152,23 @@ describe('resolved URLs added at build time', () => {
   });
 
   it('refuses a lockfile older than version 2 with what to do', () => {
-    expect(() => addResolved(JSON.stringify({ lockfileVersion: 1, dependencies: {} }), REGISTRY)).toThrow(/run 'npm install' with npm 7 or later/);
+    expect(() => addResolved(JSON.stringify({ lockfileVersion: 1, dependencies: {} }), REGISTRY)).toThrow(
+      /run 'npm install' with npm 7 or later/,
+    );
   });
 });
 
 describe('nix/npm-deps.json', () => {
   const record = JSON.parse(readFileSync(RECORD_FILE, 'utf8'));
-  const fetched = fetchedLockfile(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'), { registry: defaultRegistry() });
+  const fetched = fetchedLockfile(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'), {
+    registry: defaultRegistry(),
+  });
 
   it('belongs to package-lock.json as the Nix build will see it (else: npm run nix:deps-hash)', () => {
     expect(record.npmDepsHash).toMatch(/^sha256-[A-Za-z0-9+/]{43}=$/);
-    expect(record.lockfile, 'package-lock.json changed: run `npm run nix:deps-hash` and commit nix/npm-deps.json').toBe(sha256Sri(fetched));
+    expect(record.lockfile, 'package-lock.json changed: run `npm run nix:deps-hash` and commit nix/npm-deps.json').toBe(
+      sha256Sri(fetched),
+    );
     expect(record.packages).toBe(lockfilePackages(fetched).length);
   });
 
@@ -140,7 +176,10 @@ describe('nix/npm-deps.json', () => {
   // (about 130 MB more): opt in with HOARD_NPM_DEPS_FULL=1.
   const full = process.env.HOARD_NPM_DEPS_FULL === '1';
   // An opt-in download, not part of CI: skipped with the reason even under CI=true.
-  if (!full) console.warn('SKIPPED recomputing npmDepsHash from the tarballs: set HOARD_NPM_DEPS_FULL=1 to download them and run it');
+  if (!full)
+    console.warn(
+      'SKIPPED recomputing npmDepsHash from the tarballs: set HOARD_NPM_DEPS_FULL=1 to download them and run it',
+    );
   it.skipIf(!full)('holds the hash recomputed from the tarballs', () => {
     expect(computeNpmDepsHash(fetched).hash).toBe(record.npmDepsHash);
   });

@@ -50,16 +50,26 @@ function fromFile(file: string, profile: string, required: boolean): AwsCredenti
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new AwsCredentialsError(`cannot read the AWS credentials file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check credentials_file and its permissions`);
+    throw new AwsCredentialsError(
+      `cannot read the AWS credentials file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check credentials_file and its permissions`,
+    );
   }
   const section = parseCredentialsFile(text).get(profile);
   const accessKey = section?.aws_access_key_id;
   const secretKey = section?.aws_secret_access_key;
   if (!accessKey || !secretKey) {
     if (!required) return undefined;
-    throw new AwsCredentialsError(`the AWS credentials file ${file} has no profile [${profile}] with aws_access_key_id and aws_secret_access_key: add it, or set profile to one it has`);
+    throw new AwsCredentialsError(
+      `the AWS credentials file ${file} has no profile [${profile}] with aws_access_key_id and aws_secret_access_key: add it, or set profile to one it has`,
+    );
   }
-  return { kind: 'static', from: `${file} [${profile}]`, accessKey, secretKey, ...(section.aws_session_token ? { sessionToken: section.aws_session_token } : {}) };
+  return {
+    kind: 'static',
+    from: `${file} [${profile}]`,
+    accessKey,
+    secretKey,
+    ...(section.aws_session_token ? { sessionToken: section.aws_session_token } : {}),
+  };
 }
 
 /**
@@ -68,7 +78,11 @@ function fromFile(file: string, profile: string, required: boolean): AwsCredenti
  * file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile AWS_PROFILE or default); then web
  * identity, container and instance credentials, fetched when first needed.
  */
-export function resolveAwsCredentials(options: AwsCredentialOptions, env: Record<string, string | undefined>, home: string): AwsCredentialSource {
+export function resolveAwsCredentials(
+  options: AwsCredentialOptions,
+  env: Record<string, string | undefined>,
+  home: string,
+): AwsCredentialSource {
   if (options.anonymous) return { kind: 'anonymous' };
   const profile = options.profile ?? env.AWS_PROFILE ?? 'default';
   if (options.credentialsFile) return fromFile(options.credentialsFile, profile, true)!;
@@ -86,9 +100,12 @@ export function resolveAwsCredentials(options: AwsCredentialOptions, env: Record
   const shared = fromFile(sharedFile, profile, false);
   if (shared) return shared;
   if (env.AWS_WEB_IDENTITY_TOKEN_FILE) return { kind: 'instance', from: 'AWS_WEB_IDENTITY_TOKEN_FILE' };
-  if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return { kind: 'instance', from: 'container credentials' };
+  if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI)
+    return { kind: 'instance', from: 'container credentials' };
   if (env.AWS_EC2_METADATA_DISABLED === 'true') {
-    throw new AwsCredentialsError('no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, credentials_file or profile, or anonymous = true for a public bucket');
+    throw new AwsCredentialsError(
+      'no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, credentials_file or profile, or anonymous = true for a public bucket',
+    );
   }
   return { kind: 'instance', from: 'EC2 instance metadata' };
 }

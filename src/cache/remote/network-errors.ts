@@ -2,7 +2,10 @@ import type { StorageFailureKind } from '../storage.js';
 
 /** What to tell the user for the network failures every backend meets, or undefined for others. */
 const HINTS: Record<string, { kind: StorageFailureKind; say: string }> = {
-  ECONNREFUSED: { kind: 'error', say: 'connection refused: nothing listens there (is the server down, or the port wrong?)' },
+  ECONNREFUSED: {
+    kind: 'error',
+    say: 'connection refused: nothing listens there (is the server down, or the port wrong?)',
+  },
   ECONNRESET: { kind: 'error', say: 'the connection was reset by the other end' },
   EPIPE: { kind: 'error', say: 'the connection was closed by the other end' },
   ENOTFOUND: { kind: 'error', say: 'the host name does not resolve: check the URL or endpoint' },
@@ -14,9 +17,18 @@ const HINTS: Record<string, { kind: StorageFailureKind; say: string }> = {
   ABORT_ERR: { kind: 'timeout', say: 'the request was cut off' },
   HPE_INVALID_CONSTANT: { kind: 'error', say: 'the server does not speak HTTP' },
   HPE_INVALID_STATUS: { kind: 'error', say: 'the server does not speak HTTP' },
-  ERR_SSL_WRONG_VERSION_NUMBER: { kind: 'error', say: 'TLS to a server that does not speak it (https:// or rediss:// to a plain port?)' },
-  DEPTH_ZERO_SELF_SIGNED_CERT: { kind: 'error', say: 'the server has a self-signed certificate (NODE_EXTRA_CA_CERTS names extra CAs)' },
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: { kind: 'error', say: 'the server certificate cannot be verified (NODE_EXTRA_CA_CERTS names extra CAs)' },
+  ERR_SSL_WRONG_VERSION_NUMBER: {
+    kind: 'error',
+    say: 'TLS to a server that does not speak it (https:// or rediss:// to a plain port?)',
+  },
+  DEPTH_ZERO_SELF_SIGNED_CERT: {
+    kind: 'error',
+    say: 'the server has a self-signed certificate (NODE_EXTRA_CA_CERTS names extra CAs)',
+  },
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
+    kind: 'error',
+    say: 'the server certificate cannot be verified (NODE_EXTRA_CA_CERTS names extra CAs)',
+  },
 };
 
 export function classifyNetworkError(error: unknown): { kind: StorageFailureKind; message: string } | undefined {

@@ -34,7 +34,10 @@ async function readSecret(path: string, what: string): Promise<string> {
     // A file written with `echo` ends in a newline that is not part of the secret.
     return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
   } catch (error) {
-    throw new StorageError('auth', `cannot read ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path and its permissions`);
+    throw new StorageError(
+      'auth',
+      `cannot read ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path and its permissions`,
+    );
   }
 }
 
@@ -50,7 +53,11 @@ export async function openBackend(remote: RemoteConfig, context: OpenContext): P
     const url = new URL(remote.url);
     const connectTimeoutMs = Math.max(1, remote.connect_timeout * 1000);
     if (remoteKindOf(remote.url) === 's3') {
-      const credentials = resolveAwsCredentials({ anonymous: remote.anonymous, profile: remote.profile, credentialsFile: remote.credentials_file }, context.env, context.home);
+      const credentials = resolveAwsCredentials(
+        { anonymous: remote.anonymous, profile: remote.profile, credentialsFile: remote.credentials_file },
+        context.env,
+        context.home,
+      );
       const { S3Storage } = await import('./s3-storage.js');
       return await S3Storage.open({
         label,

@@ -21,7 +21,14 @@ function fakes(closeDropped?: boolean) {
     };
   };
   const counters: Record<string, RemoteCounters> = {};
-  const set = new RemoteSet({ env: {}, home: '/nonexistent', open, ...(closeDropped === undefined ? {} : { closeDropped }), counters: (label) => (counters[label] ??= emptyRemoteCounters()), log: { warn: () => undefined, info: () => undefined } });
+  const set = new RemoteSet({
+    env: {},
+    home: '/nonexistent',
+    open,
+    ...(closeDropped === undefined ? {} : { closeDropped }),
+    counters: (label) => (counters[label] ??= emptyRemoteCounters()),
+    log: { warn: () => undefined, info: () => undefined },
+  });
   return { set, opened, closed };
 }
 

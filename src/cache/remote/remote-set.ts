@@ -39,7 +39,9 @@ export class RemoteSet {
 
   /** Takes a new list of remotes; resolves once the new ones are set up (never rejects). */
   apply(remotes: readonly RemoteConfig[]): Promise<void> {
-    this.applying = this.applying.then(() => this.replace(remotes)).catch((error: Error) => this.options.log.warn(`remotes could not be applied: ${error.message}`));
+    this.applying = this.applying
+      .then(() => this.replace(remotes))
+      .catch((error: Error) => this.options.log.warn(`remotes could not be applied: ${error.message}`));
     return this.applying;
   }
 
@@ -67,11 +69,14 @@ export class RemoteSet {
         log: this.options.log,
       });
       next.push({ settings, storage });
-      this.options.log.info(`remote ${label}: ${remote.read_only ? 'read-only' : 'read and write'}, timeout ${remote.timeout} s`);
+      this.options.log.info(
+        `remote ${label}: ${remote.read_only ? 'read-only' : 'read and write'}, timeout ${remote.timeout} s`,
+      );
     }
     const gone = this.current.filter((entry) => !kept.has(entry.storage));
     this.current = next;
-    if (this.options.closeDropped !== false) await Promise.all(gone.map((entry) => entry.storage.close().catch(() => undefined)));
+    if (this.options.closeDropped !== false)
+      await Promise.all(gone.map((entry) => entry.storage.close().catch(() => undefined)));
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,8 @@ export async function freePort(): Promise<number> {
 async function waitForPort(port: number, child: ChildProcess, deadlineMs = 10_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with status ${child.exitCode} before listening on ${port}`);
+    if (child.exitCode !== null)
+      throw new Error(`the server exited with status ${child.exitCode} before listening on ${port}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -56,7 +57,20 @@ export interface RedisOptions {
 export async function startRedis(options: RedisOptions = {}): Promise<Running & { pid: number }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'hoard-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+  ];
   if (options.password) args.push('--requirepass', options.password);
   for (const user of options.users ?? []) args.push('--user', ...user.split(' '));
   if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'));
@@ -88,10 +102,18 @@ export const S3_SECRET_KEY = 'S3RVER';
 /** An S3 server that checks request signatures (the key pair above), with the buckets named. */
 export async function startS3(buckets: string[]): Promise<Running & { directory: string }> {
   const require = createRequire(import.meta.url);
-  const S3rver = require('@20minutes/s3rver') as new (options: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> };
+  const S3rver = require('@20minutes/s3rver') as new (
+    options: Record<string, unknown>,
+  ) => { run(): Promise<{ port: number }>; close(): Promise<void> };
   const directory = mkdtempSync(join(tmpdir(), 'hoard-s3-'));
   const port = await freePort();
-  const server = new S3rver({ port, address: '127.0.0.1', directory, silent: true, configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
+  const server = new S3rver({
+    port,
+    address: '127.0.0.1',
+    directory,
+    silent: true,
+    configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+  });
   await server.run();
   return {
     port,

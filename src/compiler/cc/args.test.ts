@@ -2,10 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { classifyCc, isCxxDriver } from './args.js';
 import { parseDepFile } from './dep-file.js';
 import { parseVerboseOutput, takesFilePrefixMap } from './compiler-identity.js';
-import { OPTIONS_WITH_SEPARATE_VALUE, OUTPUT_WRITING_PREFIXES, PREPROCESSOR_ONLY_OPTIONS, UNCACHEABLE_FLAGS } from './options.js';
+import {
+  OPTIONS_WITH_SEPARATE_VALUE,
+  OUTPUT_WRITING_PREFIXES,
+  PREPROCESSOR_ONLY_OPTIONS,
+  UNCACHEABLE_FLAGS,
+} from './options.js';
 
 /** A compile as the cc crate issues it (ring's build script). */
-const CC_RS = ['-O0', '-ffunction-sections', '-fdata-sections', '-fPIC', '-g', '-m64', '-I', 'include', '-Wall', '-DNDEBUG', '-c', '-o', '/t/out/crypto/mem.o', 'crypto/mem.c'];
+const CC_RS = [
+  '-O0',
+  '-ffunction-sections',
+  '-fdata-sections',
+  '-fPIC',
+  '-g',
+  '-m64',
+  '-I',
+  'include',
+  '-Wall',
+  '-DNDEBUG',
+  '-c',
+  '-o',
+  '/t/out/crypto/mem.o',
+  'crypto/mem.c',
+];
 
 function outcome(compiler: string, args: string[]): string {
   const result = classifyCc(compiler, args, '/w');
@@ -15,7 +35,10 @@ function outcome(compiler: string, args: string[]): string {
 describe('classifyCc', () => {
   it('takes a compile to an object, with its language, object and keyed arguments', () => {
     const result = classifyCc('cc', CC_RS, '/w');
-    expect(result).toMatchObject({ kind: 'cacheable', compile: { source: '/w/crypto/mem.c', language: 'c', output: '/t/out/crypto/mem.o', userHeadersOnly: false } });
+    expect(result).toMatchObject({
+      kind: 'cacheable',
+      compile: { source: '/w/crypto/mem.c', language: 'c', output: '/t/out/crypto/mem.o', userHeadersOnly: false },
+    });
     if (result.kind === 'cacheable') expect(result.compile.keyedArgs).not.toContain('/t/out/crypto/mem.o');
   });
 
@@ -57,7 +80,8 @@ describe('classifyCc', () => {
   });
 
   it('recognises C++ drivers by name', () => {
-    for (const name of ['g++', 'c++', 'clang++', '/usr/bin/x86_64-linux-gnu-g++-12']) expect(isCxxDriver(name)).toBe(true);
+    for (const name of ['g++', 'c++', 'clang++', '/usr/bin/x86_64-linux-gnu-g++-12'])
+      expect(isCxxDriver(name)).toBe(true);
     for (const name of ['cc', 'gcc', 'clang', 'x86_64-linux-gnu-gcc-12']) expect(isCxxDriver(name)).toBe(false);
   });
 });
@@ -66,7 +90,11 @@ describe('configure probes', () => {
   it.each([
     ['conftest.c', '/w/build', ['-c', 'conftest.c']],
     ['conftest.cpp', '/w/build', ['-O2', '-c', 'conftest.cpp', '-o', 'conftest.o']],
-    ['CMake 3.24+', '/w/b/CMakeFiles/CMakeScratch/TryCompile-abc', ['-c', '/w/b/CMakeFiles/CMakeScratch/TryCompile-abc/src.c', '-o', 'src.c.o']],
+    [
+      'CMake 3.24+',
+      '/w/b/CMakeFiles/CMakeScratch/TryCompile-abc',
+      ['-c', '/w/b/CMakeFiles/CMakeScratch/TryCompile-abc/src.c', '-o', 'src.c.o'],
+    ],
     ['CMake before 3.24', '/w/b/CMakeFiles/CMakeTmp', ['-c', 'CheckSymbolExists.c']],
     ['Meson', '/w/b/meson-private/tmpk2j1', ['-c', 'testfile.c', '-o', 'output.obj']],
   ])('recognises %s and runs it uncached as a probe', (_, cwd, args) => {
@@ -101,8 +129,14 @@ describe('parseDepFile', () => {
 
 describe('parseVerboseOutput', () => {
   it('tells gcc from clang and reads the include search list', () => {
-    const gcc = 'Target: x86_64-linux-gnu\ngcc version 12.2.0 (Debian 12.2.0-14)\n#include <...> search starts here:\n /usr/lib/gcc/x86_64-linux-gnu/12/include\n /usr/include\nEnd of search list.\n';
-    expect(parseVerboseOutput(gcc)).toEqual({ family: 'gcc', version: 'gcc version 12.2.0 (Debian 12.2.0-14)', target: 'Target: x86_64-linux-gnu', includeDirs: ['/usr/lib/gcc/x86_64-linux-gnu/12/include', '/usr/include'] });
+    const gcc =
+      'Target: x86_64-linux-gnu\ngcc version 12.2.0 (Debian 12.2.0-14)\n#include <...> search starts here:\n /usr/lib/gcc/x86_64-linux-gnu/12/include\n /usr/include\nEnd of search list.\n';
+    expect(parseVerboseOutput(gcc)).toEqual({
+      family: 'gcc',
+      version: 'gcc version 12.2.0 (Debian 12.2.0-14)',
+      target: 'Target: x86_64-linux-gnu',
+      includeDirs: ['/usr/lib/gcc/x86_64-linux-gnu/12/include', '/usr/include'],
+    });
     expect(parseVerboseOutput('Debian clang version 14.0.6\nTarget: x86_64-pc-linux-gnu\n')?.family).toBe('clang');
     expect(parseVerboseOutput('rustc 1.95.0')).toBeUndefined();
   });
@@ -123,7 +157,11 @@ describe('takesFilePrefixMap', () => {
 describe('ownPrefixMap', () => {
   it('tells whether the caller maps paths itself', () => {
     expect(classifyCc('gcc', ['-c', 'a.c'], '/w')).toMatchObject({ compile: { ownPrefixMap: false } });
-    expect(classifyCc('gcc', ['-fdebug-prefix-map=/w=.', '-c', 'a.c'], '/w')).toMatchObject({ compile: { ownPrefixMap: true } });
-    expect(classifyCc('gcc', ['-fmacro-prefix-map=/w=.', '-c', 'a.c'], '/w')).toMatchObject({ compile: { ownPrefixMap: true } });
+    expect(classifyCc('gcc', ['-fdebug-prefix-map=/w=.', '-c', 'a.c'], '/w')).toMatchObject({
+      compile: { ownPrefixMap: true },
+    });
+    expect(classifyCc('gcc', ['-fmacro-prefix-map=/w=.', '-c', 'a.c'], '/w')).toMatchObject({
+      compile: { ownPrefixMap: true },
+    });
   });
 });

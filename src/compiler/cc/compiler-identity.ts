@@ -37,14 +37,19 @@ export function takesFilePrefixMap(family: CcFamily, versionLine: string): boole
 }
 
 /** Reads `cc -E -v -x c /dev/null`: the version line, the target and the `#include <...>` search list. */
-export function parseVerboseOutput(text: string): { family: CcFamily; version: string; target: string; includeDirs: string[] } | undefined {
+export function parseVerboseOutput(
+  text: string,
+): { family: CcFamily; version: string; target: string; includeDirs: string[] } | undefined {
   const lines = text.split('\n');
   const version = lines.find((line) => /^(gcc|clang) version /.test(line) || / clang version /.test(line));
   if (!version) return undefined;
   const target = lines.find((line) => line.startsWith('Target: ')) ?? '';
   const start = lines.findIndex((line) => line.startsWith('#include <...> search starts here'));
   const end = lines.findIndex((line, index) => index > start && line.startsWith('End of search list'));
-  const includeDirs = start === -1 || end === -1 ? [] : lines.slice(start + 1, end).map((line) => resolve(line.trim().replace(/ \(framework directory\)$/, '')));
+  const includeDirs =
+    start === -1 || end === -1
+      ? []
+      : lines.slice(start + 1, end).map((line) => resolve(line.trim().replace(/ \(framework directory\)$/, '')));
   return { family: version.includes('clang') ? 'clang' : 'gcc', version: version.trim(), target, includeDirs };
 }
 
@@ -67,7 +72,11 @@ export class CcCompilers {
   }
 
   private async probe(path: string, cwd: string, env: Record<string, string>): Promise<CcCompilerIdentity | undefined> {
-    const result = await this.runner.run(path, ['-E', '-v', '-x', 'c', '/dev/null'], { cwd, env: { ...env, LC_ALL: 'C' }, timeoutMs: 20_000 });
+    const result = await this.runner.run(path, ['-E', '-v', '-x', 'c', '/dev/null'], {
+      cwd,
+      env: { ...env, LC_ALL: 'C' },
+      timeoutMs: 20_000,
+    });
     const parsed = parseVerboseOutput(`${result.stdout}\n${result.stderr}`);
     if (!parsed) return undefined;
     const digest = digestBytes([await this.memo.digest(path), parsed.version, parsed.target].join('\n'));

@@ -8,7 +8,11 @@ export function parseDepFile(text: string): string[] {
   for (const line of joined.split('\n')) {
     const colon = line.search(/:(\s|$)/);
     if (colon === -1) continue;
-    const prerequisites = line.slice(colon + 1).replace(/\\ /g, '\0').split(/\s+/).filter(Boolean);
+    const prerequisites = line
+      .slice(colon + 1)
+      .replace(/\\ /g, '\0')
+      .split(/\s+/)
+      .filter(Boolean);
     for (const path of prerequisites) files.add(path.replace(/\0/g, ' ').replace(/\$\$/g, '$'));
   }
   return [...files];

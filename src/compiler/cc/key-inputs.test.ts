@@ -7,14 +7,32 @@ import type { CcCompilerIdentity } from './compiler-identity.js';
 import { ccDirectKey, ccPreprocessedKey, ccShapeKey, digestPreprocessed, filePrefixMapArgument } from './key-inputs.js';
 import { relocationFor } from '../../worktree/base-dir.js';
 
-const IDENTITY: CcCompilerIdentity = { path: '/usr/bin/gcc-12', family: 'gcc', digest: 'gcc-12.2.0', systemIncludeDirs: ['/usr/include'], majorVersion: 12, filePrefixMap: true };
+const IDENTITY: CcCompilerIdentity = {
+  path: '/usr/bin/gcc-12',
+  family: 'gcc',
+  digest: 'gcc-12.2.0',
+  systemIncludeDirs: ['/usr/include'],
+  majorVersion: 12,
+  filePrefixMap: true,
+};
 
-async function keyOf(args: string[], options: { cwd?: string; env?: Record<string, string>; identity?: CcCompilerIdentity; baseDir?: string } = {}): Promise<string> {
+async function keyOf(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; identity?: CcCompilerIdentity; baseDir?: string } = {},
+): Promise<string> {
   const result = classifyCc('gcc', args, options.cwd ?? '/w');
   if (result.kind !== 'cacheable') throw new Error(JSON.stringify(result));
   const relocation = relocationFor(options.baseDir);
   const extraArgs = options.baseDir ? [filePrefixMapArgument(options.baseDir)] : [];
-  return (await ccDirectKey(result.compile, options.identity ?? IDENTITY, options.cwd ?? '/w', options.env ?? { PATH: '/usr/bin' }, { extraArgs, relocation })).key;
+  return (
+    await ccDirectKey(
+      result.compile,
+      options.identity ?? IDENTITY,
+      options.cwd ?? '/w',
+      options.env ?? { PATH: '/usr/bin' },
+      { extraArgs, relocation },
+    )
+  ).key;
 }
 
 describe('ccDirectKey', () => {
@@ -37,7 +55,9 @@ describe('ccDirectKey', () => {
 
   it('keeps the file names of the object and the dependency file, which the entry restores under', async () => {
     expect(await keyOf(['-O2', '-c', 'a.c', '-o', 'out/b.o'])).not.toBe(await keyOf(base));
-    expect(await keyOf(['-MD', '-MT', 't', '-MF', 'out/x.d', ...base])).not.toBe(await keyOf(['-MD', '-MT', 't', '-MF', 'out/y.d', ...base]));
+    expect(await keyOf(['-MD', '-MT', 't', '-MF', 'out/x.d', ...base])).not.toBe(
+      await keyOf(['-MD', '-MT', 't', '-MF', 'out/y.d', ...base]),
+    );
   });
 
   it('keeps the object path when a dependency file names it', async () => {
@@ -49,18 +69,25 @@ describe('ccDirectKey', () => {
     const args = (root: string) => ['-MMD', '-I', `${root}/include`, '-c', `${root}/src/a.c`, '-o', `${root}/obj/a.o`];
     const inA = await keyOf(args('/w/a'), { cwd: '/w/a/src', baseDir: '/w/a', env: { CPATH: '/w/a/gen' } });
     expect(await keyOf(args('/w/b'), { cwd: '/w/b/src', baseDir: '/w/b', env: { CPATH: '/w/b/gen' } })).toBe(inA);
-    expect(await keyOf(args('/w/b'), { cwd: '/w/b/src', env: { CPATH: '/w/b/gen' } })).not.toBe(await keyOf(args('/w/a'), { cwd: '/w/a/src', env: { CPATH: '/w/a/gen' } }));
+    expect(await keyOf(args('/w/b'), { cwd: '/w/b/src', env: { CPATH: '/w/b/gen' } })).not.toBe(
+      await keyOf(args('/w/a'), { cwd: '/w/a/src', env: { CPATH: '/w/a/gen' } }),
+    );
     // The mapping the cache adds is part of what is compiled: with and without it are different entries.
     expect(await keyOf(args('/w/a'), { cwd: '/w/a/src', env: { CPATH: '/w/a/gen' } })).not.toBe(inA);
   });
 });
 
-function preprocessedKeyOf(args: string[], options: { cwd?: string; env?: Record<string, string>; text?: string; stderr?: string; baseDir?: string } = {}): string {
+function preprocessedKeyOf(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; text?: string; stderr?: string; baseDir?: string } = {},
+): string {
   const result = classifyCc('gcc', args, options.cwd ?? '/w');
   if (result.kind !== 'cacheable') throw new Error(JSON.stringify(result));
   const relocation = relocationFor(options.baseDir);
   const preprocessed = { digest: options.text ?? 'text', stderr: options.stderr ?? '' };
-  return ccPreprocessedKey(result.compile, IDENTITY, options.cwd ?? '/w', options.env ?? {}, preprocessed, { relocation }).key;
+  return ccPreprocessedKey(result.compile, IDENTITY, options.cwd ?? '/w', options.env ?? {}, preprocessed, {
+    relocation,
+  }).key;
 }
 
 describe('ccPreprocessedKey', () => {
@@ -78,12 +105,16 @@ describe('ccPreprocessedKey', () => {
   it('depends on the working directory only with debug information', () => {
     expect(preprocessedKeyOf(base, { cwd: '/elsewhere' })).toBe(preprocessedKeyOf(base));
     expect(preprocessedKeyOf(['-g', ...base], { cwd: '/elsewhere' })).not.toBe(preprocessedKeyOf(['-g', ...base]));
-    expect(preprocessedKeyOf(['-g', '-g0', ...base], { cwd: '/elsewhere' })).toBe(preprocessedKeyOf(['-g', '-g0', ...base]));
+    expect(preprocessedKeyOf(['-g', '-g0', ...base], { cwd: '/elsewhere' })).toBe(
+      preprocessedKeyOf(['-g', '-g0', ...base]),
+    );
   });
 
   it('never relocates a macro value: it may be embedded in the object', async () => {
     const defining = (root: string) => [`-DDATA="${root}/data"`, '-D', `ROOT=${root}`, '-c', `${root}/a.c`];
-    expect(await keyOf(defining('/w/b'), { cwd: '/w/b', baseDir: '/w/b' })).not.toBe(await keyOf(defining('/w/a'), { cwd: '/w/a', baseDir: '/w/a' }));
+    expect(await keyOf(defining('/w/b'), { cwd: '/w/b', baseDir: '/w/b' })).not.toBe(
+      await keyOf(defining('/w/a'), { cwd: '/w/a', baseDir: '/w/a' }),
+    );
     // The preprocessed key has no -D at all: what a macro's value does is in the text (a digest of its own).
     expect(preprocessedKeyOf(defining('/w/b'), { cwd: '/w/b', baseDir: '/w/b', text: 'uses /w/b/data' })).not.toBe(
       preprocessedKeyOf(defining('/w/a'), { cwd: '/w/a', baseDir: '/w/a', text: 'uses /w/a/data' }),
@@ -156,12 +187,20 @@ describe('digestPreprocessed', () => {
     };
     const none = relocationFor(undefined);
     const plain = compileOf(['-O2']);
-    expect(await digestPreprocessed(write('a.i', 'include'), none, plain)).toBe(await digestPreprocessed(write('b.i', 'copy/include'), none, plain));
+    expect(await digestPreprocessed(write('a.i', 'include'), none, plain)).toBe(
+      await digestPreprocessed(write('b.i', 'copy/include'), none, plain),
+    );
     // The rest of a marker (line number, flags) still counts, and so does the text.
-    expect(await digestPreprocessed(write('c.i', 'include', 'int y;'), none, plain)).not.toBe(await digestPreprocessed(write('a.i', 'include'), none, plain));
+    expect(await digestPreprocessed(write('c.i', 'include', 'int y;'), none, plain)).not.toBe(
+      await digestPreprocessed(write('a.i', 'include'), none, plain),
+    );
     const debug = compileOf(['-O2', '-g']);
-    expect(await digestPreprocessed(write('d.i', 'include'), none, debug)).not.toBe(await digestPreprocessed(write('e.i', 'copy/include'), none, debug));
+    expect(await digestPreprocessed(write('d.i', 'include'), none, debug)).not.toBe(
+      await digestPreprocessed(write('e.i', 'copy/include'), none, debug),
+    );
     const builtin = 'const char *f = __builtin_FILE();';
-    expect(await digestPreprocessed(write('f.i', 'include', builtin), none, plain)).not.toBe(await digestPreprocessed(write('g.i', 'copy/include', builtin), none, plain));
+    expect(await digestPreprocessed(write('f.i', 'include', builtin), none, plain)).not.toBe(
+      await digestPreprocessed(write('g.i', 'copy/include', builtin), none, plain),
+    );
   });
 });

@@ -50,7 +50,14 @@ export const UNCACHEABLE_FLAGS: ReadonlyArray<readonly [prefix: string, reason: 
 ];
 
 /** Options (by prefix) that make the compiler write files beside the object, which the cache would not restore. */
-export const OUTPUT_WRITING_PREFIXES = ['-fcallgraph-info', '-fdump-', '-fopt-info', '-fsave-optimization-record', '-fstack-usage', '-ftime-trace'] as const;
+export const OUTPUT_WRITING_PREFIXES = [
+  '-fcallgraph-info',
+  '-fdump-',
+  '-fopt-info',
+  '-fsave-optimization-record',
+  '-fstack-usage',
+  '-ftime-trace',
+] as const;
 
 /**
  * Options whose whole effect is in the preprocessed text: they say which macros are defined and which
@@ -85,6 +92,11 @@ export function preprocessorOnlySpan(arg: string, next: string | undefined): 0 |
   }
   // Joined values: -DX, -Idir, -isystemdir. The flag-only options (-nostdinc) match only as written.
   // The longest option that is a prefix wins (-iwithprefixbefore over -iwithprefix).
-  const joined = PREPROCESSOR_ONLY_OPTIONS.filter(([option]) => (OPTIONS_WITH_SEPARATE_VALUE as readonly string[]).includes(option) && arg.startsWith(option) && arg.length > option.length);
+  const joined = PREPROCESSOR_ONLY_OPTIONS.filter(
+    ([option]) =>
+      (OPTIONS_WITH_SEPARATE_VALUE as readonly string[]).includes(option) &&
+      arg.startsWith(option) &&
+      arg.length > option.length,
+  );
   return joined.length > 0 ? 1 : 0;
 }

@@ -12,12 +12,45 @@ function argsFor(args: string[], extraArgs: string[] = []): string[] | undefined
 
 describe('preprocessArgs', () => {
   it('drops -c, -o and -MF, and pins the dependency file target to the object as given', () => {
-    expect(argsFor(['-O2', '-MMD', '-MP', '-c', 'a.c', '-o', 'obj/a.o', '-MF', 'obj/a.d'])).toEqual(['-O2', '-MMD', '-MP', 'a.c', '-MQ', 'obj/a.o', '-E', '-o', '/tmp/p.i', '-MF', '/tmp/p.d']);
-    expect(argsFor(['-MD', '-MT', 'x.o', '-c', 'a.c', '-oobj/a.o'])).toEqual(['-MD', '-MT', 'x.o', 'a.c', '-E', '-o', '/tmp/p.i', '-MF', '/tmp/p.d']);
+    expect(argsFor(['-O2', '-MMD', '-MP', '-c', 'a.c', '-o', 'obj/a.o', '-MF', 'obj/a.d'])).toEqual([
+      '-O2',
+      '-MMD',
+      '-MP',
+      'a.c',
+      '-MQ',
+      'obj/a.o',
+      '-E',
+      '-o',
+      '/tmp/p.i',
+      '-MF',
+      '/tmp/p.d',
+    ]);
+    expect(argsFor(['-MD', '-MT', 'x.o', '-c', 'a.c', '-oobj/a.o'])).toEqual([
+      '-MD',
+      '-MT',
+      'x.o',
+      'a.c',
+      '-E',
+      '-o',
+      '/tmp/p.i',
+      '-MF',
+      '/tmp/p.d',
+    ]);
   });
 
   it('asks for a dependency file when the caller did not, and adds the path mapping the compile gets', () => {
-    expect(argsFor(['-I', 'inc', '-c', 'a.c'], ['-ffile-prefix-map=/w=.'])).toEqual(['-I', 'inc', 'a.c', '-MD', '-ffile-prefix-map=/w=.', '-E', '-o', '/tmp/p.i', '-MF', '/tmp/p.d']);
+    expect(argsFor(['-I', 'inc', '-c', 'a.c'], ['-ffile-prefix-map=/w=.'])).toEqual([
+      '-I',
+      'inc',
+      'a.c',
+      '-MD',
+      '-ffile-prefix-map=/w=.',
+      '-E',
+      '-o',
+      '/tmp/p.i',
+      '-MF',
+      '/tmp/p.d',
+    ]);
   });
 
   it('is undefined when a preprocessor run could do more than the cache knows', () => {

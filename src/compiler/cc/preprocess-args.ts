@@ -9,7 +9,19 @@ import { OPTIONS_WITH_SEPARATE_VALUE } from './options.js';
  * dumps instead of text (`-dM`, `-dD`, … : every `-d` option), input already preprocessed. A compile with
  * one of them is not preprocessed by the cache.
  */
-const UNSURE_UNDER_PREPROCESSING = ['-Wp,', '-Xpreprocessor', '-Xclang', '-MJ', '--analyze', '-fmodule', '-fcxx-modules', '-P', '-d', '-fpreprocessed', '-fdirectives-only'];
+const UNSURE_UNDER_PREPROCESSING = [
+  '-Wp,',
+  '-Xpreprocessor',
+  '-Xclang',
+  '-MJ',
+  '--analyze',
+  '-fmodule',
+  '-fcxx-modules',
+  '-P',
+  '-d',
+  '-fpreprocessed',
+  '-fdirectives-only',
+];
 
 export interface PreprocessPlaces {
   /** Where the preprocessed text goes. */
@@ -31,7 +43,12 @@ export interface PreprocessPlaces {
  */
 export function preprocessArgs(compile: CcCompile, places: PreprocessPlaces): string[] | undefined {
   // Already preprocessed input: gcc -E writes nothing for it, and exits 0.
-  if (compile.language === 'assembler' || /\.(i|ii|mi|mii)$/.test(compile.source) || compile.args.some((arg) => arg.endsWith('cpp-output'))) return undefined;
+  if (
+    compile.language === 'assembler' ||
+    /\.(i|ii|mi|mii)$/.test(compile.source) ||
+    compile.args.some((arg) => arg.endsWith('cpp-output'))
+  )
+    return undefined;
   const args: string[] = [];
   let objectAsGiven: string | undefined;
   const depKind = compile.depFile !== undefined;

@@ -11,7 +11,11 @@ import { basename, dirname, sep } from 'node:path';
 const AUTOCONF_PROBE = /^conftest\.[A-Za-z+]+$/;
 
 /** Directories of throwaway projects: CMake's try_compile (3.24+ and before), Meson's compiler checks. */
-const PROBE_DIRECTORIES = [`${sep}CMakeFiles${sep}CMakeScratch${sep}`, `${sep}CMakeFiles${sep}CMakeTmp${sep}`, `${sep}meson-private${sep}`];
+const PROBE_DIRECTORIES = [
+  `${sep}CMakeFiles${sep}CMakeScratch${sep}`,
+  `${sep}CMakeFiles${sep}CMakeTmp${sep}`,
+  `${sep}meson-private${sep}`,
+];
 
 /** Why the compile of `source` (absolute) is a configure probe, or undefined when it is not one. */
 export function configureProbe(source: string): string | undefined {

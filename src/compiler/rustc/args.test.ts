@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRustc as classifyWithKinds, expandArgfiles, isVerboseVersionQuery, tokenizeRustcArgs } from './args.js';
+import {
+  classifyRustc as classifyWithKinds,
+  expandArgfiles,
+  isVerboseVersionQuery,
+  tokenizeRustcArgs,
+} from './args.js';
 import { LINKED_CRATE_KINDS } from './crate-kind.js';
 import { LONG_FLAGS, LONG_OPTIONS_WITH_VALUE, SHORT_FLAGS, SHORT_OPTIONS_WITH_VALUE } from './options.js';
 
@@ -9,15 +14,39 @@ const noFiles = (path: string): string => {
 
 /** A lib crate as cargo 1.95 compiles it (from `cargo build -v`). */
 const LIB = [
-  '--crate-name', 'memchr', '--edition=2021', '/usr/share/cargo/registry/memchr-2.7.4/src/lib.rs',
-  '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat', '--crate-type', 'lib',
-  '--emit=dep-info,metadata,link', '-C', 'embed-bitcode=no', '-C', 'debuginfo=2', '--cfg', 'feature="std"',
-  '--check-cfg', 'cfg(docsrs,test)', '-C', 'metadata=2a6b8e1b3c4d5e6f', '-C', 'extra-filename=-0b8f2b8f1d2c3a4b',
-  '--out-dir', '/w/target/debug/deps', '-L', 'dependency=/w/target/debug/deps',
-  '--extern', 'cfg_if=/w/target/debug/deps/libcfg_if-1111.rmeta', '--cap-lints', 'allow',
+  '--crate-name',
+  'memchr',
+  '--edition=2021',
+  '/usr/share/cargo/registry/memchr-2.7.4/src/lib.rs',
+  '--error-format=json',
+  '--json=diagnostic-rendered-ansi,artifacts,future-incompat',
+  '--crate-type',
+  'lib',
+  '--emit=dep-info,metadata,link',
+  '-C',
+  'embed-bitcode=no',
+  '-C',
+  'debuginfo=2',
+  '--cfg',
+  'feature="std"',
+  '--check-cfg',
+  'cfg(docsrs,test)',
+  '-C',
+  'metadata=2a6b8e1b3c4d5e6f',
+  '-C',
+  'extra-filename=-0b8f2b8f1d2c3a4b',
+  '--out-dir',
+  '/w/target/debug/deps',
+  '-L',
+  'dependency=/w/target/debug/deps',
+  '--extern',
+  'cfg_if=/w/target/debug/deps/libcfg_if-1111.rmeta',
+  '--cap-lints',
+  'allow',
 ];
 
-const classifyRustc = (args: readonly string[], cwd: string, readFile: (path: string) => string) => classifyWithKinds(args, cwd, readFile, LINKED_CRATE_KINDS);
+const classifyRustc = (args: readonly string[], cwd: string, readFile: (path: string) => string) =>
+  classifyWithKinds(args, cwd, readFile, LINKED_CRATE_KINDS);
 
 function replace(args: string[], from: string, to: string): string[] {
   return args.map((arg) => (arg === from ? to : arg));
@@ -42,10 +71,18 @@ describe('classifyRustc', () => {
 
   const table: Array<[string, string[], string]> = [
     ['version query', ['-vV'], 'not-compilation'],
-    ['cargo probe with --print and stdin', ['-', '--crate-name', '___', '--print=file-names', '--crate-type', 'bin'], 'not-compilation'],
+    [
+      'cargo probe with --print and stdin',
+      ['-', '--crate-name', '___', '--print=file-names', '--crate-type', 'bin'],
+      'not-compilation',
+    ],
     ['--print sysroot', ['--print', 'sysroot'], 'not-compilation'],
     ['no input', ['--crate-type', 'lib'], 'not-compilation'],
-    ['no crate type', LIB.filter((arg, index) => arg !== '--crate-type' && LIB[index - 1] !== '--crate-type'), 'crate-type'],
+    [
+      'no crate type',
+      LIB.filter((arg, index) => arg !== '--crate-type' && LIB[index - 1] !== '--crate-type'),
+      'crate-type',
+    ],
     ['unknown crate type', replace(LIB, 'lib', 'sharedobject'), 'crate-type'],
     ['incremental', [...LIB, '-C', 'incremental=/w/target/debug/incremental'], 'incremental'],
     ['stdin input', replace(LIB, '/usr/share/cargo/registry/memchr-2.7.4/src/lib.rs', '-'), 'stdin'],
@@ -81,7 +118,10 @@ describe('classifyRustc', () => {
     const result = classifyRustc(args, '/w', noFiles);
     expect(result.kind === 'cacheable' && result.compile.linkedKind).toBe(kind);
     const others = LINKED_CRATE_KINDS.filter((other) => other !== kind);
-    expect(classifyWithKinds(args, '/w', noFiles, others)).toMatchObject({ kind: 'not-cacheable', reason: 'linked-crate-off' });
+    expect(classifyWithKinds(args, '/w', noFiles, others)).toMatchObject({
+      kind: 'not-cacheable',
+      reason: 'linked-crate-off',
+    });
   });
 
   it('does not treat libraries as linked', () => {
@@ -104,7 +144,19 @@ describe('classifyRustc', () => {
 
 describe('tokenizeRustcArgs', () => {
   it('reads attached, separate and long spellings alike', () => {
-    expect(tokenizeRustcArgs(['-Copt-level=3', '-C', 'debuginfo=2', '--codegen', 'lto=off', '--edition', '2021', '-vV', 'a.rs'])).toEqual({
+    expect(
+      tokenizeRustcArgs([
+        '-Copt-level=3',
+        '-C',
+        'debuginfo=2',
+        '--codegen',
+        'lto=off',
+        '--edition',
+        '2021',
+        '-vV',
+        'a.rs',
+      ]),
+    ).toEqual({
       options: [
         { name: '-C', value: 'opt-level=3' },
         { name: '-C', value: 'debuginfo=2' },

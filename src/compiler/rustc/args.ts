@@ -1,7 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import { notCacheable, type Classification } from '../classification.js';
 import { linkedKindOf, type LinkedCrateKind } from './crate-kind.js';
-import { LONG_FLAGS, LONG_OPTIONS_WITH_VALUE, LONG_TO_SHORT, SHORT_FLAGS, SHORT_OPTIONS_WITH_VALUE } from './options.js';
+import {
+  LONG_FLAGS,
+  LONG_OPTIONS_WITH_VALUE,
+  LONG_TO_SHORT,
+  SHORT_FLAGS,
+  SHORT_OPTIONS_WITH_VALUE,
+} from './options.js';
 
 export interface RustcOption {
   /** Normalized name: `-C` for both `-C` and `--codegen`, `--emit`, `-v`. */
@@ -79,7 +85,8 @@ export function tokenizeRustcArgs(args: readonly string[]): { options: RustcOpti
       const equals = arg.indexOf('=');
       const name = equals === -1 ? arg : arg.slice(0, equals);
       const normalized = LONG_TO_SHORT[name] ?? name;
-      if (longWithValue.has(name)) options.push({ name: normalized, value: equals === -1 ? takeValue(name) : arg.slice(equals + 1) });
+      if (longWithValue.has(name))
+        options.push({ name: normalized, value: equals === -1 ? takeValue(name) : arg.slice(equals + 1) });
       else if (longFlags.has(arg)) options.push({ name: arg });
       else throw new UnknownArgument(arg);
     } else {
@@ -107,7 +114,9 @@ function codegenOption(options: RustcOption[], key: string): string | undefined 
 }
 
 function hasCodegenOption(options: RustcOption[], key: string): boolean {
-  return options.some((option) => option.name === '-C' && option.value !== undefined && option.value.split('=')[0] === key);
+  return options.some(
+    (option) => option.name === '-C' && option.value !== undefined && option.value.split('=')[0] === key,
+  );
 }
 
 function parseExtern(value: string): Extern {
@@ -162,12 +171,14 @@ export function classifyRustc(
   try {
     tokens = tokenizeRustcArgs(args);
   } catch (error) {
-    if (rawArgs.some((arg) => ['-V', '-vV', '--version', '--help', '-h'].includes(arg))) return { kind: 'not-compilation' };
+    if (rawArgs.some((arg) => ['-V', '-vV', '--version', '--help', '-h'].includes(arg)))
+      return { kind: 'not-compilation' };
     return notCacheable('unknown-argument', (error as Error).message);
   }
   const { options, inputs } = tokens;
   const has = (name: string): boolean => options.some((option) => option.name === name);
-  const values = (name: string): string[] => options.filter((option) => option.name === name).map((option) => option.value ?? '');
+  const values = (name: string): string[] =>
+    options.filter((option) => option.name === name).map((option) => option.value ?? '');
 
   if (['-V', '--version', '-h', '--help', '--explain', '--print'].some(has) || inputs.length === 0) {
     return { kind: 'not-compilation' };
@@ -182,7 +193,8 @@ export function classifyRustc(
   }
   if (hasCodegenOption(options, 'save-temps')) return notCacheable('save-temps', '-C save-temps');
   const splitDebuginfo = codegenOption(options, 'split-debuginfo');
-  if (splitDebuginfo !== undefined && splitDebuginfo !== 'off') return notCacheable('split-debuginfo', `-C split-debuginfo=${splitDebuginfo}`);
+  if (splitDebuginfo !== undefined && splitDebuginfo !== 'off')
+    return notCacheable('split-debuginfo', `-C split-debuginfo=${splitDebuginfo}`);
 
   const isTest = has('--test');
   // A test harness is a binary whatever --crate-type says.
@@ -193,10 +205,12 @@ export function classifyRustc(
   if (uncacheableType) return notCacheable('crate-type', uncacheableType);
   const crateName = values('--crate-name').at(-1) ?? input.replace(/^.*\//, '').replace(/\.rs$/, '').replace(/-/g, '_');
   const linkedKind = linkedKindOf(crateTypes, crateName, isTest);
-  if (linkedKind && !linkedCrates.includes(linkedKind)) return notCacheable('linked-crate-off', `${linkedKind} is not in linked_crates`);
+  if (linkedKind && !linkedCrates.includes(linkedKind))
+    return notCacheable('linked-crate-off', `${linkedKind} is not in linked_crates`);
 
   // After the crate type: a binary is uncacheable whatever its flags, so it is counted as such.
-  if (hasCodegenOption(options, 'incremental')) return notCacheable('incremental', 'incremental compilation (-C incremental)');
+  if (hasCodegenOption(options, 'incremental'))
+    return notCacheable('incremental', 'incremental compilation (-C incremental)');
 
   const emitSpecs = values('--emit').flatMap((value) => value.split(','));
   const emits: string[] = [];

@@ -12,7 +12,10 @@ interface RecordedCall {
 }
 
 function recordedCalls(): RecordedCall[] {
-  const text = readFileSync(join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'cargo-command-lines.txt'), 'utf8');
+  const text = readFileSync(
+    join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'cargo-command-lines.txt'),
+    'utf8',
+  );
   const calls: RecordedCall[] = [];
   let description = '';
   for (const line of text.split('\n')) {
@@ -20,7 +23,11 @@ function recordedCalls(): RecordedCall[] {
     if (!line.startsWith('[')) continue;
     const [, ...args] = JSON.parse(line) as string[];
     const cwd = description.split('| cwd: ')[1]!.replace('$WORKSPACE', '/ws');
-    calls.push({ description, cwd, args: args.map((arg) => arg.replaceAll('$TARGET', '/ws/target').replaceAll('$WORKSPACE', '/ws')) });
+    calls.push({
+      description,
+      cwd,
+      args: args.map((arg) => arg.replaceAll('$TARGET', '/ws/target').replaceAll('$WORKSPACE', '/ws')),
+    });
   }
   return calls;
 }
@@ -55,10 +62,16 @@ describe('real cargo command lines', () => {
 
   it.each(calls.map((call) => [call.description, call] as const))('%s', (_description, call) => {
     const [, expectedKind] = KINDS.find(([pattern]) => pattern.test(call.description))!;
-    const classification = classifyRustc(call.args, call.cwd, () => {
-      throw new Error('no argfiles in these calls');
-    }, LINKED_CRATE_KINDS);
-    const got = classification.kind === 'not-cacheable' ? `not-cacheable ${classification.reason}` : classification.kind;
+    const classification = classifyRustc(
+      call.args,
+      call.cwd,
+      () => {
+        throw new Error('no argfiles in these calls');
+      },
+      LINKED_CRATE_KINDS,
+    );
+    const got =
+      classification.kind === 'not-cacheable' ? `not-cacheable ${classification.reason}` : classification.kind;
     expect(got).toBe(expectedOutcome(call));
     if (classification.kind !== 'not-compilation') expect(rustCrateKind(call.args)).toBe(expectedKind);
     if (classification.kind === 'cacheable') {

@@ -7,7 +7,11 @@ import type { LinkedCrateKind } from '../../config/linked-crate-kinds.js';
 export { LINKED_CRATE_KINDS, type LinkedCrateKind } from '../../config/linked-crate-kinds.js';
 
 /** Which linked kind a compile with these crate types is, or undefined for libraries rustc does not link. */
-export function linkedKindOf(crateTypes: readonly string[], crateName: string, isTest: boolean): LinkedCrateKind | undefined {
+export function linkedKindOf(
+  crateTypes: readonly string[],
+  crateName: string,
+  isTest: boolean,
+): LinkedCrateKind | undefined {
   if (isTest || crateTypes.includes('bin')) return crateName.startsWith('build_script_') ? 'build-script' : 'binary';
   if (crateTypes.includes('proc-macro')) return 'proc-macro';
   if (crateTypes.includes('dylib') || crateTypes.includes('cdylib')) return 'dylib';
@@ -32,7 +36,9 @@ export function rustCrateKind(args: readonly string[]): RustCrateKind {
   // rustc builds a binary when no crate type is given.
   if (types.length === 0 || types.includes('bin')) {
     // cargo names every build script's crate build_script_<target>, whatever its file is called.
-    return valuesOf(args, '--crate-name').some((name) => name.startsWith('build_script_')) ? 'rust build script' : 'rust binary';
+    return valuesOf(args, '--crate-name').some((name) => name.startsWith('build_script_'))
+      ? 'rust build script'
+      : 'rust binary';
   }
   return 'rust library';
 }

@@ -13,7 +13,12 @@ import { RELOCATABLE_ENV_DEPS } from './key-inputs.js';
  */
 
 /** The relocation for the manifest: the compile's own, else the base directory its out-dir lies in. */
-export function manifestRelocation(relocation: Relocation, basedirs: readonly string[], worktree: Worktree, outDir: string): Relocation {
+export function manifestRelocation(
+  relocation: Relocation,
+  basedirs: readonly string[],
+  worktree: Worktree,
+  outDir: string,
+): Relocation {
   if (relocation.baseDir) return relocation;
   return relocationFor(chooseBaseDir(basedirs, worktree, outDir));
 }
@@ -33,7 +38,11 @@ function isUnder(path: string, directory: string | undefined): boolean {
  * How an env! value is recorded: OUT_DIR, and any value that is a path in the build's OUT_DIR or its
  * profile directory, relative to the base directory; any other value as it is (a crate may embed it).
  */
-export function envDepRecorder(relocation: Relocation, outDir: string, env: Readonly<Record<string, string>>): (name: string, value: string | null) => string | null {
+export function envDepRecorder(
+  relocation: Relocation,
+  outDir: string,
+  env: Readonly<Record<string, string>>,
+): (name: string, value: string | null) => string | null {
   const profileDir = profileDirOf(outDir);
   return (name, value) => {
     if (value === null || !relocation.baseDir) return value;

@@ -9,18 +9,42 @@ import { resultKey } from '../result-key.js';
 import { directKey, EXCLUDED_CARGO_VARIABLES, keyedEnvironment } from './key-inputs.js';
 
 let dir: string;
-const baseEnv = { CARGO_PKG_NAME: 'demo', CARGO_PKG_VERSION: '1.0.0', CARGO_MANIFEST_DIR: '/w/demo', PATH: '/usr/bin', TMPDIR: '/tmp/a' };
+const baseEnv = {
+  CARGO_PKG_NAME: 'demo',
+  CARGO_PKG_VERSION: '1.0.0',
+  CARGO_MANIFEST_DIR: '/w/demo',
+  PATH: '/usr/bin',
+  TMPDIR: '/tmp/a',
+};
 
 function args(overrides: { extern?: string; outDir?: string; depDir?: string; extra?: string[] } = {}): string[] {
   return [
-    '--crate-name', 'demo', '--edition=2021', 'src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link',
-    '-C', 'metadata=abc', '--out-dir', overrides.outDir ?? join(dir, 'out'), '-L', `dependency=${overrides.depDir ?? join(dir, 'deps')}`,
-    '-L', `native=${join(dir, 'native')}`, '-l', 'static=thing',
-    '--extern', `dep=${overrides.extern ?? join(dir, 'deps', 'libdep.rmeta')}`, ...(overrides.extra ?? []),
+    '--crate-name',
+    'demo',
+    '--edition=2021',
+    'src/lib.rs',
+    '--crate-type',
+    'lib',
+    '--emit=dep-info,metadata,link',
+    '-C',
+    'metadata=abc',
+    '--out-dir',
+    overrides.outDir ?? join(dir, 'out'),
+    '-L',
+    `dependency=${overrides.depDir ?? join(dir, 'deps')}`,
+    '-L',
+    `native=${join(dir, 'native')}`,
+    '-l',
+    'static=thing',
+    '--extern',
+    `dep=${overrides.extern ?? join(dir, 'deps', 'libdep.rmeta')}`,
+    ...(overrides.extra ?? []),
   ];
 }
 
-async function keyOf(options: { args?: string[]; env?: Record<string, string>; cwd?: string; identity?: string } = {}): Promise<string> {
+async function keyOf(
+  options: { args?: string[]; env?: Record<string, string>; cwd?: string; identity?: string } = {},
+): Promise<string> {
   const classification = classifyRustc(options.args ?? args(), options.cwd ?? '/w/demo', () => '', LINKED_CRATE_KINDS);
   if (classification.kind !== 'cacheable') throw new Error(`not cacheable: ${JSON.stringify(classification)}`);
   const { key } = await directKey({
@@ -69,10 +93,16 @@ describe('direct key', () => {
   it.each<[string, () => Promise<string>]>([
     ['--out-dir', () => keyOf({ args: args({ outDir: '/elsewhere/target/debug/deps' }) })],
     ['-L dependency= paths', () => keyOf({ args: args({ depDir: '/elsewhere/deps' }) })],
-    ['the path of an extern with the same contents', () => keyOf({ args: args({ extern: join(dir, 'other-deps', 'libdep.rmeta') }) })],
+    [
+      'the path of an extern with the same contents',
+      () => keyOf({ args: args({ extern: join(dir, 'other-deps', 'libdep.rmeta') }) }),
+    ],
     ['CARGO_MAKEFLAGS (jobserver)', () => keyOf({ env: { ...baseEnv, CARGO_MAKEFLAGS: '-j --jobserver-fds=3,4' } })],
     ['CARGO_INCREMENTAL', () => keyOf({ env: { ...baseEnv, CARGO_INCREMENTAL: '1' } })],
-    ['variables rustc does not read (PATH, TMPDIR)', () => keyOf({ env: { ...baseEnv, PATH: '/opt/bin', TMPDIR: '/tmp/b' } })],
+    [
+      'variables rustc does not read (PATH, TMPDIR)',
+      () => keyOf({ env: { ...baseEnv, PATH: '/opt/bin', TMPDIR: '/tmp/b' } }),
+    ],
   ])('ignores %s', async (_, variant) => {
     expect(await variant()).toBe(await keyOf());
   });
@@ -80,7 +110,15 @@ describe('direct key', () => {
 
 describe('keyedEnvironment', () => {
   it('keeps CARGO_* minus the exclusions, sorted', () => {
-    expect(keyedEnvironment({ CARGO_PKG_VERSION: '1', CARGO_MAKEFLAGS: 'x', CARGO: '/bin/cargo', HOME: '/root', CARGO_CRATE_NAME: 'a' })).toEqual([
+    expect(
+      keyedEnvironment({
+        CARGO_PKG_VERSION: '1',
+        CARGO_MAKEFLAGS: 'x',
+        CARGO: '/bin/cargo',
+        HOME: '/root',
+        CARGO_CRATE_NAME: 'a',
+      }),
+    ).toEqual([
       ['CARGO', '/bin/cargo'],
       ['CARGO_CRATE_NAME', 'a'],
       ['CARGO_PKG_VERSION', '1'],
@@ -95,7 +133,10 @@ describe('keyedEnvironment', () => {
 });
 
 describe('result key', () => {
-  const manifest = { files: [['src/lib.rs', 'aa'] as [string, string]], envDeps: [['GREETING', 'hi'] as [string, string]] };
+  const manifest = {
+    files: [['src/lib.rs', 'aa'] as [string, string]],
+    envDeps: [['GREETING', 'hi'] as [string, string]],
+  };
   it('changes with 9 a source digest and 10 an env-dep value', () => {
     const base = resultKey('d', manifest).key;
     expect(resultKey('d', { ...manifest, files: [['src/lib.rs', 'bb']] }).key).not.toBe(base);
@@ -105,6 +146,8 @@ describe('result key', () => {
   });
 
   it('explains itself as labelled lines when asked', () => {
-    expect(resultKey('d', manifest, true).explanation).toBe('direct: d\n9 source: src/lib.rs aa\n10 env-dep: GREETING=hi');
+    expect(resultKey('d', manifest, true).explanation).toBe(
+      'direct: d\n9 source: src/lib.rs aa\n10 env-dep: GREETING=hi',
+    );
   });
 });

@@ -71,7 +71,7 @@ export const COMPILER_VARIABLES = ['RUSTC_BOOTSTRAP'] as const;
 export function keyedEnvironment(env: Record<string, string>): Array<[string, string]> {
   return Object.entries(env)
     .filter(([name]) =>
-      (name.startsWith('CARGO_') || name === 'CARGO')
+      name.startsWith('CARGO_') || name === 'CARGO'
         ? !EXCLUDED_CARGO_VARIABLES.some(({ pattern }) => pattern.test(name))
         : (COMPILER_VARIABLES as readonly string[]).includes(name),
     )
@@ -117,7 +117,9 @@ export interface DirectKeyInput {
   explain?: boolean;
 }
 
-export async function directKey(input: DirectKeyInput): Promise<{ key: string; explanation: string; sections: ReadonlyArray<readonly [string, string]> }> {
+export async function directKey(
+  input: DirectKeyInput,
+): Promise<{ key: string; explanation: string; sections: ReadonlyArray<readonly [string, string]> }> {
   const { compile, cwd, env, memo } = input;
   const relocation = input.relocation ?? NO_RELOCATION;
   const hasher = new KeyHasher(input.explain);
@@ -128,7 +130,8 @@ export async function directKey(input: DirectKeyInput): Promise<{ key: string; e
   const externDigests = await Promise.all(
     compile.externs.map(async (extern) => (extern.path ? await memo.digest(resolve(cwd, extern.path)) : 'sysroot')),
   );
-  for (const [index, extern] of compile.externs.entries()) hasher.section('4 extern', `${extern.name} ${externDigests[index] ?? 'missing'}`);
+  for (const [index, extern] of compile.externs.entries())
+    hasher.section('4 extern', `${extern.name} ${externDigests[index] ?? 'missing'}`);
   for (const library of compile.nativeLibraries) {
     const path = findNativeLibrary(compile, cwd, library.name);
     const digest = path ? await memo.digest(path) : 'not in -L (found by the linker later)';

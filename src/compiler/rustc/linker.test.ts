@@ -15,7 +15,12 @@ libraries: =/usr/lib/gcc/x86_64-linux-gnu/12/:/usr/lib/gcc/x86_64-linux-gnu/12/.
 
 describe('librarySearchDirs', () => {
   it('reads the libraries line of -print-search-dirs, normalized and without repeats', () => {
-    expect(librarySearchDirs(GCC_SEARCH_DIRS)).toEqual(['/usr/lib/gcc/x86_64-linux-gnu/12', '/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib']);
+    expect(librarySearchDirs(GCC_SEARCH_DIRS)).toEqual([
+      '/usr/lib/gcc/x86_64-linux-gnu/12',
+      '/usr/lib/x86_64-linux-gnu',
+      '/lib/x86_64-linux-gnu',
+      '/usr/lib',
+    ]);
     expect(librarySearchDirs('clang: unknown option')).toEqual([]);
   });
 });
@@ -46,7 +51,19 @@ function setUp() {
   const linkers = new Linkers(runner, new DigestMemo());
   const env = { PATH: bin };
   const inputsFor = async (extra: string[] = [], extraEnv: Record<string, string> = {}) => {
-    const args = ['--crate-name', 'app', '--crate-type', 'bin', '--emit=dep-info,link', 'src/main.rs', '-L', `native=${native}`, '--out-dir', root, ...extra];
+    const args = [
+      '--crate-name',
+      'app',
+      '--crate-type',
+      'bin',
+      '--emit=dep-info,link',
+      'src/main.rs',
+      '-L',
+      `native=${native}`,
+      '--out-dir',
+      root,
+      ...extra,
+    ];
     const classification = classifyRustc(args, root, () => '', LINKED_CRATE_KINDS);
     if (classification.kind !== 'cacheable') throw new Error(JSON.stringify(classification));
     return linkers.inputs(classification.compile, root, { ...env, ...extraEnv });
@@ -59,7 +76,12 @@ describe('Linkers.inputs', () => {
     const { bin, system, inputsFor } = setUp();
     const inputs = await inputsFor();
     const labels = inputs.map(([label, value]) => `${label}: ${value.split(' ')[0]}`);
-    expect(labels).toEqual([`11 linker: ${join(bin, 'cc')}`, '11 linker: runs', `12 system-library-dir: ${system}`, '12 library: libthing.a']);
+    expect(labels).toEqual([
+      `11 linker: ${join(bin, 'cc')}`,
+      '11 linker: runs',
+      `12 system-library-dir: ${system}`,
+      '12 library: libthing.a',
+    ]);
   });
 
   it('changes when the linker, the ld, a -L library, a system library directory or a linker variable changes', async () => {

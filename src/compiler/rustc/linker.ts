@@ -15,7 +15,14 @@ import { RememberedProbes } from '../remembered-probes.js';
 const DEFAULT_LINKER = 'cc';
 
 /** Environment variables the C toolchain reads while linking. Sorted. */
-export const LINKER_VARIABLES = ['COMPILER_PATH', 'GCC_EXEC_PREFIX', 'LD_RUN_PATH', 'LIBRARY_PATH', 'MACOSX_DEPLOYMENT_TARGET', 'SDKROOT'] as const;
+export const LINKER_VARIABLES = [
+  'COMPILER_PATH',
+  'GCC_EXEC_PREFIX',
+  'LD_RUN_PATH',
+  'LIBRARY_PATH',
+  'MACOSX_DEPLOYMENT_TARGET',
+  'SDKROOT',
+] as const;
 
 /** Library files a linker may pick up from a directory named with `-L`. */
 const LIBRARY_FILE = /^lib.+\.(a|so(\.[\d.]+)?|dylib)$|\.(lib|rlib)$/;
@@ -41,7 +48,11 @@ function codegenValue(compile: RustCompile, key: string): string | undefined {
 export function librarySearchDirs(printed: string): string[] {
   const line = printed.split('\n').find((entry) => entry.startsWith('libraries:'));
   if (!line) return [];
-  const dirs = line.replace(/^libraries:\s*=?/, '').split(':').filter(Boolean).map((dir) => resolve(dir));
+  const dirs = line
+    .replace(/^libraries:\s*=?/, '')
+    .split(':')
+    .filter(Boolean)
+    .map((dir) => resolve(dir));
   return [...new Set(dirs)];
 }
 
@@ -69,9 +80,11 @@ export class Linkers {
       if (kind !== 'native' && kind !== 'all') continue;
       const dir = isAbsolute(path) ? path : resolve(cwd, path);
       const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => LIBRARY_FILE.test(name)).sort();
-      for (const name of names) inputs.push(['12 library', `${name} ${(await this.memo.digest(join(dir, name))) ?? 'missing'}`]);
+      for (const name of names)
+        inputs.push(['12 library', `${name} ${(await this.memo.digest(join(dir, name))) ?? 'missing'}`]);
     }
-    for (const name of LINKER_VARIABLES) if (env[name] !== undefined) inputs.push(['13 linker-env', `${name}=${env[name]}`]);
+    for (const name of LINKER_VARIABLES)
+      if (env[name] !== undefined) inputs.push(['13 linker-env', `${name}=${env[name]}`]);
     return inputs;
   }
 

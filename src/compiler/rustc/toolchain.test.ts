@@ -22,7 +22,11 @@ function setUp() {
     async run(command, args) {
       calls.push(`${command} ${args.join(' ')}`);
       // As the real runner gives it: without the final newline.
-      return { exitCode: 0, stdout: args[0] === '-vV' ? 'rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc' : sysroot, stderr: '' };
+      return {
+        exitCode: 0,
+        stdout: args[0] === '-vV' ? 'rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc' : sysroot,
+        stderr: '',
+      };
     },
   };
   const persistPath = join(root, 'toolchains.json');
@@ -35,7 +39,9 @@ describe('Toolchains', () => {
     const first = await newToolchains().identify(rustc, root, { PATH: '' });
     expect(calls).toHaveLength(2);
     const restarted = newToolchains();
-    const identities = await Promise.all(Array.from({ length: 5 }, () => restarted.identify(rustc, root, { PATH: '' })));
+    const identities = await Promise.all(
+      Array.from({ length: 5 }, () => restarted.identify(rustc, root, { PATH: '' })),
+    );
     expect(identities.map((identity) => identity.digest)).toEqual(Array(5).fill(first.digest));
     expect(calls).toHaveLength(2);
   });
@@ -50,15 +56,19 @@ describe('Toolchains', () => {
     expect(after.digest).not.toBe(before.digest);
   });
 
-  it("answers `rustc -vV` as rustc printed it once the toolchain is identified, and never identifies to answer", async () => {
+  it('answers `rustc -vV` as rustc printed it once the toolchain is identified, and never identifies to answer', async () => {
     const { rustc, root, calls, newToolchains } = setUp();
     const toolchains = newToolchains();
     expect(await toolchains.knownVersionOutput(rustc, root, { PATH: '' })).toBeUndefined();
     expect(calls).toHaveLength(0);
     await toolchains.identify(rustc, root, { PATH: '' });
-    expect(await toolchains.knownVersionOutput(rustc, root, { PATH: '' })).toBe('rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\n');
+    expect(await toolchains.knownVersionOutput(rustc, root, { PATH: '' })).toBe(
+      'rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\n',
+    );
     // A new server reads it back with the identity.
-    expect(await newToolchains().knownVersionOutput(rustc, root, { PATH: '' })).toBe('rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\n');
+    expect(await newToolchains().knownVersionOutput(rustc, root, { PATH: '' })).toBe(
+      'rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\n',
+    );
     expect(calls).toHaveLength(2);
   });
 
@@ -84,7 +94,11 @@ describe('Toolchains', () => {
     const { rustc, root, calls, newToolchains } = setUp();
     const identity = await newToolchains().identify(rustc, root, { PATH: '' });
     const library = createHash('sha256').update('the compiler, as a library').digest('hex');
-    expect(identity.digest).toBe(digestBytes(['rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc', `librustc_driver-1234.so ${library}`].join('\n')));
+    expect(identity.digest).toBe(
+      digestBytes(
+        ['rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc', `librustc_driver-1234.so ${library}`].join('\n'),
+      ),
+    );
     // As an older hoard saved it: without saying how the libraries were digested.
     const persistPath = join(root, 'toolchains.json');
     const saved = JSON.parse(readFileSync(persistPath, 'utf8')) as Record<string, Record<string, unknown>>;

@@ -85,7 +85,11 @@ export class Toolchains {
   }
 
   /** A rustup proxy's toolchain depends on its context, which is then part of the key. */
-  private async memoKeyOf(compiler: string, cwd: string, env: Record<string, string>): Promise<{ path: string; memoKey: string }> {
+  private async memoKeyOf(
+    compiler: string,
+    cwd: string,
+    env: Record<string, string>,
+  ): Promise<{ path: string; memoKey: string }> {
     const path = await locateCompiler(compiler, cwd, env);
     const context = isRustupProxy(path)
       ? `proxy toolchain=${env.RUSTUP_TOOLCHAIN ?? ''} home=${env.RUSTUP_HOME ?? ''} cwd=${env.RUSTUP_TOOLCHAIN ? '' : cwd}`
@@ -121,7 +125,14 @@ export class Toolchains {
     for (const libraryPath of paths) libraries.push([libraryPath, await statIdentity(libraryPath)]);
     // The runner drops the final newline of what it captures; rustc ends every line with one.
     const versionOutput = `${version.stdout}\n`;
-    return { digest: digestBytes(parts.join('\n')), version: version.stdout.trim(), sysroot, libraries, versionOutput, libraryDigests: LIBRARY_DIGESTS };
+    return {
+      digest: digestBytes(parts.join('\n')),
+      version: version.stdout.trim(),
+      sysroot,
+      libraries,
+      versionOutput,
+      libraryDigests: LIBRARY_DIGESTS,
+    };
   }
 
   /** Reads the remembered identities once; concurrent first requests all wait for the same read. */
@@ -134,7 +145,12 @@ export class Toolchains {
     try {
       const saved = JSON.parse(await readFile(this.persistPath, 'utf8')) as Record<string, RememberedToolchain>;
       for (const [key, value] of Object.entries(saved)) {
-        if (typeof value?.digest !== 'string' || !Array.isArray(value.libraries) || value.libraryDigests !== LIBRARY_DIGESTS) continue;
+        if (
+          typeof value?.digest !== 'string' ||
+          !Array.isArray(value.libraries) ||
+          value.libraryDigests !== LIBRARY_DIGESTS
+        )
+          continue;
         // A file edited by hand or by another version: a version answer that is not text is not replayed.
         if (value.versionOutput !== undefined && typeof value.versionOutput !== 'string') delete value.versionOutput;
         this.known.set(key, value);
