@@ -195,6 +195,29 @@ describe('CcHandler behind the shared path', () => {
     expect(stats.counters.ccPreprocessor).toEqual({ 'depend-mode': 2, 'when-idle': 1, 'before-compile': 1 });
   });
 
+  it('does not file the preprocessed key when the idle preprocessor read other files than the compile', async () => {
+    // Since the compile, its header was deleted and the preprocessor found another one along the -I path.
+    writeFileSync(join(root, 'other.h'), 'int other;\n');
+    preprocess = async (_command, args) => {
+      writeFileSync(args[args.lastIndexOf('-o') + 1]!, '# 1 "a.c"\nint a;\nint other;\n');
+      writeFileSync(args[args.lastIndexOf('-MF') + 1]!, 'a.o: a.c other.h\n');
+      return { exitCode: 0, stdout: '', stderr: '' };
+    };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await ask(['gcc', '-O2', '-MMD', '-c', 'a.c', '-o', 'out/a.o']);
+    const first = answered[0]!;
+    expect(await first.fallbackWhen?.()).toBe('never');
+    writeFileSync(join(root, 'out', 'a.o'), 'object');
+    writeFileSync(join(root, 'out', 'a.d'), 'out/a.o: a.c\n');
+    const collected = await first.collect();
+    if ('refused' in collected) throw new Error(collected.refused);
+    const manifest = await collected.manifest();
+    if ('refused' in manifest) throw new Error(manifest.refused);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stats.counters.ccPreprocessor).toEqual({ 'depend-mode': 1, 'when-idle': 1 });
+    expect(filed.size).toBe(0);
+  });
+
   it('reads a header for time macros again once it changed', async () => {
     writeFileSync(join(root, 'stamp.h'), 'int b;\n');
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -71,6 +71,13 @@ function depFileBesideObject(compile: CcCompile): boolean {
 }
 
 /** Whether the cache may run the compile's preprocessor. */
+/** Whether two lists of files read name the same paths with the same digests, in any order. */
+function sameFiles(a: ManifestInputs['files'], b: ManifestInputs['files']): boolean {
+  if (a.length !== b.length) return false;
+  const digests = new Map(b);
+  return a.every(([path, digest]) => digests.has(path) && digests.get(path) === digest);
+}
+
 function preprocessable(compile: CcCompile, env: Record<string, string>): boolean {
   // These make gcc write a dependency file of their own, from the preprocessor run too.
   if (env.DEPENDENCIES_OUTPUT !== undefined || env.SUNPRO_DEPENDENCIES !== undefined) return false;
@@ -239,12 +246,15 @@ export class CcHandler {
         lowPriority,
         onRun,
       });
-    const fileLater = (entryKey: string): void => {
+    const fileLater = (entryKey: string, compiled: ManifestInputs['files']): void => {
       if (!preprocessLater) return;
       const work = async (): Promise<void> => {
         try {
           const found = await preprocessed(true, () => undefined)();
-          if (found) await this.deps.shapes.file(found.key, entryKey);
+          // Filed only when the preprocessor read exactly the files, with the same contents, that the
+          // compile read: a header deleted or a symlink switched since leaves every file it reads old,
+          // but names or digests another file, and its text is not what the entry was compiled from.
+          if (found && sameFiles(found.manifest.files, compiled)) await this.deps.shapes.file(found.key, entryKey);
         } finally {
           // Counted once done, filed or not (a source changed since, the preprocessor failed).
           countPreprocessor('when-idle');
@@ -282,7 +292,7 @@ export class CcHandler {
           manifest: async () => {
             const manifest = await collected.manifest();
             // Stored under this key (CompileFlow.store, with no fallback key): the preprocessed key will name it.
-            if (!('refused' in manifest)) fileLater(resultKey(direct, manifest).key);
+            if (!('refused' in manifest)) fileLater(resultKey(direct, manifest).key, manifest.files);
             return manifest;
           },
         };
