@@ -336,6 +336,40 @@ describe("bin/hoard's fast path on a miss", () => {
   });
 });
 
+/** A write end whose reader is gone, as the caller's stdout of `make 2>&1 | head` once head has exited. */
+function readerGone(dir: string): number {
+  const fifo = join(dir, 'closed');
+  expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+  const reader = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  closeSync(reader);
+  return writer;
+}
+
+describe("bin/hoard's fast path when a tee dies early", () => {
+  // stdout's tee dies of SIGPIPE on its first write and says so (`x`) beside the compiler's status.
+  for (const shell of [['dash'], ['bash'], ['busybox', 'sh'], ['zsh', '--emulate', 'sh']]) {
+    it(`keeps the compiler's status and stores nothing (${shell.join(' ')})`, async () => {
+      const lane = fakeShLane();
+      const dir = mkdtempSync(join(tmpdir(), 'hoard-capture-'));
+      const compiler = join(dir, 'cc');
+      writeFileSync(compiler, "#!/bin/sh\nprintf 'out\\n'\nexit 0\n");
+      chmodSync(compiler, 0o755);
+      const stdout = readerGone(dir);
+      const child = spawn(shell[0]!, [...shell.slice(1), HOARD, compiler, '-c', 'a.c'], {
+        env: { ...lane.env, HOARD_NODE: lane.node },
+        stdio: ['ignore', stdout, 'ignore'],
+      });
+      closeSync(stdout);
+      const status = new Promise((resolve) => child.on('close', resolve));
+      await readRequest(lane.request);
+      writeSync(lane.reply, `store\nouter\n0\n${join(dir, 'capture')}\n`);
+      expect(await readLine(lane.request)).toBe('abandon');
+      expect(await status).toBe(0);
+    });
+  }
+});
+
 describe("bin/hoard's fast path when its server goes silent", () => {
   /** A compiler that prints the recursion guard's mark and its arguments. */
   function markCompiler(): string {

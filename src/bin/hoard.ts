@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { isCliInvocation } from '../cli/command-names.js';
 import { runWrapper } from '../wrapper/wrapper.js';
 import { misuseMessage, withoutLeadingHoard } from '../wrapper/misuse.js';
-import { masqueradeMessage } from '../wrapper/recursion.js';
+import { callFingerprint, masqueradeMessage, nestedEnvironment } from '../wrapper/recursion.js';
+import { restoredEnvironment } from '../client/environment.js';
 import { writeOutput } from '../wrapper/sync-io.js';
 import type { SlowPath, WrapperCall } from '../wrapper/call.js';
 import { cannotRun, exitStatus } from '../wrapper/exit-status.js';
@@ -51,8 +52,19 @@ function loadSlowPath(): SlowPath {
         return compileDirectly(call);
       },
       refuseRendezvous: (call) => compileDirectly(call),
-      compileAfterBug: ([compiler, ...args]) =>
-        compileDirectly({ compiler, args, compilerEnv: process.env } as WrapperCall),
+      compileAfterBug: ([compiler, ...args]) => {
+        // Marked as the wrapper marks it (internal-error.ts): a compiler leading back here stops at the recursion check.
+        let compilerEnv: NodeJS.ProcessEnv = process.env;
+        try {
+          compilerEnv = nestedEnvironment(
+            restoredEnvironment(process.env),
+            callFingerprint(process.cwd(), compiler!, args),
+          );
+        } catch {
+          // The compile goes on regardless.
+        }
+        return compileDirectly({ compiler, args, compilerEnv } as WrapperCall);
+      },
     };
   }
 }

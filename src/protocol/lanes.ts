@@ -27,6 +27,12 @@ export const NEW_DIR = '.new';
  * (src/server/sh-lane.ts and docs/architecture.md, "The launcher's fast path").
  */
 export const SH_LANES_DIR = '.sh';
+/**
+ * In the `.sh` pool: `<id>` here marks a lane whose shell the watchdog told `timeout` (its server was
+ * silent), made before the line is written. The shell went on without the server, so the server, once
+ * it runs again, acts no more for that lane: it stores and restores nothing for it.
+ */
+export const TOLD_DIR = '.told';
 
 export function isLaneName(name: string): boolean {
   return !name.startsWith('.');

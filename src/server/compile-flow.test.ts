@@ -177,6 +177,18 @@ describe('CompileFlow with a fallback key', () => {
     expect((await answer(aliased())).map((reply) => reply.type)).toEqual(['hit']);
   });
 
+  it('stores nothing of a compile whose client went on without the server while its outputs were copied aside', async () => {
+    mkdirSync(outDir, { recursive: true });
+    // An sh lane's shell told `timeout` by the watchdog while the server was stopped in the store.
+    const gone = { ...wrapper(join(outDir, 'a.o'), 'object'), givenUp: () => true };
+    await flow.answer(compile('d'.repeat(64), 'f'.repeat(64)), gone);
+    expect(gone.replies.at(-1)).toMatchObject({ type: 'stored', stored: false });
+    rmSync(join(outDir, 'a.o'));
+    const again = await answer(compile('d'.repeat(64), 'f'.repeat(64)));
+    expect(again.map((reply) => reply.type)).toEqual(['wait', 'run', 'stored']);
+    expect(stats.counters).toMatchObject({ hits: 0, misses: 2 });
+  });
+
   it('compiles when the fallback finds nothing', async () => {
     await answer(compile('d'.repeat(64), 'f'.repeat(64)));
     const other = await answer(compile('e'.repeat(64), '0'.repeat(64)));

@@ -240,6 +240,7 @@ export class CompileFlow {
       const storeStarted = Date.now();
       const { refused, committed } = await this.store(
         compile,
+        exchange,
         report,
         fallback?.key ?? (fallbackAfterCompile ? compile.fallback : undefined),
         replace,
@@ -386,6 +387,7 @@ export class CompileFlow {
    */
   private async store(
     compile: CacheableCompile,
+    exchange: Exchange,
     report: StoreRequest,
     fallback: string | (() => Promise<FallbackKey | undefined>) | undefined,
     replace: boolean,
@@ -413,6 +415,11 @@ export class CompileFlow {
       staged = await store.stage(collected.outputs, compile.places);
     } catch (error) {
       return { refused: fail(error), committed: done };
+    }
+    // Copied aside while the server was stopped, the outputs may be those of a compile the client ran after.
+    if (exchange.givenUp?.()) {
+      await store.discard(staged);
+      return { refused: 'the client went on without the server', committed: done };
     }
     const readInputs = collected.manifest;
     const committed = (async (): Promise<string | undefined> => {

@@ -4,7 +4,7 @@ import { assertRendezvous } from '../protocol/rendezvous.js';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
-import { isLaneName, laneOwner, NEW_DIR, REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
+import { isLaneName, laneOwner, NEW_DIR, REPLIES_DIR, TAKEN_DIR, TOLD_DIR } from '../protocol/lanes.js';
 import type { LaneStatus } from '../protocol/messages.js';
 import type { ProcessRunner } from '../exec/process-runner.js';
 import type { Logger } from './logger.js';
@@ -17,7 +17,7 @@ export interface LanePoolOptions {
   size: number;
   makeFifos(paths: string[]): Promise<void>;
   /** A lane's two FIFOs as one conversation, handed over as it opens: the conversation is the socket's. */
-  onConversation(conversation: Conversation): void;
+  onConversation(conversation: Conversation, id: string): void;
   log: Pick<Logger, 'warn'>;
   /** A lane taken but never written to for this long belonged to a wrapper that died in between. */
   abandonedAfterMs?: number;
@@ -142,7 +142,7 @@ export class LanePool {
         if (!running.has(pid)) running.set(pid, otherProcessRuns(pid));
         return running.get(pid)!;
       };
-      for (const place of ['', NEW_DIR, TAKEN_DIR, REPLIES_DIR]) {
+      for (const place of ['', NEW_DIR, TAKEN_DIR, REPLIES_DIR, TOLD_DIR]) {
         const names = await readdir(join(this.options.dir, place)).catch(() => [] as string[]);
         for (const name of names) {
           if ((place === '' && !isLaneName(name)) || ownerRuns(laneOwner(name))) continue;
@@ -234,7 +234,7 @@ export class LanePool {
     // Handed over at once, like an accepted socket that has not spoken yet.
     const conversation = new LaneConversation(lane.request, lane.reply);
     conversation.once('close', () => void this.remove(lane));
-    this.options.onConversation(conversation);
+    this.options.onConversation(conversation, id);
     return lane;
   }
 

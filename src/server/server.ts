@@ -1,3 +1,4 @@
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
@@ -29,7 +30,7 @@ import { Connections } from './connection.js';
 import { dataRequestHandlers, serverPart } from './data-requests.js';
 import { dispatchRequest, type RequestHandlers } from './dispatch.js';
 import { LanePool, mkfifoWith } from './lane-pool.js';
-import { SH_LANES_DIR } from '../protocol/lanes.js';
+import { SH_LANES_DIR, TOLD_DIR } from '../protocol/lanes.js';
 import { serveShConversation, type FastPathCounts, type WrapperParts } from './sh-lane.js';
 import { startShWatchdog, type ShWatchdog } from './sh-watchdog.js';
 import { Lifecycle } from './lifecycle.js';
@@ -249,25 +250,39 @@ export async function runServer(options: ServerOptions): Promise<number> {
   const fastPath: FastPathCounts = { served: 0, declined: {} };
   let watchdog: ShWatchdog | undefined;
   const wrapperParts = options.wrapperParts;
+  const shLanesDir = join(locations.lanesDir, SH_LANES_DIR);
   const shLanes = new LanePool({
-    dir: join(locations.lanesDir, SH_LANES_DIR),
+    dir: shLanesDir,
     size: READY_LANES,
     claim: 'claim-file',
     makeFifos: mkfifoWith(execaRunner),
-    onConversation: (conversation) => {
+    onConversation: (conversation, id) => {
       // A conversation once the shell speaks: a lane that waits is none.
       let ended: (() => void) | undefined;
       conversation.on('data', () => {
         lifecycle.touch();
         ended ??= lifecycle.conversationStarted();
       });
+      // The watchdog's mark (sh-watchdog-process.ts) counts until the answer is done and the shell has
+      // let go: a shell that went on may close its lane before the resumed server gets to the answer.
+      const toldMark = join(shLanesDir, TOLD_DIR, id);
+      let unfinished = 2;
+      const over = (): void => {
+        unfinished -= 1;
+        if (unfinished === 0) rmSync(toldMark, { force: true });
+      };
+      conversation.on('close', over);
       void serveShConversation(conversation, {
         answerCompile: compile,
         tmpDir: store.tmpDir,
         log,
         counts: fastPath,
         wrapper: wrapperParts!,
-      }).finally(() => ended?.());
+        told: () => existsSync(toldMark),
+      }).finally(() => {
+        ended?.();
+        over();
+      });
     },
     log,
   });

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { realpathSync } from 'node:fs';
@@ -177,6 +177,80 @@ describe('serveShConversation: the shell’s lines around the usual handlers', (
       stdout: Buffer.from('out').toString('base64'),
       stderr: Buffer.from('warning: x').toString('base64'),
     });
+  });
+
+  it('restores nothing and says nothing on a lane whose shell the watchdog told timeout', async () => {
+    const lane = new FakeLane();
+    const source = join(cwd, 'blob-told');
+    writeFileSync(source, 'old object');
+    let report: unknown = 'none';
+    const served = serveShConversation(lane, {
+      ...deps(async (_request, exchange) => {
+        exchange.reply({
+          type: 'hit',
+          files: [{ path: join(cwd, 'told.o'), from: source }],
+          stdout: '',
+          stderr: '',
+          exitCode: 0,
+        });
+        report = await exchange.next(1000);
+      }),
+      told: () => true,
+    });
+    lane.emit('data', shellRequest(['gcc', '-c', 'told.c']));
+    await served;
+    expect(existsSync(join(cwd, 'told.o'))).toBe(false);
+    expect(report).toBeUndefined();
+    expect(lane.written).toBe('');
+  });
+
+  it('puts no copy in place once the shell is told timeout while the copies run', async () => {
+    const lane = new FakeLane();
+    const source = join(cwd, 'blob-late');
+    writeFileSync(source, 'old object');
+    let told = false;
+    const served = serveShConversation(lane, {
+      ...deps(async (_request, exchange) => {
+        exchange.reply({
+          type: 'hit',
+          files: [{ path: join(cwd, 'late.o'), from: source }],
+          stdout: '',
+          stderr: '',
+          exitCode: 0,
+        });
+        // The server stopped here, and the watchdog told the shell: the copy started is not put in place.
+        told = true;
+        await exchange.next(1000);
+      }),
+      told: () => told,
+    });
+    lane.emit('data', shellRequest(['gcc', '-c', 'late.c']));
+    await served;
+    expect(readdirSync(cwd).filter((name) => name.startsWith('late.o'))).toEqual([]);
+    expect(lane.written).toBe('');
+  });
+
+  it('stores nothing when the shell says store after the watchdog told it timeout', async () => {
+    const lane = new FakeLane();
+    let store: unknown = 'none';
+    let givenUp: boolean | undefined;
+    const served = serveShConversation(lane, {
+      ...deps(async (_request, exchange) => {
+        exchange.reply({ type: 'run', store: true });
+        const capture = lane.written.trimEnd().split('\n').at(-1)!;
+        writeFileSync(`${capture}.1`, '');
+        writeFileSync(`${capture}.2`, '');
+        // Buffered in the FIFO before the shell read `timeout` as if it were the acknowledgement.
+        lane.emit('data', Buffer.from('store 0\n'));
+        store = await exchange.next(1000);
+        givenUp = exchange.givenUp?.();
+      }),
+      told: () => true,
+    });
+    lane.emit('data', shellRequest(['gcc', '-c', 'a.c']));
+    await served;
+    expect(store).toBeUndefined();
+    expect(givenUp).toBe(true);
   });
 
   it('leaves a lane nobody has spoken on open, and closes one whose request stalls', () => {

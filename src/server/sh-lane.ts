@@ -32,8 +32,8 @@ export interface WrapperParts {
   recursionMessage(compiler: string, call: string, env: NodeJS.ProcessEnv): string | undefined;
   /** The compiler's environment, marked with the call in HOARD_NESTING. */
   nestedEnvironment(env: NodeJS.ProcessEnv, call: string): Record<string, string>;
-  /** Writes a hit's files, off the event loop; gives their identities, or throws. */
-  restoreFiles(files: readonly RestoreFile[]): Promise<string[]>;
+  /** Writes a hit's files, off the event loop; gives their identities, or throws (also once `wanted` is false). */
+  restoreFiles(files: readonly RestoreFile[], wanted?: () => boolean): Promise<string[]>;
 }
 
 /** HOARD_* variables the Node wrapper reads, or the server only when it starts; any other declines. */
@@ -90,6 +90,11 @@ export interface ShLaneDependencies {
   counts: FastPathCounts;
   inspect?: (pid: number) => ShellProcess;
   wrapper: WrapperParts;
+  /**
+   * Whether the watchdog told this lane's shell `timeout` (sh-watchdog-process.ts): the shell went on
+   * without the server, which then neither stores nor restores for it. Asked right before either.
+   */
+  told?: () => boolean;
 }
 
 /** The checks the Node wrapper makes before it asks (recursion.ts), and those only a shell needs. */
@@ -248,6 +253,9 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
             case 'hit': {
               decided = true;
               // The copies run in the thread pool; the flow's next() waits for them (the report they make).
+              // The shell, told `timeout`, compiles itself: nothing is written into its tree, nothing said.
+              const wanted = (): boolean => !deps.told?.();
+              if (!wanted()) return;
               restoring = (async (): Promise<void> => {
                 try {
                   // The server's umask is its own (private cache files): a file without a recorded mode gets
@@ -255,9 +263,10 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
                   const files = message.files.map((file) =>
                     file.mode === undefined ? { ...file, mode: 0o666 & ~shellUmask } : file,
                   );
-                  const identities = await deps.wrapper.restoreFiles(files);
+                  const identities = await deps.wrapper.restoreFiles(files, wanted);
                   if (message.files.length > 0) queued.push({ v: PROTOCOL_VERSION, type: 'restored', identities });
                 } catch (error) {
+                  if (!wanted()) return;
                   if ((error as Error).name === 'CorruptCopy') {
                     // A damaged cached blob (removed from the out-dir already): the server drops the entry and
                     // answers run, so this compile replaces it, as through the Node wrapper.
@@ -312,7 +321,9 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
           if (!capture) return undefined;
           const line = await nextLine(timeoutMs);
           const stored = /^store (\d+)$/.exec(line ?? '');
-          if (!stored) return undefined;
+          // A shell told `timeout` read that as its acknowledgement and went on: what is in its tree now
+          // may be another compile's, so nothing is stored.
+          if (!stored || deps.told?.()) return undefined;
           try {
             return {
               v: PROTOCOL_VERSION,
@@ -326,6 +337,7 @@ export function serveShConversation(conversation: Conversation, deps: ShLaneDepe
             return undefined;
           }
         },
+        givenUp: () => deps.told?.() ?? false,
       };
       try {
         await deps.answerCompile(checked.request, exchange);

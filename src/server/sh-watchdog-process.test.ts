@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   constants,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -13,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
+import { REPLIES_DIR, TAKEN_DIR, TOLD_DIR } from '../protocol/lanes.js';
 import { tellWaitingShells, TIMEOUT_LINE } from './sh-watchdog-process.js';
 
 const opened: number[] = [];
@@ -62,6 +63,10 @@ describe('the sh lanes watchdog', () => {
 
     expect(tellWaitingShells(lanesDir, 4242, told)).toEqual(['4242-1']);
     expect(readNow(waiting.reply)).toBe(TIMEOUT_LINE);
+    // Marked for its server, which acts no more for the lane once it runs again.
+    expect(existsSync(join(lanesDir, TOLD_DIR, '4242-1'))).toBe(true);
+    expect(existsSync(join(lanesDir, TOLD_DIR, '4242-2'))).toBe(false);
+    expect(existsSync(join(lanesDir, TOLD_DIR, '4343-1'))).toBe(false);
     expect(readNow(offered.reply)).toBe('');
     expect(readNow(otherServer.reply)).toBe('');
     // The request's bytes are gone: the shell's write would go on.
@@ -69,6 +74,21 @@ describe('the sh lanes watchdog', () => {
 
     expect(tellWaitingShells(lanesDir, 4242, told)).toEqual([]);
     expect(readNow(waiting.reply)).toBe('');
+  });
+
+  it('tells no shell whose lane it cannot mark told, and tries again at the next look', () => {
+    const lanesDir = mkdtempSync(join(tmpdir(), 'hoard-watchdog-'));
+    dirs.push(lanesDir);
+    for (const sub of [TAKEN_DIR, REPLIES_DIR]) mkdirSync(join(lanesDir, sub));
+    const waiting = lane(lanesDir, '4242-1', true);
+    // A file where the marks' directory goes: no mark can be made.
+    writeFileSync(join(lanesDir, TOLD_DIR), '');
+    const told = new Set<string>();
+    expect(tellWaitingShells(lanesDir, 4242, told)).toEqual([]);
+    expect(readNow(waiting.reply)).toBe('');
+    rmSync(join(lanesDir, TOLD_DIR));
+    expect(tellWaitingShells(lanesDir, 4242, told)).toEqual(['4242-1']);
+    expect(readNow(waiting.reply)).toBe(TIMEOUT_LINE);
   });
 
   it('skips a claim whose lane is gone', () => {

@@ -7,9 +7,9 @@
  * A server that dies closes the pipe: the shells read end-of-file anyway, and this process exits.
  * Node built-ins only: it starts once per server and does nothing else.
  */
-import { closeSync, constants, openSync, readdirSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { laneOwner, REPLIES_DIR, TAKEN_DIR } from '../protocol/lanes.js';
+import { laneOwner, REPLIES_DIR, TAKEN_DIR, TOLD_DIR } from '../protocol/lanes.js';
 
 /** The line a waiting shell reads instead of its server's answer. */
 export const TIMEOUT_LINE = 'timeout\n';
@@ -35,7 +35,9 @@ function drain(path: string): void {
 /**
  * Tells every shell that has claimed one of `serverPid`'s lanes in `lanesDir` (the `.sh` pool) and was
  * not told yet that the server is silent. Returns the lanes told. Never blocks: a reply nobody reads
- * any more (its shell is gone and so is the server) is skipped.
+ * any more (its shell is gone and so is the server) is skipped. `timeout` is final: the lane is marked
+ * told (TOLD_DIR) before the line is written, and one that cannot be marked is not told, since its
+ * server, resumed, would still store or restore for a shell that went on without it.
  */
 export function tellWaitingShells(lanesDir: string, serverPid: number, told: Set<string>): string[] {
   let claimed: string[];
@@ -47,6 +49,22 @@ export function tellWaitingShells(lanesDir: string, serverPid: number, told: Set
   const now: string[] = [];
   for (const id of claimed) {
     if (laneOwner(id) !== serverPid || told.has(id)) continue;
+    let descriptor: number;
+    try {
+      descriptor = openSync(join(lanesDir, REPLIES_DIR, id), constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch {
+      // ENXIO: no reader, nobody waits. ENOENT: the lane is gone.
+      told.add(id);
+      continue;
+    }
+    try {
+      mkdirSync(join(lanesDir, TOLD_DIR), { recursive: true, mode: 0o700 });
+      writeFileSync(join(lanesDir, TOLD_DIR, id), '');
+    } catch {
+      // Not marked, not told: the next look tries again.
+      closeSync(descriptor);
+      continue;
+    }
     told.add(id);
     try {
       drain(join(lanesDir, id));
@@ -54,15 +72,12 @@ export function tellWaitingShells(lanesDir: string, serverPid: number, told: Set
       // Gone, or never made: the shell finds out on its own.
     }
     try {
-      const descriptor = openSync(join(lanesDir, REPLIES_DIR, id), constants.O_WRONLY | constants.O_NONBLOCK);
-      try {
-        writeSync(descriptor, TIMEOUT_LINE);
-        now.push(id);
-      } finally {
-        closeSync(descriptor);
-      }
+      writeSync(descriptor, TIMEOUT_LINE);
+      now.push(id);
     } catch {
-      // ENXIO: no reader, nobody waits. ENOENT: the lane is gone.
+      // The shell let go of the lane meanwhile.
+    } finally {
+      closeSync(descriptor);
     }
   }
   return now;

@@ -27,18 +27,22 @@ async function sha256Of(path: string, chunk: Buffer): Promise<string> {
  * restoreFiles (restore-files.ts) without blocking the caller's event loop: for the server, which writes
  * the fast path's hits and keeps answering others while a large copy runs (a clone or copy_file_range
  * in the thread pool). The same checks: every copy's sha256, each file under a temporary name renamed
- * into place, no temporary file left behind.
+ * into place, no temporary file left behind. A file is put in place only while `wanted` says so (a copy
+ * may outlast the caller's wait for it); otherwise it is not, and this throws.
  */
-export async function restoreFilesAsync(files: readonly RestoreFile[]): Promise<string[]> {
+export async function restoreFilesAsync(
+  files: readonly RestoreFile[],
+  wanted: () => boolean = () => true,
+): Promise<string[]> {
   // Side by side: one file's copy runs in the thread pool while another's check is hashed. All are
   // settled before a failure is reported, so none lands after the caller has moved on.
-  const settled = await Promise.allSettled(files.map((file) => restoreOne(file)));
+  const settled = await Promise.allSettled(files.map((file) => restoreOne(file, wanted)));
   const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
   return settled.map((result) => (result as PromiseFulfilledResult<string>).value);
 }
 
-async function restoreOne(file: RestoreFile): Promise<string> {
+async function restoreOne(file: RestoreFile, wanted: () => boolean): Promise<string> {
   // Restores run side by side in one process: each temporary name is its own.
   const temporary = `${file.path}.hoard-${process.pid}-a${(sequence += 1)}`;
   try {
@@ -55,6 +59,7 @@ async function restoreOne(file: RestoreFile): Promise<string> {
       }
     }
     if (file.mode !== undefined) await chmod(temporary, file.mode);
+    if (!wanted()) throw new Error(`${file.path} is no longer wanted: its caller went on without it`);
     await rename(temporary, file.path);
   } catch (error) {
     await rm(temporary, { force: true });
