@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 
 /*
  * A file's digest (its sha256; see src/hash/blake3.ts), without BLAKE3: the hashing threads load this
@@ -18,21 +18,5 @@ export async function digestFileHere(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-let chunk: Buffer | undefined;
-
-/**
- * The same digest, read synchronously into one reused buffer: for a hashing thread, which has nothing
- * else to do meanwhile and would otherwise leave a megabyte of garbage per chunk read.
- */
-export function digestFileSync(path: string): string {
-  const hash = createHash('sha256');
-  chunk ??= Buffer.allocUnsafe(1 << 20);
-  const descriptor = openSync(path, 'r');
-  try {
-    for (let read: number; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; )
-      hash.update(chunk.subarray(0, read));
-  } finally {
-    closeSync(descriptor);
-  }
-  return hash.digest('hex');
-}
+/** The same digest, read synchronously into one reused buffer (for a hashing thread). */
+export { fileSha256Sync as digestFileSync } from '../fs/file-sha256.js';

@@ -1,17 +1,6 @@
-import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  copyFileSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, constants, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileIdentity } from '../fs/file-identity.js';
+import { fileSha256Sync } from '../fs/file-sha256.js';
 import { PROTOCOL_VERSION, type HitReply, type RestoreFile } from '../protocol/messages.js';
 import type { Connection } from '../client/connection.js';
 import { filesOutsidePlaces, outputPlaces } from './reply-bounds.js';
@@ -23,22 +12,6 @@ export class CorruptCopy extends Error {
     super(`the cached copy of ${path} does not match its recorded sha256 (a damaged cache file); it was removed`);
     this.name = 'CorruptCopy';
   }
-}
-
-let chunk: Buffer | undefined;
-
-/** sha256 of a file as written: read back in chunks from the page cache it was just written to. */
-function sha256Of(path: string): string {
-  const hash = createHash('sha256');
-  chunk ??= Buffer.allocUnsafe(1 << 20);
-  const descriptor = openSync(path, 'r');
-  try {
-    for (let read: number; (read = readSync(descriptor, chunk, 0, chunk.length, null)) > 0; )
-      hash.update(chunk.subarray(0, read));
-  } finally {
-    closeSync(descriptor);
-  }
-  return hash.digest('hex');
 }
 
 /**
@@ -55,7 +28,7 @@ export function restoreFiles(files: readonly RestoreFile[]): string[] {
         copyFileSync(file.from, temporary, constants.COPYFILE_FICLONE);
         // What reaches the out-dir is checked, not what the cache holds: bit rot under an unchanged
         // file identity, and a copy gone wrong, both show here.
-        if (file.sha256 !== undefined && sha256Of(temporary) !== file.sha256) throw new CorruptCopy(file.path);
+        if (file.sha256 !== undefined && fileSha256Sync(temporary) !== file.sha256) throw new CorruptCopy(file.path);
       } else writeFileSync(temporary, file.text);
       if (file.mode !== undefined) chmodSync(temporary, file.mode);
       renameSync(temporary, file.path);
