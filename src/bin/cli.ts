@@ -30,8 +30,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'stats':
         return await statsCommand(args);
       case 'server':
-        // The server's code is loaded only to run it here, in the foreground.
-        return await serverCommand(args, async (options) => (await import('../server/server.js')).runServer(options));
+        // The server's code is loaded only to run it here, in the foreground, with the parts the daemon has.
+        return await serverCommand(args, async (options) => {
+          const [{ runServer }, { serverParts }] = await Promise.all([
+            import('../server/server.js'),
+            import('./server-parts.js'),
+          ]);
+          return runServer({ ...options, ...serverParts(import.meta.url) });
+        });
       case 'config':
         return await configCommand(args);
       case 'doctor':

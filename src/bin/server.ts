@@ -5,8 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { debugRequested, failureText, userError } from '../errors/report.js';
 import { resolveLocations } from '../protocol/locations.js';
-import { callFingerprint, nestedEnvironment, recursionMessage } from '../wrapper/recursion.js';
-import { restoreFilesAsync } from '../wrapper/restore-files-async.js';
+import { serverParts } from './server-parts.js';
 
 /** `node server.mjs [--foreground] [--log-level LEVEL]`: started by the wrapper or `hoard server start`. */
 const { values } = parseArgs({
@@ -24,10 +23,7 @@ if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
 
 runServer({
   foreground: values.foreground,
-  hashWorkerScript: new URL('./hash-worker.mjs', import.meta.url),
-  shWatchdogScript: new URL('./sh-watchdog.mjs', import.meta.url),
-  // bin/hoard's fast path checks and writes as the Node wrapper does, with its code.
-  wrapperParts: { callFingerprint, recursionMessage, nestedEnvironment, restoreFiles: restoreFilesAsync },
+  ...serverParts(import.meta.url),
   ...(level ? { logLevel: level as LogLevel } : {}),
 }).then(
   (code) => process.exit(code),

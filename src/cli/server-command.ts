@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { formatDuration } from '../stats/format-units.js';
 import { resolveLocations } from '../protocol/locations.js';
 import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../client/start-server.js';
@@ -45,11 +45,7 @@ async function waitUntilGone(socketPath: string, pid: number | undefined, timeou
 }
 
 /** Runs the server in this process (`hoard server start --foreground`): given by src/bin/cli.ts, which may import the server. */
-export type RunForeground = (options: {
-  foreground: true;
-  logLevel?: LogLevel;
-  hashWorkerScript: URL;
-}) => Promise<number>;
+export type RunForeground = (options: { foreground: true; logLevel?: LogLevel }) => Promise<number>;
 
 export async function serverCommand(args: string[], runForeground: RunForeground): Promise<number> {
   const [action, ...rest] = args;
@@ -65,7 +61,6 @@ export async function serverCommand(args: string[], runForeground: RunForeground
         }
         return runForeground({
           foreground: true,
-          hashWorkerScript: pathToFileURL(join(dirname(serverScript()), 'hash-worker.mjs')),
           ...(level ? { logLevel: level as LogLevel } : {}),
         });
       }

@@ -211,3 +211,41 @@ describe('the fast path with C compiles', () => {
     expect(after.fastPath.served).toBe(before.fastPath.served);
   });
 });
+
+describe('a server started in the foreground (as a service manager runs it)', () => {
+  let sandbox: Sandbox;
+  let server: ReturnType<typeof spawn> | undefined;
+  const status = async (): Promise<FastPathStatus | undefined> => {
+    const result = await sandbox.hoard(['server', 'status', '--json']);
+    return result.exitCode === 0 ? (JSON.parse(result.stdout) as FastPathStatus) : undefined;
+  };
+
+  beforeAll(async () => {
+    sandbox = createSandbox();
+    server = spawn(HOARD, ['server', 'start', '--foreground'], { env: sandbox.env, stdio: 'ignore' });
+    for (let waited = 0; !(await status())?.fastPath.ready && waited < 20_000; waited += 100)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+  });
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      await sandbox.hoard(['server', 'stop']);
+      await new Promise((resolve) => (server!.exitCode === null ? server!.once('exit', resolve) : resolve(null)));
+    }
+    await sandbox?.dispose();
+  });
+
+  it('answers compiles through the fast path, as the daemon does', async () => {
+    const source = join(sandbox.root, 'foreground.c');
+    writeFileSync(source, 'int foreground(void) { return 4; }\n');
+    const before = await status();
+    expect(before?.fastPath.ready).toBeGreaterThan(0);
+    for (const label of ['miss', 'hit']) {
+      rmSync(`${source}.o`, { force: true });
+      expectSuccess(await sandbox.hoard(['gcc', '-c', source, '-o', `${source}.o`], { HOARD_FAST_PATH: '1' }), label);
+    }
+    const { counters } = await sandbox.stats();
+    expect(counters.byKind.c).toMatchObject({ hits: 1, misses: 1 });
+    expect((await status())!.fastPath.served - before!.fastPath.served).toBe(2);
+  });
+});
