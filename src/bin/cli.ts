@@ -3,7 +3,7 @@ import { FLAG_ALIASES } from '../cli/command-names.js';
 import { CliError } from '../cli/client.js';
 import { configCommand } from '../cli/config-command.js';
 import { doctorCommand } from '../cli/doctor-command.js';
-import { HELP } from '../cli/help.js';
+import { commandHelp, HELP } from '../cli/help.js';
 import { initCommand } from '../cli/init-command.js';
 import { serverCommand } from '../cli/server-command.js';
 import { statsCommand } from '../cli/stats-command.js';
@@ -19,6 +19,11 @@ export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   const [command, ...args] = first !== undefined && FLAG_ALIASES[first] ? [...FLAG_ALIASES[first]!, ...rest] : argv;
   try {
+    const help = args.includes('--help') || args.includes('-h') ? commandHelp(command ?? '') : undefined;
+    if (help !== undefined) {
+      process.stdout.write(help);
+      return 0;
+    }
     switch (command) {
       case undefined:
       case 'help':

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLAG_ALIASES } from './command-names.js';
-import { HELP } from './help.js';
+import { commandHelp, HELP } from './help.js';
 
 const CLI_DIR = import.meta.dirname;
 
@@ -46,5 +46,20 @@ describe('hoard --help', () => {
 
   it('fits an 110-column terminal', () => {
     for (const line of HELP.split('\n')) expect(line.length, line).toBeLessThanOrEqual(110);
+  });
+});
+
+describe('hoard COMMAND --help', () => {
+  it('shows the usage lines of that command and their continuations, and nothing for an unknown one', () => {
+    const stats = commandHelp('stats');
+    expect(stats).toContain('hoard stats --zero');
+    expect(stats).toContain('w why a compile missed');
+    expect(stats).not.toContain('hoard why');
+    const init = commandHelp('init');
+    expect(init).toContain('[--replace-wrapper]');
+    expect(init).toContain('hoard init --cc');
+    expect(init).not.toContain('hoard doctor');
+    expect(commandHelp('server')).toContain('hoard server status [--json]');
+    expect(commandHelp('gcc')).toBeUndefined();
   });
 });

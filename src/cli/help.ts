@@ -43,3 +43,19 @@ Files: config in $XDG_CONFIG_HOME/hoard/config.toml (HOARD_CONFIG), cache in
 $XDG_CACHE_HOME/hoard (HOARD_DIR). Errors and every fallback to a direct compile are
 logged to error.log in the cache directory. Documentation: docs/ in the hoard repository.
 `;
+
+/**
+ * The lines of HELP about one command (`hoard stats --help`): its usage lines and the lines that
+ * continue them, then where the rest is. Undefined for a name HELP does not list.
+ */
+export function commandHelp(command: string): string | undefined {
+  const lines: string[] = [];
+  let inCommand = false;
+  for (const line of HELP.split('\n')) {
+    const usage = /^ {2}hoard ([a-z]+)/.exec(line);
+    if (usage) inCommand = usage[1] === command;
+    else if (!/^ {3,}\S/.test(line)) inCommand = false;
+    if (inCommand) lines.push(line);
+  }
+  return lines.length === 0 ? undefined : `${lines.join('\n')}\n\nAll commands: hoard --help\n`;
+}

@@ -122,6 +122,10 @@ export async function serverCommand(args: string[], runForeground: RunForeground
       return 0;
     }
     default:
-      throw new CliError(`'hoard server ${action ?? ''}' is not a server command; use start, stop or status.`);
+      throw new CliError(
+        action === undefined
+          ? "'hoard server' needs an action: start, stop or status."
+          : `'hoard server ${action}' is not a server command; use start, stop or status.`,
+      );
   }
 }
