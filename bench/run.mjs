@@ -1084,6 +1084,10 @@ the bundle, the misuse check) is ${st.hoard.median - st.nodeAsHoard.median >= 0 
 | regex hit ≤ 0.25 × sccache's (medians), outputs in place | ${against(hitRatio, 0.25)}${allHits('sccache') && allHits('hoard') ? '' : ' (not all calls were hits)'} | ${verdict(hitRatio <= 0.25 && allHits('hoard'))} |
 | regex hit ≤ 0.25 × sccache's (medians), outputs removed | ${against(removedRatio, 0.25)}${removed.hoard.hits === options.hits ? '' : ' (not all calls were hits)'} | ${verdict(removedRatio <= 0.25 && removed.hoard.hits === options.hits)} |
 | cold build ≤ 1.10 × no cache | ${against(coldRatio, 1.1)} (fastest rounds; within each round, median ${medianPairedCold.toFixed(2)}×; a Node wrapper that only runs the compiler: ${passthroughRatio.toFixed(2)}×) | ${verdict(coldRatio <= 1.1)} |
+| without Node (fast path): warm build ≤ 0.20 × sccache's | ${against(warmRatio, 0.2)} | ${verdict(warmRatio <= 0.2)} |
+| without Node: regex hit ≤ 0.10 × sccache's, outputs in place | ${against(hitRatio, 0.1)} | ${verdict(hitRatio <= 0.1 && allHits('hoard'))} |
+| without Node: regex hit ≤ 0.10 × sccache's, outputs removed | ${against(removedRatio, 0.1)} | ${verdict(removedRatio <= 0.1 && removed.hoard.hits === options.hits)} |
+| without Node: cold build ≤ 1.03 × no cache | ${against(coldRatio, 1.03)} (fastest rounds; per-round median ${medianPairedCold.toFixed(2)}×) | ${verdict(coldRatio <= 1.03)} |
 | wrapper start-up ≤ bare node + 15 ms (node without NODE_EXTRA_CA_CERTS) | ${overNode >= 0 ? '+' : ''}${overNode.toFixed(1)} ms | ${verdict(overNode <= 15)} |
 
 ${[
