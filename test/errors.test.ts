@@ -43,3 +43,42 @@ describe('the server, started with a cache directory it cannot make', () => {
     }
   });
 });
+
+// Linux answers mkdir under /proc with ENOENT although /proc exists; Node's recursive mkdir then never returns.
+describe.skipIf(process.platform !== 'linux')('a HOARD_DIR where no directory can be made (under /proc)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'hoard-errors-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const env = {
+    PATH: process.env.PATH!,
+    HOME: root,
+    HOARD_DIR: `/proc/hoard-test-${process.pid}`,
+    HOARD_CONFIG: join(root, 'config.toml'),
+  };
+
+  it('a compile runs directly and succeeds; `hoard server start` says so in one line', async () => {
+    const source = join(root, 'probe.c');
+    writeFileSync(source, 'int probe(void) { return 5; }\n');
+    const compile = await execa(join(REPO, 'bin', 'hoard'), ['gcc', '-c', source, '-o', `${source}.o`], {
+      env,
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
+    expect(compile.timedOut).toBe(false);
+    expect(compile.exitCode).toBe(0);
+    expect(readFileSync(`${source}.o`).length).toBeGreaterThan(0);
+
+    const start = await execa(join(REPO, 'bin', 'hoard'), ['server', 'start'], {
+      env,
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
+    expect(start.timedOut).toBe(false);
+    expect(start.exitCode).toBe(1);
+    expect(start.stderr).toBe(
+      `hoard: ENOENT: no such file or directory, mkdir '${env.HOARD_DIR}'; hoard writes under cache_dir and the state directory ` +
+        '(HOARD_DIR, default ~/.cache/hoard): make that path a directory you can write, with space left, or set them elsewhere.',
+    );
+  });
+});

@@ -1,7 +1,8 @@
+import { makeDirectorySync } from '../fs/make-directory.js';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 import { runServer } from '../server/server.js';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { debugRequested, failureText, userError } from '../errors/report.js';
 import { resolveLocations } from '../protocol/locations.js';
@@ -47,7 +48,7 @@ runServer({
         .trimEnd()
         .replace(/\n/g, ' | ')}\n`;
       try {
-        mkdirSync(dirname(locations.serverLogPath), { recursive: true, mode: 0o700 });
+        makeDirectorySync(dirname(locations.serverLogPath), 0o700);
         appendFileSync(locations.serverLogPath, line);
         appendFileSync(locations.errorLogPath, line);
       } catch {

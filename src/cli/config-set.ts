@@ -1,4 +1,5 @@
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { makeDirectorySync } from '../fs/make-directory.js';
+import { lstatSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse, stringify } from 'smol-toml';
 import { EditError, setTopLevelKey, tomlValue, type KeyEdit } from '../config/edit-file.js';
@@ -91,7 +92,7 @@ export async function configSetCommand(args: string[]): Promise<number> {
     rewroteWholeFile = true;
   }
   validateConfigText(edit.text, file);
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectorySync(dirname(file));
   await writeAtomically(file, edit.text, existing === undefined ? {} : { mode: statSync(file).mode & 0o777 });
 
   const was = existing === undefined ? 'new file' : edit.previous !== undefined ? `was ${edit.previous}` : 'added';

@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { makeDirectorySync } from '../fs/make-directory.js';
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
@@ -245,7 +246,7 @@ export async function initCommand(args: string[], env: Env = process.env): Promi
   const changes = steps.filter((step) => step.kind === 'change');
   if (!options.check) {
     for (const [file, text] of writes) {
-      mkdirSync(dirname(file), { recursive: true });
+      makeDirectorySync(dirname(file));
       await writeAtomically(file, text, existsSync(file) ? { mode: statSync(file).mode & 0o777 } : {});
     }
   }

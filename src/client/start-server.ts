@@ -1,4 +1,5 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { makeDirectorySync } from '../fs/make-directory.js';
+import { statSync, writeFileSync } from 'node:fs';
 import type { Locations } from '../protocol/locations.js';
 import { assertRendezvous } from '../protocol/rendezvous.js';
 import { ServerConnection } from './connection.js';
@@ -46,7 +47,7 @@ export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export async function spawnServer(serverScript: string, locations: Locations, env: NodeJS.ProcessEnv): Promise<void> {
   const { spawn } = process.getBuiltinModule('node:child_process');
-  mkdirSync(locations.stateDir, { recursive: true, mode: 0o700 });
+  makeDirectorySync(locations.stateDir, 0o700);
   const child = spawn(process.execPath, [serverScript, '--daemon'], {
     detached: true,
     stdio: 'ignore',
@@ -117,7 +118,7 @@ export async function connectOrStart(
     return await waitForServer(locations.socketDir, locations.socketPath, SERVER_START_TIMEOUT_MS);
   } catch (error) {
     try {
-      mkdirSync(locations.socketDir, { recursive: true, mode: 0o700 });
+      makeDirectorySync(locations.socketDir, 0o700);
       // Never a file written into a directory someone else controls (the marker could be their link).
       if (assertRendezvous(locations.socketDir) !== 'trusted') throw error;
       writeFileSync(locations.startFailedPath, `${new Date().toISOString()} ${(error as Error).message}\n`);

@@ -58,6 +58,10 @@ describe('what the user reads when a command or the server ends in an error', ()
     expect(userError(Object.assign(new Error('x'), { code: 'EACCES' }))).toBeUndefined();
     expect(userError(Object.assign(new Error('x'), { code: 'ECONNRESET', path: '/x' }))).toBeUndefined();
     expect(userError('EACCES')).toBeUndefined();
+    // ENOENT is the user's from mkdir (a place that holds no directories), a bug from anything else.
+    const noDirectories = Object.assign(new Error('x'), { code: 'ENOENT', path: '/proc/x', syscall: 'mkdir' });
+    expect(userError(noDirectories)?.code).toBe('file-system');
+    expect(userError(Object.assign(new Error('x'), { code: 'ENOENT', path: '/x', syscall: 'open' }))).toBeUndefined();
   });
 
   it('with HOARD_DEBUG=1, the stack and its causes follow the line', () => {

@@ -31,9 +31,10 @@ const FILE_SYSTEM_REFUSALS = new Set([
  */
 export function userError(error: unknown): HoardError | undefined {
   if (error instanceof HoardError) return error;
-  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
-  if (!(error instanceof Error) || code === undefined || path === undefined || !FILE_SYSTEM_REFUSALS.has(code))
-    return undefined;
+  const { code, path, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  // mkdir's ENOENT once its parents are made: a place that holds no directories (under /proc, say).
+  const refused = code !== undefined && (FILE_SYSTEM_REFUSALS.has(code) || (code === 'ENOENT' && syscall === 'mkdir'));
+  if (!(error instanceof Error) || path === undefined || !refused) return undefined;
   return new HoardError(error.message, {
     hint: 'hoard writes under cache_dir and the state directory (HOARD_DIR, default ~/.cache/hoard): make that path a directory you can write, with space left, or set them elsewhere.',
     cause: error,

@@ -1,5 +1,6 @@
+import { makeDirectory } from '../fs/make-directory.js';
 import { closeSync, constants, lstatSync, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { assertRendezvous } from '../protocol/rendezvous.js';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -132,7 +133,7 @@ export class LanePool {
   async start(): Promise<void> {
     if (!this.supported) return;
     try {
-      await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+      await makeDirectory(this.options.dir, 0o700);
       // Inside the socket's directory, which was checked; a link or a stranger's directory here is still refused.
       assertRendezvous(this.options.dir);
       // Asked once per server, not once per lane: a server leaves dozens.
@@ -183,7 +184,7 @@ export class LanePool {
     const ids = Array.from({ length: count }, () => `${process.pid}-${(this.sequence += 1)}`);
     const madeFor = (id: string): string[] => [join(dir, NEW_DIR, id), join(dir, REPLIES_DIR, id)];
     // Recreated if something removed them (a cleaner of the runtime directory, a user).
-    for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    for (const sub of [NEW_DIR, TAKEN_DIR, REPLIES_DIR]) await makeDirectory(join(dir, sub), 0o700);
     await this.options.makeFifos(ids.flatMap(madeFor));
     let offered = 0;
     try {

@@ -1,4 +1,5 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { makeDirectory } from '../fs/make-directory.js';
+import { rename, rm, stat } from 'node:fs/promises';
 import { connect, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { assertRendezvous, parentProblem, UntrustedRendezvous } from '../protocol/rendezvous.js';
@@ -37,7 +38,7 @@ export async function takeSocketPath(
   socketPath: string,
 ): Promise<{ taken: true; inode: bigint } | { taken: false }> {
   // Made private, or found private: never chmod-ed, as what is there may be someone else's (or a link to it).
-  await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(socketPath), 0o700);
   assertRendezvous(dirname(socketPath));
   const parent = parentProblem(dirname(dirname(socketPath)));
   if (parent) throw new UntrustedRendezvous(parent, dirname(socketPath));

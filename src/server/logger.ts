@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { makeDirectorySync } from '../fs/make-directory.js';
+import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LOG_LEVELS, type LogLevel } from '../config/schema.js';
 
@@ -17,7 +18,7 @@ export class Logger {
     const line = `${new Date().toISOString()} server[${process.pid}] ${level}: ${message.replace(/\n/g, ' | ')}\n`;
     try {
       if (this.target.file) {
-        mkdirSync(dirname(this.target.file), { recursive: true });
+        makeDirectorySync(dirname(this.target.file));
         appendFileSync(this.target.file, line);
       } else {
         process.stderr.write(line);

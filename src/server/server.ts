@@ -1,5 +1,6 @@
+import { makeDirectory } from '../fs/make-directory.js';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +103,7 @@ export async function runServer(options: ServerOptions): Promise<number> {
   for (const note of accessNotes) log.info(note);
 
   const cacheDir = start.loaded.config.cache_dir;
-  await mkdir(join(cacheDir, 'tmp'), { recursive: true });
+  await makeDirectory(join(cacheDir, 'tmp'));
   // Nothing the server does may depend on the TMPDIR of whichever shell started it.
   process.env.TMPDIR = join(cacheDir, 'tmp');
   process.chdir(locations.stateDir);

@@ -1,3 +1,4 @@
+import { makeDirectorySync } from '../fs/make-directory.js';
 /**
  * The watchdog of bin/hoard's lanes (dist/sh-watchdog.mjs; started by sh-watchdog.ts). A POSIX shell
  * cannot bound a read (dash has no `read -t`): a shell whose server took its request and then went
@@ -7,7 +8,7 @@
  * A server that dies closes the pipe: the shells read end-of-file anyway, and this process exits.
  * Node built-ins only: it starts once per server and does nothing else.
  */
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { laneOwner, REPLIES_DIR, TAKEN_DIR, TOLD_DIR } from '../protocol/lanes.js';
 
@@ -58,7 +59,7 @@ export function tellWaitingShells(lanesDir: string, serverPid: number, told: Set
       continue;
     }
     try {
-      mkdirSync(join(lanesDir, TOLD_DIR), { recursive: true, mode: 0o700 });
+      makeDirectorySync(join(lanesDir, TOLD_DIR), 0o700);
       writeFileSync(join(lanesDir, TOLD_DIR, id), '');
     } catch {
       // Not marked, not told: the next look tries again.

@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { makeDirectorySync } from '../fs/make-directory.js';
+import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -8,7 +9,7 @@ import { dirname } from 'node:path';
 export function logError(path: string, source: string, message: string): void {
   try {
     // The log names sources and arguments: the user's alone, whatever the build's umask.
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeDirectorySync(dirname(path), 0o700);
     appendFileSync(path, `${new Date().toISOString()} ${source}[${process.pid}] ${message.replace(/\n/g, ' | ')}\n`, {
       mode: 0o600,
     });
