@@ -10,16 +10,16 @@ let sequence = 0;
 /**
  * restoreFiles (restore-files.ts) without blocking the caller's event loop: for the server, which writes
  * the fast path's hits and keeps answering others while a large copy runs (its reads and writes in the
- * thread pool, its hashing in steps). The same checks: every copy's sha256, each file under a temporary name renamed
- * into place, no temporary file left behind. A file is put in place only while `wanted` says so (a copy
+ * thread pool, its hashing in steps). The same checks: every copy's sha256, each file under a temporary
+ * name renamed into place, no temporary file left behind. A file is put in place only while `wanted` says so (a copy
  * may outlast the caller's wait for it); otherwise it is not, and this throws.
  */
 export async function restoreFilesAsync(
   files: readonly RestoreFile[],
   wanted: () => boolean = () => true,
 ): Promise<string[]> {
-  // Side by side: one file's chunks are read and written in the thread pool while another's are hashed. All are
-  // settled before a failure is reported, so none lands after the caller has moved on.
+  // Side by side: one file's chunks are read and written in the thread pool while another's are hashed.
+  // All are settled before a failure is reported, so none lands after the caller has moved on.
   const settled = await Promise.allSettled(files.map((file) => restoreOne(file, wanted)));
   const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
