@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,6 +42,12 @@ describe.each([
     const digest = await copy(join(dir, 'blob'), join(dir, 'copy'));
     expect(digest).not.toBe(sha256(bytes));
     expect(digest).toBe(sha256(readFileSync(join(dir, 'copy'))));
+  });
+
+  // /dev/full takes the open and fails every write with ENOSPC: a disk that fills up in the middle of a copy.
+  it.runIf(existsSync('/dev/full'))('fails when a write fails, whichever chunk it is', async () => {
+    writeFileSync(join(dir, 'blob'), randomBytes(3 << 20));
+    await expect(copy(join(dir, 'blob'), '/dev/full')).rejects.toThrow(/ENOSPC/);
   });
 
   it('fails on a missing blob', async () => {
