@@ -49,6 +49,26 @@ describe('restoreFilesAsync: a hit written by the server', () => {
     expect(readdirSync(dir).sort()).toEqual(['blob', 'libdemo.rlib']);
   });
 
+  it('refuses a large blob damaged past its first chunks, with nothing put in place and no temporary file', async () => {
+    const bytes = Buffer.alloc(5 << 20, 3);
+    const damaged = Buffer.from(bytes);
+    damaged[(4 << 20) + 99] = 4;
+    writeFileSync(join(dir, 'blob'), damaged);
+    writeFileSync(join(dir, 'small'), 'rmeta');
+    await expect(
+      restoreFilesAsync([
+        { path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256(bytes) },
+        { path: join(dir, 'libdemo.rmeta'), mode: 0o644, from: join(dir, 'small'), sha256: sha256('rmeta') },
+      ]),
+    ).rejects.toBeInstanceOf(CorruptCopy);
+    // The sound file beside it may land (a restore that fails is followed by a compile that rewrites both).
+    expect(
+      readdirSync(dir)
+        .filter((name) => name !== 'libdemo.rmeta')
+        .sort(),
+    ).toEqual(['blob', 'small']);
+  });
+
   it('lets the event loop turn while a large file is copied and checked', async () => {
     const bytes = Buffer.alloc(48 << 20, 7);
     writeFileSync(join(dir, 'blob'), bytes);
@@ -63,7 +83,7 @@ describe('restoreFilesAsync: a hit written by the server', () => {
       { path: join(dir, 'libbig.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256(bytes) },
     ]);
     done = true;
-    // The copy and each chunk of the check are trips through the thread pool: the loop turns between them.
+    // Each chunk's read and write are trips through the thread pool: the loop turns between them.
     expect(turns).toBeGreaterThan(10);
   });
 });

@@ -1,41 +1,25 @@
-import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, open, rename, rm, stat } from 'node:fs/promises';
 import { fileIdentity } from '../fs/file-identity.js';
+import { copyFileHashed } from '../fs/hashed-copy.js';
 import type { RestoreFile } from '../protocol/messages.js';
 import { CorruptCopy } from './restore-files.js';
 
 let sequence = 0;
 
-/** sha256 of a file as written, read back in chunks: each read a trip through the thread pool, each hash step under a millisecond. */
-async function sha256Of(path: string, chunk: Buffer): Promise<string> {
-  const hash = createHash('sha256');
-  const handle = await open(path, 'r');
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      hash.update(chunk.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
-}
-
 /**
  * restoreFiles (restore-files.ts) without blocking the caller's event loop: for the server, which writes
- * the fast path's hits and keeps answering others while a large copy runs (a clone or copy_file_range
- * in the thread pool). The same checks: every copy's sha256, each file under a temporary name renamed
- * into place, no temporary file left behind. A file is put in place only while `wanted` says so (a copy
+ * the fast path's hits and keeps answering others while a large copy runs (its reads and writes in the
+ * thread pool, its hashing in steps). The same checks: every copy's sha256, each file under a temporary
+ * name renamed into place, no temporary file left behind. A file is put in place only while `wanted` says so (a copy
  * may outlast the caller's wait for it); otherwise it is not, and this throws.
  */
 export async function restoreFilesAsync(
   files: readonly RestoreFile[],
   wanted: () => boolean = () => true,
 ): Promise<string[]> {
-  // Side by side: one file's copy runs in the thread pool while another's check is hashed. All are
-  // settled before a failure is reported, so none lands after the caller has moved on.
+  // Side by side: one file's chunks are read and written in the thread pool while another's are hashed.
+  // All are settled before a failure is reported, so none lands after the caller has moved on.
   const settled = await Promise.allSettled(files.map((file) => restoreOne(file, wanted)));
   const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
@@ -47,9 +31,9 @@ async function restoreOne(file: RestoreFile, wanted: () => boolean): Promise<str
   const temporary = `${file.path}.hoard-${process.pid}-a${(sequence += 1)}`;
   try {
     if ('from' in file) {
-      await copyFile(file.from, temporary, constants.COPYFILE_FICLONE);
-      if (file.sha256 !== undefined && (await sha256Of(temporary, Buffer.allocUnsafe(1 << 20))) !== file.sha256)
-        throw new CorruptCopy(file.path);
+      // What lands in the out-dir is what was hashed: the bytes are checked on their way into the copy.
+      if (file.sha256 === undefined) await copyFile(file.from, temporary, constants.COPYFILE_FICLONE);
+      else if ((await copyFileHashed(file.from, temporary)) !== file.sha256) throw new CorruptCopy(file.path);
     } else {
       const handle = await open(temporary, 'w');
       try {

@@ -85,4 +85,17 @@ describe('restoreFiles', () => {
     expect(sent).toEqual([expect.objectContaining({ type: 'restore-failed', corrupt: true })]);
     expect(readdirSync(dir).sort()).toEqual(['blob']);
   });
+
+  it('refuses a large blob damaged past its first chunk: nothing put in place, no temporary file', () => {
+    const bytes = Buffer.alloc(5 << 20, 3);
+    const damaged = Buffer.from(bytes);
+    damaged[(4 << 20) + 99] = 4;
+    writeFileSync(join(dir, 'blob'), damaged);
+    const target = join(dir, 'libdemo.rlib');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    expect(() => restoreFiles([{ path: target, from: join(dir, 'blob'), sha256 }])).toThrow(
+      /does not match its recorded sha256/,
+    );
+    expect(readdirSync(dir)).toEqual(['blob']);
+  });
 });

@@ -1,6 +1,6 @@
 import { chmodSync, constants, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileIdentity } from '../fs/file-identity.js';
-import { fileSha256Sync } from '../fs/file-sha256.js';
+import { copyFileHashedSync } from '../fs/hashed-copy.js';
 import { PROTOCOL_VERSION, type HitReply, type RestoreFile } from '../protocol/messages.js';
 import type { Connection } from '../client/connection.js';
 import { filesOutsidePlaces, outputPlaces } from './reply-bounds.js';
@@ -25,10 +25,10 @@ export function restoreFiles(files: readonly RestoreFile[]): string[] {
     const temporary = `${file.path}.hoard-${process.pid}-${index}`;
     try {
       if ('from' in file) {
-        copyFileSync(file.from, temporary, constants.COPYFILE_FICLONE);
-        // What reaches the out-dir is checked, not what the cache holds: bit rot under an unchanged
-        // file identity, and a copy gone wrong, both show here.
-        if (file.sha256 !== undefined && fileSha256Sync(temporary) !== file.sha256) throw new CorruptCopy(file.path);
+        // What reaches the out-dir is what was hashed: each chunk is hashed and that same buffer written,
+        // so bit rot under an unchanged file identity shows here, whatever the cache's identity says.
+        if (file.sha256 === undefined) copyFileSync(file.from, temporary, constants.COPYFILE_FICLONE);
+        else if (copyFileHashedSync(file.from, temporary) !== file.sha256) throw new CorruptCopy(file.path);
       } else writeFileSync(temporary, file.text);
       if (file.mode !== undefined) chmodSync(temporary, file.mode);
       renameSync(temporary, file.path);

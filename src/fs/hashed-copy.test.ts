@@ -1,0 +1,56 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { copyFileHashed, copyFileHashedSync } from './hashed-copy.js';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hoard-hashed-copy-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+// Sizes around the chunks (256 KiB async, 1 MiB sync) and the ring of buffers: empty, one byte, exact
+// multiples, one over, and more chunks than buffers with a short tail.
+const sizes = [0, 1, 256 << 10, (256 << 10) + 1, 1 << 20, (1 << 20) + 1, (5 << 20) + 12345];
+
+describe.each([
+  ['copyFileHashed', copyFileHashed],
+  ['copyFileHashedSync', async (from: string, to: string) => copyFileHashedSync(from, to)],
+] as const)('%s', (_name, copy) => {
+  it.each(sizes)('copies %i bytes exactly and returns their sha256', async (size) => {
+    const bytes = randomBytes(size);
+    writeFileSync(join(dir, 'blob'), bytes);
+    writeFileSync(join(dir, 'copy'), 'longer than some of the copies: replaced, not overwritten in place');
+    const digest = await copy(join(dir, 'blob'), join(dir, 'copy'));
+    expect(readFileSync(join(dir, 'copy')).equals(bytes)).toBe(true);
+    expect(digest).toBe(sha256(bytes));
+  });
+
+  it('gives the digest of the bytes it wrote: a damaged blob is copied as it is and shows in the digest', async () => {
+    const bytes = randomBytes(3 << 20);
+    const damaged = Buffer.from(bytes);
+    damaged.writeUInt8(damaged.readUInt8((2 << 20) + 7) ^ 0x10, (2 << 20) + 7);
+    writeFileSync(join(dir, 'blob'), damaged);
+    const digest = await copy(join(dir, 'blob'), join(dir, 'copy'));
+    expect(digest).not.toBe(sha256(bytes));
+    expect(digest).toBe(sha256(readFileSync(join(dir, 'copy'))));
+  });
+
+  // /dev/full takes the open and fails every write with ENOSPC: a disk that fills up in the middle of a copy.
+  it.runIf(existsSync('/dev/full'))('fails when a write fails, whichever chunk it is', async () => {
+    writeFileSync(join(dir, 'blob'), randomBytes(3 << 20));
+    await expect(copy(join(dir, 'blob'), '/dev/full')).rejects.toThrow(/ENOSPC/);
+  });
+
+  it('fails on a missing blob', async () => {
+    await expect(copy(join(dir, 'evicted-blob'), join(dir, 'copy'))).rejects.toThrow(/ENOENT/);
+  });
+});
