@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { copyFileHashed, copyFileHashedSync } from './hashed-copy.js';
+import { cloneOrCopyHashed, cloneOrCopyHashedSync, copyFileHashed, copyFileHashedSync } from './hashed-copy.js';
 
 let dir: string;
 
@@ -52,5 +52,56 @@ describe.each([
 
   it('fails on a missing blob', async () => {
     await expect(copy(join(dir, 'evicted-blob'), join(dir, 'copy'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe.each([
+  ['cloneOrCopyHashed', cloneOrCopyHashed, 'async'],
+  ['cloneOrCopyHashedSync', cloneOrCopyHashedSync, 'sync'],
+] as const)('%s', (_name, restoreCopy, kind) => {
+  // This machine's file system may not clone: the clone is injected, a plain copy standing in for one.
+  const cloner = (refusal?: string) => {
+    const calls: string[] = [];
+    const clone = (from: string, to: string): void => {
+      calls.push(to);
+      if (refusal) throw Object.assign(new Error(refusal), { code: refusal });
+      copyFileSync(from, to);
+    };
+    return { calls, clone: kind === 'async' ? async (from: string, to: string) => clone(from, to) : clone };
+  };
+  const run = async (from: string, to: string, clone: unknown): Promise<string> =>
+    (restoreCopy as (from: string, to: string, clone: unknown) => string | Promise<string>)(from, to, clone);
+
+  it('where the file system clones, hashes the clone: a damaged blob shows in the digest', async () => {
+    const out = join(dir, 'clones');
+    mkdirSync(out);
+    const bytes = randomBytes((1 << 20) + 3);
+    writeFileSync(join(dir, 'blob'), bytes);
+    const { calls, clone } = cloner();
+    expect(await run(join(dir, 'blob'), join(out, 'a'), clone)).toBe(sha256(bytes));
+    expect(readFileSync(join(out, 'a')).equals(bytes)).toBe(true);
+    bytes.writeUInt8(bytes.readUInt8(5) ^ 1, 5);
+    writeFileSync(join(dir, 'blob'), bytes);
+    expect(await run(join(dir, 'blob'), join(out, 'b'), clone)).toBe(sha256(bytes));
+    expect(calls).toHaveLength(2);
+  });
+
+  it('where it refuses, copies with the hash and does not try that out-dir again; other errors are thrown', async () => {
+    const out = join(dir, 'no-clones');
+    mkdirSync(out);
+    const bytes = randomBytes(300_000);
+    writeFileSync(join(dir, 'blob'), bytes);
+    const { calls, clone } = cloner('EOPNOTSUPP');
+    for (const name of ['a', 'b']) {
+      expect(await run(join(dir, 'blob'), join(out, name), clone)).toBe(sha256(bytes));
+      expect(readFileSync(join(out, name)).equals(bytes)).toBe(true);
+    }
+    expect(calls).toEqual([join(out, 'a')]);
+
+    const elsewhere = join(dir, 'full');
+    mkdirSync(elsewhere);
+    await expect(run(join(dir, 'blob'), join(elsewhere, 'a'), cloner('ENOSPC').clone)).rejects.toMatchObject({
+      code: 'ENOSPC',
+    });
   });
 });

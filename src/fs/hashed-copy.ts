@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
+import { copyFile, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileSha256Sync } from './file-sha256.js';
 
 /**
  * Copies of a file that hash the very bytes they write, for a restore's check (docs/decisions.md): each
@@ -92,6 +94,74 @@ export function copyFileHashedSync(from: string, to: string): string {
     }
   } finally {
     closeSync(source);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Answers of a clone (FICLONE) where the file system cannot share extents between the two paths: ext4,
+ * tmpfs, two file systems. Any other error is the copy's own and is thrown.
+ */
+const NO_CLONE_HERE = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY']);
+
+/** Clones a file, sharing its extents (btrfs, XFS); throws one of NO_CLONE_HERE where it cannot. */
+export type Clone = (from: string, to: string) => Promise<void>;
+export type CloneSync = (from: string, to: string) => void;
+
+const cloneFile: Clone = (from, to) => copyFile(from, to, constants.COPYFILE_FICLONE_FORCE);
+const cloneFileSync: CloneSync = (from, to) => copyFileSync(from, to, constants.COPYFILE_FICLONE_FORCE);
+
+/** Out-dirs whose file system refused a clone: there, restores go straight to the hashed copy. */
+const cloneRefused = new Set<string>();
+
+function refusesClones(error: unknown, to: string): boolean {
+  if (!NO_CLONE_HERE.has((error as NodeJS.ErrnoException).code ?? '')) return false;
+  cloneRefused.add(dirname(to));
+  return true;
+}
+
+/**
+ * A restore's copy and its digest. Where the file system clones, the clone shares the blob's blocks
+ * (no bytes written, no space taken in target/), and reading it for the digest reads those very blocks;
+ * elsewhere, the hashed copy. Either way the digest is of what is now at `to`.
+ */
+export async function cloneOrCopyHashed(from: string, to: string, clone: Clone = cloneFile): Promise<string> {
+  if (!cloneRefused.has(dirname(to))) {
+    try {
+      await clone(from, to);
+      return await fileSha256(to);
+    } catch (error) {
+      if (!refusesClones(error, to)) throw error;
+    }
+  }
+  return copyFileHashed(from, to);
+}
+
+export function cloneOrCopyHashedSync(from: string, to: string, clone: CloneSync = cloneFileSync): string {
+  if (!cloneRefused.has(dirname(to))) {
+    try {
+      clone(from, to);
+      return fileSha256Sync(to);
+    } catch (error) {
+      if (!refusesClones(error, to)) throw error;
+    }
+  }
+  return copyFileHashedSync(from, to);
+}
+
+/** sha256 of a file read in chunks through the thread pool, each hash step under a millisecond. */
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
   }
   return hash.digest('hex');
 }

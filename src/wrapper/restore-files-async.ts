@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { chmod, copyFile, open, rename, rm, stat } from 'node:fs/promises';
 import { fileIdentity } from '../fs/file-identity.js';
-import { copyFileHashed } from '../fs/hashed-copy.js';
+import { cloneOrCopyHashed } from '../fs/hashed-copy.js';
 import type { RestoreFile } from '../protocol/messages.js';
 import { CorruptCopy } from './restore-files.js';
 
@@ -33,7 +33,7 @@ async function restoreOne(file: RestoreFile, wanted: () => boolean): Promise<str
     if ('from' in file) {
       // What lands in the out-dir is what was hashed: the bytes are checked on their way into the copy.
       if (file.sha256 === undefined) await copyFile(file.from, temporary, constants.COPYFILE_FICLONE);
-      else if ((await copyFileHashed(file.from, temporary)) !== file.sha256) throw new CorruptCopy(file.path);
+      else if ((await cloneOrCopyHashed(file.from, temporary)) !== file.sha256) throw new CorruptCopy(file.path);
     } else {
       const handle = await open(temporary, 'w');
       try {

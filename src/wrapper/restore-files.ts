@@ -1,6 +1,6 @@
 import { chmodSync, constants, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileIdentity } from '../fs/file-identity.js';
-import { copyFileHashedSync } from '../fs/hashed-copy.js';
+import { cloneOrCopyHashedSync } from '../fs/hashed-copy.js';
 import { PROTOCOL_VERSION, type HitReply, type RestoreFile } from '../protocol/messages.js';
 import type { Connection } from '../client/connection.js';
 import { filesOutsidePlaces, outputPlaces } from './reply-bounds.js';
@@ -28,7 +28,7 @@ export function restoreFiles(files: readonly RestoreFile[]): string[] {
         // What reaches the out-dir is what was hashed: each chunk is hashed and that same buffer written,
         // so bit rot under an unchanged file identity shows here, whatever the cache's identity says.
         if (file.sha256 === undefined) copyFileSync(file.from, temporary, constants.COPYFILE_FICLONE);
-        else if (copyFileHashedSync(file.from, temporary) !== file.sha256) throw new CorruptCopy(file.path);
+        else if (cloneOrCopyHashedSync(file.from, temporary) !== file.sha256) throw new CorruptCopy(file.path);
       } else writeFileSync(temporary, file.text);
       if (file.mode !== undefined) chmodSync(temporary, file.mode);
       renameSync(temporary, file.path);
