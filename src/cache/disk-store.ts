@@ -1,5 +1,18 @@
-import { constants, readFileSync, statSync } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  write,
+  writeFileSync,
+} from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DigestMemo } from '../hash/digest-memo.js';
@@ -100,21 +113,24 @@ function parseEntry(text: string): Entry | string {
     : `entry.json does not match the entry format: ${result.error.issues[0]?.message ?? ''}`;
 }
 
+const writeAt = promisify(write);
+
 /**
- * Writes `bytes` as a new file and gives its identity. One write call per pass through the thread pool
- * (writeFile would cut a large blob into many small writes, each a trip there and back).
+ * Writes `bytes` as a new file and gives its identity. The bytes in one write, in the thread pool
+ * (writeFile would cut a large blob into many small writes, each a trip there and back); opening,
+ * stat and close synchronously, which is cheaper than waiting for the pool behind decompressions.
  */
 async function writeBlob(path: string, bytes: Buffer): Promise<string> {
-  const handle = await open(path, 'wx', cacheFileMode());
+  const fd = openSync(path, 'wx', cacheFileMode());
   try {
     let written = 0;
     while (written < bytes.length) {
-      const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, written);
+      const { bytesWritten } = await writeAt(fd, bytes, written, bytes.length - written, written);
       written += bytesWritten;
     }
-    return fileIdentity(await handle.stat({ bigint: true }));
+    return fileIdentity(fstatSync(fd, { bigint: true }));
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -339,9 +355,11 @@ export class DiskStore {
   ): Promise<number> {
     const entry: Entry = { ...described, seal: sealOf(key, described) };
     const entryText = JSON.stringify(entry);
-    await writeFile(join(dir, 'entry.json'), entryText);
+    // A few hundred bytes and a directory: synchronous, cheaper than trips through the thread pool,
+    // where they would wait behind decompressions and large copies (a remote hit waits for them).
+    writeFileSync(join(dir, 'entry.json'), entryText);
     const bytes = entry.outputs.reduce((sum, output) => sum + output.size, 0) + Buffer.byteLength(entryText);
-    await mkdir(join(this.entriesDir, key.slice(0, 2)), { recursive: true });
+    mkdirSync(join(this.entriesDir, key.slice(0, 2)), { recursive: true });
     if (!(await this.renameIntoPlace(key, dir, options))) return 0;
     this.remember(key, bytes, Date.now());
     // Renaming the directory leaves entry.json's identity as it was written.
@@ -356,7 +374,7 @@ export class DiskStore {
   private async renameIntoPlace(key: string, dir: string, options: CommitOptions): Promise<boolean> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await rename(dir, this.entryDir(key));
+        renameSync(dir, this.entryDir(key));
         return true;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -373,7 +391,7 @@ export class DiskStore {
    */
   async importEntry(key: string, content: EntryContent, options: CommitOptions = {}): Promise<ImportedEntry> {
     const dir = join(this.tmpDir, `imported-${uniqueSuffix()}`);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     try {
       // Written side by side: each write is a trip through the thread pool, and a hit waits for all of them.
       const identities = await Promise.all(
@@ -384,7 +402,8 @@ export class DiskStore {
       const bytes = await this.publish(key, dir, { ...rest, outputs: described }, options);
       return { bytes, identities };
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      // Renamed into place, normally: only what is left of a failed import is removed.
+      if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
     }
   }
 

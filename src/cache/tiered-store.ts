@@ -91,6 +91,8 @@ export class TieredStore {
    * keeps what is there (Redis SET NX) would leave it for every machine to fetch and refuse again.
    */
   private readonly damagedRemotely = new Set<string>();
+  /** Remote manifests being merged into the local one: a lookup of the same direct key waits for it and is then local. */
+  private readonly merging = new Map<string, Promise<void>>();
 
   constructor(private readonly options: TieredStoreOptions) {
     this.local = options.local;
@@ -148,6 +150,7 @@ export class TieredStore {
     now: CurrentState,
     count: CountChange = this.options.count,
   ): Promise<string | undefined> {
+    await this.merging.get(directKey);
     const local = await this.manifests.find(directKey, now);
     if (local !== undefined) return local;
     for (const remote of this.levels) {
@@ -157,13 +160,17 @@ export class TieredStore {
         entry.envDeps.every(([name, value]) => now.env(name) === value),
       )?.resultKey;
       if (likely !== undefined) this.startFetch(likely, count, true);
-      this.manifests
+      const merged: Promise<void> = this.manifests
         .merge(directKey, entries)
         .catch((error: unknown) =>
           this.options.log.warn(
             `could not keep ${remote.storage.label}'s manifest ${directKey}: ${(error as Error).message}`,
           ),
-        );
+        )
+        .finally(() => {
+          if (this.merging.get(directKey) === merged) this.merging.delete(directKey);
+        });
+      this.merging.set(directKey, merged);
       let found: string | undefined;
       try {
         found = await this.manifests.findIn(entries, now);
