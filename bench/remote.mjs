@@ -5,7 +5,9 @@
 // bench/project's build; then each round builds on a "fresh machine": an empty local cache (a new
 // HOARD_DIR), `cargo clean`, the remote read-only. Beside it, in the same rounds: no cache, hoard's warm
 // build from its own local disk, and sccache's warm build from its local disk (Debian's sccache 0.4 has no
-// remote backends, so its local warm build is the floor of any sccache build from a remote). Then cold
+// remote backends, so its local warm build is the floor of any sccache build from a remote). The fresh
+// machine's server is started before the clock runs, as the warm build's is (it is already running); its
+// start is timed on its own. Then cold
 // builds (empty local cache) with no remote, with an unreachable one (a closed port) and with one that
 // accepts connections and never answers. And for C, test/fixtures/c-project through ccache with
 // `remote_storage = redis://…` and `remote_only = true` against hoard on the same redis-server.
@@ -185,6 +187,8 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
     sccacheLocal: [],
     redisFresh: [],
     s3Fresh: [],
+    redisStart: [],
+    s3Start: [],
     coldNoRemote: [],
     coldUnreachable: [],
     coldSilent: [],
@@ -215,6 +219,17 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
         results.sccacheLocal.push(build(`sccache warm from its local disk, round ${round}`, sccacheEnv));
       for (const kind of ['redis', 's3']) {
         const fresh = machine(remotes[kind](true));
+        // Started before the clock runs, as the warm build's server is; its start is reported on its own.
+        results[`${kind}Start`].push(
+          timed(
+            `hoard server start on a fresh machine (${kind}), round ${round}`,
+            hoard,
+            ['server', 'start'],
+            fresh,
+            dir,
+            log,
+          ),
+        );
         results[`${kind}Fresh`].push(build(`hoard on a fresh machine from ${kind}, round ${round}`, fresh));
         counters[kind] = stats(fresh).counters;
         stop(fresh);
@@ -283,7 +298,7 @@ function report(results, counters, c, rounds, haveSccache) {
 C (test/fixtures/c-project, \`make clean && make\`, ${c.gcc.length} rounds, medians): gcc alone ${median(c.gcc).toFixed(0)} ms, ccache with
 \`remote_storage = redis://…\` and \`remote_only = true\` ${median(c.ccache).toFixed(0)} ms, hoard on a fresh machine from the same
 redis-server ${median(c.hoard).toFixed(0)} ms (${x(median(c.hoard), median(c.ccache))} ccache's; an empty local cache, its server started
-before the clock runs). The Rust fresh-machine rows include starting the fresh machine's server.
+before the clock runs).
 `
     : '\nC: not measured (ccache, make or gcc missing).\n';
   return `## Fresh machine, team cache
@@ -293,7 +308,9 @@ machine; then, in ${rounds} interleaved rounds, \`cargo clean && cargo build\` o
 remote read-only), beside no cache and the warm builds from each tool's own local disk. Debian's sccache 0.4 is built
 without remote backends (\`SCCACHE_REDIS\` or \`SCCACHE_BUCKET\` stop its server: "cache type is not enabled"), so its
 row is its warm build from its local disk: a floor for any sccache build from a remote. Fastest round counts; all rounds
-in seconds after each cell's label.
+in seconds after each cell's label. The fresh machine's server is started before the clock runs, as the warm build's
+server is already running; \`hoard server start\` on the fresh machine, timed on its own, took
+${all(results.redisStart)} s (Redis) and ${all(results.s3Start)} s (S3).
 
 | build | time | vs sccache (local warm) | vs hoard local warm | rounds |
 |---|---:|---:|---:|---|

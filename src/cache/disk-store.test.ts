@@ -242,7 +242,7 @@ describe('DiskStore', () => {
     ]);
     const other = new DiskStore(join(root, 'other'), new DigestMemo());
     await other.init();
-    expect(await other.importEntry(key, content!)).toBeGreaterThan(0);
+    expect((await other.importEntry(key, content!)).bytes).toBeGreaterThan(0);
     const found = await other.get(key);
     if (found.status !== 'hit') throw new Error(`not a hit: ${found.status}`);
     await restore(other, found.found, { outDir: join(root, 'target-b') });

@@ -1,5 +1,18 @@
-import { constants, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  write,
+  writeFileSync,
+} from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DigestMemo } from '../hash/digest-memo.js';
@@ -38,6 +51,18 @@ export interface FoundEntry {
   dir: string;
   /** When the entry was last marked as used (entry.json's mtime). */
   usedMs: number;
+  /**
+   * Its blobs were written moments ago from bytes checked in memory against the digest recorded when
+   * the entry was made (a remote hit, just imported): the copies a restore makes of them are not read
+   * back for their sha256. Set only for the requests that waited for that import, never by get.
+   */
+  checkedInMemory?: boolean;
+}
+
+/** What importEntry wrote: the bytes added, and each blob's file identity as written. */
+export interface ImportedEntry {
+  bytes: number;
+  identities: string[];
 }
 
 /** A hit's files for the wrapper to write, and what the server learns once they are written. */
@@ -86,6 +111,27 @@ function parseEntry(text: string): Entry | string {
   return result.success
     ? result.data
     : `entry.json does not match the entry format: ${result.error.issues[0]?.message ?? ''}`;
+}
+
+const writeAt = promisify(write);
+
+/**
+ * Writes `bytes` as a new file and gives its identity. The bytes in one write, in the thread pool
+ * (writeFile would cut a large blob into many small writes, each a trip there and back); opening,
+ * stat and close synchronously, which is cheaper than waiting for the pool behind decompressions.
+ */
+async function writeBlob(path: string, bytes: Buffer): Promise<string> {
+  const fd = openSync(path, 'wx', cacheFileMode());
+  try {
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await writeAt(fd, bytes, written, bytes.length - written, written);
+      written += bytesWritten;
+    }
+    return fileIdentity(fstatSync(fd, { bigint: true }));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function uniqueSuffix(): string {
@@ -309,9 +355,11 @@ export class DiskStore {
   ): Promise<number> {
     const entry: Entry = { ...described, seal: sealOf(key, described) };
     const entryText = JSON.stringify(entry);
-    await writeFile(join(dir, 'entry.json'), entryText);
+    // A few hundred bytes and a directory: synchronous, cheaper than trips through the thread pool,
+    // where they would wait behind decompressions and large copies (a remote hit waits for them).
+    writeFileSync(join(dir, 'entry.json'), entryText);
     const bytes = entry.outputs.reduce((sum, output) => sum + output.size, 0) + Buffer.byteLength(entryText);
-    await mkdir(join(this.entriesDir, key.slice(0, 2)), { recursive: true });
+    mkdirSync(join(this.entriesDir, key.slice(0, 2)), { recursive: true });
     if (!(await this.renameIntoPlace(key, dir, options))) return 0;
     this.remember(key, bytes, Date.now());
     // Renaming the directory leaves entry.json's identity as it was written.
@@ -326,7 +374,7 @@ export class DiskStore {
   private async renameIntoPlace(key: string, dir: string, options: CommitOptions): Promise<boolean> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await rename(dir, this.entryDir(key));
+        renameSync(dir, this.entryDir(key));
         return true;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -337,23 +385,25 @@ export class DiskStore {
     }
   }
 
-  /** Writes an entry read from another level (already verified) as the local entry `key`. Returns the bytes added. */
-  async importEntry(key: string, content: EntryContent, options: CommitOptions = {}): Promise<number> {
+  /**
+   * Writes an entry read from another level (already verified) as the local entry `key`. Returns the
+   * bytes added (0 when an intact entry was kept) and the identities of the blobs as written.
+   */
+  async importEntry(key: string, content: EntryContent, options: CommitOptions = {}): Promise<ImportedEntry> {
     const dir = join(this.tmpDir, `imported-${uniqueSuffix()}`);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     try {
       // Written side by side: each write is a trip through the thread pool, and a hit waits for all of them.
-      const described: Entry['outputs'] = await Promise.all(
-        content.entry.outputs.map(async (output, index) => {
-          const blob = join(dir, String(index));
-          await writeFile(blob, content.blobs[index]!);
-          return { ...output, identity: fileIdentity(await stat(blob, { bigint: true })) };
-        }),
+      const identities = await Promise.all(
+        content.entry.outputs.map((_output, index) => writeBlob(join(dir, String(index)), content.blobs[index]!)),
       );
+      const described = content.entry.outputs.map((output, index) => ({ ...output, identity: identities[index] }));
       const { seal: _seal, ...rest } = content.entry;
-      return await this.publish(key, dir, { ...rest, outputs: described }, options);
+      const bytes = await this.publish(key, dir, { ...rest, outputs: described }, options);
+      return { bytes, identities };
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      // Renamed into place, normally: only what is left of a failed import is removed.
+      if (existsSync(dir)) await rm(dir, { recursive: true, force: true });
     }
   }
 
@@ -426,7 +476,12 @@ export class DiskStore {
       // The file there is already this output (cargo re-ran a compile whose inputs did not change, after
       // a checkout or a touch): rewriting it would cost a copy and tell cargo that dependents are stale.
       if (await this.alreadyInPlace(path, output)) continue;
-      plan.files.push({ path, mode: output.mode, from: blob, sha256: output.sha256 });
+      // Bytes written from memory checked against the entry's digest count as checked: no read-back.
+      plan.files.push(
+        found.checkedInMemory
+          ? { path, mode: output.mode, from: blob }
+          : { path, mode: output.mode, from: blob, sha256: output.sha256 },
+      );
       plan.digests.push(output.digest);
       plan.bytes += output.size;
     }

@@ -62,6 +62,14 @@ function loadZstd(): Promise<Zstd> {
   return zstd;
 }
 
+/**
+ * Loads zstd in the background, for a server that has remotes: its first remote hit then does not wait
+ * for the addon to load (a failure is reported by the first encode or decode, as without this).
+ */
+export function loadCodecAhead(): void {
+  loadZstd().catch(() => undefined);
+}
+
 function digestOf(kind: ObjectKind, key: string, body: Uint8Array): Buffer {
   return createHash('sha256').update(digestPrefix(kind, key)).update(body).digest();
 }

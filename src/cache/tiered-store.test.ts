@@ -135,6 +135,51 @@ describe('TieredStore', () => {
     expect(readFileSync(join(found.found.dir, '0'), 'utf8')).toBe('rlib bytes '.repeat(1000));
   });
 
+  it("restores a remote hit's blobs, just written from the checked object, without reading the copies back; later hits check every copy", async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    const outDir = join(root, 'b', 'target');
+    const [first, second] = await Promise.all([b.get(KEY), b.get(KEY)]);
+    for (const lookup of [first, second]) {
+      if (lookup.status !== 'hit') throw new Error(`not a hit: ${lookup.status}`);
+      expect(lookup.found.checkedInMemory).toBe(true);
+      const plan = await b.local.planRestore(lookup.found, { outDir });
+      expect(plan.files).toEqual([
+        { path: join(outDir, 'libdemo.rlib'), mode: 0o644, from: join(lookup.found.dir, '0') },
+      ]);
+    }
+    // From the local disk, the copy is checked against the sha256 recorded when the entry was made.
+    const local = await b.get(KEY);
+    if (local.status !== 'hit') throw new Error(`not a hit: ${local.status}`);
+    expect(local.found.checkedInMemory).toBeUndefined();
+    const plan = await b.local.planRestore(local.found, { outDir });
+    expect(plan.files[0]).toMatchObject({ sha256: local.found.entry.outputs[0]!.sha256 });
+  });
+
+  it('checks the copies of an imported entry whose blobs were replaced before the request took it', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const b = await machine('b', [{ storage: shared, readOnly: true }]);
+    // The same key stored locally (a compile here) after the import wrote its blobs: not what the import wrote.
+    const importEntry = b.local.importEntry.bind(b.local);
+    b.local.importEntry = async (key, content, options) => {
+      const imported = await importEntry(key, content, options);
+      await b.local.remove(key);
+      await compileAndStore(b, 'b');
+      return imported;
+    };
+    const lookup = await b.get(KEY);
+    if (lookup.status !== 'hit') throw new Error(`not a hit: ${lookup.status}`);
+    expect(lookup.found.checkedInMemory).toBeUndefined();
+    const plan = await b.local.planRestore(lookup.found, { outDir: join(root, 'b', 'elsewhere') });
+    expect(plan.files[0]).toMatchObject({ sha256: lookup.found.entry.outputs[0]!.sha256 });
+  });
+
   it('fetches the entry a remote manifest names while the lookup checks the files, and counts its hit when a request takes it', async () => {
     const shared = new MemoryStorage('redis://shared');
     const a = await machine('a', [{ storage: shared, readOnly: false }]);

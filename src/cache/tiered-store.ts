@@ -7,6 +7,7 @@ import {
   decodeObject,
   encodeEntryObject,
   encodeObject,
+  loadCodecAhead,
   type EntryContent,
 } from './entry-object.js';
 import {
@@ -66,7 +67,8 @@ interface Fetched {
 /** One fetch of an entry: what it brought (undefined when no remote had it intact), and its import once a request takes it. */
 interface Fetch {
   fetched: Promise<Fetched | undefined>;
-  imported?: Promise<boolean>;
+  /** The identities of the entry's blobs as the import wrote them; undefined when it brought nothing. */
+  imported?: Promise<string[] | undefined>;
 }
 
 export const DEFAULT_COMPRESSION_LEVEL = 3;
@@ -89,11 +91,14 @@ export class TieredStore {
    * keeps what is there (Redis SET NX) would leave it for every machine to fetch and refuse again.
    */
   private readonly damagedRemotely = new Set<string>();
+  /** Remote manifests being merged into the local one: a lookup of the same direct key waits for it and is then local. */
+  private readonly merging = new Map<string, Promise<void>>();
 
   constructor(private readonly options: TieredStoreOptions) {
     this.local = options.local;
     this.manifests = options.manifests;
     this.levels = options.remotes ?? [];
+    if (this.levels.length > 0) loadCodecAhead();
     this.compressionLevel = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
     this.uploads = new UploadQueue({
       limit: options.uploadQueueLimit ?? DEFAULT_UPLOAD_QUEUE_LIMIT,
@@ -115,6 +120,7 @@ export class TieredStore {
    */
   configure(settings: { remotes?: readonly RemoteLevel[]; compressionLevel?: number }): void {
     if (settings.remotes) {
+      if (settings.remotes.length > 0) loadCodecAhead();
       const kept = new Set(settings.remotes.map((remote) => remote.storage));
       const dropped = this.levels.filter((remote) => !kept.has(remote.storage));
       this.levels = settings.remotes;
@@ -144,6 +150,7 @@ export class TieredStore {
     now: CurrentState,
     count: CountChange = this.options.count,
   ): Promise<string | undefined> {
+    await this.merging.get(directKey);
     const local = await this.manifests.find(directKey, now);
     if (local !== undefined) return local;
     for (const remote of this.levels) {
@@ -153,13 +160,17 @@ export class TieredStore {
         entry.envDeps.every(([name, value]) => now.env(name) === value),
       )?.resultKey;
       if (likely !== undefined) this.startFetch(likely, count, true);
-      this.manifests
+      const merged: Promise<void> = this.manifests
         .merge(directKey, entries)
         .catch((error: unknown) =>
           this.options.log.warn(
             `could not keep ${remote.storage.label}'s manifest ${directKey}: ${(error as Error).message}`,
           ),
-        );
+        )
+        .finally(() => {
+          if (this.merging.get(directKey) === merged) this.merging.delete(directKey);
+        });
+      this.merging.set(directKey, merged);
       let found: string | undefined;
       try {
         found = await this.manifests.findIn(entries, now);
@@ -236,19 +247,29 @@ export class TieredStore {
     if (this.levels.length === 0 && !pending) return local;
     const fetch = pending ?? this.startFetch(key, count, false);
     fetch.imported ??= this.importFetched(key, fetch, count);
-    return (await fetch.imported) ? this.local.get(key) : local;
+    const identities = await fetch.imported;
+    if (!identities) return local;
+    const imported = await this.local.get(key);
+    // The blobs there are still those the import wrote from the object checked in memory (not replaced
+    // since by a store of the same key): their copies need no read-back (see FoundEntry).
+    if (
+      imported.status === 'hit' &&
+      imported.found.entry.outputs.every((output, index) => output.identity === identities[index])
+    )
+      return { status: 'hit', found: { ...imported.found, checkedInMemory: true } };
+    return imported;
   }
 
-  /** Writes what a fetch brought into the local disk and counts the remote's hit; false when it brought nothing. */
-  private async importFetched(key: string, fetch: Fetch, count: CountChange): Promise<boolean> {
+  /** Writes what a fetch brought into the local disk and counts the remote's hit; undefined when it brought nothing. */
+  private async importFetched(key: string, fetch: Fetch, count: CountChange): Promise<string[] | undefined> {
     try {
       const fetched = await fetch.fetched;
-      if (!fetched) return false;
+      if (!fetched) return undefined;
       const started = performance.now();
-      await this.local.importEntry(key, fetched.content, { overwrite: true });
+      const { identities } = await this.local.importEntry(key, fetched.content, { overwrite: true });
       this.options.log.debug(`${key}: written to the local disk in ${Math.round(performance.now() - started)} ms`);
       count((counters) => increment(counters.remoteHits, fetched.from));
-      return true;
+      return identities;
     } finally {
       if (this.fetches.get(key) === fetch) this.fetches.delete(key);
     }
