@@ -104,8 +104,9 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
   });
 
   // Every call the shell fast path leaves to Node parses it. It grew past 16 KiB with what a hit must
-  // check (the bounds of a reply, each copy's sha256); the limit keeps it from growing unnoticed.
+  // check (the bounds of a reply, each copy's sha256), past 18 KiB with the hashed copy and the clone
+  // tried first on copy-on-write file systems; the limit keeps it from growing unnoticed.
   it('stays small: every compiler call parses it', () => {
-    expect(statSync(bundle).size).toBeLessThan(18 * 1024);
+    expect(statSync(bundle).size).toBeLessThan(20 * 1024);
   });
 });
