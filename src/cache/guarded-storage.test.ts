@@ -65,6 +65,8 @@ function guarded(options: { readOnly?: boolean } = {}) {
 const bytes = (text: string) => new TextEncoder().encode(text);
 /** A call that may fail: the failure is what the tier above would take as a miss. */
 const settled = <T>(call: Promise<T>): Promise<T | StorageError> => call.catch((error: StorageError) => error);
+/** Lets a probe running in the background settle (the scripted storage's limit is 30 ms). */
+const probeSettled = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 80));
 
 describe('GuardedStorage', () => {
   it('passes calls through and counts lookups that found something and those that did not', async () => {
@@ -101,17 +103,40 @@ describe('GuardedStorage', () => {
 
     advance(10_001);
     inner.next = [new StorageError('error', 'fake://remote: connection refused')];
-    await settled(storage.get('e/4'));
+    expect(await storage.get('e/4')).toBeUndefined();
+    await probeSettled();
     expect(inner.calls).toEqual(['get e/1', 'get e/4']);
     advance(10_001);
     await storage.get('e/5');
     expect(inner.calls).toHaveLength(2);
     advance(10_000);
     inner.values.set('e/6', bytes('six'));
-    expect(await storage.get('e/6')).toEqual(bytes('six'));
+    // The probe's lookup is a miss; the one after a probe that was answered goes through.
+    expect(await storage.get('e/6')).toBeUndefined();
+    await probeSettled();
     expect(storage.status().state).toBe('ok');
+    expect(await storage.get('e/6')).toEqual(bytes('six'));
     expect(logged.filter((line) => line.startsWith('warn'))).toHaveLength(1);
     expect(logged.at(-1)).toMatch(/^info remote fake:\/\/remote answers again \(it failed 2 times in a row/);
+  });
+
+  it('after a failure, a lookup never waits for the remote: the probe after the cool-off runs beside it', async () => {
+    const { inner, storage, counters, advance } = guarded();
+    inner.next = ['hang'];
+    await settled(storage.get('e/1'));
+    expect(counters.timeouts).toBe(1);
+    advance(10_001);
+    inner.next = ['hang'];
+    // Answered at once, while the probe of the same key waits for its limit.
+    expect(await storage.get('e/2')).toBeUndefined();
+    expect(inner.calls).toEqual(['get e/1', 'get e/2']);
+    expect(inner.aborted).toBe(1);
+    // While it runs, the remote is left alone.
+    expect(await storage.get('e/3')).toBeUndefined();
+    await probeSettled();
+    expect(inner.aborted).toBe(2);
+    expect(counters).toMatchObject({ timeouts: 2, skipped: 2, misses: 0 });
+    expect(inner.calls).toEqual(['get e/1', 'get e/2']);
   });
 
   it('logs each kind of failure once per run of failures', async () => {
@@ -123,9 +148,11 @@ describe('GuardedStorage', () => {
     ];
     await settled(storage.get('a'));
     advance(20_001);
-    await settled(storage.get('b'));
+    await storage.get('b');
+    await probeSettled();
     advance(50_001);
-    await settled(storage.get('c'));
+    await storage.get('c');
+    await probeSettled();
     expect(counters).toMatchObject({ authFailures: 2, timeouts: 1 });
     expect(logged.map((line) => /\((\w+)\)/.exec(line)?.[1])).toEqual(['auth', 'timeout']);
     expect(logged[0]).toMatch(/fix its credentials/);

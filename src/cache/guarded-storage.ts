@@ -54,7 +54,8 @@ const ADVICE: Record<StorageFailureKind, string> = {
 /**
  * Any CacheStorage behind bounded calls: every call has a time limit; a failure leaves the remote
  * alone for a cool-off period (lookups answer "not there", uploads are dropped) instead of costing a
- * timeout on every compile; after it one call goes through as a probe. Counts what happens, and logs
+ * timeout on every compile; after it one call goes through as a probe (a lookup's beside the lookup, which
+ * does not wait for it). Counts what happens, and logs
  * each kind of failure once per run of failures. Never throws on get: a remote that fails is a miss.
  */
 export class GuardedStorage implements CacheStorage {
@@ -208,18 +209,42 @@ export class GuardedStorage implements CacheStorage {
    * StorageError (counted and logged here once), as the contract says; the tier above takes it as a miss.
    */
   async get(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    const { operationTimeoutMs, uploadTimeoutMs } = this.options;
-    const result = await this.guarded(
-      operationTimeoutMs,
-      (bounded, progress) => this.inner.get(key, bounded, progress),
-      signal,
-      (totalBytes) => readBudgetMs(totalBytes, operationTimeoutMs, uploadTimeoutMs),
-    );
+    if (this.failingSince !== undefined) {
+      // A lookup is on a compile's path: after a failure it never waits for the remote. Once the
+      // cool-off is over, the probe reads the same key beside it, and the lookups after a probe that
+      // was answered go through again.
+      if (!this.coolingOff()) void this.probe(key);
+      this.options.counters().skipped += 1;
+      return undefined;
+    }
+    const result = await this.read(key, signal);
     if (!result.done) return undefined;
     const counters = this.options.counters();
     if (result.value === undefined) counters.misses += 1;
     else counters.hits += 1;
     return result.value;
+  }
+
+  private read(
+    key: string,
+    signal?: AbortSignal,
+  ): Promise<{ done: true; value: Uint8Array | undefined } | { done: false }> {
+    const { operationTimeoutMs, uploadTimeoutMs } = this.options;
+    return this.guarded(
+      operationTimeoutMs,
+      (bounded, progress) => this.inner.get(key, bounded, progress),
+      signal,
+      (totalBytes) => readBudgetMs(totalBytes, operationTimeoutMs, uploadTimeoutMs),
+    );
+  }
+
+  /** The one call after a cool-off, off any compile's path: its outcome (counted, logged) is the remote's state. */
+  private async probe(key: string): Promise<void> {
+    try {
+      await this.read(key);
+    } catch {
+      // Counted and logged by guarded; the cool-off starts again.
+    }
   }
 
   /** Uploads unless read-only; throws StorageError when the remote fails or is cooling off (the upload is dropped). */
