@@ -227,11 +227,19 @@ describe('Redis', () => {
     expect(await hanging.guarded.get('e/y')).toBeUndefined();
     expect(hanging.counters).toMatchObject({ timeouts: 1, skipped: 1 });
 
+    // Known by its silence to the connection's first command within connect_timeout, well before the
+    // lookup's own limit.
+    const quiet = guard(await open({ url: `redis://127.0.0.1:${silent.port}`, connect_timeout: '200ms' }), 5000);
+    await expect(quiet.guarded.get('e/x')).rejects.toMatchObject({
+      kind: 'timeout',
+      message: expect.stringMatching(/connected, but no answer to the connection's first command within 200 ms/),
+    });
+
     const nonsense = guard(await open({ url: `redis://127.0.0.1:${garbage.port}` }), 2000);
     await expect(nonsense.guarded.get('e/x')).rejects.toBeInstanceOf(StorageError);
     expect(nonsense.counters.errors + nonsense.counters.timeouts).toBe(1);
     expect(nonsense.counters.hits).toBe(0);
-    await Promise.all([closed.close(), hanging.guarded.close(), nonsense.guarded.close()]);
+    await Promise.all([closed.close(), hanging.guarded.close(), quiet.guarded.close(), nonsense.guarded.close()]);
   });
 
   it('a server that stops under a connected client is an error', async () => {

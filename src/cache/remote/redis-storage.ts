@@ -90,6 +90,7 @@ export class RedisStorage implements CacheStorage {
   private async call<T>(command: () => Promise<T>): Promise<T> {
     if (this.connectionError && AUTH_REPLY.test(this.connectionError.message) && this.client.status !== 'ready')
       throw this.connectionError;
+    await this.ready();
     let listener: ((error: Error) => void) | undefined;
     const refused = new Promise<never>((_resolve, reject) => {
       listener = (error: Error) => {
@@ -106,11 +107,50 @@ export class RedisStorage implements CacheStorage {
     }
   }
 
+  /**
+   * Waits for the connection to be ready, within connect_timeout. A server that accepts connections
+   * and never answers (a hung process, a proxy with nothing behind it) is known by its silence to the
+   * connection's first command, ioredis's ready check: found within connect_timeout, not after a
+   * lookup's whole `timeout`, which every compile asking it first would wait. An error meanwhile (a
+   * refused connection or login) is thrown at once.
+   */
+  private ready(): Promise<void> {
+    if (this.client.status === 'ready') return Promise.resolve();
+    if (this.client.status === 'wait') this.client.connect().catch(() => undefined);
+    const waitMs = this.options.connectTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        this.client.off('error', onError);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = (): void => settle();
+      const onError = (error: Error): void => settle(error);
+      const timer = setTimeout(
+        () =>
+          settle(
+            new StorageError(
+              'timeout',
+              this.client.status === 'connect'
+                ? `${this.label}: connected, but no answer to the connection's first command within ${waitMs} ms (connect_timeout)`
+                : `${this.label}: not connected within ${waitMs} ms (connect_timeout; the connection is ${this.client.status})`,
+            ),
+          ),
+        waitMs,
+      );
+      this.client.on('ready', onReady);
+      this.client.on('error', onError);
+    });
+  }
+
   private key(key: string): string {
     return this.options.prefix ? `${this.options.prefix}:${key}` : key;
   }
 
   private failure(error: unknown, what: string): StorageError {
+    if (error instanceof StorageError) return error;
     const message = (error as Error)?.message ?? String(error);
     const where = `${what} ${this.label}`;
     const connection = this.connectionError?.message ?? '';
