@@ -52,4 +52,9 @@ export interface CacheStorage {
   remove(key: string, signal?: AbortSignal): Promise<void>;
   /** Releases connections; pending calls may fail. */
   close(): Promise<void>;
+  /**
+   * False while a call now would not reach the storage (its guard leaves it alone after a failure), so
+   * the tier above can skip the work of preparing one; absent means it would.
+   */
+  readonly available?: boolean;
 }

@@ -258,6 +258,24 @@ describe('TieredStore', () => {
     expect(counters.uploadsDropped['redis://down']).toBe(2);
   });
 
+  it('prepares no upload for a remote its guard leaves alone: nothing exported or compressed, the upload counted as dropped', async () => {
+    const resting = Object.assign(new MemoryStorage('redis://resting'), { available: false });
+    const tiers = await machine('a', [{ storage: resting, readOnly: false }]);
+    const exported: string[] = [];
+    const exportEntry = tiers.local.exportEntry.bind(tiers.local);
+    tiers.local.exportEntry = async (key) => {
+      exported.push(key);
+      return exportEntry(key);
+    };
+    await compileAndStore(tiers, 'a');
+    await tiers.drain();
+    expect((await tiers.local.get(KEY)).status).toBe('hit');
+    expect(exported).toEqual([]);
+    expect(resting.puts).toEqual([]);
+    expect(resting.gets).toEqual([]);
+    expect(counters.uploadsDropped['redis://resting']).toBe(2);
+  });
+
   it("leaves the counting of lookups and failures to the remote's guard: each failure is counted once", async () => {
     const broken = new MemoryStorage('redis://down');
     broken.failing = true;

@@ -344,19 +344,38 @@ export class TieredStore {
     if (this.writable().length > 0) this.uploads.push(job);
   }
 
+  /**
+   * The writable remotes a call would reach now. An upload to one left alone after a failure is dropped
+   * (counted) before anything is read or compressed for it: during a build against a remote that is
+   * down, compressing every miss's outputs for nothing would take the CPU from the compiles.
+   */
+  private uploadTargets(): RemoteLevel[] {
+    const targets: RemoteLevel[] = [];
+    for (const remote of this.writable()) {
+      if (remote.storage.available === false)
+        this.options.count((counters) => increment(counters.uploadsDropped, remote.storage.label));
+      else targets.push(remote);
+    }
+    return targets;
+  }
+
   private async uploadEntry(key: string, overwrite: boolean): Promise<void> {
+    const targets = this.uploadTargets();
+    if (targets.length === 0) return;
     const content = await this.local.exportEntry(key);
     if (!content) return;
     const value = await encodeEntryObject(key, content, this.compressionLevel);
-    await Promise.all(this.writable().map((remote) => this.write(remote, entryObjectKey(key), value, overwrite)));
+    await Promise.all(targets.map((remote) => this.write(remote, entryObjectKey(key), value, overwrite)));
   }
 
   /** The remote's combinations merged with the local ones: two machines adding to one manifest both keep theirs. */
   private async uploadManifest(directKey: string): Promise<void> {
+    const targets = this.uploadTargets();
+    if (targets.length === 0) return;
     const local = await this.manifests.read(directKey);
     if (local.length === 0) return;
     await Promise.all(
-      this.writable().map(async (remote) => {
+      targets.map(async (remote) => {
         const remoteEntries = (await this.readManifest(remote, directKey, this.options.count)) ?? [];
         const body = Buffer.from(manifestText(mergeManifests(local, remoteEntries)), 'utf8');
         const value = await encodeObject('m', directKey, body, this.compressionLevel);

@@ -75,6 +75,8 @@ export class RedisStorage implements CacheStorage {
           slotsRefreshTimeout: options.connectTimeoutMs * 2,
         })
       : new Redis({ ...common, host, port, db: database });
+    // Each call listens for the connection's errors until it settles: as many at once as compiles ask.
+    this.client.setMaxListeners(0);
     this.client.on('error', (error: Error) => {
       this.connectionError = error;
     });
