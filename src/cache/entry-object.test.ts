@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sealOf, ENTRY_FORMAT, type Entry } from './entry.js';
 import {
@@ -71,6 +72,33 @@ describe('cache objects', () => {
     await expect(decodeObject('m', KEY, value)).rejects.toThrow(/kind/);
     const manifest = await encodeObject('m', KEY, Buffer.from('{"format":1,"entries":[]}'), 3);
     expect((await decodeObject('m', KEY, manifest)).toString()).toBe('{"format":1,"entries":[]}');
+  });
+
+  it('refuses a flipped byte of an uncompressed object, and a compression byte changed to none', async () => {
+    const value = await encodeEntryObject(KEY, { entry: entry(), blobs: [blob] }, 0);
+    for (let at = 8; at < value.length; at += 5) {
+      const flipped = Buffer.from(value);
+      flipped[at] = flipped[at]! ^ 1;
+      await expect(decodeEntryObject(KEY, flipped)).rejects.toBeInstanceOf(CorruptObject);
+    }
+    const compressed = await encodeObject('m', KEY, Buffer.from('{}'), 3);
+    compressed[10] = 0;
+    await expect(decodeObject('m', KEY, compressed)).rejects.toThrow(/digest/);
+  });
+
+  it('still reads objects of layout 1, whose digest is of the decompressed body, and refuses them damaged', async () => {
+    const body = Buffer.from('{"format":1,"entries":[]}');
+    const layoutOne = await encodeObject('m', KEY, body, 3);
+    layoutOne[8] = 1;
+    createHash('sha256').update(`hoard-object-1\0m\0${KEY}\0`).update(body).digest().copy(layoutOne, 16);
+    expect((await decodeObject('m', KEY, layoutOne)).equals(body)).toBe(true);
+    await expect(decodeObject('m', 'cd'.repeat(32), layoutOne)).rejects.toThrow(/digest/);
+    const flipped = Buffer.from(layoutOne);
+    flipped[20] = flipped[20]! ^ 1;
+    await expect(decodeObject('m', KEY, flipped)).rejects.toThrow(/digest/);
+    const future = Buffer.from(layoutOne);
+    future[8] = 3;
+    await expect(decodeObject('m', KEY, future)).rejects.toThrow(/layout 3/);
   });
 
   it('refuses an entry sealed for another key or recording a failure, even in a well-formed object', async () => {

@@ -4,24 +4,31 @@ import { type FrameBound, MalformedFrame, zstdFrameBound } from './zstd-bound.js
 
 /*
  * Objects that travel between cache levels: one object per entry (its description and every output's
- * bytes) or per manifest, compressed with zstd and carrying a sha256 of the key and the uncompressed
- * body, checked on every read. Layout:
+ * bytes) or per manifest, compressed with zstd and carrying a sha256 of the key and of the bytes as
+ * stored, checked on every read. Layout:
  *
  *   0   8 bytes  "HOARDOBJ"
- *   8   1 byte   layout version (1)
+ *   8   1 byte   layout version (2)
  *   9   1 byte   kind: 'e' entry, 'm' manifest
  *   10  1 byte   compression: 0 none, 1 zstd
  *   11  1 byte   0
  *   12  4 bytes  body length, uncompressed (big-endian)
- *   16  32 bytes sha256("hoard-object-1", kind, key, body)
- *   48  …        body, compressed as byte 10 says
+ *   16  32 bytes sha256("hoard-object-2", kind, key, bytes 8–15, payload)
+ *   48  …        payload: the body, compressed as byte 10 says
+ *
+ * The digest covers the payload as stored, not the body it decompresses to: decompression is a
+ * function of the payload, so checking the stored bytes checks the body, and it hashes about a
+ * quarter of the bytes, while the payload decompresses in the thread pool. Layout 1 (a digest of the
+ * body, "hoard-object-1") is still read, so objects written before stay hits.
  *
  * An entry's body: a 4-byte length, the entry's description (entry.json without local-only fields),
  * then each output's bytes in order. A manifest's body: its JSON text.
  */
 
 const MAGIC = Buffer.from('HOARDOBJ', 'latin1');
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
+/** Objects of this layout carry a digest of the decompressed body. */
+const BODY_DIGEST_LAYOUT = 1;
 const HEADER_BYTES = 48;
 /** Larger bodies are refused before they are decompressed: no compile produces them, a zstd bomb might. */
 export const MAX_OBJECT_BODY_BYTES = 2 ** 30;
@@ -70,12 +77,14 @@ export function loadCodecAhead(): void {
   loadZstd().catch(() => undefined);
 }
 
-function digestOf(kind: ObjectKind, key: string, body: Uint8Array): Buffer {
-  return createHash('sha256').update(digestPrefix(kind, key)).update(body).digest();
+/** Layout 2's digest: of the header's fields before it and of the payload as stored. */
+function payloadDigest(kind: ObjectKind, key: string, fields: Uint8Array, payload: Uint8Array): Buffer {
+  return createHash('sha256').update(`hoard-object-2\0${kind}\0${key}\0`).update(fields).update(payload).digest();
 }
 
-function digestPrefix(kind: ObjectKind, key: string): string {
-  return `hoard-object-1\0${kind}\0${key}\0`;
+/** Layout 1's digest: of the decompressed body. */
+function bodyDigest(kind: ObjectKind, key: string, body: Uint8Array): Buffer {
+  return createHash('sha256').update(`hoard-object-1\0${kind}\0${key}\0`).update(body).digest();
 }
 
 /** Wraps a body as an object stored under `key`. Level 0 stores it uncompressed. */
@@ -88,8 +97,8 @@ export async function encodeObject(kind: ObjectKind, key: string, body: Buffer, 
   header[9] = kind.charCodeAt(0);
   header[10] = level > 0 ? 1 : 0;
   header.writeUInt32BE(body.length, 12);
-  digestOf(kind, key, body).copy(header, 16);
   const payload = level > 0 ? await (await loadZstd()).compress(body, level) : body;
+  payloadDigest(kind, key, header.subarray(8, 16), payload).copy(header, 16);
   return Buffer.concat([header, payload]);
 }
 
@@ -98,30 +107,43 @@ export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Ar
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC))
     throw new CorruptObject('not a hoard cache object (truncated or foreign)');
-  if (bytes[8] !== LAYOUT_VERSION)
-    throw new CorruptObject(`an object of layout ${bytes[8]}, this hoard reads ${LAYOUT_VERSION}`);
+  const layout = bytes[8];
+  if (layout !== LAYOUT_VERSION && layout !== BODY_DIGEST_LAYOUT)
+    throw new CorruptObject(
+      `an object of layout ${layout}, this hoard reads ${BODY_DIGEST_LAYOUT} and ${LAYOUT_VERSION}`,
+    );
   if (bytes[9] !== kind.charCodeAt(0))
     throw new CorruptObject(`an object of kind '${String.fromCharCode(bytes[9]!)}' where '${kind}' belongs`);
   const length = bytes.readUInt32BE(12);
   if (length > MAX_OBJECT_BODY_BYTES)
     throw new CorruptObject(`declares ${length} bytes, more than a cache object may hold`);
   const payload = bytes.subarray(HEADER_BYTES);
+  const recorded = bytes.subarray(16, HEADER_BYTES);
+  const mismatch = () =>
+    new CorruptObject('its content does not match its digest (corrupt, or stored under another key)');
   let body: Buffer;
-  if (bytes[10] === 0) body = payload;
-  else if (bytes[10] === 1) {
+  if (bytes[10] === 0) {
+    if (layout === LAYOUT_VERSION && !payloadDigest(kind, key, bytes.subarray(8, 16), payload).equals(recorded))
+      throw mismatch();
+    body = payload;
+  } else if (bytes[10] === 1) {
     checkBound(payload, length);
     // Outside the try: a zstd that cannot be loaded is this installation's problem, not the object's.
     const codec = await loadZstd();
-    try {
-      body = await codec.decompress(payload);
-    } catch (error) {
-      throw new CorruptObject(`does not decompress: ${(error as Error).message}`);
-    }
+    const decompressed = codec.decompress(payload).then(
+      (result) => ({ result }),
+      (error: Error) => ({ error }),
+    );
+    // Hashed here while the thread pool decompresses; the body is used only if the digest matches.
+    if (layout === LAYOUT_VERSION && !payloadDigest(kind, key, bytes.subarray(8, 16), payload).equals(recorded))
+      throw mismatch();
+    const outcome = await decompressed;
+    if ('error' in outcome) throw new CorruptObject(`does not decompress: ${outcome.error.message}`);
+    body = outcome.result;
   } else throw new CorruptObject(`unknown compression ${bytes[10]}`);
   if (body.length !== length)
     throw new CorruptObject(`holds ${body.length} bytes, its header says ${length} (truncated?)`);
-  if (!digestOf(kind, key, body).equals(bytes.subarray(16, HEADER_BYTES)))
-    throw new CorruptObject('its content does not match its digest (corrupt, or stored under another key)');
+  if (layout === BODY_DIGEST_LAYOUT && !bodyDigest(kind, key, body).equals(recorded)) throw mismatch();
   return body;
 }
 
