@@ -249,3 +249,25 @@ describe('a server started in the foreground (as a service manager runs it)', ()
     expect((await status())!.fastPath.served - before!.fastPath.served).toBe(2);
   });
 });
+
+describe('hoard server start', () => {
+  let sandbox: Sandbox;
+
+  beforeAll(() => {
+    sandbox = createSandbox();
+  });
+
+  afterAll(async () => {
+    await sandbox?.dispose();
+  });
+
+  it('returns with the fast path ready: the first compile right after it is answered over a lane', async () => {
+    expectSuccess(await sandbox.hoard(['server', 'start']), 'server start');
+    const source = join(sandbox.root, 'first.c');
+    writeFileSync(source, 'int first(void) { return 1; }\n');
+    expectSuccess(await sandbox.hoard(['gcc', '-c', source, '-o', `${source}.o`], { HOARD_FAST_PATH: '1' }), 'compile');
+    const status = JSON.parse((await sandbox.hoard(['server', 'status', '--json'])).stdout) as FastPathStatus;
+    expect(status.fastPath.served).toBe(1);
+    expect(status.fastPath.declined).toEqual({});
+  });
+});
