@@ -950,7 +950,8 @@ function report(totalSeconds, hoardLogs) {
   const regexBytes = results.regexBytes ?? 0;
   const coldRatio = builds.hoard.cold / builds.none.cold;
   // The rounds are interleaved: a drift of the machine's speed lands on both builds of a round alike, so
-  // the ratio within each round, and their median, say more than two fastest builds of different rounds.
+  // the ratio within each round, and their median, say more than two fastest builds of different rounds:
+  // the cold build's targets are judged by that median (docs/decisions.md).
   const pairedCold = results.coldRounds.hoard.map((seconds, round) => seconds / results.coldRounds.none[round]);
   const medianPairedCold = median(pairedCold);
   const passthroughCold = Math.min(...results.coldRounds.passthrough);
@@ -1083,11 +1084,11 @@ the bundle, the misuse check) is ${st.hoard.median - st.nodeAsHoard.median >= 0 
 | hit rate over all compile requests of the warm build | hoard ${(warmHitRate('hoard') * 100).toFixed(1)} % (${stats.hoard.warm.hits} of ${compileRequests(stats.hoard.warm)}), sccache ${(warmHitRate('sccache') * 100).toFixed(1)} % (${stats.sccache.warm.hits} of ${compileRequests(stats.sccache.warm)}) | |
 | regex hit ≤ 0.25 × sccache's (medians), outputs in place | ${against(hitRatio, 0.25)}${allHits('sccache') && allHits('hoard') ? '' : ' (not all calls were hits)'} | ${verdict(hitRatio <= 0.25 && allHits('hoard'))} |
 | regex hit ≤ 0.25 × sccache's (medians), outputs removed | ${against(removedRatio, 0.25)}${removed.hoard.hits === options.hits ? '' : ' (not all calls were hits)'} | ${verdict(removedRatio <= 0.25 && removed.hoard.hits === options.hits)} |
-| cold build ≤ 1.10 × no cache | ${against(coldRatio, 1.1)} (fastest rounds; within each round, median ${medianPairedCold.toFixed(2)}×; a Node wrapper that only runs the compiler: ${passthroughRatio.toFixed(2)}×) | ${verdict(coldRatio <= 1.1)} |
+| cold build ≤ 1.10 × no cache | ${against(medianPairedCold, 1.1)} (the median of the ratios within each round; fastest rounds: ${coldRatio.toFixed(2)}×; a Node wrapper that only runs the compiler: ${passthroughRatio.toFixed(2)}×) | ${verdict(medianPairedCold <= 1.1)} |
 | without Node (fast path): warm build ≤ 0.20 × sccache's | ${against(warmRatio, 0.2)} | ${verdict(warmRatio <= 0.2)} |
 | without Node: regex hit ≤ 0.10 × sccache's, outputs in place | ${against(hitRatio, 0.1)} | ${verdict(hitRatio <= 0.1 && allHits('hoard'))} |
 | without Node: regex hit ≤ 0.10 × sccache's, outputs removed | ${against(removedRatio, 0.1)} | ${verdict(removedRatio <= 0.1 && removed.hoard.hits === options.hits)} |
-| without Node: cold build ≤ 1.03 × no cache | ${against(coldRatio, 1.03)} (fastest rounds; per-round median ${medianPairedCold.toFixed(2)}×) | ${verdict(coldRatio <= 1.03)} |
+| without Node: cold build ≤ 1.03 × no cache | ${against(medianPairedCold, 1.03)} (the median of the ratios within each round; fastest rounds: ${coldRatio.toFixed(2)}×) | ${verdict(medianPairedCold <= 1.03)} |
 | wrapper start-up ≤ bare node + 15 ms (node without NODE_EXTRA_CA_CERTS) | ${overNode >= 0 ? '+' : ''}${overNode.toFixed(1)} ms | ${verdict(overNode <= 15)} |
 
 ${[
@@ -1100,9 +1101,9 @@ ${[
   removedRatio <= 0.25
     ? `The regex hit with its outputs removed met its target (${removedRatio.toFixed(2)}×).`
     : `The regex hit with its outputs removed missed its target: ${ms(removed.hoard.median)} against sccache's ${ms(removed.sccache.median)} (${removedRatio.toFixed(2)}×, target 0.25×).`,
-  coldRatio <= 1.1
-    ? `The cold build met its target (${coldRatio.toFixed(2)}× the uncached build).`
-    : `The cold build missed its target: ${coldRatio.toFixed(2)}× the uncached build (target 1.10×; the noise between two uncached builds was ${(noise * 100).toFixed(1)} %; a Node wrapper that does nothing but run the compiler took ${passthroughRatio.toFixed(2)}×).`,
+  medianPairedCold <= 1.1
+    ? `The cold build met its target (${medianPairedCold.toFixed(2)}× the uncached build, the median of the ratios within each round).`
+    : `The cold build missed its target: ${medianPairedCold.toFixed(2)}× the uncached build, the median of the ratios within each round (target 1.10×; the noise between two uncached builds was ${(noise * 100).toFixed(1)} %; a Node wrapper that does nothing but run the compiler took ${passthroughRatio.toFixed(2)}×).`,
   overNode <= 15
     ? `Start-up met its target: ${overNode.toFixed(1)} ms over bare node.`
     : `Start-up missed its target: ${overNode.toFixed(1)} ms over bare node (target 15 ms).`,
