@@ -49,6 +49,17 @@ export class CorruptObject extends Error {
   }
 }
 
+/**
+ * An object of a layout newer than this hoard reads (written by a newer hoard sharing the remote): a
+ * miss here, and not damage, so this hoard's uploads do not replace it.
+ */
+export class NewerObject extends Error {
+  constructor(readonly layout: number) {
+    super(`an object of layout ${layout}, newer than this hoard reads (${LAYOUT_VERSION}): upgrade hoard`);
+    this.name = 'NewerObject';
+  }
+}
+
 interface Zstd {
   compress(data: Buffer, level?: number): Promise<Buffer>;
   decompress(data: Buffer): Promise<Buffer>;
@@ -107,7 +118,8 @@ export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Ar
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC))
     throw new CorruptObject('not a hoard cache object (truncated or foreign)');
-  const layout = bytes[8];
+  const layout = bytes[8]!;
+  if (layout > LAYOUT_VERSION) throw new NewerObject(layout);
   if (layout !== LAYOUT_VERSION && layout !== BODY_DIGEST_LAYOUT)
     throw new CorruptObject(
       `an object of layout ${layout}, this hoard reads ${BODY_DIGEST_LAYOUT} and ${LAYOUT_VERSION}`,

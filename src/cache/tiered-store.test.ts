@@ -159,6 +159,32 @@ describe('TieredStore', () => {
     expect(plan.files[0]).toMatchObject({ sha256: local.found.entry.outputs[0]!.sha256 });
   });
 
+  it('takes an object of a newer layout (a newer hoard wrote it) as a miss, not as damage to replace', async () => {
+    const shared = new MemoryStorage('redis://shared');
+    const a = await machine('a', [{ storage: shared, readOnly: false }]);
+    await compileAndStore(a, 'a');
+    await a.drain();
+    const newer = Buffer.from(shared.objects.get(entryObjectKey(KEY))!);
+    newer[8] = 9;
+    shared.objects.set(entryObjectKey(KEY), newer);
+    const warnings: string[] = [];
+    const b = await machine('b', [{ storage: shared, readOnly: false }]);
+    (b as unknown as { options: { log: typeof log } }).options.log = {
+      warn: (message: string) => warnings.push(message),
+      debug: () => undefined,
+    };
+    expect((await b.get(KEY)).status).toBe('miss');
+    expect((await b.get(KEY)).status).toBe('miss');
+    expect(counters.corruptObjects).toEqual({});
+    expect(warnings).toEqual([
+      expect.stringMatching(/redis:\/\/shared: an object of layout 9, newer than this hoard reads/),
+    ]);
+    // Its own store of the key is uploaded as an addition, which leaves the newer object in place.
+    await compileAndStore(b, 'b');
+    await b.drain();
+    expect(shared.objects.get(entryObjectKey(KEY))![8]).toBe(9);
+  });
+
   it('checks the copies of an imported entry whose blobs were replaced before the request took it', async () => {
     const shared = new MemoryStorage('redis://shared');
     const a = await machine('a', [{ storage: shared, readOnly: false }]);

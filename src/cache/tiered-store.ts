@@ -3,6 +3,7 @@ import { increment } from '../stats/counters.js';
 import type { CommitOptions, DiskStore, EntryMetadata, Lookup, StagedOutputs } from './disk-store.js';
 import {
   CorruptObject,
+  NewerObject,
   decodeEntryObject,
   decodeObject,
   encodeEntryObject,
@@ -91,6 +92,8 @@ export class TieredStore {
    * keeps what is there (Redis SET NX) would leave it for every machine to fetch and refuse again.
    */
   private readonly damagedRemotely = new Set<string>();
+  /** Remotes that held an object of a newer layout (said once each). */
+  private readonly newerSeen = new Set<string>();
   /** Remote manifests being merged into the local one: a lookup of the same direct key waits for it and is then local. */
   private readonly merging = new Map<string, Promise<void>>();
 
@@ -213,6 +216,13 @@ export class TieredStore {
 
   /** Counts and logs an object that could not be read; true when the object itself was at fault. */
   private corrupt(remote: RemoteLevel, key: string, error: unknown, count: CountChange): boolean {
+    if (error instanceof NewerObject) {
+      if (!this.newerSeen.has(remote.storage.label)) {
+        this.newerSeen.add(remote.storage.label);
+        this.options.log.warn(`${remote.storage.label}: ${error.message}; such objects are misses here`);
+      }
+      return false;
+    }
     if (
       !(error instanceof CorruptObject) &&
       !(error instanceof SyntaxError) &&
