@@ -10,6 +10,7 @@ import {
   MAX_OBJECT_BODY_BYTES,
   NewerObject,
 } from './entry-object.js';
+import { zstdFrameBound } from './zstd-bound.js';
 
 /** An object of layout 1, zstd-compressed, around `payload`, declaring `length` body bytes (its digest is never reached). */
 function objectWith(payload: Buffer, length: number, kind = 'e'): Buffer {
@@ -57,6 +58,19 @@ describe('cache objects', () => {
       expect(decoded.blobs[0]!.equals(blob)).toBe(true);
       expect(decoded.entry.outputs[0]).not.toHaveProperty('identity');
       expect(decoded.entry.seal).toBe(entry().seal);
+    }
+  });
+
+  it('compresses at the level asked for', async () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `item ${(i * 7919) % 1000} value ${(i * 31) % 97}\n`);
+    const body = Buffer.from(lines.join(''));
+    const sizes = await Promise.all([1, 19].map(async (level) => (await encodeObject('m', KEY, body, level)).length));
+    expect(sizes[1]).toBeLessThan(sizes[0]! * 0.9);
+    // Levels from 16 split blocks, which a bound by block headers alone would take for a zstd bomb.
+    for (const level of [1, 16, 19]) {
+      const value = await encodeObject('m', KEY, body, level);
+      expect(zstdFrameBound(value.subarray(48)).declaredBytes).toBe(body.length);
+      expect((await decodeObject('m', KEY, value)).equals(body)).toBe(true);
     }
   });
 
@@ -131,6 +145,12 @@ describe('cache objects', () => {
     const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58]), ...blocks]);
     const bomb = objectWith(frame, 1000);
     await expect(decodeObject('e', KEY, bomb)).rejects.toThrow(/more than the 1000 bytes its header declares/);
+    // A frame that declares the header's size is held to it by zstd: the blocks' 256 MiB never arrive.
+    const contentSize = Buffer.alloc(4);
+    contentSize.writeUInt32LE(1000);
+    const declaring = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x80, 0x58]), contentSize, ...blocks]);
+    expect(zstdFrameBound(declaring).declaredBytes).toBe(1000);
+    await expect(decodeObject('e', KEY, objectWith(declaring, 1000))).rejects.toThrow(/does not decompress/);
     // Declared as large as it is: still refused, as larger than any cache object may be.
     await expect(decodeObject('e', KEY, objectWith(frame, MAX_OBJECT_BODY_BYTES + 1))).rejects.toBeInstanceOf(
       CorruptObject,

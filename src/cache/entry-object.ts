@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { entrySchema, refusal, type Entry } from './entry.js';
-import { type FrameBound, MalformedFrame, zstdFrameBound } from './zstd-bound.js';
+import { type FrameBound, MalformedFrame, withContentSize, zstdFrameBound } from './zstd-bound.js';
 
 /*
  * Objects that travel between cache levels: one object per entry (its description and every output's
@@ -67,9 +67,13 @@ interface Zstd {
 
 let zstd: Promise<Zstd> | undefined;
 
-/** Loaded when first needed: a server with no remote never loads the native addon. */
+/**
+ * Loaded when first needed: a server with no remote never loads the native addon. The addon's own
+ * functions, not the package's index.js, which drops compress's level (1.2.2 compresses at zstd's
+ * default whatever it is asked), so `compression_level` would change nothing.
+ */
 function loadZstd(): Promise<Zstd> {
-  zstd ??= import('@mongodb-js/zstd').then(
+  zstd ??= import('@mongodb-js/zstd/bindings.js').then(
     (module) => module as unknown as Zstd,
     (error: Error) => {
       throw new Error(
@@ -108,7 +112,7 @@ export async function encodeObject(kind: ObjectKind, key: string, body: Buffer, 
   header[9] = kind.charCodeAt(0);
   header[10] = level > 0 ? 1 : 0;
   header.writeUInt32BE(body.length, 12);
-  const payload = level > 0 ? await (await loadZstd()).compress(body, level) : body;
+  const payload = level > 0 ? withContentSize(await (await loadZstd()).compress(body, level), body.length) : body;
   payloadDigest(kind, key, header.subarray(8, 16), payload).copy(header, 16);
   return Buffer.concat([header, payload]);
 }
@@ -160,19 +164,26 @@ export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Ar
 }
 
 /**
- * Refuses, before decompressing, a payload that could decompress to more than its header declares
- * (a zstd bomb: a few kilobytes of RLE blocks regenerate gigabytes) or that is not one zstd frame.
+ * Refuses, before decompressing, a payload that is not one zstd frame, or that could decompress to more
+ * than its header declares (a zstd bomb: a few kilobytes of RLE blocks regenerate gigabytes). A frame
+ * that declares its content size (hoard writes them so: withContentSize) must declare the header's, and
+ * zstd holds it to that; one that does not (older objects) is bounded by its block headers, which counts
+ * each compressed block at the block maximum: levels from 16 split blocks, so only frames of lower
+ * levels pass that bound, as hoard wrote them before.
  */
 function checkBound(payload: Buffer, declared: number): void {
   let bound: FrameBound;
   try {
-    bound = zstdFrameBound(payload, declared + BOUND_SLACK_BYTES);
+    bound = zstdFrameBound(payload);
   } catch (error) {
     if (error instanceof MalformedFrame) throw new CorruptObject(`does not decompress: ${error.message}`);
     throw error;
   }
-  if (bound.declaredBytes !== undefined && bound.declaredBytes !== declared)
-    throw new CorruptObject(`its zstd frame declares ${bound.declaredBytes} bytes, its header ${declared}`);
+  if (bound.declaredBytes !== undefined) {
+    if (bound.declaredBytes !== declared)
+      throw new CorruptObject(`its zstd frame declares ${bound.declaredBytes} bytes, its header ${declared}`);
+    return;
+  }
   if (bound.maxBytes > declared + BOUND_SLACK_BYTES)
     throw new CorruptObject(`could decompress to more than the ${declared} bytes its header declares (a zstd bomb?)`);
 }

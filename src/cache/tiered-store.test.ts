@@ -11,7 +11,7 @@ import { decodeEntryObject, encodeEntryObject } from './entry-object.js';
 import { ManifestStore } from './manifest-store.js';
 import { entryObjectKey, manifestObjectKey } from './object-keys.js';
 import { StorageError, type CacheStorage, type PutOptions } from './storage.js';
-import { TieredStore, type RemoteLevel } from './tiered-store.js';
+import { TieredStore, type RemoteLevel, type TierLog } from './tiered-store.js';
 
 /** A remote in memory that records what is asked of it; `failing` makes every call throw. */
 class MemoryStorage implements CacheStorage {
@@ -169,8 +169,10 @@ describe('TieredStore', () => {
     shared.objects.set(entryObjectKey(KEY), newer);
     const warnings: string[] = [];
     const b = await machine('b', [{ storage: shared, readOnly: false }]);
-    (b as unknown as { options: { log: typeof log } }).options.log = {
-      warn: (message: string) => warnings.push(message),
+    (b as unknown as { options: { log: TierLog } }).options.log = {
+      warn: (message) => {
+        warnings.push(message);
+      },
       debug: () => undefined,
     };
     expect((await b.get(KEY)).status).toBe('miss');

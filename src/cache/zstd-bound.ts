@@ -87,3 +87,28 @@ export function zstdFrameBound(payload: Uint8Array, limit = Number.MAX_SAFE_INTE
     throw new MalformedFrame(offset > bytes.length ? 'a zstd frame cut short' : 'bytes after the zstd frame');
   return { maxBytes, declaredBytes };
 }
+
+/**
+ * `frame` with its content size (Frame_Content_Size, 4 bytes) declared in its header, when the encoder
+ * left it out (the addon streams, so it never knows the size in advance); the blocks are unchanged. A
+ * frame that declares its size is decompressed into a buffer of exactly that size, and one that
+ * regenerates more or less is refused by zstd itself ("corruption detected"), so no block bound is
+ * needed for it. A header not laid out as expected is returned as it is.
+ */
+export function withContentSize(frame: Buffer, size: number): Buffer {
+  if (frame.length < 6 || frame.readUInt32LE(0) !== FRAME_MAGIC || size > 0xffffffff) return frame;
+  const descriptor = frame[4]!;
+  const singleSegment = (descriptor >> 5) & 1;
+  if (descriptor >> 6 !== 0 || singleSegment) return frame;
+  const at = 5 + 1 + [0, 1, 2, 4][descriptor & 3]!;
+  if (at > frame.length) return frame;
+  const contentSize = Buffer.alloc(4);
+  contentSize.writeUInt32LE(size);
+  return Buffer.concat([
+    frame.subarray(0, 4),
+    Buffer.from([descriptor | (2 << 6)]),
+    frame.subarray(5, at),
+    contentSize,
+    frame.subarray(at),
+  ]);
+}
