@@ -52,4 +52,14 @@ describe('watchConfigFile', () => {
     writeFileSync(file, 'cache_size = "1G"\n');
     await vi.waitFor(() => expect(onChange).toHaveBeenCalled(), { timeout: 5000 });
   });
+
+  it('tells of a file written at once into directories made for it (mkdir -p, then the file)', async () => {
+    const file = join(root, 'config', 'hoard', 'config.toml');
+    const onChange = vi.fn();
+    watcher = watchConfigFile(file, onChange);
+    await settle(300);
+    mkdirSync(join(root, 'config', 'hoard'), { recursive: true });
+    writeFileSync(file, 'cache_size = "1M"\n');
+    await vi.waitFor(() => expect(onChange).toHaveBeenCalled(), { timeout: 5000 });
+  });
 });

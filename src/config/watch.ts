@@ -49,8 +49,10 @@ export function watchConfigFile(file: string, onChange: () => void): ConfigWatch
     depth: relative(root, file).split(sep).length,
     ignored: (path: string) => !onTheWay(path),
   });
-  watcher.on('all', (_event, path) => {
-    if (path === file) changed();
+  watcher.on('all', (event, path) => {
+    // A directory made on the way to the file: the file may have been written into it before chokidar
+    // watched it (mkdir -p, then the file at once), so it is read then too; reading it unchanged is harmless.
+    if (path === file || (event === 'addDir' && file.startsWith(`${path}${sep}`))) changed();
   });
   return {
     close: async () => {
