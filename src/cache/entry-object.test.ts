@@ -69,7 +69,7 @@ describe('cache objects', () => {
     // Levels from 16 split blocks, which a bound by block headers alone would take for a zstd bomb.
     for (const level of [1, 16, 19]) {
       const value = await encodeObject('m', KEY, body, level);
-      expect(zstdFrameBound(value.subarray(48)).declaredBytes).toBe(body.length);
+      expect(zstdFrameBound(value.subarray(48))).toMatchObject({ declaredBytes: body.length, singleSegment: true });
       expect((await decodeObject('m', KEY, value)).equals(body)).toBe(true);
     }
   });
@@ -115,8 +115,10 @@ describe('cache objects', () => {
     const future = Buffer.from(layoutOne);
     future[8] = 3;
     await expect(decodeObject('m', KEY, future)).rejects.toBeInstanceOf(NewerObject);
-    future[8] = 0;
-    await expect(decodeObject('m', KEY, future)).rejects.toBeInstanceOf(CorruptObject);
+    for (const damaged of [0, 16, 130]) {
+      future[8] = damaged;
+      await expect(decodeObject('m', KEY, future)).rejects.toBeInstanceOf(CorruptObject);
+    }
   });
 
   it('refuses an entry sealed for another key or recording a failure, even in a well-formed object', async () => {
@@ -145,12 +147,17 @@ describe('cache objects', () => {
     const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58]), ...blocks]);
     const bomb = objectWith(frame, 1000);
     await expect(decodeObject('e', KEY, bomb)).rejects.toThrow(/more than the 1000 bytes its header declares/);
-    // A frame that declares the header's size is held to it by zstd: the blocks' 256 MiB never arrive.
+    // A windowed frame that declares the header's size: zstd would check that only at its end, having
+    // regenerated all of it in a buffer that wraps, so the block bound refuses it first.
     const contentSize = Buffer.alloc(4);
-    contentSize.writeUInt32LE(1000);
-    const declaring = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x80, 0x58]), contentSize, ...blocks]);
-    expect(zstdFrameBound(declaring).declaredBytes).toBe(1000);
-    await expect(decodeObject('e', KEY, objectWith(declaring, 1000))).rejects.toThrow(/does not decompress/);
+    contentSize.writeUInt32LE(1 << 20);
+    const windowed = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x80, 7 << 3]), contentSize, ...blocks]);
+    expect(zstdFrameBound(windowed)).toMatchObject({ declaredBytes: 1 << 20, singleSegment: false });
+    await expect(decodeObject('e', KEY, objectWith(windowed, 1 << 20))).rejects.toThrow(/a zstd bomb/);
+    // A single-segment frame is held to its declared size by zstd: the blocks' 256 MiB never arrive.
+    const single = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xa0]), contentSize, ...blocks]);
+    expect(zstdFrameBound(single)).toMatchObject({ declaredBytes: 1 << 20, singleSegment: true });
+    await expect(decodeObject('e', KEY, objectWith(single, 1 << 20))).rejects.toThrow(/does not decompress/);
     // Declared as large as it is: still refused, as larger than any cache object may be.
     await expect(decodeObject('e', KEY, objectWith(frame, MAX_OBJECT_BODY_BYTES + 1))).rejects.toBeInstanceOf(
       CorruptObject,

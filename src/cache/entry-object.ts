@@ -27,6 +27,8 @@ import { type FrameBound, MalformedFrame, withContentSize, zstdFrameBound } from
 
 const MAGIC = Buffer.from('HOARDOBJ', 'latin1');
 const LAYOUT_VERSION = 2;
+/** Layouts above LAYOUT_VERSION up to this one are taken for a newer hoard's objects. */
+const NEWER_LAYOUTS_UP_TO = 15;
 /** Objects of this layout carry a digest of the decompressed body. */
 const BODY_DIGEST_LAYOUT = 1;
 const HEADER_BYTES = 48;
@@ -117,13 +119,17 @@ export async function encodeObject(kind: ObjectKind, key: string, body: Buffer, 
   return Buffer.concat([header, payload]);
 }
 
-/** The body of an object read under `key`; throws CorruptObject when it is not exactly what was stored there. */
+/**
+ * The body of an object read under `key`; throws CorruptObject when it is not exactly what was stored
+ * there, NewerObject when a newer hoard wrote it.
+ */
 export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Array): Promise<Buffer> {
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC))
     throw new CorruptObject('not a hoard cache object (truncated or foreign)');
   const layout = bytes[8]!;
-  if (layout > LAYOUT_VERSION) throw new NewerObject(layout);
+  // A few layouts ahead are a newer hoard's; a byte far off is damage (a flipped high bit).
+  if (layout > LAYOUT_VERSION && layout <= NEWER_LAYOUTS_UP_TO) throw new NewerObject(layout);
   if (layout !== LAYOUT_VERSION && layout !== BODY_DIGEST_LAYOUT)
     throw new CorruptObject(
       `an object of layout ${layout}, this hoard reads ${BODY_DIGEST_LAYOUT} and ${LAYOUT_VERSION}`,
@@ -165,27 +171,38 @@ export async function decodeObject(kind: ObjectKind, key: string, value: Uint8Ar
 
 /**
  * Refuses, before decompressing, a payload that is not one zstd frame, or that could decompress to more
- * than its header declares (a zstd bomb: a few kilobytes of RLE blocks regenerate gigabytes). A frame
- * that declares its content size (hoard writes them so: withContentSize) must declare the header's, and
- * zstd holds it to that; one that does not (older objects) is bounded by its block headers, which counts
- * each compressed block at the block maximum: levels from 16 split blocks, so only frames of lower
- * levels pass that bound, as hoard wrote them before.
+ * than its header declares (a zstd bomb: a few kilobytes of RLE blocks regenerate gigabytes). A
+ * single-segment frame (hoard writes them so: withContentSize) must declare the header's length, and
+ * zstd holds it to that. Any other frame (older objects, a body over 128 MiB) is bounded by its block
+ * headers, which count each compressed block at the block maximum: levels from 16 split blocks, so only
+ * such frames of lower levels pass that bound, as hoard wrote them before.
  */
 function checkBound(payload: Buffer, declared: number): void {
   let bound: FrameBound;
   try {
-    bound = zstdFrameBound(payload);
+    bound = zstdFrameBound(payload, declared + BOUND_SLACK_BYTES);
   } catch (error) {
     if (error instanceof MalformedFrame) throw new CorruptObject(`does not decompress: ${error.message}`);
     throw error;
   }
-  if (bound.declaredBytes !== undefined) {
-    if (bound.declaredBytes !== declared)
-      throw new CorruptObject(`its zstd frame declares ${bound.declaredBytes} bytes, its header ${declared}`);
+  if (bound.declaredBytes !== undefined && bound.declaredBytes !== declared)
+    throw new CorruptObject(`its zstd frame declares ${bound.declaredBytes} bytes, its header ${declared}`);
+  if (bound.singleSegment) {
+    // Counting stopped at the limit: the rest of the frame's structure (one frame, nothing after it) is checked whole.
+    if (bound.maxBytes > declared + BOUND_SLACK_BYTES) checkOneFrame(payload);
     return;
   }
   if (bound.maxBytes > declared + BOUND_SLACK_BYTES)
     throw new CorruptObject(`could decompress to more than the ${declared} bytes its header declares (a zstd bomb?)`);
+}
+
+function checkOneFrame(payload: Buffer): void {
+  try {
+    zstdFrameBound(payload);
+  } catch (error) {
+    if (error instanceof MalformedFrame) throw new CorruptObject(`does not decompress: ${error.message}`);
+    throw error;
+  }
 }
 
 /** What an entry object carries: the description and each output's bytes, in order. */

@@ -181,10 +181,15 @@ describe('TieredStore', () => {
     expect(warnings).toEqual([
       expect.stringMatching(/redis:\/\/shared: an object of layout 9, newer than this hoard reads/),
     ]);
-    // Its own store of the key is uploaded as an addition, which leaves the newer object in place.
+    // Its own store of the key is uploaded as an addition, which leaves the newer entry in place, and its
+    // manifest is not merged into the newer one (which would drop what that holds).
+    const newerManifest = Buffer.from(shared.objects.get(manifestObjectKey(DIRECT))!);
+    newerManifest[8] = 9;
+    shared.objects.set(manifestObjectKey(DIRECT), newerManifest);
     await compileAndStore(b, 'b');
     await b.drain();
     expect(shared.objects.get(entryObjectKey(KEY))![8]).toBe(9);
+    expect(Buffer.from(shared.objects.get(manifestObjectKey(DIRECT))!).equals(newerManifest)).toBe(true);
   });
 
   it('checks the copies of an imported entry whose blobs were replaced before the request took it', async () => {

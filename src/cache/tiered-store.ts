@@ -158,7 +158,7 @@ export class TieredStore {
     if (local !== undefined) return local;
     for (const remote of this.levels) {
       const entries = await this.readManifest(remote, directKey, count);
-      if (!entries?.length) continue;
+      if (entries === 'newer' || !entries?.length) continue;
       const likely = entries.find((entry) =>
         entry.envDeps.every(([name, value]) => now.env(name) === value),
       )?.resultKey;
@@ -186,18 +186,19 @@ export class TieredStore {
     return undefined;
   }
 
+  /** The remote's manifest; undefined when it has none it can read, 'newer' when a newer hoard wrote it. */
   private async readManifest(
     remote: RemoteLevel,
     directKey: string,
     count: CountChange,
-  ): Promise<ManifestEntry[] | undefined> {
+  ): Promise<ManifestEntry[] | 'newer' | undefined> {
     const value = await this.read(remote, manifestObjectKey(directKey), count);
     if (!value) return undefined;
     try {
       return parseManifest((await decodeObject('m', directKey, value)).toString('utf8'));
     } catch (error) {
       this.corrupt(remote, manifestObjectKey(directKey), error, count);
-      return undefined;
+      return error instanceof NewerObject ? 'newer' : undefined;
     }
   }
 
@@ -387,6 +388,8 @@ export class TieredStore {
     await Promise.all(
       targets.map(async (remote) => {
         const remoteEntries = (await this.readManifest(remote, directKey, this.options.count)) ?? [];
+        // Merging into it would drop what it holds: a newer hoard's manifest is left as it is.
+        if (remoteEntries === 'newer') return;
         const body = Buffer.from(manifestText(mergeManifests(local, remoteEntries)), 'utf8');
         const value = await encodeObject('m', directKey, body, this.compressionLevel);
         await this.write(remote, manifestObjectKey(directKey), value, true);

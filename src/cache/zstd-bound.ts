@@ -2,9 +2,11 @@
  * How many bytes a zstd frame can decompress to at most, read from its block headers without
  * decompressing (RFC 8878, section 3.1.1): a raw block holds its bytes, an RLE block says how many times
  * its one byte repeats, and a compressed block regenerates at most Block_Maximum_Size (128 KiB, or less
- * with a smaller window). The decoder hoard uses has no output limit, so this bound is what keeps a
- * small object from decompressing into gigabytes: an object whose bound exceeds what its header
- * declares is refused before it is decompressed.
+ * with a smaller window). The decoder hoard uses streams into a growing buffer, so for a frame that is
+ * not single-segment this bound is what keeps a small object from decompressing into gigabytes: an
+ * object whose bound exceeds what its header declares is refused before it is decompressed. A
+ * single-segment frame's window is its declared content size, which zstd's buffer is then limited to:
+ * it refuses such a frame as soon as it regenerates more (withContentSize writes hoard's frames so).
  */
 
 const FRAME_MAGIC = 0xfd2fb528;
@@ -23,6 +25,8 @@ export interface FrameBound {
   maxBytes: number;
   /** What the frame header declares (Frame_Content_Size), when it does. */
   declaredBytes: number | undefined;
+  /** Single_Segment_Flag: the window is the declared content size, and zstd holds the frame to it. */
+  singleSegment: boolean;
 }
 
 /**
@@ -79,36 +83,40 @@ export function zstdFrameBound(payload: Uint8Array, limit = Number.MAX_SAFE_INTE
       offset += size;
     }
     if (offset > bytes.length) throw new MalformedFrame('a zstd block cut short');
-    if (maxBytes > limit) return { maxBytes, declaredBytes };
+    if (maxBytes > limit) return { maxBytes, declaredBytes, singleSegment: singleSegment === 1 };
     if (last) break;
   }
   offset += checksum * 4;
   if (offset !== bytes.length)
     throw new MalformedFrame(offset > bytes.length ? 'a zstd frame cut short' : 'bytes after the zstd frame');
-  return { maxBytes, declaredBytes };
+  return { maxBytes, declaredBytes, singleSegment: singleSegment === 1 };
 }
 
+/** zstd's decoders refuse a window over 2^27 bytes unless told otherwise: larger bodies keep their frame as it is. */
+const SINGLE_SEGMENT_MAX_BYTES = 2 ** 27;
+
 /**
- * `frame` with its content size (Frame_Content_Size, 4 bytes) declared in its header, when the encoder
- * left it out (the addon streams, so it never knows the size in advance); the blocks are unchanged. A
- * frame that declares its size is decompressed into a buffer of exactly that size, and one that
- * regenerates more or less is refused by zstd itself ("corruption detected"), so no block bound is
- * needed for it. A header not laid out as expected is returned as it is.
+ * `frame` as a single-segment frame declaring its content size (4 bytes), when the encoder wrote a
+ * windowed frame without it (the addon streams, so it never knows the size in advance); the blocks are
+ * unchanged, and decode alike since no match reaches further back than the content before it. zstd
+ * holds such a frame to its declared size (see the top of this file), so no block bound is needed for
+ * it, and levels that split blocks (16 and up), which that bound takes for bombs, can be read. A header
+ * not laid out as expected, or a body over SINGLE_SEGMENT_MAX_BYTES, is returned as it is.
  */
 export function withContentSize(frame: Buffer, size: number): Buffer {
-  if (frame.length < 6 || frame.readUInt32LE(0) !== FRAME_MAGIC || size > 0xffffffff) return frame;
+  if (frame.length < 6 || frame.readUInt32LE(0) !== FRAME_MAGIC || size > SINGLE_SEGMENT_MAX_BYTES) return frame;
   const descriptor = frame[4]!;
-  const singleSegment = (descriptor >> 5) & 1;
-  if (descriptor >> 6 !== 0 || singleSegment) return frame;
-  const at = 5 + 1 + [0, 1, 2, 4][descriptor & 3]!;
-  if (at > frame.length) return frame;
+  if (descriptor >> 5 !== 0) return frame;
+  const dictionaryIdBytes = [0, 1, 2, 4][descriptor & 3]!;
+  if (6 + dictionaryIdBytes > frame.length) return frame;
   const contentSize = Buffer.alloc(4);
   contentSize.writeUInt32LE(size);
   return Buffer.concat([
     frame.subarray(0, 4),
-    Buffer.from([descriptor | (2 << 6)]),
-    frame.subarray(5, at),
+    Buffer.from([descriptor | (2 << 6) | (1 << 5)]),
+    // Without the window descriptor (byte 5): a single-segment frame has none.
+    frame.subarray(6, 6 + dictionaryIdBytes),
     contentSize,
-    frame.subarray(at),
+    frame.subarray(6 + dictionaryIdBytes),
   ]);
 }

@@ -44,6 +44,25 @@ async function waitUntilGone(socketPath: string, pid: number | undefined, timeou
   return false;
 }
 
+/** How long `hoard server start` waits for the fast path's lanes once the server answers. */
+const LANES_READY_WAIT_MS = 5000;
+
+/**
+ * The server's status once bin/hoard's fast path has lanes ready (or cannot have any). The socket
+ * answers before the lanes are made (0.1–0.3 s): a build begun right after `hoard server start` would
+ * otherwise send its first compiles through Node. Past the wait, the status as it is.
+ */
+async function statusOnceLanesReady(env: NodeJS.ProcessEnv, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await askServerData('status', env);
+    const fastPath = status?.fastPath;
+    if (!fastPath || fastPath.unsupported || !fastPath.available || fastPath.ready > 0 || Date.now() > deadline)
+      return status;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Runs the server in this process (`hoard server start --foreground`): given by src/bin/cli.ts, which may import the server. */
 export type RunForeground = (options: { foreground: true; logLevel?: LogLevel }) => Promise<number>;
 
@@ -76,7 +95,7 @@ export async function serverCommand(args: string[], runForeground: RunForeground
         },
       );
       connection.close();
-      const status = await askServerData('status', env);
+      const status = await statusOnceLanesReady(env, LANES_READY_WAIT_MS);
       process.stdout.write(`hoard server started (pid ${status?.pid}, socket ${locations.socketPath})\n`);
       return 0;
     }

@@ -28,19 +28,6 @@ function listen(server: Server, path: string): Promise<void> {
 }
 
 /**
- * Checks the socket's directory (the rendezvous: made private, or found private; never chmod-ed, as what
- * is there may be someone else's, or a link to it) and then whether a live server answers on the socket.
- * Throws UntrustedRendezvous for a directory that fails the check: nothing may be made in it.
- */
-export async function otherServerAnswers(socketPath: string): Promise<boolean> {
-  await makeDirectory(dirname(socketPath), 0o700);
-  assertRendezvous(dirname(socketPath));
-  const parent = parentProblem(dirname(dirname(socketPath)));
-  if (parent) throw new UntrustedRendezvous(parent, dirname(socketPath));
-  return isLive(socketPath);
-}
-
-/**
  * Takes the socket path unless a live server holds it. The socket is bound under a private name and
  * renamed into place, so a client never connects to a half-started server; a stale socket left by a
  * crash is simply replaced. Two servers starting at once can both get here: the loser notices later
@@ -50,7 +37,12 @@ export async function takeSocketPath(
   server: Server,
   socketPath: string,
 ): Promise<{ taken: true; inode: bigint } | { taken: false }> {
-  if (await otherServerAnswers(socketPath)) return { taken: false };
+  // Made private, or found private: never chmod-ed, as what is there may be someone else's (or a link to it).
+  await makeDirectory(dirname(socketPath), 0o700);
+  assertRendezvous(dirname(socketPath));
+  const parent = parentProblem(dirname(dirname(socketPath)));
+  if (parent) throw new UntrustedRendezvous(parent, dirname(socketPath));
+  if (await isLive(socketPath)) return { taken: false };
   const privatePath = `${socketPath}.${process.pid}`;
   await rm(privatePath, { force: true });
   await listen(server, privatePath);

@@ -35,7 +35,7 @@ import { SH_LANES_DIR, TOLD_DIR } from '../protocol/lanes.js';
 import { serveShConversation, type FastPathCounts, type WrapperParts } from './sh-lane.js';
 import { startShWatchdog, type ShWatchdog } from './sh-watchdog.js';
 import { Lifecycle } from './lifecycle.js';
-import { otherServerAnswers, ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
+import { ownsSocketPath, releaseSocketPath, takeSocketPath } from './listener.js';
 import { LiveFeed, type CompileReport } from './live-feed.js';
 import { Logger } from './logger.js';
 import { RustHandler } from './rust-handler.js';
@@ -343,15 +343,15 @@ export async function runServer(options: ServerOptions): Promise<number> {
     log,
   });
 
-  // The rendezvous is checked, and a server already answering is left be, before anything is made here.
-  if (await otherServerAnswers(locations.socketPath)) {
+  const taken = await takeSocketPath(netServer, locations.socketPath);
+  if (!taken.taken) {
     log.info('another server already answers on the socket; leaving it be');
+    // Nothing else may keep this process alive: it exits instead of idling beside the server that runs.
     await configWatcher.close();
     return 0;
   }
-  // Lanes before the socket: whoever waits for the socket (`hoard server start`, a wrapper that started
-  // the server) then finds the fast path ready. A build begun right after the start would otherwise send
-  // its first compiles through Node while the lanes were being made.
+  socketInode = taken.inode;
+  await rm(locations.startFailedPath, { force: true });
   await lanes.start();
   if (wrapperParts) {
     // Before any lane is offered: no shell waits on this server without a watchdog.
@@ -359,20 +359,6 @@ export async function runServer(options: ServerOptions): Promise<number> {
       watchdog = startShWatchdog(options.shWatchdogScript, join(locations.lanesDir, SH_LANES_DIR), SH_STALL_MS, log);
     await shLanes.start();
   }
-  const taken = await takeSocketPath(netServer, locations.socketPath);
-  if (!taken.taken) {
-    log.info('another server already answers on the socket; leaving it be');
-    // Nothing else may keep this process alive: it exits instead of idling beside the server that runs.
-    // Its lanes go too (another server took the socket while they were made); a shell that took one
-    // meanwhile sees it close and compiles by itself.
-    await lanes.close();
-    await shLanes.close();
-    watchdog?.close();
-    await configWatcher.close();
-    return 0;
-  }
-  socketInode = taken.inode;
-  await rm(locations.startFailedPath, { force: true });
   log.info(
     `listening on ${locations.socketPath} (version ${HOARD_VERSION}, protocol ${PROTOCOL_VERSION}, cache ${cacheDir})`,
   );
