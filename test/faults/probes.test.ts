@@ -79,11 +79,13 @@ describe('the server killed at random points of a build', () => {
     const kills: string[] = [];
     let lastBuildMs = 1000;
     for (let round = 0; kills.length < 10; round += 1) {
-      if (round >= 25) throw new Error(`only ${kills.length} of 25 kills landed during a build: ${kills.join(', ')}`);
+      if (round >= 40) throw new Error(`only ${kills.length} of 40 kills landed during a build: ${kills.join(', ')}`);
       // Every third round starts from an empty cache, so kills land among misses and stores as well as hits.
       if (round % 3 === 0) rmSync(join(sandbox.root, 'cache', 'hoard', 'entries'), { recursive: true, force: true });
       const pid = await serverPid(sandbox);
-      const delay = Math.floor(Math.random() * lastBuildMs * 0.8);
+      // Within the first half of the last build's time: with the fast path ready from the start, a warm
+      // build of this project takes tens of milliseconds, and later kills mostly miss it.
+      const delay = Math.floor(Math.random() * lastBuildMs * 0.5);
       const started = Date.now();
       const build = execa('make', ['-s', `CC=${HOARD} gcc`, '-j4'], {
         cwd: project,
