@@ -31,7 +31,8 @@ export interface FrameBound {
 
 /**
  * The bound of `payload`, which must be exactly one zstd frame (hoard writes one; anything else, a
- * skippable frame, a second frame or trailing bytes, is refused). Stops counting once past `limit`.
+ * skippable frame, a second frame or trailing bytes, is refused). Stops counting once past `limit`,
+ * except in a single-segment frame, whose size zstd enforces: its structure is always read whole.
  */
 export function zstdFrameBound(payload: Uint8Array, limit = Number.MAX_SAFE_INTEGER): FrameBound {
   const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -83,7 +84,7 @@ export function zstdFrameBound(payload: Uint8Array, limit = Number.MAX_SAFE_INTE
       offset += size;
     }
     if (offset > bytes.length) throw new MalformedFrame('a zstd block cut short');
-    if (maxBytes > limit) return { maxBytes, declaredBytes, singleSegment: singleSegment === 1 };
+    if (maxBytes > limit && !singleSegment) return { maxBytes, declaredBytes, singleSegment: false };
     if (last) break;
   }
   offset += checksum * 4;
