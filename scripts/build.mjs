@@ -1,6 +1,6 @@
-// Builds dist/: the wrapper as a small CommonJS file with Node built-ins only (it runs once per
-// compiler call; what it needs beyond a hit over a lane is a second one), and the command-line tool
-// and server as ESM that load their dependencies.
+// Builds dist/: the wrapper as a small CommonJS file with Node built-ins only, but for the hasher of a
+// hit's copies (it runs once per compiler call; what it needs beyond a hit over a lane is a second one),
+// and the command-line tool and server as ESM that load their dependencies.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
@@ -15,16 +15,20 @@ const common = {
   define: { __HOARD_VERSION__: JSON.stringify(version), __HOARD_BUGS_URL__: JSON.stringify(bugs.url) },
 };
 
+// The CommonJS files load the hasher of restored copies (src/fs/content-hash.ts) from the install's
+// node_modules, by the path of the file itself, only when a hit has copies to check.
+const commonJs = { ...common, define: { ...common.define, 'import.meta.url': '__filename' } };
+
 // What a call needs beyond a hit over a lane (SlowPath in src/wrapper/call.ts), required only then.
 // Written first: a wrapper started during a rebuild finds the new one beside the new hoard.cjs.
 await build({
-  ...common,
+  ...commonJs,
   entryPoints: ['src/wrapper/slow-path.ts'],
   outfile: 'dist/wrapper-slow-path.cjs',
   format: 'cjs',
 });
 await build({
-  ...common,
+  ...commonJs,
   entryPoints: ['src/bin/hoard.ts'],
   outfile: 'dist/hoard.cjs',
   format: 'cjs',

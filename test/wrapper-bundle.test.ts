@@ -10,14 +10,20 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
   const bundle = join(REPO, 'dist', 'hoard.cjs');
   const slowPath = join(REPO, 'dist', 'wrapper-slow-path.cjs');
 
-  it('loads Node built-ins only, so each compile pays for nothing else', () => {
+  it('loads Node built-ins only, and the hasher of restored copies when a hit has some, so each compile pays for nothing else', () => {
     for (const file of [bundle, slowPath]) {
       const source = readFileSync(file, 'utf8');
       const required = [...source.matchAll(/require\(["']([^"']+)["']\)/g)].map(([, name]) => name!);
       expect(required.length).toBeGreaterThan(0);
       const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
       expect(required.filter((name) => !builtins.has(name))).toEqual([]);
-      for (const heavy of ['zod', 'ink', 'execa', 'smol-toml', 'chokidar', 'blake3'])
+      // Loaded from the install's node_modules, beside the file (src/fs/content-hash.ts), not bundled.
+      const loadedByPath = [...source.matchAll(/createRequire\)\(([^)]*)\)\(["']([^"']+)["']\)/g)];
+      expect(loadedByPath.map(([, from, name]) => [from, name])).toEqual([
+        ['__filename', '@napi-rs/blake-hash'],
+        ['__filename', 'blake3-wasm'],
+      ]);
+      for (const heavy of ['zod', 'ink', 'execa', 'smol-toml', 'chokidar', 'blake3', '@napi-rs'])
         expect(source).not.toContain(`node_modules/${heavy}`);
     }
   });
@@ -104,7 +110,7 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
   });
 
   // Every call the shell fast path leaves to Node parses it. It grew past 16 KiB with what a hit must
-  // check (the bounds of a reply, each copy's sha256), past 18 KiB with the hashed copy and the clone
+  // check (the bounds of a reply, each copy's digest), past 18 KiB with the hashed copy and the clone
   // tried first on copy-on-write file systems; the limit keeps it from growing unnoticed.
   it('stays small: every compiler call parses it', () => {
     expect(statSync(bundle).size).toBeLessThan(20 * 1024);

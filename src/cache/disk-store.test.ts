@@ -228,7 +228,7 @@ describe('DiskStore', () => {
     const blob = join(found.found.dir, '1');
     writeFileSync(blob, readFileSync(blob, 'utf8').replace('src/lib.rs', 'src/lib.rz'));
     await expect(store.planRestore(found.found, { outDir: join(root, 'target-c') })).rejects.toThrow(
-      /demo\.d does not match its sha256/,
+      /demo\.d does not match its digest/,
     );
   });
 

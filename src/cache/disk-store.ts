@@ -13,12 +13,12 @@ import {
 } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DigestMemo } from '../hash/digest-memo.js';
 import { cacheFileMode } from '../fs/cache-access.js';
 import { fileIdentity } from '../fs/file-identity.js';
-import { digestFile } from '../hash/blake3.js';
+import { digestContent, digestFile } from '../hash/blake3.js';
 import { entrySchema, ENTRY_FORMAT, refusal, sealOf, type Entry } from './entry.js';
 import type { EntryContent } from './entry-object.js';
 import { ParsedFiles } from '../fs/parsed-files.js';
@@ -54,7 +54,7 @@ export interface FoundEntry {
   /**
    * Its blobs were written moments ago from bytes checked in memory against the digest recorded when
    * the entry was made (a remote hit, just imported): the copies a restore makes of them are not read
-   * back for their sha256. Set only for the requests that waited for that import, never by get.
+   * back for their digest. Set only for the requests that waited for that import, never by get.
    */
   checkedInMemory?: boolean;
 }
@@ -257,7 +257,7 @@ export class DiskStore {
 
   /**
    * The entry, or why its blobs are not what it describes. Sizes only, and a digest where the identity
-   * changed: the bytes themselves are checked against their sha256 as the wrapper writes them.
+   * changed: the bytes themselves are checked against their digest as they are written.
    */
   private async verifyBlobs(dir: string, entry: Entry): Promise<Entry | string> {
     for (const [index, output] of entry.outputs.entries()) {
@@ -329,11 +329,11 @@ export class DiskStore {
         const remembered = source
           ? await this.memo.knownAs(source.path, source.identity)?.catch(() => undefined)
           : undefined;
-        // A file's digest is its sha256 (src/hash/blake3.ts): one pass gives the key's digest and the restore check's.
+        // One pass gives the key's digest and the restore check's (src/hash/blake3.ts).
         const digest = remembered ?? (await digestFile(blob, Number(info.size), true));
         // The crates that depend on this one digest the original as an extern: they need not hash it again.
         await this.rememberOriginal(source, digest);
-        described.push({ ...file, size: Number(info.size), digest, sha256: digest, identity: fileIdentity(info) });
+        described.push({ ...file, size: Number(info.size), digest, identity: fileIdentity(info) });
       }
       return await this.publish(
         key,
@@ -409,7 +409,7 @@ export class DiskStore {
 
   /**
    * The local entry `key` with its outputs' bytes, for another level (an upload), or undefined when
-   * there is none or it is not what it says (each blob is checked against its sha256: never upload bit rot).
+   * there is none or it is not what it says (each blob is checked against its digest: never upload bit rot).
    */
   async exportEntry(key: string): Promise<EntryContent | undefined> {
     const lookup = await this.get(key);
@@ -418,7 +418,7 @@ export class DiskStore {
     const blobs: Buffer[] = [];
     for (const [index, output] of entry.outputs.entries()) {
       const bytes = await readFile(join(dir, String(index)));
-      if (createHash('sha256').update(bytes).digest('hex') !== output.sha256) {
+      if (digestContent(bytes) !== output.digest) {
         await this.remove(key);
         return undefined;
       }
@@ -464,8 +464,7 @@ export class DiskStore {
         // A dep-info of a few kilobytes, in the page cache: read synchronously, cheaper than a trip through the thread pool.
         // The server renders it, so the server checks it (the wrapper checks the copies).
         const bytes = readFileSync(blob);
-        if (createHash('sha256').update(bytes).digest('hex') !== output.sha256)
-          throw new CorruptEntry(`${output.name} does not match its sha256`);
+        if (digestContent(bytes) !== output.digest) throw new CorruptEntry(`${output.name} does not match its digest`);
         const text = fromTemplate(bytes.toString('utf8'), places);
         if (textInPlace(path, text, output.mode)) continue;
         plan.files.push({ path, mode: output.mode, text });
@@ -480,7 +479,7 @@ export class DiskStore {
       plan.files.push(
         found.checkedInMemory
           ? { path, mode: output.mode, from: blob }
-          : { path, mode: output.mode, from: blob, sha256: output.sha256 },
+          : { path, mode: output.mode, from: blob, digest: output.digest },
       );
       plan.digests.push(output.digest);
       plan.bytes += output.size;

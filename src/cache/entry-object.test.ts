@@ -34,7 +34,6 @@ function entry(key = KEY): Entry {
         name: 'libdemo.rlib',
         size: blob.length,
         digest: '1'.repeat(64),
-        sha256: '2'.repeat(64),
         mode: 0o644,
         templated: false,
         identity: '1:2:3:4:5',

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
-/** 2: per-output sha256 (what the wrapper checks as it writes) and the seal. */
-export const ENTRY_FORMAT = 2;
+/** 3: one BLAKE3 digest per output, for keys and for the check of every restored copy (2 had a sha256 beside it). */
+export const ENTRY_FORMAT = 3;
 
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+const hex256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** entry.json: what a compile produced. Output blobs sit beside it as 0, 1, 2, … */
 export const entrySchema = z.object({
@@ -16,10 +16,11 @@ export const entrySchema = z.object({
         .min(1)
         .refine((name) => !name.includes('/') && name !== '..' && name !== '.', 'a plain file name'),
       size: z.number().int().nonnegative(),
-      /** As keys digest files (digestFile: sha256): told to the digest memo for a restored copy. */
-      digest: sha256Hex,
-      /** sha256 of the bytes: the wrapper checks every restored file against it as it writes it. */
-      sha256: sha256Hex,
+      /**
+       * BLAKE3 of the bytes, as keys digest files (digestFile): every restored copy is checked against it
+       * as it is written, and it is told to the digest memo for that copy.
+       */
+      digest: hex256,
       mode: z.number().int().min(0).max(0o777),
       templated: z.boolean(),
       /** fileIdentity() of the blob when it was committed (local disk only; not sealed, not sent to remotes). */
@@ -34,7 +35,7 @@ export const entrySchema = z.object({
   /** Where the entry was made (a worktree label), for "served by" statistics. */
   producer: z.string().optional(),
   /** sealOf(key, entry): covers everything a hit replays, and the key the entry was stored under. */
-  seal: sha256Hex,
+  seal: hex256,
 });
 
 export type Entry = z.infer<typeof entrySchema>;
@@ -47,16 +48,9 @@ export type EntryOutput = Entry['outputs'][number];
  */
 export function sealOf(key: string, entry: Omit<Entry, 'seal'>): string {
   const sealed = [
-    'hoard-entry-seal-1',
+    'hoard-entry-seal-2',
     key,
-    entry.outputs.map((output) => [
-      output.name,
-      output.size,
-      output.digest,
-      output.sha256,
-      output.mode,
-      output.templated,
-    ]),
+    entry.outputs.map((output) => [output.name, output.size, output.digest, output.mode, output.templated]),
     entry.stdout,
     entry.stderr,
     entry.exitCode,

@@ -151,12 +151,12 @@ describe('TieredStore', () => {
         { path: join(outDir, 'libdemo.rlib'), mode: 0o644, from: join(lookup.found.dir, '0') },
       ]);
     }
-    // From the local disk, the copy is checked against the sha256 recorded when the entry was made.
+    // From the local disk, the copy is checked against the digest recorded when the entry was made.
     const local = await b.get(KEY);
     if (local.status !== 'hit') throw new Error(`not a hit: ${local.status}`);
     expect(local.found.checkedInMemory).toBeUndefined();
     const plan = await b.local.planRestore(local.found, { outDir });
-    expect(plan.files[0]).toMatchObject({ sha256: local.found.entry.outputs[0]!.sha256 });
+    expect(plan.files[0]).toMatchObject({ digest: local.found.entry.outputs[0]!.digest });
   });
 
   it('takes an object of a newer layout (a newer hoard wrote it) as a miss, not as damage to replace', async () => {
@@ -210,7 +210,7 @@ describe('TieredStore', () => {
     if (lookup.status !== 'hit') throw new Error(`not a hit: ${lookup.status}`);
     expect(lookup.found.checkedInMemory).toBeUndefined();
     const plan = await b.local.planRestore(lookup.found, { outDir: join(root, 'b', 'elsewhere') });
-    expect(plan.files[0]).toMatchObject({ sha256: lookup.found.entry.outputs[0]!.sha256 });
+    expect(plan.files[0]).toMatchObject({ digest: lookup.found.entry.outputs[0]!.digest });
   });
 
   it('fetches the entry a remote manifest names while the lookup checks the files, and counts its hit when a request takes it', async () => {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { closeSync, constants, copyFileSync, openSync, readSync, writeSync } from 'node:fs';
 import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileSha256Sync } from './file-sha256.js';
+import { createContentHash } from './content-hash.js';
+import { fileDigestSync } from './file-digest-sync.js';
 
 /**
  * Copies of a file that hash the very bytes they write, for a restore's check (docs/decisions.md): each
@@ -19,10 +19,10 @@ const BUFFERS = 4;
 /**
  * The copy for the server: reads and writes are trips through the thread pool, overlapped so that the
  * next chunk is read and the last ones written while this one is hashed on the calling thread (a step
- * well under a millisecond, so the event loop keeps turning). Returns the sha256 of what was written.
+ * well under a millisecond, so the event loop keeps turning). Returns the content digest of what was written.
  */
 export async function copyFileHashed(from: string, to: string): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = createContentHash();
   const source = await open(from, 'r');
   try {
     const target = await open(to, 'w');
@@ -65,7 +65,7 @@ export async function copyFileHashed(from: string, to: string): Promise<string> 
   } finally {
     await source.close();
   }
-  return hash.digest('hex');
+  return hash.digest();
 }
 
 async function writeAll(target: FileHandle, buffer: Buffer, length: number, position: number): Promise<void> {
@@ -79,7 +79,7 @@ let chunk: Buffer | undefined;
 
 /** The same copy for the wrapper, which has nothing else to do meanwhile: one reused buffer, in turn. */
 export function copyFileHashedSync(from: string, to: string): string {
-  const hash = createHash('sha256');
+  const hash = createContentHash();
   chunk ??= Buffer.allocUnsafe(1 << 20);
   const source = openSync(from, 'r');
   try {
@@ -95,7 +95,7 @@ export function copyFileHashedSync(from: string, to: string): string {
   } finally {
     closeSync(source);
   }
-  return hash.digest('hex');
+  return hash.digest();
 }
 
 /**
@@ -129,7 +129,7 @@ export async function cloneOrCopyHashed(from: string, to: string, clone: Clone =
   if (!cloneRefused.has(dirname(to))) {
     try {
       await clone(from, to);
-      return await fileSha256(to);
+      return await fileDigest(to);
     } catch (error) {
       if (!refusesClones(error, to)) throw error;
     }
@@ -141,7 +141,7 @@ export function cloneOrCopyHashedSync(from: string, to: string, clone: CloneSync
   if (!cloneRefused.has(dirname(to))) {
     try {
       clone(from, to);
-      return fileSha256Sync(to);
+      return fileDigestSync(to);
     } catch (error) {
       if (!refusesClones(error, to)) throw error;
     }
@@ -149,9 +149,9 @@ export function cloneOrCopyHashedSync(from: string, to: string, clone: CloneSync
   return copyFileHashedSync(from, to);
 }
 
-/** sha256 of a file read in chunks through the thread pool, each hash step under a millisecond. */
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
+/** The content digest of a file read in chunks through the thread pool, each hash step under a millisecond. */
+async function fileDigest(path: string): Promise<string> {
+  const hash = createContentHash();
   const handle = await open(path, 'r');
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
@@ -163,5 +163,5 @@ async function fileSha256(path: string): Promise<string> {
   } finally {
     await handle.close();
   }
-  return hash.digest('hex');
+  return hash.digest();
 }

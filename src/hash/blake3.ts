@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
-import blake3 from 'blake3-wasm';
 import { digestContent, digestFileHere } from './file-digest.js';
 import { HashWorkers } from './hash-workers.js';
 
 export { digestContent, digestFileHere, digestFileSync } from './file-digest.js';
 
 /**
- * The only place that hashes. Keys, file digests and entry verification all go through here, so the
- * algorithm can change in one place (and bumps CACHE_VERSION when it does).
+ * The only place that hashes (with src/fs/content-hash.ts, which the wrapper's copies share). Keys, file
+ * digests and entry verification all go through here, so the algorithm can change in one place (and
+ * bumps CACHE_VERSION when it does).
  *
- * Keys (short strings) are BLAKE3. A file's digest is its sha256: the same value then names a file in
- * a key (an extern, a source, a toolchain library) and checks a restored copy of it (the entry's
- * `sha256`), so an output is read and hashed once when it is stored, by OpenSSL's native code rather than
- * blake3-wasm, a few times slower here (docs/decisions.md, 2026-12-03).
+ * Everything is BLAKE3. A file's digest names it in a key (an extern, a source, a toolchain library) and
+ * checks every restored copy of it (the entry's `digest`), so an output is read and hashed once when it
+ * is stored, and the hash of a restore's copy is the larger part of a hit's cost: the native addon
+ * hashes at about twice the speed of OpenSSL's sha256 here (docs/decisions.md).
  */
 export function digestBytes(data: Uint8Array | string): string {
-  return blake3.hash(data).toString('hex');
+  return digestContent(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
 }
 
 /** Files up to this size are read and hashed in one call; larger ones in chunks, so that hashing (synchronous)
@@ -64,7 +64,7 @@ export async function digestFile(path: string, knownSize?: number, background = 
 export class KeyHasher {
   /**
    * The framed sections, hashed in one call by digest(): the same bytes as hashing each as it comes,
-   * without a trip into the wasm module for every one (a key has dozens, and every request makes one).
+   * without a trip into the hashing module for every one (a key has dozens, and every request makes one).
    */
   private readonly framed: string[] = [];
   private readonly lines: string[] | undefined;

@@ -1,2 +1,2 @@
 /** Bumped whenever a key input or the entry format changes: old entries then simply stop matching. */
-export const CACHE_VERSION = 4;
+export const CACHE_VERSION = 5;

@@ -11,8 +11,8 @@ import { fileIdentity } from '../fs/file-identity.js';
  * network filesystems), which a whole-second mtime suggests.
  */
 export const TOO_FRESH_MS = 50;
-/** digests.json's format: 2 since a file's digest is its sha256 (format 1 held BLAKE3 digests, never to be mixed with these). */
-const MEMO_FORMAT = 2;
+/** digests.json's format: 3 since a file's digest is BLAKE3 again (format 2 held sha256 digests, never to be mixed with these). */
+const MEMO_FORMAT = 3;
 export const TOO_FRESH_COARSE_MS = 2000;
 
 function tooFresh(info: BigIntStats): boolean {

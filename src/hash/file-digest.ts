@@ -1,22 +1,20 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { contentDigest, createContentHash } from '../fs/content-hash.js';
 
 /*
- * A file's digest (its sha256; see src/hash/blake3.ts), without BLAKE3: the hashing threads load this
- * and not blake3-wasm, whose module each of them would otherwise compile for nothing.
+ * A file's digest (BLAKE3 of its bytes; see src/hash/blake3.ts and src/fs/content-hash.ts). The
+ * hashing threads load this module alone, not the key hashing around it.
  */
 
 /** The digest of a file's bytes (see digestFile), for bytes already in memory. */
-export function digestContent(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export const digestContent = contentDigest;
 
 /** Streams the file through the hash on the calling thread. */
 export async function digestFileHere(path: string): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = createContentHash();
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  return hash.digest();
 }
 
 /** The same digest, read synchronously into one reused buffer (for a hashing thread). */
-export { fileSha256Sync as digestFileSync } from '../fs/file-sha256.js';
+export { fileDigestSync as digestFileSync } from '../fs/file-digest-sync.js';

@@ -11,7 +11,7 @@ export type { HitRatePoint } from '../stats/history.js';
  *
  * Bump PROTOCOL_VERSION whenever a message changes shape.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** What the wrapper sends for every compiler call. Byte payloads are base64. */
 export interface CompileRequest {
@@ -62,7 +62,7 @@ export interface RestoredReport {
 
 /**
  * A hit's files could not be written: the wrapper compiles instead, uncached. With `corrupt`, a copy did
- * not match its sha256 (the cached blob is damaged): the wrapper then waits for the server's `run`
+ * not match its digest (the cached blob is damaged): the wrapper then waits for the server's `run`
  * (store: true), so the compile it runs replaces the entry.
  */
 export interface RestoreFailedReport {
@@ -83,10 +83,10 @@ export type ClientMessage =
 /**
  * A file a hit writes, each appearing whole (written beside it, then renamed): a copy of a cache blob,
  * or a text the server rendered for this build (a dep-info naming its paths). Without `mode` the file
- * gets the default permissions. A copy with `sha256` is checked against it as it is written: a copy
+ * gets the default permissions. A copy with `digest` (BLAKE3) is checked against it as it is written: a copy
  * that does not match is removed and reported as corrupt.
  */
-export type RestoreFile = { path: string; mode?: number } & ({ from: string; sha256?: string } | { text: string });
+export type RestoreFile = { path: string; mode?: number } & ({ from: string; digest?: string } | { text: string });
 
 /**
  * Write `files` (outputs not already in place) and, when there were any, report them with a

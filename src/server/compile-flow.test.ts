@@ -37,7 +37,7 @@ function wrapper(
           return {
             v: PROTOCOL_VERSION,
             type: 'restore-failed',
-            message: 'does not match its recorded sha256',
+            message: 'does not match its recorded digest',
             corrupt: true,
           };
         return { v: PROTOCOL_VERSION, type: 'restored', identities: restoreFiles(last.files) };

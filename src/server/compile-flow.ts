@@ -189,7 +189,7 @@ export class CompileFlow {
     let compiled = false;
     try {
       const directHits = compile.directHits !== false;
-      // A copy that did not match its sha256: the wrapper waits for `run`, and this compile replaces the entry.
+      // A copy that did not match its digest: the wrapper waits for `run`, and this compile replaces the entry.
       let replace = false;
       if (directHits) {
         const served = await this.serveHit(compile, exchange, reply);

@@ -27,7 +27,7 @@ export interface SlowPath {
   refuseRendezvous(call: WrapperCall): Promise<number>;
   /** Logs why the cache could not serve the call, then runs the compiler directly. */
   fallBack(call: WrapperCall, why: string): Promise<number>;
-  /** After a hit whose copy did not match its sha256: compiles as the server's next answer says, so the entry is replaced. */
+  /** After a hit whose copy did not match its digest: compiles as the server's next answer says, so the entry is replaced. */
   replaceCorrupt(call: WrapperCall, connection: Connection, failure: string): Promise<number>;
   /** After a bug in the wrapper (an unexpected exception): says where to report it, then runs the compiler directly. */
   compileAfterBug(argv: string[], error: unknown): Promise<number>;

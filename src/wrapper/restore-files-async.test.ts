@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { contentDigest } from '../fs/content-hash.js';
 import { fileIdentity } from '../fs/file-identity.js';
 import { restoreFilesAsync } from './restore-files-async.js';
 import { CorruptCopy } from './restore-files.js';
@@ -17,13 +17,13 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
+const digest = (bytes: Buffer | string): string => contentDigest(Buffer.from(bytes));
 
 describe('restoreFilesAsync: a hit written by the server', () => {
-  it('copies blobs checked against their sha256 and writes texts, with their modes, and reports what it wrote', async () => {
+  it('copies blobs checked against their digest and writes texts, with their modes, and reports what it wrote', async () => {
     writeFileSync(join(dir, 'blob'), 'binary');
     const identities = await restoreFilesAsync([
-      { path: join(dir, 'build_script_build'), mode: 0o755, from: join(dir, 'blob'), sha256: sha256('binary') },
+      { path: join(dir, 'build_script_build'), mode: 0o755, from: join(dir, 'blob'), digest: digest('binary') },
       { path: join(dir, 'demo.d'), mode: 0o600, text: 'demo.d: src/lib.rs\n' },
     ]);
     expect(readFileSync(join(dir, 'build_script_build'), 'utf8')).toBe('binary');
@@ -37,12 +37,12 @@ describe('restoreFilesAsync: a hit written by the server', () => {
     );
   });
 
-  it('refuses a copy that does not match its sha256, leaving what was there and no temporary file', async () => {
+  it('refuses a copy that does not match its digest, leaving what was there and no temporary file', async () => {
     writeFileSync(join(dir, 'blob'), 'rotten');
     writeFileSync(join(dir, 'libdemo.rlib'), 'before');
     await expect(
       restoreFilesAsync([
-        { path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256('fresh') },
+        { path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob'), digest: digest('fresh') },
       ]),
     ).rejects.toBeInstanceOf(CorruptCopy);
     expect(readFileSync(join(dir, 'libdemo.rlib'), 'utf8')).toBe('before');
@@ -57,8 +57,8 @@ describe('restoreFilesAsync: a hit written by the server', () => {
     writeFileSync(join(dir, 'small'), 'rmeta');
     await expect(
       restoreFilesAsync([
-        { path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256(bytes) },
-        { path: join(dir, 'libdemo.rmeta'), mode: 0o644, from: join(dir, 'small'), sha256: sha256('rmeta') },
+        { path: join(dir, 'libdemo.rlib'), mode: 0o644, from: join(dir, 'blob'), digest: digest(bytes) },
+        { path: join(dir, 'libdemo.rmeta'), mode: 0o644, from: join(dir, 'small'), digest: digest('rmeta') },
       ]),
     ).rejects.toBeInstanceOf(CorruptCopy);
     // The sound file beside it may land (a restore that fails is followed by a compile that rewrites both).
@@ -80,7 +80,7 @@ describe('restoreFilesAsync: a hit written by the server', () => {
     };
     setImmediate(turn);
     await restoreFilesAsync([
-      { path: join(dir, 'libbig.rlib'), mode: 0o644, from: join(dir, 'blob'), sha256: sha256(bytes) },
+      { path: join(dir, 'libbig.rlib'), mode: 0o644, from: join(dir, 'blob'), digest: digest(bytes) },
     ]);
     done = true;
     // Each chunk's read and write are trips through the thread pool: the loop turns between them.

@@ -10,7 +10,7 @@ let sequence = 0;
 /**
  * restoreFiles (restore-files.ts) without blocking the caller's event loop: for the server, which writes
  * the fast path's hits and keeps answering others while a large copy runs (its reads and writes in the
- * thread pool, its hashing in steps). The same checks: every copy's sha256, each file under a temporary
+ * thread pool, its hashing in steps). The same checks: every copy's digest, each file under a temporary
  * name renamed into place, no temporary file left behind. A file is put in place only while `wanted` says so (a copy
  * may outlast the caller's wait for it); otherwise it is not, and this throws.
  */
@@ -32,8 +32,8 @@ async function restoreOne(file: RestoreFile, wanted: () => boolean): Promise<str
   try {
     if ('from' in file) {
       // What lands in the out-dir is what was hashed: the bytes are checked on their way into the copy.
-      if (file.sha256 === undefined) await copyFile(file.from, temporary, constants.COPYFILE_FICLONE);
-      else if ((await cloneOrCopyHashed(file.from, temporary)) !== file.sha256) throw new CorruptCopy(file.path);
+      if (file.digest === undefined) await copyFile(file.from, temporary, constants.COPYFILE_FICLONE);
+      else if ((await cloneOrCopyHashed(file.from, temporary)) !== file.digest) throw new CorruptCopy(file.path);
     } else {
       const handle = await open(temporary, 'w');
       try {

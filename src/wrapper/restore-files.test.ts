@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { contentDigest } from '../fs/content-hash.js';
 import { fileIdentity } from '../fs/file-identity.js';
 import { PROTOCOL_VERSION, type ClientMessage } from '../protocol/messages.js';
 import { restoreFiles, restoreHit } from './restore-files.js';
@@ -67,21 +67,21 @@ describe('restoreFiles', () => {
     expect(sent).toEqual([{ v: PROTOCOL_VERSION, type: 'restore-failed', message: failed?.failure }]);
   });
 
-  it('checks each copy against its sha256 as written: a damaged blob is reported corrupt and leaves nothing behind', () => {
+  it('checks each copy against its digest as written: a damaged blob is reported corrupt and leaves nothing behind', () => {
     writeFileSync(join(dir, 'blob'), 'rlib');
-    const good = createHash('sha256').update('rlib').digest('hex');
+    const good = contentDigest(Buffer.from('rlib'));
     const target = join(dir, 'libdemo.rlib');
-    expect(restoreFiles([{ path: target, from: join(dir, 'blob'), sha256: good }])).toHaveLength(1);
+    expect(restoreFiles([{ path: target, from: join(dir, 'blob'), digest: good }])).toHaveLength(1);
     expect(readFileSync(target, 'utf8')).toBe('rlib');
     rmSync(target);
     // Same size, one byte different: what bit rot under an unchanged file identity looks like to a copy.
     writeFileSync(join(dir, 'blob'), 'rlIb');
     const sent: ClientMessage[] = [];
     const failed = restoreHit({ send: (message) => sent.push(message) }, [
-      { path: target, from: join(dir, 'blob'), sha256: good },
+      { path: target, from: join(dir, 'blob'), digest: good },
     ]);
     expect(failed?.corrupt).toBe(true);
-    expect(failed?.failure).toMatch(/does not match its recorded sha256/);
+    expect(failed?.failure).toMatch(/does not match its recorded digest/);
     expect(sent).toEqual([expect.objectContaining({ type: 'restore-failed', corrupt: true })]);
     expect(readdirSync(dir).sort()).toEqual(['blob']);
   });
@@ -92,9 +92,9 @@ describe('restoreFiles', () => {
     damaged[(4 << 20) + 99] = 4;
     writeFileSync(join(dir, 'blob'), damaged);
     const target = join(dir, 'libdemo.rlib');
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    expect(() => restoreFiles([{ path: target, from: join(dir, 'blob'), sha256 }])).toThrow(
-      /does not match its recorded sha256/,
+    const digest = contentDigest(bytes);
+    expect(() => restoreFiles([{ path: target, from: join(dir, 'blob'), digest }])).toThrow(
+      /does not match its recorded digest/,
     );
     expect(readdirSync(dir)).toEqual(['blob']);
   });

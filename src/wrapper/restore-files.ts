@@ -9,7 +9,7 @@ import { writeOutput } from './sync-io.js';
 /** A copy whose bytes are not the ones the entry recorded: the cached blob is damaged. */
 export class CorruptCopy extends Error {
   constructor(path: string) {
-    super(`the cached copy of ${path} does not match its recorded sha256 (a damaged cache file); it was removed`);
+    super(`the cached copy of ${path} does not match its recorded digest (a damaged cache file); it was removed`);
     this.name = 'CorruptCopy';
   }
 }
@@ -27,8 +27,8 @@ export function restoreFiles(files: readonly RestoreFile[]): string[] {
       if ('from' in file) {
         // What reaches the out-dir is what was hashed: each chunk is hashed and that same buffer written,
         // so bit rot under an unchanged file identity shows here, whatever the cache's identity says.
-        if (file.sha256 === undefined) copyFileSync(file.from, temporary, constants.COPYFILE_FICLONE);
-        else if (cloneOrCopyHashedSync(file.from, temporary) !== file.sha256) throw new CorruptCopy(file.path);
+        if (file.digest === undefined) copyFileSync(file.from, temporary, constants.COPYFILE_FICLONE);
+        else if (cloneOrCopyHashedSync(file.from, temporary) !== file.digest) throw new CorruptCopy(file.path);
       } else writeFileSync(temporary, file.text);
       if (file.mode !== undefined) chmodSync(temporary, file.mode);
       renameSync(temporary, file.path);

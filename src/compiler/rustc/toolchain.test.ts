@@ -1,9 +1,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { digestBytes } from '../../hash/blake3.js';
+import { digestBytes, digestContent } from '../../hash/blake3.js';
 import { DigestMemo } from '../../hash/digest-memo.js';
 import type { ProcessRunner } from '../../exec/process-runner.js';
 import { Toolchains } from './toolchain.js';
@@ -90,24 +89,27 @@ describe('Toolchains', () => {
     expect(await newToolchains().knownVersionOutput(rustc, root, { PATH: '' })).toBeUndefined();
   });
 
-  it('names the sysroot libraries by their sha256, and works out again an identity remembered before file digests were sha256', async () => {
+  it('names the sysroot libraries by their BLAKE3 digest, and works out again an identity remembered with sha256 digests or before either', async () => {
     const { rustc, root, calls, newToolchains } = setUp();
     const identity = await newToolchains().identify(rustc, root, { PATH: '' });
-    const library = createHash('sha256').update('the compiler, as a library').digest('hex');
+    const library = digestContent(Buffer.from('the compiler, as a library'));
     expect(identity.digest).toBe(
       digestBytes(
         ['rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc', `librustc_driver-1234.so ${library}`].join('\n'),
       ),
     );
-    // As an older hoard saved it: without saying how the libraries were digested.
+    // As older hoards saved it: with sha256 digests of the libraries, and without saying how they were digested.
     const persistPath = join(root, 'toolchains.json');
-    const saved = JSON.parse(readFileSync(persistPath, 'utf8')) as Record<string, Record<string, unknown>>;
-    for (const remembered of Object.values(saved)) {
-      delete remembered.libraryDigests;
-      remembered.digest = 'f'.repeat(64);
+    for (const [round, mark] of ['sha256', undefined].entries()) {
+      const saved = JSON.parse(readFileSync(persistPath, 'utf8')) as Record<string, Record<string, unknown>>;
+      for (const remembered of Object.values(saved)) {
+        if (mark === undefined) delete remembered.libraryDigests;
+        else remembered.libraryDigests = mark;
+        remembered.digest = 'f'.repeat(64);
+      }
+      writeFileSync(persistPath, JSON.stringify(saved));
+      expect((await newToolchains().identify(rustc, root, { PATH: '' })).digest).toBe(identity.digest);
+      expect(calls).toHaveLength(4 + 2 * round);
     }
-    writeFileSync(persistPath, JSON.stringify(saved));
-    expect((await newToolchains().identify(rustc, root, { PATH: '' })).digest).toBe(identity.digest);
-    expect(calls).toHaveLength(4);
   });
 });

@@ -15,11 +15,11 @@ export interface ToolchainIdentity {
 }
 
 /**
- * How the libraries' digests in the identity were made: file digests are sha256 (they were BLAKE3). A
+ * How the libraries' digests in the identity were made: file digests are BLAKE3 (they were sha256). A
  * toolchain remembered without this mark is worked out again, or a machine that remembered it before
  * would name the same toolchain otherwise than a fresh one, and the two would share no entry.
  */
-const LIBRARY_DIGESTS = 'sha256';
+const LIBRARY_DIGESTS = 'blake3';
 
 interface RememberedToolchain extends ToolchainIdentity {
   libraryDigests?: typeof LIBRARY_DIGESTS;

@@ -1,0 +1,68 @@
+import { createRequire } from 'node:module';
+
+/**
+ * BLAKE3 of bytes: what names a file in a key and checks every restored copy of an output. The native
+ * addon (@napi-rs/blake-hash, prebuilt for the platforms the registry has) where it loads, otherwise
+ * blake3-wasm: the same digests either way, the addon several times faster (docs/decisions.md). Both are
+ * loaded on first use and by name, so the wrapper's bundle keeps them out (scripts/build.mjs).
+ */
+export interface ContentHash {
+  update(data: Uint8Array): void;
+  /** Lower-case hex, 64 characters. */
+  digest(): string;
+}
+
+export type Implementation = { create(): ContentHash; name: ContentHashName };
+export type ContentHashName = 'native' | 'wasm';
+
+type NativeModule = {
+  Blake3Hasher: new () => { update(input: Uint8Array): unknown; digest(format: 'hex'): string };
+};
+type WasmModule = { createHash(): { update(data: Uint8Array): unknown; digest(encoding: 'hex'): string } };
+
+let chosen: Implementation | undefined;
+
+/** The addon, or undefined where there is no prebuilt one for this platform or it does not load here. */
+export function loadNative(): Implementation | undefined {
+  try {
+    const { Blake3Hasher } = createRequire(import.meta.url)('@napi-rs/blake-hash') as NativeModule;
+    return {
+      name: 'native',
+      create() {
+        const hasher = new Blake3Hasher();
+        return { update: (data) => void hasher.update(data), digest: () => hasher.digest('hex') };
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function loadWasm(): Implementation {
+  const wasm = createRequire(import.meta.url)('blake3-wasm') as WasmModule;
+  return {
+    name: 'wasm',
+    create() {
+      const hasher = wasm.createHash();
+      return { update: (data) => void hasher.update(data), digest: () => hasher.digest('hex') };
+    },
+  };
+}
+
+export function createContentHash(): ContentHash {
+  chosen ??= loadNative() ?? loadWasm();
+  return chosen.create();
+}
+
+/** The digest of bytes already in memory. */
+export function contentDigest(data: Uint8Array): string {
+  const hash = createContentHash();
+  hash.update(data);
+  return hash.digest();
+}
+
+/** Which implementation hashes in this process (for `hoard doctor` and the tests). */
+export function contentHashName(): ContentHashName {
+  chosen ??= loadNative() ?? loadWasm();
+  return chosen.name;
+}
