@@ -5,6 +5,7 @@ import { REASON_HINTS } from '../stats/format.js';
 import type { StatsSnapshot } from '../stats/snapshot.js';
 import {
   cacheCheck,
+  hashingCheck,
   incrementalCheck,
   reasonChecks,
   runChecks,
@@ -72,6 +73,21 @@ const healthy: DoctorFacts = {
 describe('hoard doctor checks', () => {
   it('finds nothing wrong with a set-up machine', () => {
     expect(somethingWrong(runChecks(healthy))).toBe(false);
+  });
+
+  it('says which BLAKE3 hashes restores, what the wasm one costs, and that without either nothing is cached', () => {
+    expect(hashingCheck({ ...healthy, contentHash: 'native' })).toEqual([
+      { id: 'hashing', status: 'ok', message: 'BLAKE3 from the native addon.' },
+    ]);
+    const [wasm] = hashingCheck({ ...healthy, contentHash: 'wasm' });
+    expect(wasm?.status).toBe('info');
+    expect(wasm?.message).toMatch(
+      /^BLAKE3 from blake3-wasm: @napi-rs\/blake-hash has no build that loads on .*; reinstall hoard/,
+    );
+    expect(somethingWrong(runChecks({ ...healthy, contentHash: 'wasm' }))).toBe(false);
+    const [missing] = hashingCheck({ ...healthy, contentHash: 'missing' });
+    expect(missing?.status).toBe('fail');
+    expect(missing?.message).toMatch(/every compile runs uncached: reinstall hoard/);
   });
 
   it('fails when cargo does not go through hoard, naming where the setting came from', () => {

@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
+import type { ContentHashName } from '../fs/content-hash.js';
 import { maskRemotes, remoteLabel, type RemoteConfig } from '../config/remotes.js';
 import type { ConfigKey } from '../config/schema.js';
 import { formatBytes } from '../stats/format-units.js';
@@ -50,6 +51,8 @@ export interface DoctorFacts {
   whyHistory?: SavedHistory;
   /** C and C++: CC/CXX, this directory's CMake build, whether a Cargo.toml is here (doctor-compilers.ts). */
   compilers?: CompilerFacts;
+  /** Which BLAKE3 hashes files in this install (src/fs/content-hash.ts); the server loads the same one. */
+  contentHash?: ContentHashName | 'missing';
 }
 
 const FIX_WRAPPER =
@@ -261,6 +264,29 @@ export function socketCheck(facts: DoctorFacts): Check {
   return { id: 'socket', status: 'ok', message: `socket ${facts.socketPath}.` };
 }
 
+/** Without the native addon every hit's copies are hashed by wasm: correct, but a restore costs more. */
+export function hashingCheck(facts: DoctorFacts): Check[] {
+  if (facts.contentHash === undefined) return [];
+  if (facts.contentHash === 'native')
+    return [{ id: 'hashing', status: 'ok', message: 'BLAKE3 from the native addon.' }];
+  if (facts.contentHash === 'missing')
+    return [
+      {
+        id: 'hashing',
+        status: 'fail',
+        message:
+          "neither @napi-rs/blake-hash nor blake3-wasm loads from hoard's node_modules, so nothing can be keyed and every compile runs uncached: reinstall hoard ('npm ci' in its directory).",
+      },
+    ];
+  return [
+    {
+      id: 'hashing',
+      status: 'info',
+      message: `BLAKE3 from blake3-wasm: @napi-rs/blake-hash has no build that loads on ${process.platform}-${process.arch} here, so every restored file is hashed several times more slowly (hits are still checked and correct); reinstall hoard with its optional dependencies ('npm ci') if your registry has one.`,
+    },
+  ];
+}
+
 /** The most common reasons compiles were not cached, with the hint `hoard stats` gives. */
 export function reasonChecks(facts: DoctorFacts, shown = 3): Check[] {
   const counters = facts.stats?.counters;
@@ -310,6 +336,7 @@ export function runChecks(facts: DoctorFacts): Check[] {
     ...serverCheck(facts),
     cacheCheck(facts),
     socketCheck(facts),
+    ...hashingCheck(facts),
     ...reasonChecks(facts),
     ...worktreeChecks(facts),
     ...missCauseChecks(facts),

@@ -15,6 +15,7 @@ import { probeRemotes, remoteChecks, sccacheChecks } from './doctor-remotes.js';
 import { homedir } from 'node:os';
 import { whyHistory } from './why-command.js';
 import { errorLine } from '../errors/hoard-error.js';
+import { contentHashName } from '../fs/content-hash.js';
 
 /** Why hoard could not write its cache directory, or undefined when it can. */
 function cacheDirProblem(dir: string): string | undefined {
@@ -85,6 +86,7 @@ async function gather(env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
     socketPath: resolveLocations(env).socketPath,
     ...rendezvousFact(resolveLocations(env).socketDir),
     maxSocketPathBytes: MAX_SOCKET_PATH_BYTES,
+    contentHash: contentHashName(),
     ...(config ? { whyHistory: await whyHistory(env).catch(() => undefined) } : {}),
     compilers: compilerFacts(cwd, env),
   };

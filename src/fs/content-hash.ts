@@ -61,8 +61,12 @@ export function contentDigest(data: Uint8Array): string {
   return hash.digest();
 }
 
-/** Which implementation hashes in this process (for `hoard doctor` and the tests). */
-export function contentHashName(): ContentHashName {
-  chosen ??= loadNative() ?? loadWasm();
+/** Which implementation hashes in this process (for `hoard doctor`); 'missing' when neither loads (a damaged install). */
+export function contentHashName(): ContentHashName | 'missing' {
+  try {
+    chosen ??= loadNative() ?? loadWasm();
+  } catch {
+    return 'missing';
+  }
   return chosen.name;
 }
