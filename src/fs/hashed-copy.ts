@@ -12,7 +12,7 @@ import { fileDigestSync } from './file-digest-sync.js';
  */
 
 /** Small enough to stay in a core's cache between the read, the hash and the write. */
-const CHUNK = 512 << 10;
+const CHUNK = 256 << 10;
 /** Chunks in flight per copy: one being read, one hashed, the others being written. */
 const BUFFERS = 4;
 
