@@ -18,11 +18,9 @@ describe('the wrapper bundle (dist/hoard.cjs)', () => {
       const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
       expect(required.filter((name) => !builtins.has(name))).toEqual([]);
       // Loaded from the install's node_modules, beside the file (src/fs/content-hash.ts), not bundled.
-      const loadedByPath = [...source.matchAll(/createRequire\)\(([^)]*)\)\(["']([^"']+)["']\)/g)];
-      expect(loadedByPath.map(([, from, name]) => [from, name])).toEqual([
-        ['__filename', '@napi-rs/blake-hash'],
-        ['__filename', 'blake3-wasm'],
-      ]);
+      expect(source).toContain('createRequire)(__filename)');
+      for (const hasher of ['@napi-rs/blake-hash-linux-x64-gnu', '@napi-rs/blake-hash-linux-x64-musl', 'blake3-wasm'])
+        expect(source).toContain(`"${hasher}"`);
       for (const heavy of ['zod', 'ink', 'execa', 'smol-toml', 'chokidar', 'blake3', '@napi-rs'])
         expect(source).not.toContain(`node_modules/${heavy}`);
     }

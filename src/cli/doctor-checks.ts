@@ -275,14 +275,14 @@ export function hashingCheck(facts: DoctorFacts): Check[] {
         id: 'hashing',
         status: 'fail',
         message:
-          "neither @napi-rs/blake-hash nor blake3-wasm loads from hoard's node_modules, so nothing can be keyed and every compile runs uncached: reinstall hoard ('npm ci' in its directory).",
+          "neither the native BLAKE3 (@napi-rs/blake-hash) nor blake3-wasm loads from hoard's node_modules, so nothing can be keyed and every compile runs uncached: reinstall hoard ('npm ci' in its directory).",
       },
     ];
   return [
     {
       id: 'hashing',
       status: 'info',
-      message: `BLAKE3 from blake3-wasm: @napi-rs/blake-hash has no build that loads on ${process.platform}-${process.arch} here, so every restored file is hashed several times more slowly (hits are still checked and correct); reinstall hoard with its optional dependencies ('npm ci') if your registry has one.`,
+      message: `BLAKE3 from blake3-wasm: hoard installs a native build of it (@napi-rs/blake-hash) for linux-x64 only, or it does not load here (${process.platform}-${process.arch}), so every restored file is hashed several times more slowly; hits are still checked and correct.`,
     },
   ];
 }

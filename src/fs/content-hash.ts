@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 
 /**
  * BLAKE3 of bytes: what names a file in a key and checks every restored copy of an output. The native
- * addon (@napi-rs/blake-hash, prebuilt for the platforms the registry has) where it loads, otherwise
+ * addon (@napi-rs/blake-hash's prebuilt builds, see NATIVE_BUILDS) where it loads, otherwise
  * blake3-wasm: the same digests either way, the addon several times faster (docs/decisions.md). Both are
  * loaded on first use and by name, so the wrapper's bundle keeps them out (scripts/build.mjs).
  */
@@ -22,20 +22,32 @@ type WasmModule = { createHash(): { update(data: Uint8Array): unknown; digest(en
 
 let chosen: Implementation | undefined;
 
-/** The addon, or undefined where there is no prebuilt one for this platform or it does not load here. */
+/**
+ * The addon's prebuilt builds, which package.json names as optional dependencies: npm installs the one
+ * that fits this machine. Only these two: the registry hoard's lockfile is made against has no other.
+ */
+const NATIVE_BUILDS: Readonly<Record<string, readonly string[]>> = {
+  'linux-x64': ['@napi-rs/blake-hash-linux-x64-gnu', '@napi-rs/blake-hash-linux-x64-musl'],
+};
+
+/** The addon, or undefined where no build of it is installed for this platform or it does not load here. */
 export function loadNative(): Implementation | undefined {
-  try {
-    const { Blake3Hasher } = createRequire(import.meta.url)('@napi-rs/blake-hash') as NativeModule;
-    return {
-      name: 'native',
-      create() {
-        const hasher = new Blake3Hasher();
-        return { update: (data) => void hasher.update(data), digest: () => hasher.digest('hex') };
-      },
-    };
-  } catch {
-    return undefined;
+  const requireHere = createRequire(import.meta.url);
+  for (const name of NATIVE_BUILDS[`${process.platform}-${process.arch}`] ?? []) {
+    try {
+      const { Blake3Hasher } = requireHere(name) as NativeModule;
+      return {
+        name: 'native',
+        create() {
+          const hasher = new Blake3Hasher();
+          return { update: (data) => void hasher.update(data), digest: () => hasher.digest('hex') };
+        },
+      };
+    } catch {
+      // Not installed (the other libc's build), or it does not load here: the next, then wasm.
+    }
   }
+  return undefined;
 }
 
 export function loadWasm(): Implementation {
