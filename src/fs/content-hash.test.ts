@@ -29,11 +29,11 @@ describe('content digests', () => {
     const whole = contentDigest(data);
     for (const found of implementations) {
       for (const chunk of [1, 1000, 1024, 64 << 10, 1 << 20]) {
+        // A thousand chunks at most: the one-byte ones hash a prefix.
+        const part = data.subarray(0, Math.min(data.length, chunk * 1000));
         const hash = found.create();
-        for (let offset = 0; offset < Math.min(data.length, chunk * 4096); offset += chunk)
-          hash.update(data.subarray(offset, Math.min(offset + chunk, data.length, chunk * 4096)));
-        const prefix = data.subarray(0, Math.min(data.length, chunk * 4096));
-        expect(hash.digest()).toBe(contentDigest(prefix));
+        for (let offset = 0; offset < part.length; offset += chunk) hash.update(part.subarray(offset, offset + chunk));
+        expect(hash.digest()).toBe(contentDigest(part));
       }
       const hash = found.create();
       hash.update(data);

@@ -61,9 +61,14 @@ export function loadWasm(): Implementation {
   };
 }
 
-export function createContentHash(): ContentHash {
+/** Throws only when neither implementation loads (a damaged install). */
+function implementation(): Implementation {
   chosen ??= loadNative() ?? loadWasm();
-  return chosen.create();
+  return chosen;
+}
+
+export function createContentHash(): ContentHash {
+  return implementation().create();
 }
 
 /** The digest of bytes already in memory. */
@@ -76,9 +81,8 @@ export function contentDigest(data: Uint8Array): string {
 /** Which implementation hashes in this process (for `hoard doctor`); 'missing' when neither loads (a damaged install). */
 export function contentHashName(): ContentHashName | 'missing' {
   try {
-    chosen ??= loadNative() ?? loadWasm();
+    return implementation().name;
   } catch {
     return 'missing';
   }
-  return chosen.name;
 }
