@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Client } from 'minio';
 import { StorageError, type CacheStorage, type PutOptions, type ReadProgress } from '../storage.js';
 import type { AwsCredentialSource } from './aws-credentials.js';
+import { boundConnect } from './connect-bound.js';
 import { classifyNetworkError } from './network-errors.js';
 
 export interface S3StorageOptions {
@@ -92,20 +93,7 @@ export class S3Storage implements CacheStorage {
     ): http.ClientRequest => {
       const signal = callSignal.getStore();
       const outgoing = module.request({ ...options, ...(signal ? { signal } : {}) }, callback);
-      outgoing.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        const timer = setTimeout(
-          () =>
-            outgoing.destroy(
-              Object.assign(new Error(`no connection within ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }),
-            ),
-          connectTimeoutMs,
-        );
-        const clear = (): void => clearTimeout(timer);
-        socket.once('connect', clear);
-        socket.once('secureConnect', clear);
-        socket.once('close', clear);
-      });
+      boundConnect(outgoing, connectTimeoutMs);
       return outgoing;
     };
     return { request: request as typeof http.request };

@@ -1,0 +1,21 @@
+import type { ClientRequest } from 'node:http';
+
+/**
+ * Cuts off a request whose socket is still connecting after `connectTimeoutMs` (ETIMEDOUT, which
+ * classifyNetworkError calls a timeout). A socket reused from the agent's pool is connected already and
+ * is left alone: the operation's own bound covers what follows.
+ */
+export function boundConnect(request: ClientRequest, connectTimeoutMs: number): void {
+  request.on('socket', (socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(
+      () =>
+        request.destroy(Object.assign(new Error(`no connection within ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      connectTimeoutMs,
+    );
+    const clear = (): void => clearTimeout(timer);
+    socket.once('connect', clear);
+    socket.once('secureConnect', clear);
+    socket.once('close', clear);
+  });
+}
