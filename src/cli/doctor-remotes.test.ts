@@ -3,13 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteSchema } from '../config/remotes.js';
-import { closedPort, startRedis, startSilentListener, type Running } from '../cache/remote/test-servers.js';
+import {
+  closedPort,
+  serversSkipReason,
+  startRedis,
+  startSilentListener,
+  type Running,
+} from '../cache/remote/test-servers.js';
 import { probeRemotes, remoteChecks, sccacheChecks } from './doctor-remotes.js';
 
 const home = mkdtempSync(join(tmpdir(), 'hoard-doctor-remotes-'));
 let redis: Running;
 let silent: Running;
+const noRedis = serversSkipReason("hoard doctor's probes of remotes", { 'redis-server': 'redis-server' });
 beforeAll(async () => {
+  if (noRedis) return;
   redis = await startRedis({
     password: 'admin-secret',
     users: ['ci on >ci-secret ~* +@all', 'laptop on >laptop-secret ~hoard:* +get +getex'],
@@ -28,7 +36,7 @@ function secret(name: string, value: string): string {
 }
 
 describe('hoard doctor: remotes', () => {
-  it('tries each remote as configured and says in one line what works and what to do', async () => {
+  it.skipIf(noRedis)('tries each remote as configured and says in one line what works and what to do', async () => {
     const remotes = [
       { url: `redis://127.0.0.1:${redis.port}`, username: 'ci', password_file: secret('ci', 'ci-secret') },
       {
@@ -133,6 +141,21 @@ describe('hoard doctor: sccache variables', () => {
     );
     expect(check!.message).toContain('password_file');
     expect(check!.message).not.toContain('hunter2');
+  });
+
+  it('turns WebDAV settings into an HTTP remote, the token left to a file', () => {
+    const [check] = sccacheChecks(
+      {
+        SCCACHE_WEBDAV_ENDPOINT: 'https://cache.internal/dav/',
+        SCCACHE_WEBDAV_KEY_PREFIX: '/rust/',
+        SCCACHE_WEBDAV_TOKEN: 'tok-3141',
+        SCCACHE_WEBDAV_RW_MODE: 'READ_ONLY',
+      },
+      [],
+    );
+    expect(check!.message).toContain("HOARD_REMOTES='https://cache.internal/dav?read_only=true&prefix=rust/hoard'");
+    expect(check!.message).toContain('the WebDAV token in a file named by token_file');
+    expect(check!.message).not.toContain('tok-3141');
   });
 
   it('notices when hoard has the remote already', () => {

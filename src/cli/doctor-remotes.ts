@@ -70,7 +70,7 @@ export async function probeRemote(remote: RemoteConfig, storage: CacheStorage): 
 const WHAT_TO_DO: Record<StorageError['kind'], string> = {
   error: 'check the URL (or endpoint) and that the server runs and is reachable from here',
   timeout: 'check that the server is reachable from here; if it is only slow, raise timeout for this remote',
-  auth: 'check its credentials (password_file, username; for S3 credentials_file, profile or AWS_* variables) and what they may do',
+  auth: 'check its credentials (password_file, username; for HTTP token_file; for S3 credentials_file, profile or AWS_* variables) and what they may do',
 };
 
 /** "GET from team-redis: connection refused" → "connection refused": the line names the remote already. */
@@ -162,12 +162,25 @@ export function sccacheChecks(env: Record<string, string | undefined>, remotes: 
     const database = env.SCCACHE_REDIS_DB && env.SCCACHE_REDIS_DB !== '0' ? `/${env.SCCACHE_REDIS_DB}` : '';
     suggestions.push(`${maskUrl(url).replace(/\/$/, '')}${database}?${query.toString()}`);
   }
+  if (env.SCCACHE_WEBDAV_ENDPOINT && /^https?:\/\//.test(env.SCCACHE_WEBDAV_ENDPOINT)) {
+    const query = new URLSearchParams();
+    if (env.SCCACHE_WEBDAV_USERNAME) query.set('username', env.SCCACHE_WEBDAV_USERNAME);
+    if (env.SCCACHE_WEBDAV_RW_MODE === 'READ_ONLY') query.set('read_only', 'true');
+    const prefix = env.SCCACHE_WEBDAV_KEY_PREFIX?.replace(/^\/+|\/+$/g, '');
+    query.set('prefix', prefix ? `${prefix}/hoard` : 'hoard');
+    const text = query.toString().replace(/%2F/gi, '/');
+    suggestions.push(`${maskUrl(env.SCCACHE_WEBDAV_ENDPOINT).replace(/\/+$/, '')}?${text}`);
+  }
   const configured = suggestions.filter((suggestion) =>
     remotes.some((remote) => suggestion.startsWith(`${maskUrl(remote.url)}`)),
   );
-  const password = env.SCCACHE_REDIS_PASSWORD
-    ? ' Put the Redis password in a file readable only by you and name it with password_file, not in the URL.'
-    : '';
+  const secretsFor = [
+    env.SCCACHE_REDIS_PASSWORD ? 'the Redis password in a file named by password_file' : '',
+    env.SCCACHE_WEBDAV_PASSWORD ? 'the WebDAV password in a file named by password_file' : '',
+    env.SCCACHE_WEBDAV_TOKEN ? 'the WebDAV token in a file named by token_file' : '',
+  ].filter(Boolean);
+  const password =
+    secretsFor.length > 0 ? ` Put ${secretsFor.join(', and ')}, readable only by you, not in the URL.` : '';
   const message =
     suggestions.length === 0
       ? `${set.join(', ')} set: sccache's remote settings, which hoard does not read; its remotes are [[remotes]] in config.toml or HOARD_REMOTES (docs/remote.md).`

@@ -77,8 +77,20 @@ describe('remotes in the config', () => {
 
   it.each([
     [
-      '[[remotes]]\nurl = "http://cache/"\n',
-      /remotes\[1\]\.url: expected an s3:\/\/bucket\[\/prefix\], redis:\/\/host\[:port\]\[\/db\] or rediss:\/\/ URL, got "http:\/\/cache\/"\.$/,
+      '[[remotes]]\nurl = "ftp://cache/"\n',
+      /remotes\[1\]\.url: expected an s3:\/\/bucket\[\/prefix\], redis:\/\/host\[:port\]\[\/db\], rediss:\/\/…, or http\(s\):\/\/host\[:port\]\[\/path\] URL, got "ftp:\/\/cache\/"\.$/,
+    ],
+    [
+      '[[remotes]]\nurl = "https://cache/dav"\ntoken_file = "/run/secrets/t"\npassword_file = "/run/secrets/p"\n',
+      /remotes\[1\]\.token_file: a bearer token \(token_file\) or a user and password \(username and password_file, or in the URL\), not both: drop one\.$/,
+    ],
+    [
+      '[[remotes]]\nurl = "redis://h"\ntoken_file = "/run/secrets/t"\n',
+      /remotes\[1\]\.token_file: applies to http remotes only, and this one is redis \(redis:\/\/\)\.$/,
+    ],
+    [
+      '[[remotes]]\nurl = "s3://b"\nusername = "ci"\n',
+      /remotes\[1\]\.username: applies to redis and http remotes only, and this one is s3 \(s3:\/\/\)\.$/,
     ],
     [
       '[[remotes]]\nurl = "redis://h"\nregion = "eu-west-1"\n',
@@ -105,6 +117,29 @@ describe('remotes in the config', () => {
     const env = withConfig(text);
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('takes an HTTP server (WebDAV) with a token file, or a user and password file', () => {
+    const { config } = loadConfig(
+      withConfig(
+        '[[remotes]]\nurl = "https://cache.internal/dav"\ntoken_file = "/run/secrets/hoard-token"\nread_only = true\n' +
+          '[[remotes]]\nurl = "http://nas:8080/hoard/"\nusername = "ci"\npassword_file = "/run/secrets/nas"\nprefix = "team-a"\n',
+      ),
+    );
+    expect(config.remotes).toEqual([
+      expect.objectContaining({
+        url: 'https://cache.internal/dav',
+        token_file: '/run/secrets/hoard-token',
+        read_only: true,
+      }),
+      expect.objectContaining({
+        url: 'http://nas:8080/hoard/',
+        username: 'ci',
+        password_file: '/run/secrets/nas',
+        prefix: 'team-a',
+      }),
+    ]);
+    expect(remoteLabel({ url: 'https://ci:hunter2@cache.internal/dav' })).toBe('https://cache.internal/dav');
   });
 
   it('names the environment variable when HOARD_REMOTES is wrong', () => {

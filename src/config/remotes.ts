@@ -3,14 +3,14 @@ import { parseDuration } from './units.js';
 
 /**
  * The `[[remotes]]` of config.toml: shared caches behind the local disk, read in the order given.
- * One table per remote; `url` says which kind (s3://, redis://, rediss://). In the environment
+ * One table per remote; `url` says which kind (s3://, redis://, rediss://, http://, https://). In the environment
  * (HOARD_REMOTES) the same remotes are URLs separated by whitespace, each table key a query parameter:
  * `s3://ci-cache/hoard?region=eu-west-1&read_only=true redis://cache.internal:6379/2`.
- * Secrets are never values of this schema except a Redis URL's password (masked wherever shown): a
- * password file, an AWS credentials file, or the AWS standard chain holds them.
+ * Secrets are never values of this schema except a password in a Redis or HTTP URL (masked wherever
+ * shown): a password file, a token file, an AWS credentials file, or the AWS standard chain holds them.
  */
 
-export const REMOTE_KINDS = ['s3', 'redis'] as const;
+export const REMOTE_KINDS = ['s3', 'redis', 'http'] as const;
 export type RemoteKind = (typeof REMOTE_KINDS)[number];
 
 const seconds = (fallback: number) =>
@@ -36,24 +36,26 @@ const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((value) => value === true || value === 'true' || value === '1' || value === 'yes');
 
-/** Options only one kind of remote understands, with the kind. */
-const KIND_OPTIONS: Record<string, RemoteKind> = {
-  region: 's3',
-  endpoint: 's3',
-  path_style: 's3',
-  anonymous: 's3',
-  profile: 's3',
-  credentials_file: 's3',
-  username: 'redis',
-  password_file: 'redis',
-  cluster: 'redis',
-  expiry: 'redis',
+/** Options only some kinds of remote understand, with those kinds. */
+const KIND_OPTIONS: Record<string, readonly RemoteKind[]> = {
+  region: ['s3'],
+  endpoint: ['s3'],
+  path_style: ['s3'],
+  anonymous: ['s3'],
+  profile: ['s3'],
+  credentials_file: ['s3'],
+  username: ['redis', 'http'],
+  password_file: ['redis', 'http'],
+  token_file: ['http'],
+  cluster: ['redis'],
+  expiry: ['redis'],
 };
 
 export function remoteKindOf(url: string): RemoteKind | undefined {
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 's3') return 's3';
   if (scheme === 'redis' || scheme === 'rediss') return 'redis';
+  if (scheme === 'http' || scheme === 'https') return 'http';
   return undefined;
 }
 
@@ -63,7 +65,7 @@ export const remoteSchema = z
     /** Shown in statistics and logs; the URL without secrets when unset. */
     name: z.string().min(1).optional(),
     read_only: flag.default(false),
-    /** Put in front of every key: `<prefix>/e/<hex>` on S3, `<prefix>:e/<hex>` on Redis. */
+    /** Put in front of every key: `<prefix>/e/<hex>` on S3 and HTTP, `<prefix>:e/<hex>` on Redis. */
     prefix: z
       .string()
       .regex(/^[A-Za-z0-9._/:-]*$/, { message: 'expected letters, digits and . _ / : - only' })
@@ -83,6 +85,8 @@ export const remoteSchema = z
     credentials_file: absolutePath.optional(),
     username: z.string().min(1).optional(),
     password_file: absolutePath.optional(),
+    /** HTTP: a file holding a bearer token, sent as `Authorization: Bearer <token>`. */
+    token_file: absolutePath.optional(),
     cluster: flag.default(false),
     expiry: seconds(0),
   })
@@ -93,7 +97,7 @@ export const remoteSchema = z
       context.addIssue({
         code: 'custom',
         path: ['url'],
-        message: `expected an s3://bucket[/prefix], redis://host[:port][/db] or rediss:// URL, got ${JSON.stringify(maskUrl(remote.url))}`,
+        message: `expected an s3://bucket[/prefix], redis://host[:port][/db], rediss://…, or http(s)://host[:port][/path] URL, got ${JSON.stringify(maskUrl(remote.url))}`,
       });
       return;
     }
@@ -125,14 +129,21 @@ export const remoteSchema = z
       if (remote.cluster && database !== '' && database !== '0')
         context.addIssue({ code: 'custom', path: ['url'], message: 'Redis Cluster has database 0 only' });
     }
-    for (const [option, owner] of Object.entries(KIND_OPTIONS)) {
+    if (kind === 'http' && remote.token_file && (remote.username || remote.password_file || parsed.username))
+      context.addIssue({
+        code: 'custom',
+        path: ['token_file'],
+        message:
+          'a bearer token (token_file) or a user and password (username and password_file, or in the URL), not both: drop one',
+      });
+    for (const [option, owners] of Object.entries(KIND_OPTIONS)) {
       const value = remote[option as keyof typeof remote];
       const set = value !== undefined && value !== false && value !== 0;
-      if (set && owner !== kind)
+      if (set && !owners.includes(kind))
         context.addIssue({
           code: 'custom',
           path: [option],
-          message: `applies to ${owner} remotes only, and this one is ${kind} (${remote.url.split(':')[0]}://)`,
+          message: `applies to ${owners.join(' and ')} remotes only, and this one is ${kind} (${remote.url.split(':')[0]}://)`,
         });
     }
     if (remote.anonymous && !remote.read_only)

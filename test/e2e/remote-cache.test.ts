@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
@@ -7,6 +7,8 @@ import {
   closedPort,
   S3_ACCESS_KEY,
   S3_SECRET_KEY,
+  serversSkipReason,
+  startHttpDav,
   startRedis,
   startS3,
   startSilentListener,
@@ -96,7 +98,10 @@ async function uncachedDigests(sandbox: Sandbox, project: string): Promise<Map<s
 
 const remoteHits = (stats: StatsSnapshot, label: string): number => stats.counters.remoteHits?.[label] ?? 0;
 
-describe('a team cache on Redis', () => {
+const noRedis = serversSkipReason('the team-cache tests on Redis', { 'redis-server': 'redis-server' });
+const noNginx = serversSkipReason('the team-cache test on HTTP', { nginx: 'nginx' });
+
+describe.skipIf(noRedis)('a team cache on Redis', () => {
   let redis: Running;
   const machines: Sandbox[] = [];
   let label: string;
@@ -263,7 +268,50 @@ describe('a team cache on S3', () => {
   });
 });
 
-describe('a remote that fails', () => {
+describe.skipIf(noNginx)('a team cache on an HTTP server (nginx with WebDAV)', () => {
+  const TOKENS = { writer: 'ci-writes', reader: 'laptops-read' };
+  let dav: Running & { root: string };
+  const machines: Sandbox[] = [];
+
+  beforeAll(async () => {
+    requireBuiltAndInstalled(FIXTURE);
+    dav = await startHttpDav({ tokens: TOKENS });
+  });
+  afterAll(async () => {
+    for (const sandbox of machines) await sandbox.dispose();
+    await dav?.stop();
+  });
+
+  it('CI writes with its token, a laptop reads with a read-only one: every cacheable compile hits from the server', async () => {
+    const url = `http://127.0.0.1:${dav.port}/hoard`;
+    const remote = (sandbox: Sandbox, token: string, readOnly: boolean): string => {
+      const tokenFile = join(sandbox.root, 'cache-token');
+      writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+      return `[[remotes]]\nurl = "${url}"\ntoken_file = "${tokenFile}"\nread_only = ${readOnly}\n`;
+    };
+    const ci = createSandbox();
+    const laptop = createSandbox();
+    machines.push(ci, laptop);
+    writeConfig(ci, remote(ci, TOKENS.writer, false));
+    writeConfig(laptop, remote(laptop, TOKENS.reader, true));
+    await build(ci, await checkout(ci, 'ci-checkout'), 'build on CI');
+    const cacheable = (await ci.stats()).counters.misses;
+    await stopServer(ci);
+    expect(readdirSync(join(dav.root, 'hoard', 'e'))).toHaveLength(cacheable);
+
+    const project = await checkout(laptop, 'laptop-checkout');
+    await build(laptop, project, 'build on the laptop');
+    const stats = await laptop.stats();
+    expect(stats.counters).toMatchObject({ hits: cacheable, misses: 0 });
+    expect(stats.counters.remoteHits?.[url]).toBe(cacheable);
+    expect((await laptop.hoard(['stats'])).stdout).toMatch(/^ {2}http:\/\/127\.0\.0\.1:\d+\/hoard +read-only$/m);
+    const doctor = await laptop.hoard(['doctor']);
+    expect(doctor.stdout).toMatch(/ok +remote +http:\/\/127\.0\.0\.1:\d+\/hoard: reachable, reads work \(read-only/);
+    expect(doctor.stdout).not.toContain(TOKENS.reader);
+  });
+});
+
+describe.skipIf(noRedis)('a remote that fails', () => {
   const machines: Sandbox[] = [];
   let silent: Running;
   let secured: Running;
@@ -295,6 +343,7 @@ describe('a remote that fails', () => {
         redisRemote(closed, { name: 'closed-port' }),
         redisRemote(silent.port, { name: 'silent-redis', timeout: '500ms' }),
         `[[remotes]]\nname = "silent-s3"\nurl = "s3://team"\nendpoint = "http://127.0.0.1:${silent.port}"\nanonymous = true\nread_only = true\ntimeout = "500ms"\n`,
+        `[[remotes]]\nname = "silent-http"\nurl = "http://127.0.0.1:${silent.port}/cache"\ntimeout = "500ms"\n`,
         redisRemote(secured.port, { name: 'wrong-password', password_file: passwordFile }),
       ].join('\n'),
     );
@@ -304,10 +353,11 @@ describe('a remote that fails', () => {
     expect(stats.counters.hits).toBe(0);
     expect(stats.counters.misses).toBeGreaterThanOrEqual(8);
     const byName = Object.fromEntries((stats.remotes ?? []).map((remote) => [remote.label, remote]));
-    for (const name of ['stopped', 'closed-port', 'silent-redis', 'silent-s3', 'wrong-password'])
+    for (const name of ['stopped', 'closed-port', 'silent-redis', 'silent-s3', 'silent-http', 'wrong-password'])
       expect(byName[name]).toMatchObject({ state: 'failing' });
     expect(byName['silent-redis']!.lastFailure!.kind).toBe('timeout');
     expect(byName['silent-s3']!.lastFailure!.kind).toBe('timeout');
+    expect(byName['silent-http']!.lastFailure!.kind).toBe('timeout');
     expect(byName['wrong-password']!.lastFailure!.kind).toBe('auth');
     expect(stats.counters.remotes?.['wrong-password']?.authFailures).toBeGreaterThan(0);
     // A failing remote is left alone: far fewer calls than compiles reached it.
@@ -319,6 +369,7 @@ describe('a remote that fails', () => {
     expect(doctor.stdout).toMatch(/FAIL +remote +closed-port \(read and write\) failed at read/);
     expect(doctor.stdout).toMatch(/FAIL +remote +silent-redis \(read and write\) did not answer in time at read/);
     expect(doctor.stdout).toMatch(/FAIL +remote +silent-s3 \(read-only\) did not answer in time at read/);
+    expect(doctor.stdout).toMatch(/FAIL +remote +silent-http \(read and write\) did not answer in time at read/);
     expect(doctor.stdout).toMatch(
       /FAIL +remote +wrong-password \(read and write\) refused the credentials at read: .*WRONGPASS|invalid/,
     );

@@ -41,6 +41,12 @@ async function readSecret(path: string, what: string): Promise<string> {
   }
 }
 
+/** `Basic …` for a user and password (from the options or the URL), or undefined when there is neither. */
+function basicAuthorization(username: string, password: string): string | undefined {
+  if (!username && !password) return undefined;
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
 export interface OpenContext {
   env: Record<string, string | undefined>;
   home: string;
@@ -71,6 +77,21 @@ export async function openBackend(remote: RemoteConfig, context: OpenContext): P
       });
     }
     const password = remote.password_file ? await readSecret(remote.password_file, 'password_file') : undefined;
+    if (remoteKindOf(remote.url) === 'http') {
+      const { HttpStorage } = await import('./http-storage.js');
+      return new HttpStorage({
+        label,
+        url: remote.url,
+        prefix: remote.prefix ?? '',
+        authorization: remote.token_file
+          ? `Bearer ${await readSecret(remote.token_file, 'token_file')}`
+          : basicAuthorization(
+              remote.username ?? decodeURIComponent(url.username),
+              password ?? decodeURIComponent(url.password),
+            ),
+        connectTimeoutMs,
+      });
+    }
     const { RedisStorage } = await import('./redis-storage.js');
     return await RedisStorage.open({
       label,

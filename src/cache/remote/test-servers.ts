@@ -1,11 +1,11 @@
 /*
  * Real servers for the remote-cache tests, each on a free loopback port, each with a stop() that
  * removes what it made: redis-server (Debian's), an S3 server that checks SigV4 signatures
- * (@20minutes/s3rver), and the misbehaving ones a remote can turn into (a listener that accepts and
- * never answers, one that answers garbage, a closed port).
+ * (@20minutes/s3rver), nginx with WebDAV (Debian's), and the misbehaving ones a remote can turn into
+ * (a listener that accepts and never answers, one that answers garbage, a closed port).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,27 @@ async function waitForPort(port: number, child: ChildProcess, deadlineMs = 10_00
   throw new Error(`nothing listened on ${port} within ${deadlineMs} ms`);
 }
 
+/** Where a server program is: on PATH, or in the sbin directories Debian puts daemons in. */
+export function findProgram(program: string): string | undefined {
+  const found = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });
+  if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
+  return ['/usr/sbin', '/sbin', '/usr/local/sbin'].map((dir) => join(dir, program)).find((path) => existsSync(path));
+}
+
+/**
+ * Why tests of these servers cannot run here (a program is not installed), or undefined. Where one is
+ * missing they are skipped with the reason, except under CI=true, where .ci/run installs them and their
+ * absence is a failure.
+ */
+export function serversSkipReason(what: string, programs: Record<string, string>): string | undefined {
+  const missing = Object.entries(programs).filter(([program]) => findProgram(program) === undefined);
+  if (missing.length === 0) return undefined;
+  const reason = `${what} need ${missing.map(([program]) => program).join(' and ')} (Debian: apt-get install ${missing.map(([, debian]) => debian).join(' ')})`;
+  if (process.env.CI === 'true') throw new Error(reason);
+  console.warn(`SKIPPED ${what}: ${reason}`);
+  return reason;
+}
+
 export interface RedisOptions {
   /** `requirepass`: the default user's password. */
   password?: string;
@@ -75,23 +96,36 @@ export async function startRedis(options: RedisOptions = {}): Promise<Running & 
   for (const user of options.users ?? []) args.push('--user', ...user.split(' '));
   if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'));
   if (options.maxmemory) args.push('--maxmemory', options.maxmemory, '--maxmemory-policy', 'allkeys-lru');
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  return spawnListening('redis-server', args, {
+    port,
+    dir,
+    failure: 'redis-server did not start (apt-get install redis-server)',
+  });
+}
+
+/** Runs a server until it listens on the port; stopping it removes its directory. */
+async function spawnListening(
+  program: string,
+  args: string[],
+  where: { port: number; dir: string; failure: string },
+): Promise<Running & { pid: number }> {
+  const child = spawn(program, args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);
   try {
-    await waitForPort(port, child);
+    await waitForPort(where.port, child);
   } catch (error) {
     child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`redis-server did not start (apt-get install redis-server): ${(error as Error).message}`);
+    rmSync(where.dir, { recursive: true, force: true });
+    throw new Error(`${where.failure}: ${(error as Error).message}`);
   }
   return {
-    port,
+    port: where.port,
     pid: child.pid!,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(where.dir, { recursive: true, force: true });
     },
   };
 }
@@ -123,6 +157,84 @@ export async function startS3(buckets: string[]): Promise<Running & { directory:
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+export interface HttpDavOptions {
+  /** Bearer tokens: a writer's may do anything, a reader's only GET and HEAD (403 otherwise). */
+  tokens?: { writer: string; reader: string };
+  /** Basic credentials (user → password); with neither, anyone may do anything. */
+  users?: Record<string, string>;
+}
+
+/**
+ * nginx serving a directory with WebDAV's PUT and DELETE, as a team would set it up for hoard (or for
+ * ccache's and sccache's HTTP backends), in a temporary directory of its own. `root` is where the
+ * objects land on disk.
+ */
+export async function startHttpDav(options: HttpDavOptions = {}): Promise<Running & { root: string }> {
+  const nginx = findProgram('nginx');
+  if (!nginx) throw new Error('nginx is not installed (apt-get install nginx)');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'hoard-dav-'));
+  const root = join(dir, 'data');
+  mkdirSync(root);
+  mkdirSync(join(dir, 'tmp'));
+  const access: string[] = [];
+  const maps: string[] = [];
+  if (options.tokens) {
+    maps.push(
+      `map $http_authorization $hoard_access { default none; "Bearer ${options.tokens.writer}" write; "Bearer ${options.tokens.reader}" read; }`,
+      'map "$hoard_access:$request_method" $hoard_refuse { default ""; ~^none: 401; ~^read:(PUT|DELETE|MKCOL|COPY|MOVE)$ 403; }',
+    );
+    access.push('if ($hoard_refuse = 401) { return 401; }', 'if ($hoard_refuse = 403) { return 403; }');
+  } else if (options.users) {
+    const htpasswd = join(dir, 'htpasswd');
+    writeFileSync(
+      htpasswd,
+      Object.entries(options.users)
+        .map(([user, password]) => `${user}:{PLAIN}${password}\n`)
+        .join(''),
+    );
+    access.push('auth_basic "hoard";', `auth_basic_user_file ${htpasswd};`);
+  }
+  const temp = (name: string) => `${name}_temp_path ${join(dir, 'tmp', name)};`;
+  const config = join(dir, 'nginx.conf');
+  writeFileSync(
+    config,
+    [
+      'daemon off;',
+      'worker_processes 1;',
+      // Workers run as nobody when the master is root, and could not write into this private directory.
+      ...(process.getuid?.() === 0 ? ['user root root;'] : []),
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${join(dir, 'error.log')} warn;`,
+      'events { worker_connections 128; }',
+      'http {',
+      '  access_log off;',
+      '  default_type application/octet-stream;',
+      `  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}`,
+      '  client_max_body_size 256m;',
+      ...maps.map((line) => `  ${line}`),
+      '  server {',
+      `    listen 127.0.0.1:${port};`,
+      `    root ${root};`,
+      '    location / {',
+      ...access.map((line) => `      ${line}`),
+      '      dav_methods PUT DELETE;',
+      '      create_full_put_path on;',
+      '      dav_access user:rw;',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const running = await spawnListening(nginx, ['-p', dir, '-e', join(dir, 'error.log'), '-c', config], {
+    port,
+    dir,
+    failure: 'nginx did not start',
+  });
+  return { ...running, root };
 }
 
 function listenWith(onConnection: (socket: Socket) => void): Promise<Running> {
