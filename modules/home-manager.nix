@@ -30,7 +30,7 @@ let
       url = lib.mkOption {
         type = lib.types.str;
         example = "s3://team-build-cache/hoard";
-        description = "`s3://BUCKET[/PREFIX]`, `redis://HOST[:PORT][/DB]` or `rediss://…` (no password here: use passwordFile).";
+        description = "`s3://BUCKET[/PREFIX]`, `redis://HOST[:PORT][/DB]`, `rediss://…` or `https://HOST[/PATH]` (no password here: use passwordFile or tokenFile).";
       };
       name = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "What statistics and `hoard doctor` call it (default: the URL)."; };
       readOnly = lib.mkOption { type = lib.types.bool; default = false; description = "Only read from it (developer machines read what CI wrote)."; };
@@ -50,12 +50,18 @@ let
         example = "/run/agenix/hoard-aws-credentials";
         description = "S3: an AWS shared credentials file, as a string path outside the Nix store (agenix, sops-nix). Default: the AWS standard chain.";
       };
-      username = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "Redis: the ACL user."; };
+      username = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; description = "Redis: the ACL user. HTTP: the user of basic authentication."; };
       passwordFile = lib.mkOption {
         type = lib.types.nullOr secretPath;
         default = null;
         example = "/run/agenix/hoard-redis-password";
-        description = "Redis: a file holding the password, as a string path outside the Nix store.";
+        description = "Redis or HTTP: a file holding the password, as a string path outside the Nix store.";
+      };
+      tokenFile = lib.mkOption {
+        type = lib.types.nullOr secretPath;
+        default = null;
+        example = "/run/agenix/hoard-cache-token";
+        description = "HTTP: a file holding a bearer token, as a string path outside the Nix store.";
       };
       cluster = lib.mkOption { type = lib.types.bool; default = false; description = "Redis: the URL names a node of a Redis Cluster."; };
       expiry = lib.mkOption { type = lib.types.nullOr lib.types.str; default = null; example = "14d"; description = "Redis: each value lives this long after it was last written or read."; };
@@ -74,6 +80,7 @@ let
       path_style = remote.pathStyle;
       credentials_file = remote.credentialsFile;
       password_file = remote.passwordFile;
+      token_file = remote.tokenFile;
     }
     // lib.optionalAttrs (remote.pathStyle == false) { path_style = false; };
 
@@ -127,7 +134,7 @@ in
         ]
       '';
       description = ''
-        Shared caches (S3, Redis) asked in order after the local disk; secrets by file path only.
+        Shared caches (S3, Redis, HTTP) asked in order after the local disk; secrets by file path only.
       '';
     };
 
@@ -191,12 +198,12 @@ in
 
         assertions = lib.concatMap (remote: [
           {
-            assertion = !(inStore remote.passwordFile) && !(inStore remote.credentialsFile);
-            message = "programs.hoard.remotes: ${remote.url}: passwordFile and credentialsFile must name files outside the Nix store (which every user can read); use agenix, sops-nix or a file of your own.";
+            assertion = !(inStore remote.passwordFile) && !(inStore remote.credentialsFile) && !(inStore remote.tokenFile);
+            message = "programs.hoard.remotes: ${remote.url}: passwordFile, tokenFile and credentialsFile must name files outside the Nix store (which every user can read); use agenix, sops-nix or a file of your own.";
           }
           {
             assertion = !(lib.hasInfix "@" remote.url);
-            message = "programs.hoard.remotes: a URL holds credentials (user:password@host), which would be written into the Nix store; use username and passwordFile.";
+            message = "programs.hoard.remotes: a URL holds credentials (user:password@host), which would be written into the Nix store; use username and passwordFile (or tokenFile).";
           }
         ]) cfg.remotes;
 

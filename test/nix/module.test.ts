@@ -190,6 +190,7 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
       programs.hoard.remotes = [
         { url = "s3://team-cache/hoard"; region = "eu-west-1"; readOnly = true; credentialsFile = "/run/agenix/aws"; timeout = "1500ms"; pathStyle = false; }
         { url = "rediss://cache.internal:6380"; username = "dev"; passwordFile = "/run/agenix/redis"; expiry = "14d"; }
+        { url = "https://cache.internal/hoard"; tokenFile = "/run/agenix/cache-token"; readOnly = true; }
       ];
     }`);
     expect(result.failedAssertions).toEqual([]);
@@ -203,6 +204,7 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
         path_style: false,
       },
       { url: 'rediss://cache.internal:6380', username: 'dev', password_file: '/run/agenix/redis', expiry: '14d' },
+      { url: 'https://cache.internal/hoard', token_file: '/run/agenix/cache-token', read_only: true },
     ]);
     const file = join(mkdtempSync(join(tmpdir(), 'hoard-hm-')), 'config.toml');
     writeFileSync(file, stringify(result.hoardConfigFile!.settings));
@@ -221,6 +223,7 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
         password_file: '/run/agenix/redis',
         expiry: 14 * 86400,
       }),
+      expect.objectContaining({ url: 'https://cache.internal/hoard', token_file: '/run/agenix/cache-token' }),
     ]);
   });
 
@@ -229,6 +232,10 @@ describe.skipIf(reason !== undefined)('programs.hoard (home-manager module)', ()
       '{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://cache"; passwordFile = "/nix/store/0000-pw"; } ]; }',
     );
     expect(inStore.failedAssertions).toEqual([expect.stringMatching(/must name files outside the Nix store/)]);
+    const tokenInStore = evaluate(
+      '{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "https://cache/hoard"; tokenFile = "/nix/store/0000-token"; } ]; }',
+    );
+    expect(tokenInStore.failedAssertions).toEqual([expect.stringMatching(/tokenFile .*outside the Nix store/)]);
     const inUrl = evaluate(
       '{ programs.hoard.enable = true; programs.hoard.remotes = [ { url = "redis://me:hunter2@cache"; } ]; }',
     );
