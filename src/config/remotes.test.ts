@@ -157,4 +157,41 @@ describe('remotes in the config', () => {
     const { config } = loadConfig(withConfig('', { HOARD_REMOTES: 'redis://ci:hunter2@cache:6379' }));
     expect(JSON.stringify(maskRemotes(config.remotes))).not.toContain('hunter2');
   });
+
+  it('hides a password with @ in it (URLs split at the last @), and one with / ? or # that ends the host early', () => {
+    expect(maskUrl('https://ci:p@ss@cache/dav')).toBe('https://ci:***@cache/dav');
+    expect(remoteLabel({ url: 'https://ci:p@ss@cache/dav' })).toBe('https://cache/dav');
+    expect(maskUrl('http://ci:pa#ss@cache/dav')).toBe('http://***@cache/dav');
+    expect(maskUrl('http://ci:12/ss@cache/dav')).toBe('http://***@cache/dav');
+    expect(remoteLabel({ url: 'http://ci:12/ss@cache/dav' })).toBe('http://cache/dav');
+    const { config } = loadConfig(withConfig('', { HOARD_REMOTES: 'https://ci:p@ss@cache/dav' }));
+    expect(config.remotes[0]).toMatchObject({ url: 'https://ci:p@ss@cache/dav' });
+    for (const url of ['http://ci:pa#ss@cache/dav', 'http://ci:12/ss@cache/dav', 'redis://ci:p?w@cache']) {
+      let message = '';
+      try {
+        loadConfig(withConfig(`[[remotes]]\nurl = "${url}"\n`));
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/remotes\[1\]\.url: an @ after a \/ \? or #: .*password_file/);
+      expect(message).not.toMatch(/ss@|p\?w/);
+    }
+  });
+
+  it('refuses what an HTTP URL or a prefix cannot mean: a query, a % that is not an escape, a .. segment', () => {
+    const problem = (toml: string) => {
+      try {
+        loadConfig(withConfig(toml));
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(problem('[[remotes]]\nurl = "http://cache/dav?x=1"\n')).toMatch(/takes no query or fragment/);
+    expect(problem('[[remotes]]\nurl = "http://ci:50%zz@cache/dav"\n')).toMatch(/not percent-encoding: write %25/);
+    expect(problem('[[remotes]]\nurl = "http://cache/dav"\nprefix = "../../etc"\n')).toMatch(
+      /prefix: no \. or \.\. segments/,
+    );
+    expect(problem('[[remotes]]\nurl = "http://cache/dav"\nprefix = "team/a.b"\n')).toBe('');
+  });
 });

@@ -69,6 +69,9 @@ export const remoteSchema = z
     prefix: z
       .string()
       .regex(/^[A-Za-z0-9._/:-]*$/, { message: 'expected letters, digits and . _ / : - only' })
+      .refine((prefix) => !prefix.split('/').some((segment) => segment === '.' || segment === '..'), {
+        message: 'no . or .. segments: a prefix names a place below the URL, never above it',
+      })
       .optional(),
     connect_timeout: seconds(0.5),
     timeout: seconds(2),
@@ -101,6 +104,16 @@ export const remoteSchema = z
       });
       return;
     }
+    const userInfo = splitUserInfo(remote.url)?.userInfo;
+    if (userInfo !== undefined && /[/?#]/.test(userInfo)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          'an @ after a / ? or #: if it ends a user and password, percent-encode / ? # in them (%2F %3F %23), or better, put the password in password_file',
+      });
+      return;
+    }
     let parsed: URL;
     try {
       parsed = new URL(remote.url);
@@ -112,6 +125,24 @@ export const remoteSchema = z
       });
       return;
     }
+    try {
+      decodeURIComponent(parsed.username);
+      decodeURIComponent(parsed.password);
+    } catch {
+      context.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          "the URL's user or password has a % that is not percent-encoding: write %25 for %, or better, use password_file",
+      });
+    }
+    if (kind === 'http' && (parsed.search || parsed.hash))
+      context.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          "an HTTP remote's URL takes no query or fragment: set options in its table (or after ? in HOARD_REMOTES)",
+      });
     if (!parsed.hostname)
       context.addIssue({
         code: 'custom',
@@ -174,18 +205,33 @@ export const remotesSchema = z
   .transform((value) => (typeof value === 'string' ? remotesFromText(value) : value))
   .pipe(z.array(remoteSchema));
 
+/**
+ * A URL cut around its user information: everything up to the last `@` of the authority, as URL parsers
+ * take it. A password with `/`, `?` or `#` in it ends the authority early (the URL then names another
+ * host, or none): any `@` after the scheme counts, so such a password is hidden too.
+ */
+function splitUserInfo(url: string): { scheme: string; userInfo: string; rest: string } | undefined {
+  const scheme = /^[a-z0-9+.-]+:\/\//i.exec(url)?.[0];
+  const at = url.lastIndexOf('@');
+  if (!scheme || at < scheme.length) return undefined;
+  return { scheme, userInfo: url.slice(scheme.length, at), rest: url.slice(at + 1) };
+}
+
 /** The URL with any password replaced: for logs, `hoard config`, the status the server reports. */
 export function maskUrl(url: string): string {
-  return url.replace(/^([a-z0-9+.-]+:\/\/)([^@/?#]*)@/i, (_whole, scheme: string, userInfo: string) => {
-    const colon = userInfo.indexOf(':');
-    return colon === -1 ? `${scheme}${userInfo}@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
-  });
+  const parts = splitUserInfo(url);
+  if (!parts) return url;
+  const { scheme, userInfo, rest } = parts;
+  if (/[/?#]/.test(userInfo)) return `${scheme}***@${rest}`;
+  const colon = userInfo.indexOf(':');
+  return colon === -1 ? url : `${scheme}${userInfo.slice(0, colon)}:***@${rest}`;
 }
 
 /** What a remote is called in statistics, logs and `hoard doctor`: its name, or its URL without secrets. */
 export function remoteLabel(remote: Pick<RemoteConfig, 'url' | 'name'>): string {
   if (remote.name) return remote.name;
-  return remote.url.replace(/^([a-z0-9+.-]+:\/\/)[^@/?#]*@/i, '$1');
+  const parts = splitUserInfo(remote.url);
+  return parts ? `${parts.scheme}${parts.rest}` : remote.url;
 }
 
 /** A copy of the remotes safe to print: passwords masked (file paths are not secrets). */

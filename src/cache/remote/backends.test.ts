@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -501,6 +502,16 @@ describe.skipIf(noNginx)('HTTP (nginx with WebDAV)', () => {
     });
   });
 
+  it('a token file of two lines, or an empty one, says what it must hold', async () => {
+    for (const content of ['writer\nsecond line\n', '\n']) {
+      const storage = await open({ url: url(), token_file: secretFile('bad-token', content) });
+      await expect(storage.get('e/x')).rejects.toMatchObject({
+        kind: 'auth',
+        message: expect.stringMatching(/token_file .*bad-token must hold the token alone, on one line/),
+      });
+    }
+  });
+
   it('a closed port is an error, a listener that never answers a timeout, garbage an error', async () => {
     const closed = await open({ url: `http://127.0.0.1:${await closedPort()}/cache` });
     await expect(closed.get('e/x')).rejects.toMatchObject({
@@ -516,5 +527,101 @@ describe.skipIf(noNginx)('HTTP (nginx with WebDAV)', () => {
       message: expect.stringMatching(/does not speak HTTP/),
     });
     await Promise.all([closed.close(), hanging.guarded.close(), nonsense.close()]);
+  });
+});
+
+describe('HTTP: what a server answers, and what hoard says of it', () => {
+  /** A server answering each request as `answer` says; `requests` counts them on each connection. */
+  async function serve(answer: (request: IncomingMessage, response: ServerResponse, onSocket: number) => void) {
+    const perSocket = new WeakMap<object, number>();
+    const server = createServer((request, response) => {
+      const count = (perSocket.get(request.socket) ?? 0) + 1;
+      perSocket.set(request.socket, count);
+      request.resume();
+      request.on('end', () => answer(request, response, count));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    return {
+      url: `http://127.0.0.1:${port}/cache`,
+      stop: () =>
+        new Promise<void>((resolve) => server.close(() => resolve())).then(() => server.closeAllConnections()),
+    };
+  }
+
+  it('names the setting behind each refusal, and where a redirect points without its password', async () => {
+    const statuses: Record<string, [number, Record<string, string>?]> = {
+      'e/forbidden': [403],
+      'e/no-put': [405],
+      'e/no-dir': [409],
+      'e/too-large': [413],
+      'e/failed': [500],
+      'e/moved': [301, { location: 'https://ci:hunter2@cache.example/cache/e/moved' }],
+    };
+    const server = await serve((request, response) => {
+      const [status, headers] = statuses[request.url!.replace(/^\/cache\//, '')] ?? [404];
+      response.writeHead(status, headers).end();
+    });
+    const storage = await open({ url: server.url });
+    try {
+      const put = (key: string) => storage.put(key, bytes('x'), { overwrite: true });
+      await expect(storage.get('e/forbidden')).rejects.toMatchObject({
+        kind: 'auth',
+        message: expect.stringMatching(/HTTP 403 Forbidden: the server refused these credentials: check token_file/),
+      });
+      await expect(put('e/no-put')).rejects.toThrow(/HTTP 405 .*dav_methods PUT DELETE/);
+      await expect(put('e/no-dir')).rejects.toThrow(/HTTP 409 .*create_full_put_path on\), or make e\/ and m\//);
+      await expect(put('e/too-large')).rejects.toThrow(/HTTP 413 .*client_max_body_size/);
+      await expect(put('e/failed')).rejects.toThrow(
+        /HTTP 500 .*failed to store it: see its log \(nginx: create_full_put_path/,
+      );
+      await expect(storage.get('e/failed')).rejects.toThrow(/HTTP 500 .*the server failed: see its own log$/);
+      const moved = storage.get('e/moved');
+      await expect(moved).rejects.toThrow(
+        /HTTP 301 .*moved it to "https:\/\/ci:\*\*\*@cache\.example\/cache\/e\/moved": set url to that place \(hoard follows no redirects\)/,
+      );
+      await expect(moved).rejects.not.toThrow(/hunter2/);
+      expect(await storage.get('e/nothing')).toBeUndefined();
+    } finally {
+      await storage.close();
+      await server.stop();
+    }
+  });
+
+  it('a body cut short of its length is an error, never a shorter value', async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': '100' });
+      response.write(Buffer.alloc(50, 1));
+      setTimeout(() => response.socket?.destroy(), 20);
+    });
+    const storage = await open({ url: server.url });
+    try {
+      await expect(storage.get('e/cut')).rejects.toMatchObject({ kind: 'error' });
+    } finally {
+      await storage.close();
+      await server.stop();
+    }
+  });
+
+  it('asks again on a new connection when the server closed the pooled one (a keep-alive race)', async () => {
+    let answered = 0;
+    const server = await serve((_request, response, onSocket) => {
+      // The second request on a connection finds it closed, as after the server's keep-alive timeout.
+      if (onSocket > 1) {
+        response.socket?.destroy();
+        return;
+      }
+      answered += 1;
+      response.writeHead(200, { 'content-length': '2' }).end('ok');
+    });
+    const storage = await open({ url: server.url });
+    try {
+      expect(Buffer.from((await storage.get('e/one'))!).toString()).toBe('ok');
+      expect(Buffer.from((await storage.get('e/two'))!).toString()).toBe('ok');
+      expect(answered).toBe(2);
+    } finally {
+      await storage.close();
+      await server.stop();
+    }
   });
 });

@@ -41,6 +41,17 @@ async function readSecret(path: string, what: string): Promise<string> {
   }
 }
 
+/** A bearer token: one line, without the spaces around it; RFC 6750's tokens are printable ASCII, and a header cannot carry a line break. */
+async function readToken(path: string): Promise<string> {
+  const token = (await readSecret(path, 'token_file')).trim();
+  if (!/^[!-~]+$/.test(token))
+    throw new StorageError(
+      'auth',
+      `token_file ${path} must hold the token alone, on one line (printable ASCII without spaces)`,
+    );
+  return token;
+}
+
 /** `Basic …` for a user and password (from the options or the URL), or undefined when there is neither. */
 function basicAuthorization(username: string, password: string): string | undefined {
   if (!username && !password) return undefined;
@@ -84,7 +95,7 @@ export async function openBackend(remote: RemoteConfig, context: OpenContext): P
         url: remote.url,
         prefix: remote.prefix ?? '',
         authorization: remote.token_file
-          ? `Bearer ${await readSecret(remote.token_file, 'token_file')}`
+          ? `Bearer ${await readToken(remote.token_file)}`
           : basicAuthorization(
               remote.username ?? decodeURIComponent(url.username),
               password ?? decodeURIComponent(url.password),
