@@ -19,3 +19,9 @@ export function boundConnect(request: ClientRequest, connectTimeoutMs: number): 
     socket.once('close', clear);
   });
 }
+
+/**
+ * How long a pooled connection may sit idle before the agent closes it. Below the shortest common
+ * server keep-alive (Apache's 5 s; nginx 75 s): a server closing it first races the next request on it.
+ */
+export const IDLE_SOCKET_MS = 4_000;

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { StorageError, type CacheStorage, type PutOptions, type ReadProgress } from '../storage.js';
-import { boundConnect } from './connect-bound.js';
+import { IDLE_SOCKET_MS, boundConnect } from './connect-bound.js';
+import { maskUrl } from '../../config/remotes.js';
 import { classifyNetworkError } from './network-errors.js';
 
 export interface HttpStorageOptions {
@@ -16,17 +17,29 @@ export interface HttpStorageOptions {
 }
 
 /** What a status the server answers means for the user, beyond its number. */
-function statusHint(method: string, status: number): string {
+function statusHint(method: string, response: http.IncomingMessage): string {
+  const status = response.statusCode ?? 0;
   if (status === 401) return 'the server wants credentials: check token_file (or username and password_file)';
   if (status === 403)
     return method === 'GET'
       ? 'the server refused these credentials: check token_file (or username and password_file)'
       : 'the server refused to store with these credentials: if they may only read, set read_only = true';
+  if (status >= 300 && status <= 399) {
+    const location = response.headers.location;
+    // Following it would send the credentials wherever the server points: the user moves the URL instead.
+    return location
+      ? `the server moved it to ${JSON.stringify(maskUrl(location).slice(0, 200))}: set url to that place (hoard follows no redirects)`
+      : 'the server redirects without saying where: check the URL (hoard follows no redirects)';
+  }
   if (status === 405 || status === 501)
     return `the server does not accept ${method} there: enable WebDAV's PUT and DELETE (nginx: dav_methods PUT DELETE)`;
-  if (status === 409) return 'the server has no directory for it: let it create one (nginx: create_full_put_path on)';
+  if (status === 409)
+    return 'the server has no directory for it: let it make them (nginx: create_full_put_path on), or make e/ and m/ below the URL and prefix';
   if (status === 413)
     return 'the server refuses an object this large: raise its limit (nginx: client_max_body_size, 1 MB unless set)';
+  // nginx answers 500 when its rename into a directory that does not exist fails.
+  if (status >= 500 && method === 'PUT')
+    return 'the server failed to store it: see its log (nginx: create_full_put_path on, and a root its workers may write)';
   if (status >= 500) return 'the server failed: see its own log';
   return 'unexpected for this request';
 }
@@ -54,7 +67,7 @@ export class HttpStorage implements CacheStorage {
     base.pathname = `${base.pathname.replace(/\/+$/, '')}/${prefix ? `${prefix}/` : ''}`;
     this.base = base;
     this.module = base.protocol === 'https:' ? https : http;
-    this.agent = new this.module.Agent({ keepAlive: true, maxSockets: 16 });
+    this.agent = new this.module.Agent({ keepAlive: true, maxSockets: 16, timeout: IDLE_SOCKET_MS });
   }
 
   /** Where a key lives. Keys are made of [0-9a-z/_-] (storage.ts), so they need no escaping. */
@@ -75,15 +88,32 @@ export class HttpStorage implements CacheStorage {
     const kind = status === 401 || status === 403 ? 'auth' : 'error';
     return new StorageError(
       kind,
-      `${what} ${this.label}: HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}: ${statusHint(method, status)}`,
+      `${what} ${this.label}: HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}: ${statusHint(method, response)}`,
     );
   }
 
   /**
    * One request; resolves with the response once its headers are in (its body not yet read), rejects on
-   * any failure before that. The caller reads or discards the body.
+   * any failure before that. The caller reads or discards the body. A socket from the pool that the
+   * server had closed meanwhile fails at once (ECONNRESET): the request goes again on a new one (GET,
+   * PUT and DELETE are idempotent).
    */
-  private request(
+  private async request(
+    method: 'GET' | 'PUT' | 'DELETE',
+    key: string,
+    body: Buffer | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<http.IncomingMessage> {
+    try {
+      return await this.send(method, key, body, signal);
+    } catch (error) {
+      const stale = (error as { reusedSocket?: boolean }).reusedSocket === true;
+      if (!stale || signal?.aborted || (error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+      return this.send(method, key, body, signal);
+    }
+  }
+
+  private send(
     method: 'GET' | 'PUT' | 'DELETE',
     key: string,
     body: Buffer | undefined,
@@ -104,7 +134,7 @@ export class HttpStorage implements CacheStorage {
       });
       boundConnect(request, this.options.connectTimeoutMs);
       request.once('response', resolve);
-      request.once('error', reject);
+      request.once('error', (error) => reject(Object.assign(error, { reusedSocket: request.reusedSocket })));
       request.end(body);
     });
   }
@@ -122,7 +152,8 @@ export class HttpStorage implements CacheStorage {
       }
       const length = Number(response.headers['content-length']);
       progress?.started(Number.isSafeInteger(length) && length >= 0 ? length : undefined);
-      // A body cut short (the connection closed early) fails here as an error, never as a shorter value.
+      // A body cut short fails here when the server said its length (or sent it chunked); one that ends
+      // where the connection closes can come back shorter, and the object's digest refuses it.
       const chunks: Buffer[] = [];
       for await (const chunk of response) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Client } from 'minio';
 import { StorageError, type CacheStorage, type PutOptions, type ReadProgress } from '../storage.js';
 import type { AwsCredentialSource } from './aws-credentials.js';
-import { boundConnect } from './connect-bound.js';
+import { IDLE_SOCKET_MS, boundConnect } from './connect-bound.js';
 import { classifyNetworkError } from './network-errors.js';
 
 export interface S3StorageOptions {
@@ -58,8 +58,8 @@ export class S3Storage implements CacheStorage {
     const endpoint = new URL(options.endpoint ?? `https://s3.${options.region}.amazonaws.com`);
     const useSSL = endpoint.protocol === 'https:';
     this.agent = useSSL
-      ? new https.Agent({ keepAlive: true, maxSockets: 16 })
-      : new http.Agent({ keepAlive: true, maxSockets: 16 });
+      ? new https.Agent({ keepAlive: true, maxSockets: 16, timeout: IDLE_SOCKET_MS })
+      : new http.Agent({ keepAlive: true, maxSockets: 16, timeout: IDLE_SOCKET_MS });
     const credentials = options.credentials;
     const { Client, IamAwsProvider } = minio;
     this.client = new Client({
