@@ -1,8 +1,8 @@
 // "Fresh machine, team cache": hoard's benchmark piece for remote caches, called by bench/run.mjs in the
 // same run, or alone (`node bench/remote.mjs [--rounds=N]`, printing its Markdown section).
 //
-// A "CI" hoard fills a redis-server and an S3 server (@20minutes/s3rver, which checks signatures) with
-// bench/project's build; then each round builds on a "fresh machine": an empty local cache (a new
+// A "CI" hoard fills a redis-server, an S3 server (@20minutes/s3rver, which checks signatures) and, where
+// nginx is installed, an HTTP server (nginx with WebDAV's PUT and DELETE) with bench/project's build; then each round builds on a "fresh machine": an empty local cache (a new
 // HOARD_DIR), `cargo clean`, the remote read-only. Beside it, in the same rounds: no cache, hoard's warm
 // build from its own local disk, and sccache's warm build from its local disk (Debian's sccache 0.4 has no
 // remote backends, so its local warm build is the floor of any sccache build from a remote). The fresh
@@ -69,6 +69,46 @@ async function startS3(repo, dir) {
   return { port, stop: () => child.kill('SIGTERM') };
 }
 
+/** nginx storing what is PUT below its root (WebDAV's PUT and DELETE), as docs/remote.md sets it up. */
+async function startNginx(nginx, dir) {
+  const port = await freePort();
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const temp = (name) => `${name}_temp_path ${join(dir, 'tmp', name)};`;
+  const config = join(dir, 'nginx.conf');
+  writeFileSync(
+    config,
+    `daemon off;
+worker_processes 1;
+${process.getuid?.() === 0 ? 'user root root;' : ''}
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  ${temp('client_body')} ${temp('proxy')} ${temp('fastcgi')} ${temp('uwsgi')} ${temp('scgi')}
+  client_max_body_size 512m;
+  server {
+    listen 127.0.0.1:${port};
+    root ${join(dir, 'data')};
+    location / { dav_methods PUT DELETE; create_full_put_path on; dav_access user:rw; }
+  }
+}
+`,
+  );
+  const child = spawn(nginx, ['-p', dir, '-e', join(dir, 'error.log'), '-c', config], { stdio: 'ignore' });
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const answered = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
+    if (answered) return { port, stop: () => child.kill('SIGTERM') };
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`nginx did not start (see ${join(dir, 'error.log')})`);
+}
+
 /** Accepts connections and never answers: the remote that costs a timeout. */
 function startSilent() {
   const sockets = new Set();
@@ -109,6 +149,7 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
     sccache: which('sccache'),
     ccache: which('ccache'),
     redis: which('redis-server'),
+    nginx: which('nginx') ?? ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((path) => existsSync(path)),
     make: which('make'),
     gcc: which('gcc'),
   };
@@ -150,6 +191,7 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
 
   const redis = await startRedis(join(dir, 'redis'));
   const s3 = await startS3(repo, join(dir, 's3'));
+  const http = tools.nginx ? await startNginx(tools.nginx, join(dir, 'http')) : undefined;
   const silent = await startSilent();
   const closed = await freePort();
   const credentials = join(dir, 'aws-credentials');
@@ -161,6 +203,7 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
     redis: (readOnly) => `[[remotes]]\nurl = "redis://127.0.0.1:${redis.port}"\nread_only = ${readOnly}\n`,
     s3: (readOnly) =>
       `[[remotes]]\nurl = "s3://team/hoard"\nendpoint = "http://127.0.0.1:${s3.port}"\ncredentials_file = "${credentials}"\nread_only = ${readOnly}\n`,
+    http: (readOnly) => `[[remotes]]\nurl = "http://127.0.0.1:${http?.port}/hoard"\nread_only = ${readOnly}\n`,
     unreachable: () => `[[remotes]]\nurl = "redis://127.0.0.1:${closed}"\n`,
     silent: () => `[[remotes]]\nurl = "redis://127.0.0.1:${silent.port}"\n`,
     none: () => '',
@@ -187,16 +230,19 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
     sccacheLocal: [],
     redisFresh: [],
     s3Fresh: [],
+    httpFresh: [],
     redisStart: [],
     s3Start: [],
+    httpStart: [],
     coldNoRemote: [],
     coldUnreachable: [],
     coldSilent: [],
   };
   const counters = {};
+  const kinds = http ? ['redis', 's3', 'http'] : ['redis', 's3'];
   try {
-    // CI fills both remotes from its own checkout (one build, uploads drained by stopping its server).
-    for (const kind of ['redis', 's3']) {
+    // CI fills each remote from its own checkout (one build, uploads drained by stopping its server).
+    for (const kind of kinds) {
       const ci = machine(remotes[kind](false));
       build(`CI build filling ${kind}`, ci, ciProject);
       stop(ci);
@@ -217,7 +263,7 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
       results.hoardLocal.push(build(`hoard warm from the local disk, round ${round}`, local));
       if (tools.sccache)
         results.sccacheLocal.push(build(`sccache warm from its local disk, round ${round}`, sccacheEnv));
-      for (const kind of ['redis', 's3']) {
+      for (const kind of kinds) {
         const fresh = machine(remotes[kind](true));
         // Started before the clock runs, as the warm build's server is; its start is reported on its own.
         results[`${kind}Start`].push(
@@ -278,6 +324,7 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
   } finally {
     redis.stop();
     s3.stop();
+    http?.stop();
     silent.stop();
   }
 }
@@ -288,7 +335,12 @@ function report(results, counters, c, rounds, haveSccache) {
   const x = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '-');
   const all = (times) => times.map((time) => time.toFixed(2)).join(' / ');
   const verdict = (ok) => (ok ? '**met**' : '**missed**');
-  const fresh = { redis: best(results.redisFresh), s3: best(results.s3Fresh) };
+  const fresh = { redis: best(results.redisFresh), s3: best(results.s3Fresh), http: best(results.httpFresh) };
+  const haveHttp = results.httpFresh.length > 0;
+  const measured = haveHttp ? ['redis', 's3', 'http'] : ['redis', 's3'];
+  const names = { redis: 'Redis', s3: 'S3', http: 'HTTP' };
+  const slowest = Math.max(...measured.map((kind) => fresh[kind]));
+  const each = (against) => measured.map((kind) => `${names[kind]} ${x(fresh[kind], against)}`).join(', ');
   const local = best(results.hoardLocal);
   const sccache = best(results.sccacheLocal);
   const noRemote = best(results.coldNoRemote);
@@ -303,14 +355,14 @@ before the clock runs).
     : '\nC: not measured (ccache, make or gcc missing).\n';
   return `## Fresh machine, team cache
 
-bench/project built by a "CI" hoard into a redis-server and an S3 server (@20minutes/s3rver, SigV4), both on this
+bench/project built by a "CI" hoard into a redis-server, an S3 server (@20minutes/s3rver, SigV4) and ${haveHttp ? 'an HTTP server (nginx with WebDAV)' : 'no HTTP server (nginx is not installed)'}, all on this
 machine; then, in ${rounds} interleaved rounds, \`cargo clean && cargo build\` on a fresh machine (an empty local cache, the
 remote read-only), beside no cache and the warm builds from each tool's own local disk. Debian's sccache 0.4 is built
 without remote backends (\`SCCACHE_REDIS\` or \`SCCACHE_BUCKET\` stop its server: "cache type is not enabled"), so its
 row is its warm build from its local disk: a floor for any sccache build from a remote. Fastest round counts; all rounds
 in seconds after each cell's label. The fresh machine's server is started before the clock runs, as the warm build's
 server is already running; \`hoard server start\` on the fresh machine, timed on its own, took
-${all(results.redisStart)} s (Redis) and ${all(results.s3Start)} s (S3).
+${all(results.redisStart)} s (Redis), ${all(results.s3Start)} s (S3)${haveHttp ? ` and ${all(results.httpStart)} s (HTTP)` : ''}.
 
 | build | time | vs sccache (local warm) | vs hoard local warm | rounds |
 |---|---:|---:|---:|---|
@@ -319,14 +371,14 @@ ${all(results.redisStart)} s (Redis) and ${all(results.s3Start)} s (S3).
 | hoard, warm from its local disk | ${s(results.hoardLocal)} | ${x(local, sccache)} | | ${all(results.hoardLocal)} |
 | hoard, fresh machine, Redis (${hitsOf('redis')}) | ${s(results.redisFresh)} | ${x(fresh.redis, sccache)} | ${x(fresh.redis, local)} | ${all(results.redisFresh)} |
 | hoard, fresh machine, S3 (${hitsOf('s3')}) | ${s(results.s3Fresh)} | ${x(fresh.s3, sccache)} | ${x(fresh.s3, local)} | ${all(results.s3Fresh)} |
-| hoard cold, no remote | ${s(results.coldNoRemote)} | | | ${all(results.coldNoRemote)} |
+${haveHttp ? `| hoard, fresh machine, HTTP (${hitsOf('http')}) | ${s(results.httpFresh)} | ${x(fresh.http, sccache)} | ${x(fresh.http, local)} | ${all(results.httpFresh)} |\n` : ''}| hoard cold, no remote | ${s(results.coldNoRemote)} | | | ${all(results.coldNoRemote)} |
 | hoard cold, unreachable remote (closed port) | ${s(results.coldUnreachable)} | | ${x(best(results.coldUnreachable), noRemote)} of no remote | ${all(results.coldUnreachable)} |
 | hoard cold, remote that never answers | ${s(results.coldSilent)} | | ${x(best(results.coldSilent), noRemote)} of no remote | ${all(results.coldSilent)} |
 
 | target | result | |
 |---|---|---|
-| fresh machine ≤ 0.40 × sccache's (here: its local warm build, a floor) | Redis ${x(fresh.redis, sccache)}, S3 ${x(fresh.s3, sccache)} | ${verdict(Math.max(fresh.redis, fresh.s3) <= 0.4 * sccache)} |
-| fresh machine ≤ 1.5 × hoard's warm build from the local disk | Redis ${x(fresh.redis, local)}, S3 ${x(fresh.s3, local)} | ${verdict(Math.max(fresh.redis, fresh.s3) <= 1.5 * local)} |
+| fresh machine ≤ 0.40 × sccache's (here: its local warm build, a floor) | ${each(sccache)} | ${verdict(slowest <= 0.4 * sccache)} |
+| fresh machine ≤ 1.5 × hoard's warm build from the local disk | ${each(local)} | ${verdict(slowest <= 1.5 * local)} |
 | unreachable and never-answering remote ≤ 1.05 × no remote (cold builds) | ${x(best(results.coldUnreachable), noRemote)}, ${x(best(results.coldSilent), noRemote)} | ${verdict(Math.max(best(results.coldUnreachable), best(results.coldSilent)) <= 1.05 * noRemote)} |
 ${cRows}`;
 }

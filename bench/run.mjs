@@ -17,7 +17,7 @@
 //   5. C (bench/c.mjs): one hit of a ring C file and a warm rebuild of test/fixtures/c-project through
 //      gcc alone, ccache, sccache and hoard, with bare node start-up in the same rounds as the hits.
 //   6. Fresh machine, team cache (bench/remote.mjs): builds with an empty local cache from a filled
-//      redis-server and S3 server, and with an unreachable and a never-answering remote.
+//      redis-server, S3 server and (with nginx) HTTP server, and with an unreachable and a never-answering remote.
 // Everything happens in a temporary directory outside the repository, with its own sccache and hoard
 // servers (stopped at the end). Node built-ins only.
 import { spawnSync } from 'node:child_process';
