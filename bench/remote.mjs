@@ -96,8 +96,15 @@ http {
 }
 `,
   );
-  const child = spawn(nginx, ['-p', dir, '-e', join(dir, 'error.log'), '-c', config], { stdio: 'ignore' });
-  for (let attempt = 0; attempt < 100; attempt += 1) {
+  const errorLog = join(dir, 'error.log');
+  const child = spawn(nginx, ['-p', dir, '-e', errorLog, '-c', config], { stdio: 'ignore' });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const failure = (what) => {
+    const lines = existsSync(errorLog) ? readFileSync(errorLog, 'utf8').trim().split('\n').slice(0, 3) : [];
+    return new Error(`nginx ${what}${lines.length ? `: ${lines.join(' | ')}` : ''}`);
+  };
+  for (let attempt = 0; attempt < 100 && !exited; attempt += 1) {
     const answered = await fetch(`http://127.0.0.1:${port}/`).then(
       () => true,
       () => false,
@@ -105,8 +112,9 @@ http {
     if (answered) return { port, stop: () => child.kill('SIGTERM') };
     await new Promise((done) => setTimeout(done, 50));
   }
+  if (exited) throw failure('exited at start');
   child.kill('SIGKILL');
-  throw new Error(`nginx did not start (see ${join(dir, 'error.log')})`);
+  throw failure('did not answer within 5 s');
 }
 
 /** Accepts connections and never answers: the remote that costs a timeout. */
@@ -189,58 +197,69 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
   const ciProject = join(dir, 'ci-checkout');
   cpSync(project, ciProject, { recursive: true });
 
-  const redis = await startRedis(join(dir, 'redis'));
-  const s3 = await startS3(repo, join(dir, 's3'));
-  const http = tools.nginx ? await startNginx(tools.nginx, join(dir, 'http')) : undefined;
-  const silent = await startSilent();
-  const closed = await freePort();
-  const credentials = join(dir, 'aws-credentials');
-  writeFileSync(credentials, '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n', {
-    mode: 0o600,
-  });
-
-  const remotes = {
-    redis: (readOnly) => `[[remotes]]\nurl = "redis://127.0.0.1:${redis.port}"\nread_only = ${readOnly}\n`,
-    s3: (readOnly) =>
-      `[[remotes]]\nurl = "s3://team/hoard"\nendpoint = "http://127.0.0.1:${s3.port}"\ncredentials_file = "${credentials}"\nread_only = ${readOnly}\n`,
-    http: (readOnly) => `[[remotes]]\nurl = "http://127.0.0.1:${http?.port}/hoard"\nread_only = ${readOnly}\n`,
-    unreachable: () => `[[remotes]]\nurl = "redis://127.0.0.1:${closed}"\n`,
-    silent: () => `[[remotes]]\nurl = "redis://127.0.0.1:${silent.port}"\n`,
-    none: () => '',
-  };
-  let machines = 0;
-  /** A hoard of its own (HOARD_DIR: cache, config and server) with these remotes. */
-  const machine = (remote) => {
-    const home = join(dir, `machine-${++machines}`);
-    mkdirSync(home, { recursive: true });
-    writeFileSync(join(home, 'config.toml'), `basedirs = ["auto"]\n${remote}`);
-    return { ...baseEnv, HOARD_DIR: home, HOARD_CONFIG: join(home, 'config.toml'), RUSTC_WRAPPER: hoard };
-  };
-  const stop = (env) => spawnSync(hoard, ['server', 'stop'], { env, stdio: 'ignore', timeout: 120_000 });
-  const stats = (env) => JSON.parse(spawnSync(hoard, ['stats', '--json'], { env, encoding: 'utf8' }).stdout || '{}');
-  const clean = (cwd = project) => spawnSync(tools.cargo, ['clean'], { cwd, env: baseEnv, stdio: 'ignore' });
-  const build = (label, env, cwd = project) => {
-    clean(cwd);
-    return timed(label, tools.cargo, ['build'], env, cwd, log);
-  };
-
-  const results = {
-    none: [],
-    hoardLocal: [],
-    sccacheLocal: [],
-    redisFresh: [],
-    s3Fresh: [],
-    httpFresh: [],
-    redisStart: [],
-    s3Start: [],
-    httpStart: [],
-    coldNoRemote: [],
-    coldUnreachable: [],
-    coldSilent: [],
-  };
-  const counters = {};
-  const kinds = http ? ['redis', 's3', 'http'] : ['redis', 's3'];
+  // Each server is stopped in the finally below, whichever of them started before something threw.
+  let redis;
+  let s3;
+  let http;
+  let silent;
   try {
+    redis = await startRedis(join(dir, 'redis'));
+    s3 = await startS3(repo, join(dir, 's3'));
+    // HTTP is measured where nginx runs; when it does not start, the report says why instead.
+    let httpProblem = tools.nginx ? undefined : 'nginx is not installed';
+    if (tools.nginx)
+      http = await startNginx(tools.nginx, join(dir, 'http')).catch((error) => {
+        httpProblem = error.message;
+        return undefined;
+      });
+    silent = await startSilent();
+    const closed = await freePort();
+    const credentials = join(dir, 'aws-credentials');
+    writeFileSync(credentials, '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n', {
+      mode: 0o600,
+    });
+
+    const remotes = {
+      redis: (readOnly) => `[[remotes]]\nurl = "redis://127.0.0.1:${redis.port}"\nread_only = ${readOnly}\n`,
+      s3: (readOnly) =>
+        `[[remotes]]\nurl = "s3://team/hoard"\nendpoint = "http://127.0.0.1:${s3.port}"\ncredentials_file = "${credentials}"\nread_only = ${readOnly}\n`,
+      http: (readOnly) => `[[remotes]]\nurl = "http://127.0.0.1:${http?.port}/hoard"\nread_only = ${readOnly}\n`,
+      unreachable: () => `[[remotes]]\nurl = "redis://127.0.0.1:${closed}"\n`,
+      silent: () => `[[remotes]]\nurl = "redis://127.0.0.1:${silent.port}"\n`,
+      none: () => '',
+    };
+    let machines = 0;
+    /** A hoard of its own (HOARD_DIR: cache, config and server) with these remotes. */
+    const machine = (remote) => {
+      const home = join(dir, `machine-${++machines}`);
+      mkdirSync(home, { recursive: true });
+      writeFileSync(join(home, 'config.toml'), `basedirs = ["auto"]\n${remote}`);
+      return { ...baseEnv, HOARD_DIR: home, HOARD_CONFIG: join(home, 'config.toml'), RUSTC_WRAPPER: hoard };
+    };
+    const stop = (env) => spawnSync(hoard, ['server', 'stop'], { env, stdio: 'ignore', timeout: 120_000 });
+    const stats = (env) => JSON.parse(spawnSync(hoard, ['stats', '--json'], { env, encoding: 'utf8' }).stdout || '{}');
+    const clean = (cwd = project) => spawnSync(tools.cargo, ['clean'], { cwd, env: baseEnv, stdio: 'ignore' });
+    const build = (label, env, cwd = project) => {
+      clean(cwd);
+      return timed(label, tools.cargo, ['build'], env, cwd, log);
+    };
+
+    const results = {
+      none: [],
+      hoardLocal: [],
+      sccacheLocal: [],
+      redisFresh: [],
+      s3Fresh: [],
+      httpFresh: [],
+      redisStart: [],
+      s3Start: [],
+      httpStart: [],
+      coldNoRemote: [],
+      coldUnreachable: [],
+      coldSilent: [],
+    };
+    const counters = {};
+    const kinds = http ? ['redis', 's3', 'http'] : ['redis', 's3'];
     // CI fills each remote from its own checkout (one build, uploads drained by stopping its server).
     for (const kind of kinds) {
       const ci = machine(remotes[kind](false));
@@ -320,16 +339,18 @@ export async function measureRemote({ repo, work, projectSource, baseEnv, hoard,
         stop(fresh);
       }
     }
-    return { results, counters, c, markdown: report(results, counters, c, rounds, Boolean(tools.sccache)) };
+    return {
+      results,
+      counters,
+      c,
+      markdown: report(results, counters, c, rounds, Boolean(tools.sccache), httpProblem),
+    };
   } finally {
-    redis.stop();
-    s3.stop();
-    http?.stop();
-    silent.stop();
+    for (const server of [redis, s3, http, silent]) server?.stop();
   }
 }
 
-function report(results, counters, c, rounds, haveSccache) {
+function report(results, counters, c, rounds, haveSccache, httpProblem) {
   const best = (times) => (times.length ? Math.min(...times) : NaN);
   const s = (times) => (times.length ? `${best(times).toFixed(2)} s` : '-');
   const x = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '-');
@@ -355,7 +376,7 @@ before the clock runs).
     : '\nC: not measured (ccache, make or gcc missing).\n';
   return `## Fresh machine, team cache
 
-bench/project built by a "CI" hoard into a redis-server, an S3 server (@20minutes/s3rver, SigV4) and ${haveHttp ? 'an HTTP server (nginx with WebDAV)' : 'no HTTP server (nginx is not installed)'}, all on this
+bench/project built by a "CI" hoard into a redis-server, an S3 server (@20minutes/s3rver, SigV4) and ${haveHttp ? 'an HTTP server (nginx with WebDAV)' : `no HTTP server (${httpProblem ?? 'not measured'})`}, all on this
 machine; then, in ${rounds} interleaved rounds, \`cargo clean && cargo build\` on a fresh machine (an empty local cache, the
 remote read-only), beside no cache and the warm builds from each tool's own local disk. Debian's sccache 0.4 is built
 without remote backends (\`SCCACHE_REDIS\` or \`SCCACHE_BUCKET\` stop its server: "cache type is not enabled"), so its

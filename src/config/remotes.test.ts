@@ -162,11 +162,13 @@ describe('remotes in the config', () => {
     expect(maskUrl('https://ci:p@ss@cache/dav')).toBe('https://ci:***@cache/dav');
     expect(remoteLabel({ url: 'https://ci:p@ss@cache/dav' })).toBe('https://cache/dav');
     expect(maskUrl('http://ci:pa#ss@cache/dav')).toBe('http://***@cache/dav');
-    expect(maskUrl('http://ci:12/ss@cache/dav')).toBe('http://***@cache/dav');
-    expect(remoteLabel({ url: 'http://ci:12/ss@cache/dav' })).toBe('http://cache/dav');
+    expect(maskUrl('http://ci:p/ss@cache/dav')).toBe('http://***@cache/dav');
+    expect(remoteLabel({ url: 'http://ci:p/ss@cache/dav' })).toBe('http://cache/dav');
+    expect(maskUrl('//ci:hunter2@cache/dav')).toBe('//ci:***@cache/dav');
+    expect(maskUrl('ci:p/w@cache/dav')).toBe('***@cache/dav');
     const { config } = loadConfig(withConfig('', { HOARD_REMOTES: 'https://ci:p@ss@cache/dav' }));
     expect(config.remotes[0]).toMatchObject({ url: 'https://ci:p@ss@cache/dav' });
-    for (const url of ['http://ci:pa#ss@cache/dav', 'http://ci:12/ss@cache/dav', 'redis://ci:p?w@cache']) {
+    for (const url of ['http://ci:pa#ss@cache/dav', 'http://ci:p/ss@cache/dav', 'redis://ci:p?w@cache']) {
       let message = '';
       try {
         loadConfig(withConfig(`[[remotes]]\nurl = "${url}"\n`));
@@ -176,6 +178,40 @@ describe('remotes in the config', () => {
       expect(message).toMatch(/remotes\[1\]\.url: an @ after a \/ \? or #: .*password_file/);
       expect(message).not.toMatch(/ss@|p\?w/);
     }
+  });
+
+  it("keeps an @ in the path or in an option as it is, and a ? in a password out of HOARD_REMOTES's options", () => {
+    const { config } = loadConfig(
+      withConfig('', { HOARD_REMOTES: 'http://cache:8080/v2@team/ s3://bucket/team@ci s3://other?name=team@ci' }),
+    );
+    expect(config.remotes.map((remote) => remoteLabel(remote))).toEqual([
+      'http://cache:8080/v2@team/',
+      's3://bucket/team@ci',
+      'team@ci',
+    ]);
+    expect(maskUrl('http://[::1]:8080/v2@team/')).toBe('http://[::1]:8080/v2@team/');
+    expect(maskUrl('/moved/v2@team/')).toBe('/moved/v2@team/');
+    for (const [variable, value] of [
+      ['HOARD_REMOTES', 'redis://:s3cr?etpw@cache'],
+      ['HOARD_REMOTES', 'redis://:s3cr?et=pw@cache?read_only=true'],
+    ] as const) {
+      let message = '';
+      try {
+        loadConfig(withConfig('', { [variable]: value }));
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/an @ after a \/ \? or #/);
+      expect(message).not.toMatch(/s3cr|pw/);
+    }
+    let message = '';
+    try {
+      loadConfig(withConfig('[[remotes]]\nurl = "ci:p/w@cache/dav"\n'));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/expected an s3:\/\/bucket/);
+    expect(message).not.toContain('p/w');
   });
 
   it('refuses what an HTTP URL or a prefix cannot mean: a query, a % that is not an escape, a .. segment', () => {

@@ -194,8 +194,11 @@ export function remotesFromText(text: string): Array<Record<string, unknown>> {
     .filter(Boolean)
     .map((entry) => {
       const query = entry.indexOf('?');
-      const table: Record<string, unknown> = { url: query === -1 ? entry : entry.slice(0, query) };
-      if (query !== -1) for (const [key, value] of new URLSearchParams(entry.slice(query + 1))) table[key] = value;
+      // A `?` inside the user information is part of a password, not the start of options: the URL is kept
+      // whole, and the schema refuses it without showing it.
+      if (query === -1 || splitUserInfo(entry)?.userInfo.includes('?')) return { url: entry };
+      const table: Record<string, unknown> = { url: entry.slice(0, query) };
+      for (const [key, value] of new URLSearchParams(entry.slice(query + 1))) table[key] = value;
       return table;
     });
 }
@@ -205,16 +208,24 @@ export const remotesSchema = z
   .transform((value) => (typeof value === 'string' ? remotesFromText(value) : value))
   .pipe(z.array(remoteSchema));
 
+/** An authority that is a host and maybe a port, nothing more: an `@` after it belongs to the path. */
+const HOST_AND_PORT = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]*\])(?::\d+)?$/;
+
 /**
- * A URL cut around its user information: everything up to the last `@` of the authority, as URL parsers
- * take it. A password with `/`, `?` or `#` in it ends the authority early (the URL then names another
- * host, or none): any `@` after the scheme counts, so such a password is hidden too.
+ * A URL cut around its user information. The authority ends at the first `/ ? #`; when it is a plain
+ * host[:port], any later `@` is in the path (`http://cache/v2@team/`). Otherwise the user information ends
+ * at the last `@`, as URL parsers take it, so a password holding `@ / ? #` is hidden whole. A password
+ * that looks like a port followed by a path (`ci:12/ss@host`) reads as host and path, as parsers read it.
  */
 function splitUserInfo(url: string): { scheme: string; userInfo: string; rest: string } | undefined {
-  const scheme = /^[a-z0-9+.-]+:\/\//i.exec(url)?.[0];
-  const at = url.lastIndexOf('@');
-  if (!scheme || at < scheme.length) return undefined;
-  return { scheme, userInfo: url.slice(scheme.length, at), rest: url.slice(at + 1) };
+  const scheme = /^(?:[a-z0-9+.-]+:)?\/\//i.exec(url)?.[0] ?? '';
+  if (!scheme && url.startsWith('/')) return undefined;
+  const afterScheme = url.slice(scheme.length);
+  const at = afterScheme.lastIndexOf('@');
+  if (at === -1) return undefined;
+  const authority = afterScheme.split(/[/?#]/, 1)[0] ?? '';
+  if (!authority.includes('@') && HOST_AND_PORT.test(authority)) return undefined;
+  return { scheme, userInfo: afterScheme.slice(0, at), rest: afterScheme.slice(at + 1) };
 }
 
 /** The URL with any password replaced: for logs, `hoard config`, the status the server reports. */

@@ -95,8 +95,8 @@ export class HttpStorage implements CacheStorage {
   /**
    * One request; resolves with the response once its headers are in (its body not yet read), rejects on
    * any failure before that. The caller reads or discards the body. A socket from the pool that the
-   * server had closed meanwhile fails at once (ECONNRESET): the request goes again on a new one (GET,
-   * PUT and DELETE are idempotent).
+   * server had closed meanwhile fails at once (ECONNRESET, or EPIPE while a PUT's body is written): the
+   * request goes again on a new one (GET, PUT and DELETE are idempotent).
    */
   private async request(
     method: 'GET' | 'PUT' | 'DELETE',
@@ -108,7 +108,8 @@ export class HttpStorage implements CacheStorage {
       return await this.send(method, key, body, signal);
     } catch (error) {
       const stale = (error as { reusedSocket?: boolean }).reusedSocket === true;
-      if (!stale || signal?.aborted || (error as NodeJS.ErrnoException).code !== 'ECONNRESET') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (!stale || signal?.aborted || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw error;
       return this.send(method, key, body, signal);
     }
   }
