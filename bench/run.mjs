@@ -370,15 +370,20 @@ function waitForQuiet(what) {
 }
 const MAX_ATTEMPTS = 3;
 /**
- * One measurement: prepare(), wait for a quiet machine, fn() between two snapshots. When other processes
- * used ≥ 5 % of the CPU meanwhile, the measurement is thrown away and taken again (at most 3 attempts,
- * and only while the time budget allows); the report says which ones were repeated or stayed disturbed.
+ * One measurement: prepare(), wait for a quiet machine, justBefore(), then fn() between two snapshots.
+ * When other processes used ≥ 5 % of the CPU meanwhile, the measurement is thrown away and taken again
+ * (at most 3 attempts, and only while the time budget allows); the report says which ones were repeated
+ * or stayed disturbed. justBefore is `cargo clean` (or removing a target directory): a build follows it
+ * at once, as in `cargo clean && cargo build`. On a virtual machine that hands freed memory back to its
+ * host, the pages a clean frees are gone after a second or two, and the build that then writes
+ * target/ pays for each page again (docs/decisions.md, 2026-12-04).
  */
-function undisturbed(label, prepare, fn) {
+function undisturbed(label, prepare, fn, justBefore) {
   for (let attempt = 1; ; attempt += 1) {
     checkBudget(label);
     prepare?.();
     waitForQuiet(label);
+    justBefore?.();
     const before = snapshot();
     const started = performance.now();
     const value = fn();
@@ -632,9 +637,9 @@ async function measure() {
               rmSync(cacheDirOf(name), { recursive: true, force: true });
               startServer(name);
             }
-            clean();
           },
           buildWith(name, `cold build ${round}`),
+          clean,
         ),
       );
       if (cached) coldStatsOf[name] = readStats(name);
@@ -654,11 +659,9 @@ async function measure() {
       warmRounds[name].push(
         undisturbed(
           `${label} warm build, round ${round}`,
-          () => {
-            zeroStats(name);
-            clean();
-          },
+          () => zeroStats(name),
           buildWith(name, `warm build ${round}`),
+          clean,
         ),
       );
       warmStatsOf[name].push(readStats(name));
@@ -687,7 +690,7 @@ async function measure() {
         );
     } else {
       log(`${label}: second build (cargo clean)`);
-      warm = undisturbed(`${label} warm build`, clean, build('warm build'));
+      warm = undisturbed(`${label} warm build`, undefined, build('warm build'), clean);
     }
 
     // 2b. A second worktree of the same commit, empty target directory, the cache as the first left it.
@@ -696,9 +699,9 @@ async function measure() {
       `${label} second worktree build`,
       () => {
         if (cached) zeroStats(name);
-        rmSync(join(secondWorktree, 'target'), { recursive: true, force: true });
       },
       () => run(`${label} second worktree build`, tools.cargo, ['build'], buildEnv(name), secondWorktree),
+      () => rmSync(join(secondWorktree, 'target'), { recursive: true, force: true }),
     );
     log(
       `${label}: cold ${cold.toFixed(1)} s, ${cached ? 'warm' : 'second'} ${warm.toFixed(1)} s, second worktree ${worktree.toFixed(1)} s`,
@@ -1000,6 +1003,7 @@ anyhow, rand and log — ${f.crates} packages in Cargo.lock, from Debian's crate
 profile, \`CARGO_INCREMENTAL=0\` for all three configurations (sccache refuses incremental compiles).
 Each cache starts empty in a fresh directory with its own server (started before the cold build,
 so neither pays its server start in the timing); an untimed uncached build runs first to warm the page cache.
+Each build starts right after its \`cargo clean\` (as \`cargo clean && cargo build\`); the wait for a quiet machine comes before the clean.
 ${loadSummary}${repeatSummary}
 
 ## Builds
