@@ -531,14 +531,17 @@ describe.skipIf(noNginx)('HTTP (nginx with WebDAV)', () => {
 });
 
 describe('HTTP: what a server answers, and what hoard says of it', () => {
-  /** A server answering each request as `answer` says; `requests` counts them on each connection. */
-  async function serve(answer: (request: IncomingMessage, response: ServerResponse, onSocket: number) => void) {
+  /** A server answering each request, once its body is in, as `answer` says; `onSocket` counts them per connection. */
+  async function serve(
+    answer: (request: IncomingMessage, response: ServerResponse, onSocket: number, body: Buffer) => void,
+  ) {
     const perSocket = new WeakMap<object, number>();
     const server = createServer((request, response) => {
       const count = (perSocket.get(request.socket) ?? 0) + 1;
       perSocket.set(request.socket, count);
-      request.resume();
-      request.on('end', () => answer(request, response, count));
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => answer(request, response, count, Buffer.concat(chunks)));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
@@ -619,6 +622,34 @@ describe('HTTP: what a server answers, and what hoard says of it', () => {
       expect(Buffer.from((await storage.get('e/one'))!).toString()).toBe('ok');
       expect(Buffer.from((await storage.get('e/two'))!).toString()).toBe('ok');
       expect(answered).toBe(2);
+    } finally {
+      await storage.close();
+      await server.stop();
+    }
+  });
+
+  it('sends a PUT whole again on a new connection when the server closed the pooled one', async () => {
+    const stored: Buffer[] = [];
+    let refused = 0;
+    const server = await serve((request, response, onSocket, body) => {
+      if (onSocket > 1) {
+        refused += 1;
+        response.socket?.destroy();
+        return;
+      }
+      if (request.method === 'GET') return response.writeHead(200, { 'content-length': '2' }).end('ok');
+      stored.push(body);
+      response.writeHead(201, { 'content-length': '0' }).end();
+    });
+    const storage = await open({ url: server.url });
+    const large = Buffer.alloc(4 << 20, 7);
+    try {
+      // A GET reads its answer to the end, so its connection is back in the pool for the PUT.
+      expect(Buffer.from((await storage.get('e/one'))!).toString()).toBe('ok');
+      await storage.put('e/two', large, { overwrite: true });
+      expect(refused).toBe(1);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.equals(large)).toBe(true);
     } finally {
       await storage.close();
       await server.stop();
