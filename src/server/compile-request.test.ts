@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CcCompilerIdentity } from '../compiler/cc/compiler-identity.js';
 import { PROTOCOL_VERSION, type ClientMessage, type CompileRequest, type ServerMessage } from '../protocol/messages.js';
 import { OUTSIDE_ANY_REPOSITORY } from '../worktree/locate.js';
-import { compileRequestHandler, type CompileRequestDependencies } from './compile-request.js';
+import { checkedExchange, compileRequestHandler, type CompileRequestDependencies } from './compile-request.js';
 import type { CompilerHandler } from './compiler-handler.js';
 import type { Exchange } from './exchange.js';
 import { Logger } from './logger.js';
@@ -110,5 +110,16 @@ describe('compileRequestHandler', () => {
     await ask(request('rustc'), [store]);
     await ask(request('rustc'), [{ ...store, exitCode: 'zero' }]);
     expect(followUps).toEqual([store, undefined]);
+  });
+});
+
+describe('checkedExchange', () => {
+  it('keeps what the exchange says of its client: whether it went on without the server', () => {
+    let gaveUp = false;
+    const exchange: Exchange = { reply: () => undefined, next: async () => undefined, givenUp: () => gaveUp };
+    const checked = checkedExchange(exchange);
+    expect(checked.givenUp?.()).toBe(false);
+    gaveUp = true;
+    expect(checked.givenUp?.()).toBe(true);
   });
 });

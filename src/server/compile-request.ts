@@ -27,10 +27,13 @@ export interface CompileRequestDependencies extends SharedCompileDependencies {
   identifyCc(compiler: string, cwd: string, env: Record<string, string>): Promise<CcCompilerIdentity | undefined>;
 }
 
-/** The client's messages after the request, each validated: a malformed one is as if none came. */
-function checkedExchange(exchange: Exchange): Exchange {
+/**
+ * The client's messages after the request, each validated: a malformed one is as if none came. What
+ * else the exchange says of its client (givenUp) is kept.
+ */
+export function checkedExchange(exchange: Exchange): Exchange {
   return {
-    reply: exchange.reply,
+    ...exchange,
     next: async (timeoutMs) => {
       const next = await exchange.next(timeoutMs);
       const schema =
