@@ -56,11 +56,12 @@ const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startu
                      build of each tool counts, C hits pool all rounds (default 3)
   --cold-rounds=N    rounds of cold builds alone (default: --rounds); the cold target is the median of
                      the ratios within each round, and a build drifts by more than the 3 % it judges
-  --budget=SECONDS   give up when the run takes longer than this (default 900; a normal run is ~10 min)`;
+  --budget=SECONDS   give up when the run takes longer than this (default 2400; docs/benchmarks.md says
+                     how long the last run took, and with which arguments)`;
 
 // ---------------------------------------------------------------- options
 
-const options = { write: false, keep: false, hits: 10, startupRuns: 30, budget: 900, rounds: 3, coldRounds: undefined };
+const options = { write: false, keep: false, hits: 10, startupRuns: 30, budget: 2400, rounds: 3, coldRounds: undefined };
 for (const arg of process.argv.slice(2)) {
   const [name, value] = arg.split('=', 2);
   const number = () => {
