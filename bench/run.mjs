@@ -61,7 +61,15 @@ const USAGE = `usage: node bench/run.mjs [--write] [--keep] [--hits=N] [--startu
 
 // ---------------------------------------------------------------- options
 
-const options = { write: false, keep: false, hits: 10, startupRuns: 30, budget: 2400, rounds: 3, coldRounds: undefined };
+const options = {
+  write: false,
+  keep: false,
+  hits: 10,
+  startupRuns: 30,
+  budget: 2400,
+  rounds: 3,
+  coldRounds: undefined,
+};
 for (const arg of process.argv.slice(2)) {
   const [name, value] = arg.split('=', 2);
   const number = () => {
