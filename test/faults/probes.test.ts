@@ -284,7 +284,8 @@ describe('four builds at once', () => {
       for (const project of projects) expectSuccess(await make(sandbox, project, ['clean']), 'make clean');
     }
     const counters = (await sandbox.stats()).counters;
-    expect(counters.byKind.c?.hits).toBe(12);
-    expect(counters.byKind.c?.misses).toBe(12);
+    // Every compile counted once: the four cold builds each started a server, and one of them served all.
+    expect(counters.byKind.c?.hits, JSON.stringify(counters)).toBe(12);
+    expect(counters.byKind.c?.misses, JSON.stringify(counters)).toBe(12);
   });
 });
