@@ -57,4 +57,13 @@ describe('takeSocketPath', () => {
     expect(second.taken).toBe(true);
     expect(existsSync(`${socketPath}.starting`)).toBe(false);
   });
+
+  it('starts unlocked, as before the lock, where the file system refuses hard links', async () => {
+    const refuse = async (): Promise<void> => {
+      throw Object.assign(new Error('operation not permitted'), { code: 'EPERM' });
+    };
+    const taken = await takeSocketPath(newServer(), socketPath, refuse);
+    expect(taken.taken).toBe(true);
+    expect(readdirSync(join(root, 'run'))).toEqual(['server.sock']);
+  });
 });

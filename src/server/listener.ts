@@ -50,7 +50,7 @@ function isRunning(pid: number): boolean {
  * with its holder's pid already in it; a holder that is gone, or that holds it for longer than the
  * wait, is taken over.
  */
-async function holdStartLock(socketPath: string): Promise<() => Promise<void>> {
+async function holdStartLock(socketPath: string, linkFile: typeof link): Promise<() => Promise<void>> {
   const lockPath = `${socketPath}.starting`;
   const token = `${process.pid} ${++attempts}`;
   const written = `${lockPath}.${process.pid}.${attempts}`;
@@ -59,10 +59,11 @@ async function holdStartLock(socketPath: string): Promise<() => Promise<void>> {
     const deadline = Date.now() + START_LOCK_WAIT_MS;
     for (;;) {
       try {
-        await link(written, lockPath);
+        await linkFile(written, lockPath);
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        // A file system without hard links: the start goes on unlocked, as before the lock.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return async () => undefined;
       }
       const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
       if ((Number.isInteger(holder) && !isRunning(holder)) || Date.now() > deadline)
@@ -87,6 +88,7 @@ async function holdStartLock(socketPath: string): Promise<() => Promise<void>> {
 export async function takeSocketPath(
   server: Server,
   socketPath: string,
+  linkFile: typeof link = link,
 ): Promise<{ taken: true; inode: bigint } | { taken: false }> {
   // Made private, or found private: never chmod-ed, as what is there may be someone else's (or a link to it).
   await makeDirectory(dirname(socketPath), 0o700);
@@ -94,7 +96,7 @@ export async function takeSocketPath(
   const parent = parentProblem(dirname(dirname(socketPath)));
   if (parent) throw new UntrustedRendezvous(parent, dirname(socketPath));
   if (await isLive(socketPath)) return { taken: false };
-  const release = await holdStartLock(socketPath);
+  const release = await holdStartLock(socketPath, linkFile);
   try {
     if (await isLive(socketPath)) return { taken: false };
     const privatePath = `${socketPath}.${process.pid}.${++attempts}`;
