@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sumOf } from '../../src/stats/counters.js';
+import { StatsStore } from '../../src/stats/stats-store.js';
 import { createSandbox, expectSuccess, type Sandbox } from './harness.js';
 import { PROTOCOL_VERSION, type ServerStatus } from '../../src/protocol/messages.js';
 
@@ -63,6 +64,12 @@ describe('compile requests through lanes', () => {
 
   it('compiles through the socket when the server behind the lanes was killed, and the next server clears them', async () => {
     const killed = await status();
+    // Statistics are saved shortly after each change: a kill within that moment would lose the first
+    // test's compiles, which this test counts on finding saved.
+    const saved = join(sandbox.root, 'cache', 'hoard', 'stats.json');
+    for (let waited = 0; StatsStore.read(saved).counters.requests < 2 && waited < 5000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(StatsStore.read(saved).counters.byKind.c).toMatchObject({ requests: 2, hits: 1, misses: 1 });
     process.kill(killed.pid, 'SIGKILL');
     const left = readdirSync(lanesDir()).filter((name) => name.startsWith(`${killed.pid}-`));
     expect(left.length).toBeGreaterThan(0);
