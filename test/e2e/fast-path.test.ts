@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sumOf } from '../../src/stats/counters.js';
+import { StatsStore } from '../../src/stats/stats-store.js';
 import { createSandbox, expectSuccess, HOARD, type Sandbox } from './harness.js';
 
 interface FastPathStatus {
@@ -140,8 +141,11 @@ describe('the fast path with C compiles', () => {
     const source = join(sandbox.root, 'after-kill.c');
     writeFileSync(source, 'int after_kill(void) { return 1; }\n');
     const killed = await status();
-    // Statistics are saved half a second after a change; a killed server loses what it had not saved.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Statistics are saved shortly after each change; a killed server loses what it had not saved.
+    const saved = join(sandbox.root, 'cache', 'hoard', 'stats.json');
+    for (let waited = 0; StatsStore.read(saved).counters.byKind.c?.misses !== 2 && waited < 5000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(StatsStore.read(saved).counters.byKind.c).toMatchObject({ hits: 1, misses: 2 });
     process.kill(killed.pid, 'SIGKILL');
     expectSuccess(await compile(source), 'compile after the server was killed');
     const next = await status();
