@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDuration } from '../stats/format-units.js';
+import { processRuns } from '../fs/process-runs.js';
 import { resolveLocations } from '../protocol/locations.js';
 import { spawnServer, waitForServer, SERVER_START_TIMEOUT_MS } from '../client/start-server.js';
 import { restoredEnvironment } from '../client/environment.js';
@@ -22,15 +23,6 @@ function serverScript(): string {
   return join(dirname(fileURLToPath(import.meta.url)), 'server.mjs');
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Waits until the server has exited: its socket goes first (so that a new server can start at once),
  * then it finishes the compiles in progress and saves its statistics, and only then is it gone.
@@ -38,7 +30,7 @@ function isAlive(pid: number): boolean {
 async function waitUntilGone(socketPath: string, pid: number | undefined, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!existsSync(socketPath) && (pid === undefined || !isAlive(pid))) return true;
+    if (!existsSync(socketPath) && (pid === undefined || !processRuns(pid))) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return false;

@@ -1,5 +1,6 @@
 import { makeDirectory } from '../fs/make-directory.js';
-import { closeSync, constants, lstatSync, openSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { processRuns } from '../fs/process-runs.js';
+import { closeSync, constants, lstatSync, openSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { assertRendezvous } from '../protocol/rendezvous.js';
 import { Socket } from 'node:net';
@@ -54,20 +55,7 @@ const RETRY_AFTER_MS = 60_000;
 
 /** Whether another process with this pid runs (a server whose lanes are not this server's to remove). */
 function otherProcessRuns(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A server killed a moment ago stays a zombie until its parent reaps it: it answers kill(0), but is gone.
-  // /proc/<pid>/stat is "pid (name) state …", and the name may hold spaces and parentheses.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return true;
-  }
+  return pid !== process.pid && processRuns(pid);
 }
 
 /** `mkfifo` makes the FIFOs: Node has no call for it, and the pool makes them in batches, off the request path. */

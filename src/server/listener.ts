@@ -1,4 +1,5 @@
 import { makeDirectory } from '../fs/make-directory.js';
+import { processRuns } from '../fs/process-runs.js';
 import { link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { connect, type Server } from 'node:net';
 import { dirname } from 'node:path';
@@ -33,22 +34,13 @@ const START_LOCK_POLL_MS = 10;
 /** Names of this process's private sockets and lock files: unique per attempt, not only per process. */
 let attempts = 0;
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Holds `<socket>.starting` while a server decides whether the socket path is its own: servers that
  * start together (every job of a cold `make -j` starts one) take turns, and all but the first find a
  * live server and leave before they serve anything. A server that served beside the winner would count
  * its compiles into statistics the winner's next save overwrites. The lock file is linked into place
- * with its holder's pid already in it; a holder that is gone, or that holds it for longer than the
- * wait, is taken over.
+ * with its holder's pid already in it; a holder that is gone (or a zombie), or that holds it for longer
+ * than the wait, is taken over.
  */
 async function holdStartLock(socketPath: string, linkFile: typeof link): Promise<() => Promise<void>> {
   const lockPath = `${socketPath}.starting`;
@@ -66,7 +58,7 @@ async function holdStartLock(socketPath: string, linkFile: typeof link): Promise
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return async () => undefined;
       }
       const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
-      if ((Number.isInteger(holder) && !isRunning(holder)) || Date.now() > deadline)
+      if ((Number.isInteger(holder) && !processRuns(holder)) || Date.now() > deadline)
         await rm(lockPath, { force: true });
       else await new Promise((resolve) => setTimeout(resolve, START_LOCK_POLL_MS));
     }
